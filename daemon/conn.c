@@ -1,0 +1,261 @@
+/*
+ * A control connection: reading framed messages, answering them in order
+ * of completion, pausing a client that does not read its answers, and
+ * closing without leaving anything behind.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "conn.h"
+#include "daemon.h"
+#include "jsonrpc.h"
+#include "log.h"
+#include "rpc.h"
+#include "server.h"
+
+static void conn_read_cb(struct bufferevent *, void *);
+static void conn_write_cb(struct bufferevent *, void *);
+static void conn_event_cb(struct bufferevent *, short, void *);
+static void conn_more_cb(evutil_socket_t, short, void *);
+
+struct conn *
+conn_new(struct daemon *d, struct server *s, int fd)
+{
+	struct conn *c;
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+
+	if ((c = calloc(1, sizeof *c)) == NULL)
+		return NULL;
+	c->d = d;
+	c->server = s;
+	c->id = ++s->next_conn_id;
+	c->pid = -1;
+	c->uid = (uid_t)-1;
+	c->gid = (gid_t)-1;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+		c->pid = cred.pid;
+		c->uid = cred.uid;
+		c->gid = cred.gid;
+	}
+	proto_framer_init(&c->framer, d->cfg.max_message);
+	c->bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->more = event_new(d->base, -1, 0, conn_more_cb, c);
+	if (c->bev == NULL || c->more == NULL) {
+		if (c->bev != NULL)
+			bufferevent_free(c->bev);
+		else
+			close(fd);
+		if (c->more != NULL)
+			event_free(c->more);
+		free(c);
+		return NULL;
+	}
+	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb,
+	    c);
+	bufferevent_setwatermark(c->bev, EV_WRITE, CONN_OUTPUT_LOW, 0);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	log_debug("connection %llu from pid %ld uid %ld",
+	    (unsigned long long)c->id, (long)c->pid, (long)c->uid);
+	return c;
+}
+
+void
+conn_send(struct conn *c, const json_t *msg)
+{
+	char *buf;
+	size_t len;
+
+	if (c->dead)
+		return;
+	if ((buf = proto_rpc_encode(msg, &len)) == NULL) {
+		log_warnx("connection %llu: out of memory encoding an answer",
+		    (unsigned long long)c->id);
+		conn_close(c);
+		return;
+	}
+	bufferevent_write(c->bev, buf, len);
+	free(buf);
+	if (!c->paused &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) >
+	    CONN_OUTPUT_HIGH) {
+		/* The client is not reading: stop taking its requests rather
+		 * than buffering answers without end. */
+		c->paused = true;
+		bufferevent_disable(c->bev, EV_READ);
+	}
+}
+
+bool
+conn_output_empty(const struct conn *c)
+{
+	return c->dead ||
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0;
+}
+
+/* Reads messages until the input has no whole one, the burst is spent or
+ * the connection paused or closed. */
+static void
+conn_process(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	int handled = 0;
+
+	while (!c->dead && !c->closing && !c->paused) {
+		size_t len = evbuffer_get_length(in), line_len, consumed;
+		const char *data;
+
+		if (len == 0)
+			break;
+		if (handled == CONN_BURST) {
+			event_active(c->more, 0, 0);
+			break;
+		}
+		data = (const char *)evbuffer_pullup(in, -1);
+		switch (proto_frame_next(&c->framer, data, len, &line_len,
+		    &consumed)) {
+		case PROTO_FRAME_MORE:
+			return;
+		case PROTO_FRAME_TOO_LARGE: {
+			struct proto_err err;
+			json_t *msg;
+
+			proto_errk(&err, PROTO_INVALID_REQUEST, "too_large",
+			    "message longer than the limit of %zu bytes",
+			    c->framer.max);
+			msg = proto_rpc_error(NULL, &err);
+			conn_send(c, msg);
+			json_decref(msg);
+			conn_close_after_write(c);
+			return;
+		}
+		case PROTO_FRAME_LINE:
+			if (line_len > 0) {
+				handled++;
+				rpc_message(c, data, line_len);
+			}
+			if (!c->dead)
+				evbuffer_drain(in, consumed);
+			break;
+		}
+	}
+}
+
+static void
+conn_more_cb(evutil_socket_t fd, short what, void *arg)
+{
+	conn_process(arg);
+}
+
+static void
+conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	conn_process(arg);
+}
+
+static void
+conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->closing &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+		conn_close(c);
+		return;
+	}
+	if (c->paused) {
+		c->paused = false;
+		if (!c->closing)
+			bufferevent_enable(c->bev, EV_READ);
+		conn_process(c);
+	}
+}
+
+static void
+conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	if (what & BEV_EVENT_EOF) {
+		/* The client is done sending; answers to calls still
+		 * pending can still go out on a half-closed socket. */
+		if (c->ncalls == 0 || (what & BEV_EVENT_ERROR)) {
+			conn_close(c);
+			return;
+		}
+		bufferevent_disable(c->bev, EV_READ);
+		return;
+	}
+	if (what & BEV_EVENT_ERROR)
+		conn_close(c);
+}
+
+void
+conn_close_after_write(struct conn *c)
+{
+	if (c->dead)
+		return;
+	c->closing = true;
+	bufferevent_disable(c->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		conn_close(c);
+}
+
+void
+conn_close(struct conn *c)
+{
+	if (c->dead)
+		return;
+	c->dead = true;
+	while (c->calls != NULL)
+		rpc_call_abandon(c->calls);
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	event_del(c->more);
+	log_debug("connection %llu closed", (unsigned long long)c->id);
+	server_conn_dead(c->server, c);
+}
+
+void
+conn_free(struct conn *c)
+{
+	while (c->calls != NULL)
+		rpc_call_abandon(c->calls);
+	bufferevent_free(c->bev);
+	event_free(c->more);
+	free(c);
+}
+
+void
+conn_call_add(struct conn *c, struct rpc_call *call)
+{
+	call->prev = NULL;
+	call->next = c->calls;
+	if (c->calls != NULL)
+		c->calls->prev = call;
+	c->calls = call;
+	c->ncalls++;
+}
+
+void
+conn_call_del(struct conn *c, struct rpc_call *call)
+{
+	if (call->prev != NULL)
+		call->prev->next = call->next;
+	else
+		c->calls = call->next;
+	if (call->next != NULL)
+		call->next->prev = call->prev;
+	call->next = call->prev = NULL;
+	c->ncalls--;
+	/* A half-closed client waited only for these answers. */
+	if (c->ncalls == 0 && !c->dead && !(bufferevent_get_enabled(c->bev) &
+	    EV_READ) && !c->paused && !c->closing)
+		conn_close_after_write(c);
+}

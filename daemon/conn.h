@@ -1,0 +1,60 @@
+/*
+ * One client connection on the control socket. A conn owns its
+ * bufferevent, its deferred calls and its output; the server owns the conn
+ * and frees it on the loop turn after it is closed, never inside its own
+ * callback.
+ */
+#ifndef CONN_H
+#define CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <jansson.h>
+
+#include "frame.h"
+
+struct bufferevent;
+struct daemon;
+struct server;
+struct rpc_call;
+struct event;
+
+/* Output past this stops reading requests until the client catches up. */
+#define CONN_OUTPUT_HIGH (4 * 1024 * 1024)
+#define CONN_OUTPUT_LOW (256 * 1024)
+/* Messages handled per loop turn before other connections get theirs. */
+#define CONN_BURST 256
+
+struct conn {
+	struct daemon *d;		/* borrowed */
+	struct server *server;		/* borrowed */
+	struct bufferevent *bev;	/* owned */
+	struct event *more;		/* owned: resumes a long burst */
+	struct proto_framer framer;
+	uint64_t id;
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	struct rpc_call *calls;		/* owned: deferred calls */
+	size_t ncalls;
+	bool closing;			/* write what is queued, then close */
+	bool dead;			/* closed; freed next turn */
+	bool paused;			/* output over CONN_OUTPUT_HIGH */
+	struct conn *next, *prev;	/* server's list */
+};
+
+struct conn *conn_new(struct daemon *d, struct server *s, int fd);
+/* Queues one JSON message (a response or a notification). */
+void conn_send(struct conn *c, const json_t *msg);
+/* Sends what is queued, then closes. */
+void conn_close_after_write(struct conn *c);
+/* Closes now: deferred calls are abandoned. */
+void conn_close(struct conn *c);
+void conn_free(struct conn *c);
+bool conn_output_empty(const struct conn *c);
+
+void conn_call_add(struct conn *c, struct rpc_call *call);
+void conn_call_del(struct conn *c, struct rpc_call *call);
+
+#endif

@@ -1,0 +1,157 @@
+/*
+ * The daemon's context: wiring the tree's events to their listeners, the
+ * shutdown sequence, and applying spec files.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "clock.h"
+#include "daemon.h"
+#include "log.h"
+#include "path.h"
+#include "server.h"
+#include "spec.h"
+
+/* How long, at most, exit waits for clients to take their last answers. */
+#define DAEMON_FLUSH_TRIES 40	/* of 25 ms */
+
+static void
+daemon_tree_event(void *arg, const struct tree_event *ev)
+{
+	struct daemon *d = arg;
+
+	waiters_event(&d->waiters, ev);
+	if (d->stopping && ev->type == TREE_EV_STATE && tree_idle(d->tree) &&
+	    !evtimer_pending(d->exit_check, NULL))
+		event_active(d->exit_check, 0, 0);
+}
+
+static void
+daemon_exit_check_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct timeval tv = { 0, 25 * 1000 };
+
+	if (!tree_idle(d->tree))
+		return;
+	if (d->exit_tries == 0)
+		log_info("every node has terminated; exiting");
+	if (server_output_empty(d->server) ||
+	    ++d->exit_tries > DAEMON_FLUSH_TRIES) {
+		event_base_loopexit(d->base, NULL);
+		return;
+	}
+	evtimer_add(d->exit_check, &tv);
+}
+
+int
+daemon_init(struct daemon *d, const struct daemon_config *cfg)
+{
+	struct tree_limits lim = { .max_nodes = cfg->max_nodes };
+	struct tree_hooks hooks = { .event = daemon_tree_event, .arg = d };
+	struct proto_err err;
+
+	memset(d, 0, sizeof *d);
+	d->cfg = *cfg;
+	d->pid = getpid();
+	d->started_mono = clock_mono_ms();
+	if ((d->base = event_base_new()) == NULL) {
+		log_warnx("cannot create the event loop");
+		return -1;
+	}
+	if ((d->tree = tree_new(d->base, &lim, &hooks)) == NULL ||
+	    waiters_init(&d->waiters, d->base, d->tree) == -1 ||
+	    (d->exit_check = evtimer_new(d->base, daemon_exit_check_cb, d))
+	    == NULL) {
+		log_warnx("out of memory");
+		return -1;
+	}
+	if ((d->server = server_new(d, cfg->socket_path, cfg->socket_group,
+	    &err)) == NULL) {
+		log_warnx("%s", err.message);
+		return -1;
+	}
+	return 0;
+}
+
+void
+daemon_free(struct daemon *d)
+{
+	server_free(d->server);
+	tree_free(d->tree);
+	waiters_free(&d->waiters);
+	if (d->exit_check != NULL)
+		event_free(d->exit_check);
+	if (d->base != NULL)
+		event_base_free(d->base);
+}
+
+void
+daemon_shutdown(struct daemon *d, const char *why)
+{
+	if (d->stopping)
+		return;
+	log_info("%s: stopping every node", why);
+	d->stopping = true;
+	server_stop_accepting(d->server);
+	tree_shutdown(d->tree);
+	/* Checked from the loop, so an answer being built now goes out. */
+	event_active(d->exit_check, 0, 0);
+}
+
+int64_t
+daemon_uptime_ms(const struct daemon *d)
+{
+	return clock_mono_ms() - d->started_mono;
+}
+
+static int
+daemon_spawn_json(struct daemon *d, json_t *obj, struct proto_err *err)
+{
+	struct spec_limits lim = { .max_depth = PROTO_DEPTH_MAX };
+	struct node_spec *spec;
+	struct node *n;
+	const char *parent = "/";
+	size_t count;
+
+	lim.max_nodes = d->tree->lim.max_nodes;
+	if (spec_parse(obj, &lim, &parent, &spec, &count, err) == -1)
+		return -1;
+	if (tree_spawn(d->tree, parent, spec, count, &n, err) == -1) {
+		spec_free(spec);
+		return -1;
+	}
+	return 0;
+}
+
+int
+daemon_apply_file(struct daemon *d, const char *path, struct proto_err *err)
+{
+	json_error_t jerr;
+	json_t *root;
+	size_t i;
+	int r = 0;
+
+	if ((root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr))
+	    == NULL)
+		return proto_errf(err, PROTO_PARSE_ERROR, "%s:%d: %s", path,
+		    jerr.line, jerr.text);
+	if (json_is_object(root)) {
+		r = daemon_spawn_json(d, root, err);
+	} else if (json_is_array(root)) {
+		for (i = 0; i < json_array_size(root) && r == 0; i++)
+			if ((r = daemon_spawn_json(d, json_array_get(root, i),
+			    err)) == -1)
+				proto_err_prefix(err, "%s: [%zu]", path, i);
+	} else {
+		r = proto_errf(err, PROTO_INVALID_PARAMS,
+		    "%s: expected a node spec or an array of them", path);
+	}
+	json_decref(root);
+	return r;
+}

@@ -1,0 +1,56 @@
+/*
+ * The daemon's context: the loop, the tree, the waiters, the server, the
+ * limits and the shutdown sequence. main() owns the one instance; every
+ * other module borrows it.
+ */
+#ifndef DAEMON_H
+#define DAEMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "tree.h"
+#include "waiter.h"
+
+struct event_base;
+struct event;
+struct server;
+
+struct daemon_config {
+	const char *socket_path;
+	const char *socket_group;	/* NULL: mode 0600 */
+	const char *config_path;	/* NULL: none */
+	size_t max_nodes;
+	size_t max_message;
+	size_t max_connections;
+	size_t max_batch;
+	size_t max_pending;		/* deferred calls per connection */
+};
+
+struct daemon {
+	struct event_base *base;	/* owned */
+	struct tree *tree;		/* owned */
+	struct waiters waiters;		/* owned */
+	struct server *server;		/* owned */
+	struct daemon_config cfg;	/* strings borrowed from argv */
+	int64_t started_mono;
+	pid_t pid;
+	bool stopping;			/* shutdown begun */
+	int exit_code;
+	struct event *exit_check;	/* owned: waits for output to drain */
+	int exit_tries;
+};
+
+int daemon_init(struct daemon *d, const struct daemon_config *cfg);
+void daemon_free(struct daemon *d);
+/* Cancels the whole tree; the loop ends once it is terminated and every
+ * answer already queued has been written. */
+void daemon_shutdown(struct daemon *d, const char *why);
+int64_t daemon_uptime_ms(const struct daemon *d);
+/* Spawns the node specs of a config file under the root. */
+int daemon_apply_file(struct daemon *d, const char *path,
+    struct proto_err *err);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * Hash indexes the tree needs to stay fast at a million nodes: ids to
+ * pointers, and (parent, name) to child. Open addressing, linear probing,
+ * backward-shift deletion (no tombstones). An index owns its slot array,
+ * never the pointers stored in it.
+ */
+#ifndef INDEX_H
+#define INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct node;
+
+/* u64 -> pointer. */
+struct idmap {
+	struct idmap_slot *slots;	/* owned */
+	size_t cap;			/* power of two, or 0 */
+	size_t len;
+};
+
+void idmap_init(struct idmap *m);
+void idmap_free(struct idmap *m);
+void *idmap_get(const struct idmap *m, uint64_t key);
+int idmap_put(struct idmap *m, uint64_t key, void *val);	/* -1: ENOMEM */
+void *idmap_del(struct idmap *m, uint64_t key);
+
+/* (parent, name) -> child node. Keys are read from the nodes themselves. */
+struct nameidx {
+	struct node **slots;	/* owned array, borrowed nodes */
+	size_t cap;
+	size_t len;
+};
+
+void nameidx_init(struct nameidx *x);
+void nameidx_free(struct nameidx *x);
+struct node *nameidx_get(const struct nameidx *x, const struct node *parent,
+    const char *name, size_t len);
+int nameidx_put(struct nameidx *x, struct node *n);
+void nameidx_del(struct nameidx *x, const struct node *n);
+
+#endif

@@ -1,0 +1,41 @@
+/* cancel: close a node's done handle; with wait or remove, answer once it
+ * has terminated (and is gone). */
+#include "daemon.h"
+#include "params.h"
+#include "rpc.h"
+#include "tree.h"
+#include "view.h"
+#include "waiter.h"
+
+static enum rpc_status
+cancel_run(struct rpc_call *call, json_t **result, struct proto_err *err)
+{
+	struct tree *t = call->d->tree;
+	struct params_cancel p;
+	struct node *n;
+
+	if (params_cancel(call->params, &p, err) == -1)
+		return RPC_ERROR;
+	if ((n = tree_lookup(t, p.path, err)) == NULL)
+		return RPC_ERROR;
+	if (p.remove && n == t->root) {
+		proto_errf(err, PROTO_CONFLICT, "the root cannot be removed; "
+		    "cancel / without remove stops its children");
+		return RPC_ERROR;
+	}
+	if (tree_cancel(t, n, p.reason, err) == -1)
+		return RPC_ERROR;
+	/* Removing needs the node terminated, so remove implies waiting. */
+	if (p.wait || p.remove) {
+		call->remove_after = p.remove;
+		return rpc_defer_until(call, n, WAITER_TERMINATED, -1, err);
+	}
+	*result = view_node(n, 0);
+	return RPC_DONE;
+}
+
+const struct rpc_method rpc_cancel = {
+	.name = "cancel",
+	.mutating = true,
+	.run = cancel_run,
+};

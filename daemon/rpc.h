@@ -1,0 +1,67 @@
+/*
+ * Dispatch of JSON-RPC requests to methods: one file per method
+ * (rpc-<name>.c), each exporting one struct rpc_method, all listed in one
+ * table in rpc.c. A call is owned by its connection until it is answered;
+ * a deferred call holds what it waits on (a waiter) and releases it when
+ * answered or when its connection goes away.
+ */
+#ifndef RPC_H
+#define RPC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "err.h"
+
+struct conn;
+struct daemon;
+struct waiter;
+struct rpc_batch;
+struct node;
+
+struct rpc_call {
+	struct daemon *d;		/* borrowed */
+	struct conn *conn;		/* borrowed; NULL once it is gone */
+	struct rpc_batch *batch;	/* borrowed; NULL: not in a batch */
+	json_t *id;			/* owned; NULL: a notification */
+	json_t *params;			/* owned reference */
+	const struct rpc_method *method;
+	struct waiter *waiter;		/* owned while deferred */
+	bool remove_after;		/* cancel --rm: remove once done */
+	struct rpc_call *next, *prev;	/* conn's deferred calls */
+};
+
+enum rpc_status {
+	RPC_DONE,	/* *result is the answer */
+	RPC_ERROR,	/* err is the answer */
+	RPC_DEFERRED,	/* answered later with rpc_reply/rpc_fail */
+};
+
+struct rpc_method {
+	const char *name;
+	bool mutating;		/* logged with the peer's credentials */
+	enum rpc_status (*run)(struct rpc_call *call, json_t **result,
+	    struct proto_err *err);
+};
+
+extern const struct rpc_method rpc_ping, rpc_spawn, rpc_cancel, rpc_remove,
+    rpc_inspect, rpc_wait, rpc_stats, rpc_shutdown;
+
+const struct rpc_method *rpc_find(const char *name);
+
+/* Handles one framed message (a request or a batch) from conn. */
+void rpc_message(struct conn *conn, const char *line, size_t len);
+
+/* Defers call until n meets cond, then answers with n's view (removing
+ * n first when call->remove_after); timeout_ms -1: none. */
+enum rpc_status rpc_defer_until(struct rpc_call *call, struct node *n,
+    int cond, int64_t timeout_ms, struct proto_err *err);
+
+/* Answers a deferred call and frees it. result is stolen. */
+void rpc_reply(struct rpc_call *call, json_t *result);
+void rpc_fail(struct rpc_call *call, const struct proto_err *err);
+/* The connection is gone: drop the call without answering. */
+void rpc_call_abandon(struct rpc_call *call);
+
+#endif

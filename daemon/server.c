@@ -1,0 +1,312 @@
+/*
+ * The control socket: a unix stream socket bound with a safe mode, accept
+ * within limits, and the connections it owns.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "conn.h"
+#include "daemon.h"
+#include "jsonrpc.h"
+#include "log.h"
+#include "server.h"
+
+static void server_accept_cb(evutil_socket_t, short, void *);
+static void server_resume_cb(evutil_socket_t, short, void *);
+static void server_reap_cb(evutil_socket_t, short, void *);
+
+/* Makes the socket's directory when it is missing (one level, 0700 for a
+ * private runtime directory, as tmux does). */
+static int
+server_mkdir(const char *path, struct proto_err *err)
+{
+	char dir[sizeof ((struct sockaddr_un *)0)->sun_path];
+	char *slash;
+
+	if (strlen(path) >= sizeof dir)
+		return proto_errf(err, PROTO_INVALID_PARAMS,
+		    "socket path %s is longer than %zu bytes", path,
+		    sizeof dir - 1);
+	strcpy(dir, path);
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+		return proto_errf(err, PROTO_INTERNAL, "cannot create %s: %s",
+		    dir, strerror(errno));
+	return 0;
+}
+
+/* A socket file nobody answers on is stale and goes; one that answers
+ * belongs to a live daemon and stays. */
+static int
+server_check_stale(const struct sockaddr_un *sun, struct proto_err *err)
+{
+	int fd;
+
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return proto_errf(err, PROTO_INTERNAL, "socket: %s",
+		    strerror(errno));
+	if (connect(fd, (const struct sockaddr *)sun, sizeof *sun) == 0) {
+		close(fd);
+		return proto_errf(err, PROTO_CONFLICT,
+		    "another arbord is listening on %s", sun->sun_path);
+	}
+	close(fd);
+	if (unlink(sun->sun_path) == -1 && errno != ENOENT)
+		return proto_errf(err, PROTO_INTERNAL, "cannot remove stale "
+		    "socket %s: %s", sun->sun_path, strerror(errno));
+	return 0;
+}
+
+static int
+server_bind(struct server *s, const char *path, const char *group,
+    struct proto_err *err)
+{
+	struct sockaddr_un sun;
+	mode_t mask;
+	gid_t gid = (gid_t)-1;
+	int r;
+
+	if (group != NULL) {
+		struct group *gr = getgrnam(group);
+
+		if (gr == NULL)
+			return proto_errf(err, PROTO_INVALID_PARAMS,
+			    "no group named %s", group);
+		gid = gr->gr_gid;
+	}
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun.sun_path)
+		return proto_errf(err, PROTO_INVALID_PARAMS,
+		    "socket path %s is longer than %zu bytes", path,
+		    sizeof sun.sun_path - 1);
+	strcpy(sun.sun_path, path);
+	if (server_mkdir(path, err) == -1 || server_check_stale(&sun, err)
+	    == -1)
+		return -1;
+	if ((s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0)) == -1)
+		return proto_errf(err, PROTO_INTERNAL, "socket: %s",
+		    strerror(errno));
+	/* The mode is right from the first moment the path exists. */
+	mask = umask(group != NULL ? 0117 : 0177);
+	r = bind(s->fd, (struct sockaddr *)&sun, sizeof sun);
+	umask(mask);
+	if (r == -1)
+		return proto_errf(err, PROTO_INTERNAL, "bind %s: %s", path,
+		    strerror(errno));
+	if ((s->path = strdup(path)) == NULL)
+		return proto_errf(err, PROTO_INTERNAL, "out of memory");
+	if (group != NULL && (chown(path, (uid_t)-1, gid) == -1 ||
+	    chmod(path, 0660) == -1))
+		return proto_errf(err, PROTO_INTERNAL,
+		    "cannot give %s to group %s: %s", path, group,
+		    strerror(errno));
+	if (listen(s->fd, 512) == -1)
+		return proto_errf(err, PROTO_INTERNAL, "listen %s: %s", path,
+		    strerror(errno));
+	return 0;
+}
+
+struct server *
+server_new(struct daemon *d, const char *path, const char *group,
+    struct proto_err *err)
+{
+	struct server *s;
+
+	if ((s = calloc(1, sizeof *s)) == NULL) {
+		proto_errf(err, PROTO_INTERNAL, "out of memory");
+		return NULL;
+	}
+	s->d = d;
+	s->fd = -1;
+	s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (server_bind(s, path, group, err) == -1) {
+		server_free(s);
+		return NULL;
+	}
+	s->accept_ev = event_new(d->base, s->fd, EV_READ | EV_PERSIST,
+	    server_accept_cb, s);
+	s->resume_ev = event_new(d->base, -1, 0, server_resume_cb, s);
+	s->reap_ev = event_new(d->base, -1, 0, server_reap_cb, s);
+	if (s->accept_ev == NULL || s->resume_ev == NULL || s->reap_ev == NULL
+	    || event_add(s->accept_ev, NULL) == -1) {
+		proto_errf(err, PROTO_INTERNAL, "cannot watch the socket");
+		server_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void
+server_reap(struct server *s)
+{
+	struct conn *c;
+
+	while ((c = s->dead) != NULL) {
+		s->dead = c->next;
+		conn_free(c);
+	}
+}
+
+void
+server_free(struct server *s)
+{
+	if (s == NULL)
+		return;
+	while (s->conns != NULL)
+		conn_close(s->conns);
+	server_reap(s);
+	if (s->accept_ev != NULL)
+		event_free(s->accept_ev);
+	if (s->resume_ev != NULL)
+		event_free(s->resume_ev);
+	if (s->reap_ev != NULL)
+		event_free(s->reap_ev);
+	if (s->fd != -1)
+		close(s->fd);
+	if (s->path != NULL) {
+		unlink(s->path);
+		free(s->path);
+	}
+	if (s->reserve_fd != -1)
+		close(s->reserve_fd);
+	free(s);
+}
+
+void
+server_stop_accepting(struct server *s)
+{
+	if (s->accept_ev != NULL)
+		event_del(s->accept_ev);
+	event_del(s->resume_ev);
+}
+
+/* Over the connection limit: say so, then hang up. The answer is tiny and
+ * the socket new, so one non-blocking write is enough. */
+static void
+server_refuse(struct server *s, int fd)
+{
+	struct proto_err err;
+	json_t *msg;
+	char *buf;
+	size_t len;
+
+	s->refused++;
+	proto_errf(&err, PROTO_LIMIT, "too many connections (limit %zu, "
+	    "--max-connections)", s->d->cfg.max_connections);
+	msg = proto_rpc_error(NULL, &err);
+	if (msg != NULL && (buf = proto_rpc_encode(msg, &len)) != NULL) {
+		if (send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			log_debug("refused connection: %s", strerror(errno));
+		free(buf);
+	}
+	json_decref(msg);
+	close(fd);
+}
+
+static void
+server_out_of_fds(struct server *s)
+{
+	struct timeval tv = { 0, 100 * 1000 };
+	int fd;
+
+	/* Spend the reserve to take the pending connection off the queue,
+	 * then stop accepting for a moment instead of spinning on EMFILE. */
+	log_warnx("out of file descriptors; pausing accept for 100ms");
+	if (s->reserve_fd != -1) {
+		close(s->reserve_fd);
+		s->reserve_fd = -1;
+		if ((fd = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC)) != -1)
+			close(fd);
+	}
+	event_del(s->accept_ev);
+	event_add(s->resume_ev, &tv);
+}
+
+static void
+server_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *s = arg;
+
+	if (s->reserve_fd == -1)
+		s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (!s->d->stopping)
+		event_add(s->accept_ev, NULL);
+}
+
+static void
+server_accept_cb(evutil_socket_t lfd, short what, void *arg)
+{
+	struct server *s = arg;
+	struct conn *c;
+	int fd, i;
+
+	for (i = 0; i < 64; i++) {
+		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd == -1) {
+			if (errno == EMFILE || errno == ENFILE)
+				server_out_of_fds(s);
+			else if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_warn("accept");
+			return;
+		}
+		if (s->nconns >= s->d->cfg.max_connections) {
+			server_refuse(s, fd);
+			continue;
+		}
+		if ((c = conn_new(s->d, s, fd)) == NULL) {
+			log_warnx("out of memory for a connection");
+			continue;
+		}
+		c->next = s->conns;
+		if (s->conns != NULL)
+			s->conns->prev = c;
+		s->conns = c;
+		s->nconns++;
+		s->accepted++;
+	}
+}
+
+static void
+server_reap_cb(evutil_socket_t fd, short what, void *arg)
+{
+	server_reap(arg);
+}
+
+void
+server_conn_dead(struct server *s, struct conn *c)
+{
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	c->prev = NULL;
+	c->next = s->dead;
+	s->dead = c;
+	s->nconns--;
+	event_active(s->reap_ev, 0, 0);
+}
+
+int
+server_output_empty(const struct server *s)
+{
+	for (const struct conn *c = s->conns; c != NULL; c = c->next)
+		if (!conn_output_empty(c))
+			return 0;
+	return 1;
+}

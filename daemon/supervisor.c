@@ -1,0 +1,315 @@
+/*
+ * Supervision as Erlang/OTP does it, plus backoff: ordered start, restart
+ * types, strategies, the intensity window, group restarts.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "cause.h"
+#include "clock.h"
+#include "log.h"
+#include "node.h"
+#include "supervisor.h"
+#include "tree.h"
+
+int
+sup_init(struct node *n)
+{
+	if ((n->sup = calloc(1, sizeof *n->sup)) == NULL)
+		return -1;
+	return 0;
+}
+
+void
+sup_free(struct node *n)
+{
+	struct sup *s = n->sup;
+
+	if (s == NULL)
+		return;
+	if (s->group_timer != NULL)
+		event_free(s->group_timer);
+	free(s->window);
+	free(s);
+	n->sup = NULL;
+}
+
+void
+sup_stop(struct node *n)
+{
+	struct sup *s = n->sup;
+
+	if (s->group_timer != NULL) {
+		event_free(s->group_timer);
+		s->group_timer = NULL;
+	}
+	s->group_waiting = false;
+}
+
+void
+sup_start(struct node *n)
+{
+	struct sup *s = n->sup;
+
+	sup_stop(n);
+	s->group_pending = 0;
+	s->cursor = 0;
+	/* Every child waits its turn; each is started once the one before it
+	 * is running. */
+	for (uint32_t i = 0; i < n->nchildren; i++) {
+		struct node *c = n->children[i];
+
+		c->queued = true;
+		if (c->state != NODE_STARTING)
+			node_set_state(c, NODE_STARTING);
+	}
+	sup_continue(n);
+}
+
+static void
+sup_ready(struct node *n)
+{
+	/* node_work_ready is the event for "this node's work is running";
+	 * for a supervisor its work is its children. */
+	node_work_ready(n);
+}
+
+void
+sup_continue(struct node *n)
+{
+	struct sup *s = n->sup;
+
+	if (s == NULL || (n->state != NODE_STARTING &&
+	    n->state != NODE_RUNNING))
+		return;
+	/* Children becoming ready inside the loop call back here; looping
+	 * instead of recursing keeps the stack flat for 10,000 children. */
+	if (s->busy) {
+		s->again = true;
+		return;
+	}
+	if (s->group_pending > 0 || s->group_waiting)
+		return;
+	s->busy = true;
+	do {
+		s->again = false;
+		while (s->cursor < n->nchildren) {
+			struct node *c = n->children[s->cursor];
+
+			if (c->queued)
+				node_start(c);
+			if (n->state != NODE_STARTING &&
+			    n->state != NODE_RUNNING)
+				break;
+			if (c->state == NODE_RUNNING || node_terminated(c))
+				s->cursor++;
+			else
+				break;
+		}
+	} while (s->again && s->cursor < n->nchildren);
+	s->busy = false;
+	if (n->state == NODE_STARTING && s->cursor >= n->nchildren)
+		sup_ready(n);
+}
+
+uint32_t
+sup_window_count(const struct node *n)
+{
+	const struct sup *s = n->sup;
+	int64_t now = clock_mono_ms();
+	uint32_t count = 0;
+
+	for (uint32_t i = 0; i < s->nwindow; i++)
+		if (now - s->window[i] < n->spec->u.sup.period_ms)
+			count++;
+	return count;
+}
+
+/* Counts one restart in the window; true when it is one too many. */
+static bool
+sup_intensity_exceeded(struct node *n)
+{
+	struct sup *s = n->sup;
+	uint32_t max = n->spec->u.sup.max_restarts;
+
+	if (max == 0)
+		return true;
+	if (sup_window_count(n) >= max)
+		return true;
+	if (s->window == NULL && (s->window = calloc(max,
+	    sizeof *s->window)) == NULL)
+		return true;
+	s->window[s->window_head] = clock_mono_ms();
+	s->window_head = (s->window_head + 1) % max;
+	if (s->nwindow < max)
+		s->nwindow++;
+	return false;
+}
+
+int64_t
+sup_backoff_next(struct node *c)
+{
+	const struct node_spec *sp = c->spec;
+	int64_t d = sp->backoff_ms, max = sp->backoff_max_ms;
+
+	/* Stayed up long enough: the crash loop, if any, is over. */
+	if (c->running_mono != 0 && clock_mono_ms() - c->running_mono >= max)
+		c->backoff_n = 0;
+	for (uint16_t i = 0; i < c->backoff_n && d < max; i++)
+		d *= 2;
+	if (d > max)
+		d = max;
+	if (c->backoff_n < UINT16_MAX)
+		c->backoff_n++;
+	/* Jitter within [3/4 d, d]: restarts of many children spread out, and
+	 * each delay stays under the cap and above the previous one. */
+	if (d >= 4)
+		d -= random() % (d / 4 + 1);
+	return d;
+}
+
+static void
+sup_group_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct node *n = arg;
+	struct sup *s = n->sup;
+
+	event_free(s->group_timer);
+	s->group_timer = NULL;
+	s->group_waiting = false;
+	sup_continue(n);
+}
+
+static uint32_t
+sup_index_of(const struct node *n, const struct node *c)
+{
+	for (uint32_t i = 0; i < n->nchildren; i++)
+		if (n->children[i] == c)
+			return i;
+	fatalx("child not found in its parent");
+}
+
+/* one_for_all and rest_for_one: stop the group in reverse start order,
+ * then start it again in order once it is down and the delay has run. */
+static void
+sup_restart_group(struct node *n, struct node *failed, uint32_t first,
+    int64_t delay)
+{
+	struct sup *s = n->sup;
+	char path[PROTO_PATH_MAX];
+	struct cause *c;
+	struct timeval tv = clock_tv(delay);
+
+	c = cause_new("sibling failed: %s", node_path(failed, path,
+	    sizeof path));
+	failed->queued = true;
+	failed->due_ms = clock_wall_ms() + delay;
+	node_set_state(failed, NODE_BACKOFF);
+	s->group_waiting = true;
+	s->group_due_ms = failed->due_ms;
+	if ((s->group_timer = event_new(n->tree->base, -1, 0, sup_group_cb,
+	    n)) == NULL || event_add(s->group_timer, &tv) == -1)
+		fatalx("cannot arm a timer");
+	for (uint32_t i = n->nchildren; i > first; i--) {
+		struct node *m = n->children[i - 1];
+
+		if (m == failed || node_terminated(m) || m->queued)
+			continue;
+		m->due_ms = failed->due_ms;
+		if (m->state == NODE_BACKOFF) {
+			node_stop(m, c, AFTER_HOLD);
+			continue;
+		}
+		m->grouped = true;
+		s->group_pending++;
+		node_stop(m, c, AFTER_HOLD);
+	}
+	cause_unref(c);
+	if (first < s->cursor)
+		s->cursor = first;
+}
+
+void
+sup_child_held(struct node *n, struct node *child)
+{
+	struct sup *s = n->sup;
+
+	if (s != NULL && s->group_pending > 0)
+		s->group_pending--;
+}
+
+static void
+sup_give_up(struct node *child, struct cause *c, bool failed)
+{
+	if (c != NULL)
+		node_set_cause(child, c);
+	node_set_state(child, failed ? NODE_FAILED : NODE_EXITED);
+}
+
+void
+sup_child_ended(struct node *n, struct node *child)
+{
+	const struct node_spec *cs = child->spec;
+	bool restart;
+	int64_t delay;
+
+	if (n->state != NODE_STARTING && n->state != NODE_RUNNING) {
+		sup_give_up(child, NULL, child->given_up);
+		return;
+	}
+	restart = cs->restart == RESTART_PERMANENT ||
+	    (cs->restart == RESTART_TRANSIENT && child->abnormal);
+	if (!restart) {
+		sup_give_up(child, NULL, child->given_up);
+		sup_continue(n);
+		return;
+	}
+	if (sup_intensity_exceeded(n)) {
+		struct cause *c = cause_new("restart intensity exceeded");
+
+		sup_give_up(child, c, true);
+		if (n->parent == NULL) {
+			/* The root cannot fail: it gives up on the child. */
+			cause_unref(c);
+			sup_continue(n);
+			return;
+		}
+		n->abnormal = true;
+		n->given_up = true;
+		node_stop(n, c, AFTER_REPORT);
+		cause_unref(c);
+		return;
+	}
+	delay = sup_backoff_next(child);
+	switch (n->spec->u.sup.strategy) {
+	case STRATEGY_ONE_FOR_ALL:
+		sup_restart_group(n, child, 0, delay);
+		break;
+	case STRATEGY_REST_FOR_ONE:
+		sup_restart_group(n, child, sup_index_of(n, child), delay);
+		break;
+	default:
+		node_set_state(child, NODE_BACKOFF);
+		node_arm_backoff(child, delay);
+		break;
+	}
+}
+
+void
+sup_view(const struct node *n, json_t *view)
+{
+	const struct node_spec *sp = n->spec;
+	const struct sup *s = n->sup;
+
+	json_object_set_new(view, "strategy",
+	    json_string(spec_strategy_names[sp->u.sup.strategy]));
+	json_object_set_new(view, "intensity", json_pack("{s:i,s:I,s:i}",
+	    "max_restarts", (int)sp->u.sup.max_restarts,
+	    "period_ms", (json_int_t)sp->u.sup.period_ms,
+	    "recent_restarts", s != NULL ? (int)sup_window_count(n) : 0));
+	if (s != NULL && s->group_waiting)
+		json_object_set_new(view, "group_due_ms",
+		    json_integer(s->group_due_ms));
+}

@@ -1,0 +1,406 @@
+/*
+ * The tree: creating and removing nodes, finding them by path or id, and
+ * the client-facing operations that check state before acting.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cause.h"
+#include "clock.h"
+#include "log.h"
+#include "path.h"
+#include "supervisor.h"
+#include "tree.h"
+#include "worker.h"
+
+static const struct worker_ops *const tree_worker_ops[KIND__COUNT] = {
+	[KIND_SLEEP] = &worker_sleep_ops,
+	[KIND_TICK] = &worker_tick_ops,
+	[KIND_FAIL] = &worker_fail_ops,
+	//EXECTMP [KIND_EXEC] = &worker_exec_ops,
+};
+
+void
+tree_emit(struct tree *t, const struct tree_event *ev)
+{
+	if (t->hooks.event != NULL)
+		t->hooks.event(t->hooks.arg, ev);
+}
+
+/* A node of spec, not yet in the tree; spec's children are left in it. */
+static struct node *
+tree_node_new(struct tree *t, struct node *parent, struct node_spec *spec)
+{
+	struct node *n;
+
+	if ((n = calloc(1, sizeof *n)) == NULL)
+		return NULL;
+	n->tree = t;
+	n->parent = parent;
+	n->spec = spec;
+	n->ops = tree_worker_ops[spec->kind];
+	n->state = NODE_STARTING;
+	n->queued = true;
+	n->id = t->next_id++;
+	if (spec->kind == KIND_SUPERVISOR && sup_init(n) == -1) {
+		free(n);
+		return NULL;
+	}
+	return n;
+}
+
+static int
+tree_children_reserve(struct node *p, uint32_t more)
+{
+	uint32_t cap = p->capchildren;
+	struct node **children;
+
+	if (p->nchildren + more <= cap)
+		return 0;
+	while (cap < p->nchildren + more)
+		cap = cap ? cap * 2 : 4;
+	if ((children = realloc(p->children, cap * sizeof *children)) == NULL)
+		return -1;
+	p->children = children;
+	p->capchildren = cap;
+	return 0;
+}
+
+/* Puts n (and, from its spec, its subtree) into the tree under its parent,
+ * announcing each node parents first. Memory was checked by the caller's
+ * reservation only for the top node; a failure deeper is fatal because the
+ * tree must never be half-built. */
+static void
+tree_link(struct tree *t, struct node *n)
+{
+	struct node *p = n->parent;
+	struct tree_event ev;
+	struct node_spec **kids = NULL;
+	size_t nkids = 0;
+
+	if (tree_children_reserve(p, 1) == -1 ||
+	    idmap_put(&t->ids, n->id, n) == -1 ||
+	    nameidx_put(&t->names, n) == -1)
+		fatalx("out of memory building the tree");
+	p->children[p->nchildren++] = n;
+	p->nlive++;
+	t->stats.nodes++;
+	t->stats.spawns++;
+	t->stats.by_state[n->state]++;
+	memset(&ev, 0, sizeof ev);
+	ev.type = TREE_EV_SPAWNED;
+	ev.node = n;
+	tree_emit(t, &ev);
+
+	if (n->spec->kind != KIND_SUPERVISOR)
+		return;
+	/* The children's specs move into their nodes. */
+	kids = n->spec->u.sup.children;
+	nkids = n->spec->u.sup.nchildren;
+	n->spec->u.sup.children = NULL;
+	n->spec->u.sup.nchildren = 0;
+	if (nkids > 0 && tree_children_reserve(n, (uint32_t)nkids) == -1)
+		fatalx("out of memory building the tree");
+	for (size_t i = 0; i < nkids; i++) {
+		struct node *c = tree_node_new(t, n, kids[i]);
+
+		if (c == NULL)
+			fatalx("out of memory building the tree");
+		tree_link(t, c);
+	}
+	free(kids);
+}
+
+struct tree *
+tree_new(struct event_base *base, const struct tree_limits *lim,
+    const struct tree_hooks *hooks)
+{
+	struct tree *t;
+	struct node_spec *spec;
+
+	if ((t = calloc(1, sizeof *t)) == NULL)
+		return NULL;
+	t->base = base;
+	t->lim = *lim;
+	if (hooks != NULL)
+		t->hooks = *hooks;
+	t->next_id = 1;
+	idmap_init(&t->ids);
+	nameidx_init(&t->names);
+	if ((spec = calloc(1, sizeof *spec)) == NULL ||
+	    (spec->name = strdup("")) == NULL) {
+		free(spec);
+		free(t);
+		return NULL;
+	}
+	spec->kind = KIND_SUPERVISOR;
+	spec->restart = RESTART_PERMANENT;
+	spec->shutdown_ms = SPEC_SHUTDOWN_MS;
+	spec->timeout_ms = -1;
+	spec->backoff_ms = SPEC_BACKOFF_MS;
+	spec->backoff_max_ms = SPEC_BACKOFF_MAX_MS;
+	spec->start_timeout_ms = -1;
+	spec->u.sup.strategy = STRATEGY_ONE_FOR_ONE;
+	spec->u.sup.max_restarts = SPEC_MAX_RESTARTS;
+	spec->u.sup.period_ms = SPEC_PERIOD_MS;
+	if ((t->root = tree_node_new(t, NULL, spec)) == NULL ||
+	    idmap_put(&t->ids, t->root->id, t->root) == -1) {
+		tree_free(t);
+		return NULL;
+	}
+	t->root->state = NODE_RUNNING;
+	t->root->queued = false;
+	t->root->ever_started = true;
+	t->root->started_ms = clock_wall_ms();
+	t->stats.nodes = 1;
+	t->stats.by_state[NODE_RUNNING] = 1;
+	return t;
+}
+
+void
+tree_free(struct tree *t)
+{
+	if (t == NULL)
+		return;
+	if (t->root != NULL)
+		node_free(t->root);
+	idmap_free(&t->ids);
+	nameidx_free(&t->names);
+	free(t);
+}
+
+struct node *
+tree_lookup(struct tree *t, const char *path, struct proto_err *err)
+{
+	struct node *n = t->root;
+	size_t pos = 0, len;
+	const char *name;
+
+	if (proto_path_check(path, "path", err) == -1)
+		return NULL;
+	while ((name = proto_path_next(path, &pos, &len)) != NULL) {
+		if ((n = nameidx_get(&t->names, n, name, len)) == NULL) {
+			proto_errf(err, PROTO_NOT_FOUND, "no node at %s", path);
+			return NULL;
+		}
+	}
+	return n;
+}
+
+struct node *
+tree_get(struct tree *t, uint64_t id)
+{
+	return idmap_get(&t->ids, id);
+}
+
+int
+tree_depth(const struct node *n)
+{
+	int d = 0;
+
+	for (; n->parent != NULL; n = n->parent)
+		d++;
+	return d;
+}
+
+static int
+spec_depth(const struct node_spec *s)
+{
+	int d = 0;
+
+	if (s->kind != KIND_SUPERVISOR)
+		return 1;
+	for (size_t i = 0; i < s->u.sup.nchildren; i++) {
+		int cd = spec_depth(s->u.sup.children[i]);
+
+		if (cd > d)
+			d = cd;
+	}
+	return d + 1;
+}
+
+/* The parent starts a new child at once (rather than queueing it). */
+static bool
+tree_starts_now(const struct node *p)
+{
+	return p->state == NODE_RUNNING && p->sup->cursor == p->nchildren &&
+	    p->sup->group_pending == 0 && !p->sup->group_waiting;
+}
+
+int
+tree_spawn(struct tree *t, const char *parent_path, struct node_spec *spec,
+    size_t count, struct node **out, struct proto_err *err)
+{
+	char path[PROTO_PATH_MAX];
+	struct node *p, *n;
+	bool prestart, ready = false;
+
+	if (t->shutting_down)
+		return proto_errf(err, PROTO_CONFLICT,
+		    "the daemon is shutting down");
+	if ((p = tree_lookup(t, parent_path, err)) == NULL) {
+		if (err != NULL && err->code == PROTO_NOT_FOUND)
+			proto_errf(err, PROTO_NOT_FOUND,
+			    "parent %s does not exist", parent_path);
+		return -1;
+	}
+	node_path(p, path, sizeof path);
+	if (!node_is_sup(p))
+		return proto_errf(err, PROTO_CONFLICT,
+		    "parent %s is a worker (%s), not a supervisor", path,
+		    spec_kind_names[p->spec->kind]);
+	if (p->state == NODE_STOPPING || node_terminated(p))
+		return proto_errf(err, PROTO_CONFLICT,
+		    "parent %s is %s; only a supervisor that is starting, "
+		    "running or in backoff takes new children", path,
+		    node_state_names[p->state]);
+	if (nameidx_get(&t->names, p, spec->name, strlen(spec->name)) != NULL)
+		return proto_errf(err, PROTO_EXISTS,
+		    "%s already has a child named \"%s\"", path, spec->name);
+	if (count > t->lim.max_nodes || t->stats.nodes > t->lim.max_nodes -
+	    count)
+		return proto_errf(err, PROTO_LIMIT,
+		    "%zu more nodes would pass the limit of %zu (--max-nodes);"
+		    " %zu exist", count, t->lim.max_nodes, t->stats.nodes);
+	if (tree_depth(p) + spec_depth(spec) > PROTO_DEPTH_MAX)
+		return proto_errf(err, PROTO_INVALID_PARAMS,
+		    "the tree would be deeper than %d levels", PROTO_DEPTH_MAX);
+
+	if ((n = tree_node_new(t, p, spec)) == NULL)
+		return proto_errf(err, PROTO_INTERNAL, "out of memory");
+	/* A lone program is executed before it exists in the tree, so one
+	 * that cannot start leaves nothing behind. */
+	prestart = spec->kind == KIND_EXEC && tree_starts_now(p);
+	if (prestart && node_prestart(n, &ready, err) == -1) {
+		n->spec = NULL;
+		t->next_id--;
+		free(n);
+		return -1;
+	}
+	tree_link(t, n);
+	if (prestart) {
+		node_start_prestarted(n, ready);
+		sup_continue(p);
+	} else {
+		sup_continue(p);
+	}
+	*out = n;
+	return 0;
+}
+
+int
+tree_cancel(struct tree *t, struct node *n, const char *reason,
+    struct proto_err *err)
+{
+	struct cause *c;
+
+	if (node_terminated(n))
+		return 0;
+	c = reason != NULL ? cause_new("cancelled: %s", reason) :
+	    cause_new("cancelled");
+	if (c == NULL)
+		return proto_errf(err, PROTO_INTERNAL, "out of memory");
+	t->stats.cancels++;
+	if (n == t->root) {
+		/* The root stays; its children go, each told where from. */
+		struct cause *cc = node_child_cause(n, c);
+
+		for (uint32_t i = n->nchildren; i > 0; i--)
+			if (!node_terminated(n->children[i - 1]))
+				node_cancel(n->children[i - 1], cc);
+		cause_unref(cc);
+	} else {
+		node_cancel(n, c);
+	}
+	cause_unref(c);
+	return 0;
+}
+
+int
+tree_restart(struct tree *t, struct node *n, struct proto_err *err)
+{
+	char path[PROTO_PATH_MAX];
+
+	if (n == t->root)
+		return proto_errf(err, PROTO_CONFLICT,
+		    "the root cannot be restarted; restart its children");
+	if (t->shutting_down)
+		return proto_errf(err, PROTO_CONFLICT,
+		    "the daemon is shutting down");
+	if (n->state == NODE_STOPPING)
+		return proto_errf(err, PROTO_CONFLICT,
+		    "%s is stopping; restart it once it has terminated",
+		    node_path(n, path, sizeof path));
+	if (n->parent->state == NODE_STOPPING || node_terminated(n->parent))
+		return proto_errf(err, PROTO_CONFLICT,
+		    "parent %s is %s; restart the parent instead",
+		    node_path(n->parent, path, sizeof path),
+		    node_state_names[n->parent->state]);
+	node_restart(n);
+	return 0;
+}
+
+static void
+tree_unlink(struct tree *t, struct node *n)
+{
+	struct tree_event ev;
+
+	for (uint32_t i = n->nchildren; i > 0; i--)
+		tree_unlink(t, n->children[i - 1]);
+	memset(&ev, 0, sizeof ev);
+	ev.type = TREE_EV_REMOVED;
+	ev.node = n;
+	tree_emit(t, &ev);
+	idmap_del(&t->ids, n->id);
+	nameidx_del(&t->names, n);
+	t->stats.nodes--;
+	t->stats.by_state[n->state]--;
+}
+
+int
+tree_remove(struct tree *t, struct node *n, struct proto_err *err)
+{
+	char path[PROTO_PATH_MAX];
+	struct node *p = n->parent;
+	uint32_t i;
+
+	if (n == t->root)
+		return proto_errf(err, PROTO_CONFLICT,
+		    "the root cannot be removed");
+	if (!node_terminated(n))
+		return proto_errf(err, PROTO_CONFLICT,
+		    "%s is %s; cancel it before removing it",
+		    node_path(n, path, sizeof path),
+		    node_state_names[n->state]);
+	tree_unlink(t, n);
+	for (i = 0; i < p->nchildren && p->children[i] != n; i++)
+		;
+	memmove(&p->children[i], &p->children[i + 1],
+	    (p->nchildren - i - 1) * sizeof *p->children);
+	p->nchildren--;
+	if (p->sup->cursor > i)
+		p->sup->cursor--;
+	node_free(n);
+	return 0;
+}
+
+void
+tree_shutdown(struct tree *t)
+{
+	struct cause *c;
+
+	if (t->shutting_down)
+		return;
+	t->shutting_down = true;
+	if ((c = cause_new("daemon shutdown")) == NULL)
+		fatalx("out of memory");
+	for (uint32_t i = t->root->nchildren; i > 0; i--)
+		node_cancel(t->root->children[i - 1], c);
+	cause_unref(c);
+}
+
+bool
+tree_idle(const struct tree *t)
+{
+	return t->root->nlive == 0;
+}

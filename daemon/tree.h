@@ -1,0 +1,97 @@
+/*
+ * The tree of nodes: the root supervisor, the indexes by id and by
+ * (parent, name), the limits, the counters, and the one hook through which
+ * everything else (waits, subscriptions, stats) hears what happens. The tree
+ * owns every node; it knows nothing of sockets, HTTP or JSON-RPC.
+ */
+#ifndef TREE_H
+#define TREE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "index.h"
+#include "node.h"
+#include "spec.h"
+
+struct event_base;
+
+enum tree_event_type {
+	TREE_EV_SPAWNED,
+	TREE_EV_STATE,
+	TREE_EV_REMOVED,
+	TREE_EV_OUTPUT,
+};
+
+struct tree_event {
+	enum tree_event_type type;
+	struct node *node;		/* borrowed; valid during the call */
+	enum node_state from, to;	/* TREE_EV_STATE */
+	const char *data;		/* TREE_EV_OUTPUT */
+	size_t len;
+};
+
+/* Listeners must not change the tree from inside the call: they defer. */
+struct tree_hooks {
+	void (*event)(void *arg, const struct tree_event *ev);
+	void *arg;
+};
+
+struct tree_limits {
+	size_t max_nodes;	/* every node, the root included */
+};
+
+struct tree_stats {
+	uint64_t spawns;	/* nodes created */
+	uint64_t restarts;	/* starts after a node's first */
+	uint64_t cancels;	/* cancel requests that stopped something */
+	uint64_t by_state[NODE__STATES];
+	size_t nodes;
+};
+
+struct tree {
+	struct event_base *base;	/* borrowed */
+	struct node *root;		/* owned, and through it every node */
+	struct idmap ids;		/* id -> node */
+	struct nameidx names;		/* (parent, name) -> node */
+	uint64_t next_id;
+	struct tree_limits lim;
+	struct tree_hooks hooks;
+	struct tree_stats stats;
+	bool shutting_down;
+};
+
+struct tree *tree_new(struct event_base *base, const struct tree_limits *lim,
+    const struct tree_hooks *hooks);
+/* Frees every node; workers still running are released without waiting
+ * (only at exit or in tests). */
+void tree_free(struct tree *t);
+
+struct node *tree_lookup(struct tree *t, const char *path,
+    struct proto_err *err);
+struct node *tree_get(struct tree *t, uint64_t id);
+
+/* Creates spec (of count nodes, from spec_parse) under parent_path and
+ * starts it. On success the spec belongs to the tree and *out is the new
+ * node; on failure nothing was created and the caller still owns spec. */
+int tree_spawn(struct tree *t, const char *parent_path,
+    struct node_spec *spec, size_t count, struct node **out,
+    struct proto_err *err);
+/* Cancels n with "cancelled" or "cancelled: REASON". */
+int tree_cancel(struct tree *t, struct node *n, const char *reason,
+    struct proto_err *err);
+int tree_restart(struct tree *t, struct node *n, struct proto_err *err);
+/* Removes a terminated n and its subtree; conflict if any of it is alive. */
+int tree_remove(struct tree *t, struct node *n, struct proto_err *err);
+/* Cancels everything with "daemon shutdown" and refuses new spawns. */
+void tree_shutdown(struct tree *t);
+/* Every child of the root is terminated. */
+bool tree_idle(const struct tree *t);
+
+/* For node.c, supervisor.c and workers. */
+void tree_emit(struct tree *t, const struct tree_event *ev);
+int tree_depth(const struct node *n);
+
+#endif

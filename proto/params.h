@@ -1,0 +1,79 @@
+/*
+ * Params of every method but spawn (see spec.h), turned into typed structs.
+ * Strings are borrowed from the params object, which must outlive the
+ * struct. Absent params read as {}. Unknown fields are invalid_params.
+ */
+#ifndef PROTO_PARAMS_H
+#define PROTO_PARAMS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "err.h"
+
+/* For methods that take nothing: params absent, {} or []. */
+int params_none(const json_t *params, struct proto_err *err);
+
+struct params_path {		/* restart, remove */
+	const char *path;
+};
+int params_path(const json_t *params, struct params_path *p,
+    struct proto_err *err);
+
+struct params_cancel {
+	const char *path;
+	const char *reason;	/* NULL: none */
+	bool wait;
+	bool remove;
+};
+int params_cancel(const json_t *params, struct params_cancel *p,
+    struct proto_err *err);
+
+struct params_inspect {
+	const char *path;	/* "/" */
+	int depth;		/* 0; -1 = the whole subtree */
+};
+int params_inspect(const json_t *params, struct params_inspect *p,
+    struct proto_err *err);
+
+struct params_logs {
+	const char *path;
+	int64_t bytes;		/* 4096 */
+};
+int params_logs(const json_t *params, struct params_logs *p,
+    struct proto_err *err);
+
+struct params_watch {
+	const char *path;	/* "/" */
+	bool output;
+	bool has_since;
+	uint64_t since;
+};
+int params_watch(const json_t *params, struct params_watch *p,
+    struct proto_err *err);
+
+struct params_unwatch {
+	uint64_t subscription;
+};
+int params_unwatch(const json_t *params, struct params_unwatch *p,
+    struct proto_err *err);
+
+enum wait_for {
+	WAIT_TERMINATED,
+	WAIT_RUNNING,
+};
+struct params_wait {
+	const char *path;
+	int wait_for;		/* enum wait_for, WAIT_TERMINATED */
+	int64_t timeout_ms;	/* -1: no timeout */
+};
+int params_wait(const json_t *params, struct params_wait *p,
+    struct proto_err *err);
+
+/* Largest `reason` a client may give. */
+#define PARAMS_REASON_MAX 1024
+/* Largest `bytes` for logs: the whole ring. */
+#define PARAMS_LOGS_MAX (1024 * 1024)
+
+#endif
