@@ -183,18 +183,17 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn *c = arg;
 
-	if (what & BEV_EVENT_EOF) {
-		/* The client is done sending; answers to calls still
-		 * pending can still go out on a half-closed socket. */
-		if (c->ncalls == 0 || (what & BEV_EVENT_ERROR)) {
-			conn_close(c);
-			return;
-		}
-		bufferevent_disable(c->bev, EV_READ);
+	if (what & BEV_EVENT_ERROR) {
+		conn_close(c);
 		return;
 	}
-	if (what & BEV_EVENT_ERROR)
-		conn_close(c);
+	if (what & BEV_EVENT_EOF) {
+		/* A client that hung up takes nothing with it: what it waited
+		 * for is dropped, what was answered is still written. */
+		while (c->calls != NULL)
+			rpc_call_abandon(c->calls);
+		conn_close_after_write(c);
+	}
 }
 
 void
@@ -254,8 +253,4 @@ conn_call_del(struct conn *c, struct rpc_call *call)
 		call->next->prev = call->prev;
 	call->next = call->prev = NULL;
 	c->ncalls--;
-	/* A half-closed client waited only for these answers. */
-	if (c->ncalls == 0 && !c->dead && !(bufferevent_get_enabled(c->bev) &
-	    EV_READ) && !c->paused && !c->closing)
-		conn_close_after_write(c);
 }

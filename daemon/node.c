@@ -568,7 +568,8 @@ act_drained(struct node *n, const struct node_input *in)
 		node_set_state(n, NODE_EXITED);
 		break;
 	case AFTER_START:
-		node_input(n, &(struct node_input){ .ev = NEV_START });
+		/* The stop was the first half of a restart. */
+		act_start(n, in);
 		break;
 	case AFTER_HOLD:
 		node_timers_clear(n);

@@ -18,6 +18,7 @@ static const struct rpc_method *const rpc_methods[] = {
 	&rpc_ping,
 	&rpc_spawn,
 	&rpc_cancel,
+	&rpc_restart,
 	&rpc_remove,
 	&rpc_inspect,
 	&rpc_wait,

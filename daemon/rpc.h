@@ -45,7 +45,8 @@ struct rpc_method {
 	    struct proto_err *err);
 };
 
-extern const struct rpc_method rpc_ping, rpc_spawn, rpc_cancel, rpc_remove,
+extern const struct rpc_method rpc_ping, rpc_spawn, rpc_cancel, rpc_restart,
+    rpc_remove,
     rpc_inspect, rpc_wait, rpc_stats, rpc_shutdown;
 
 const struct rpc_method *rpc_find(const char *name);

@@ -1,0 +1,307 @@
+/* arborctl spawn: start a program as an exec node; and what every command
+ * that creates nodes shares (spawn_*): common options, NAME or path, send. */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "path.h"
+#include "spec.h"
+#include "ctl.h"
+
+static int spawn_run(struct ctl *, int, char **);
+
+const struct ctl_cmd ctl_cmd_spawn = {
+	.name = "spawn",
+	.usage =
+	    "spawn [-p PARENT] [-r RESTART] [--grace DUR] [--timeout DUR]\n"
+	    "                      [--ready fd] [-e K=V]... [-C DIR]\n"
+	    "                      NAME -- PROGRAM [ARG...]\n"
+	    "\n"
+	    SPAWN_OPTS_HELP
+	    "      --ready MODE    exec (default): running once executed;\n"
+	    "                      fd: once it writes a line to $ARBOR_READY_FD\n"
+	    "  -e, --env K=V       add a variable to its environment (repeatable)\n"
+	    "  -C, --cwd DIR       its working directory (relative to here)\n"
+	    SPAWN_NAME_HELP
+	    "PROGRAM without a / is looked up in the daemon's PATH; no shell is\n"
+	    "involved.\n",
+	.summary = "start a program as a new node",
+	.run = spawn_run,
+};
+
+enum {
+	OPT_READY = SPAWN_OPT_NEXT,
+};
+
+static int
+spawn_oom(void)
+{
+	fprintf(stderr, "arborctl: out of memory\n");
+	return CTL_EXIT_ERROR;
+}
+
+int
+spawn_args_init(struct spawn_args *a)
+{
+	a->parent = NULL;
+	if ((a->spec = json_object()) == NULL)
+		return spawn_oom();
+	return 0;
+}
+
+void
+spawn_args_free(struct spawn_args *a)
+{
+	json_decref(a->spec);
+	a->spec = NULL;
+}
+
+/* Sets spec.key to a new value, reporting only running out of memory. */
+static int
+spawn_set(json_t *spec, const char *key, json_t *v)
+{
+	if (v == NULL || json_object_set_new(spec, key, v) != 0)
+		return spawn_oom();
+	return 0;
+}
+
+/*
+ * The options every kind of node has, then the common ones: returns
+ * CTL_CONTINUE to go on parsing, else the exit status (0 after --help).
+ */
+int
+spawn_opt(struct ctl *c, struct spawn_args *a, int ch, char **argv)
+{
+	int64_t ms;
+	int rc = 0;
+
+	switch (ch) {
+	case 'p':
+		if ((rc = ctl_check_path(c, optarg)) == 0)
+			a->parent = optarg;
+		break;
+	case 'r':
+		if ((rc = ctl_parse_choice(c, "--restart", optarg,
+		    spec_restart_names)) == 0)
+			rc = spawn_set(a->spec, "restart", json_string(optarg));
+		break;
+	case SPAWN_OPT_GRACE:
+		if ((rc = ctl_parse_duration(c, "--grace", optarg, &ms)) == 0)
+			rc = spawn_set(a->spec, "shutdown_ms", json_integer(ms));
+		break;
+	case SPAWN_OPT_TIMEOUT:
+		if ((rc = ctl_parse_duration(c, "--timeout", optarg, &ms)) == 0)
+			rc = spawn_set(a->spec, "timeout_ms", json_integer(ms));
+		break;
+	default:
+		return ctl_opt_common(c, ch, argv);
+	}
+	return rc == 0 ? CTL_CONTINUE : rc;
+}
+
+/*
+ * NAME under -p (or "/"), or a whole path: "/web/w1" is w1 under /web,
+ * which is what people copy from `arborctl tree`. Sets parent, name, kind.
+ */
+int
+spawn_target(struct ctl *c, struct spawn_args *a, const char *target,
+    const char *kind)
+{
+	struct proto_err err;
+	const char *slash;
+	json_t *parent;
+
+	proto_err_clear(&err);
+	if (target[0] == '/') {
+		if (a->parent != NULL)
+			return ctl_usage(c, "give NAME with -p, or a full path "
+			    "like %s, not both", target);
+		if (strcmp(target, "/") == 0)
+			return ctl_usage(c, "/ always exists; give the new "
+			    "node a name");
+		if (proto_path_check(target, "path", &err) != 0)
+			return ctl_usage(c, "%s", err.message);
+		slash = strrchr(target, '/');
+		parent = slash == target ? json_string("/") :
+		    json_stringn(target, (size_t)(slash - target));
+		if (spawn_set(a->spec, "parent", parent) != 0 ||
+		    spawn_set(a->spec, "name", json_string(slash + 1)) != 0)
+			return CTL_EXIT_ERROR;
+	} else {
+		if (proto_name_check(target, "name", &err) != 0)
+			return ctl_usage(c, "%s", err.message);
+		if (spawn_set(a->spec, "parent", json_string(a->parent != NULL ?
+		    a->parent : "/")) != 0 ||
+		    spawn_set(a->spec, "name", json_string(target)) != 0)
+			return CTL_EXIT_ERROR;
+	}
+	return spawn_set(a->spec, "kind", json_string(kind));
+}
+
+/* One spawn, its view printed. spec is stolen. */
+int
+spawn_send(struct ctl *c, json_t *spec)
+{
+	json_t *view;
+	int rc;
+
+	if ((rc = ctl_call(c, "spawn", spec, &view)) != 0)
+		return rc;
+	if (c->json)
+		ctl_json_print(c, view);
+	else
+		ctl_print_views(c, &view, 1);
+	json_decref(view);
+	return CTL_EXIT_OK;
+}
+
+/* K=V into env; a later -e of the same K wins, as in a shell. */
+static int
+spawn_env(struct ctl *c, json_t *spec, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	json_t *env;
+	char *key;
+	int rc;
+
+	if (eq == NULL || eq == kv)
+		return ctl_usage(c, "-e wants KEY=VALUE, not '%s'", kv);
+	if ((env = json_object_get(spec, "env")) == NULL) {
+		if (spawn_set(spec, "env", json_object()) != 0)
+			return CTL_EXIT_ERROR;
+		env = json_object_get(spec, "env");
+	}
+	if ((key = strndup(kv, (size_t)(eq - kv))) == NULL)
+		return spawn_oom();
+	rc = spawn_set(env, key, json_string(eq + 1));
+	free(key);
+	return rc;
+}
+
+/* The daemon runs elsewhere, so "-C ." must mean this directory, not its. */
+static int
+spawn_cwd(struct ctl *c, json_t *spec, const char *dir)
+{
+	char *here, *abs;
+	int rc;
+
+	if (*dir == '\0')
+		return ctl_usage(c, "-C wants a directory");
+	if (dir[0] == '/')
+		return spawn_set(spec, "cwd", json_string(dir));
+	if ((here = getcwd(NULL, 0)) == NULL) {
+		fprintf(stderr, "arborctl: the current directory: %s\n",
+		    strerror(errno));
+		return CTL_EXIT_USAGE;
+	}
+	if ((abs = malloc(strlen(here) + strlen(dir) + 2)) == NULL) {
+		free(here);
+		return spawn_oom();
+	}
+	sprintf(abs, "%s%s%s", here, strcmp(here, "/") == 0 ? "" : "/", dir);
+	rc = spawn_set(spec, "cwd", json_string(abs));
+	free(abs);
+	free(here);
+	return rc;
+}
+
+static int
+spawn_argv(struct ctl *c, json_t *spec, int argc, char **argv)
+{
+	json_t *array;
+	int i;
+
+	if ((array = json_array()) == NULL)
+		return spawn_oom();
+	for (i = 0; i < argc; i++) {
+		if (json_array_append_new(array, json_string(argv[i])) != 0) {
+			json_decref(array);
+			return spawn_oom();
+		}
+	}
+	(void)c;
+	return spawn_set(spec, "argv", array);
+}
+
+static int
+spawn_run(struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		SPAWN_LONGOPTS,
+		{ "ready", required_argument, NULL, OPT_READY },
+		{ "env", required_argument, NULL, 'e' },
+		{ "cwd", required_argument, NULL, 'C' },
+		CTL_LONGOPTS_COMMON,
+		{ NULL, 0, NULL, 0 }
+	};
+	struct spawn_args a;
+	int ch, rc, i;
+
+	if ((rc = spawn_args_init(&a)) != 0)
+		return rc;
+	while ((ch = getopt_long(argc, argv, "+:h" SPAWN_SHORTOPTS "e:C:",
+	    opts, NULL)) != -1) {
+		switch (ch) {
+		case OPT_READY:
+			rc = ctl_parse_choice(c, "--ready", optarg,
+			    spec_ready_names);
+			if (rc == 0)
+				rc = spawn_set(a.spec, "ready",
+				    json_string(optarg));
+			break;
+		case 'e':
+			rc = spawn_env(c, a.spec, optarg);
+			break;
+		case 'C':
+			rc = spawn_cwd(c, a.spec, optarg);
+			break;
+		default:
+			if ((rc = spawn_opt(c, &a, ch, argv)) != CTL_CONTINUE)
+				goto out;
+			rc = 0;
+			break;
+		}
+		if (rc != 0)
+			goto out;
+	}
+	argc -= optind;
+	argv += optind;
+
+	/* NAME [--] PROGRAM [ARG...]: options stop at NAME, so anything
+	 * dash-like right after it was meant as an option, too late. */
+	rc = CTL_EXIT_USAGE;
+	if (argc == 0) {
+		ctl_usage(c, "missing NAME and PROGRAM");
+		goto out;
+	}
+	i = 1;
+	if (i < argc && strcmp(argv[i], "--") == 0)
+		i++;
+	else if (i < argc && argv[i][0] == '-') {
+		ctl_usage(c, "options go before NAME; put -- before a PROGRAM "
+		    "that starts with '-' (got '%s')", argv[i]);
+		goto out;
+	}
+	if (i >= argc) {
+		ctl_usage(c, "missing PROGRAM after NAME");
+		goto out;
+	}
+	if (argv[i][0] == '\0') {
+		ctl_usage(c, "PROGRAM is empty");
+		goto out;
+	}
+	if ((rc = spawn_target(c, &a, argv[0], "exec")) != 0 ||
+	    (rc = spawn_argv(c, a.spec, argc - i, argv + i)) != 0)
+		goto out;
+	rc = spawn_send(c, a.spec);
+	a.spec = NULL;
+out:
+	spawn_args_free(&a);
+	return rc;
+}

@@ -1,0 +1,121 @@
+/* arborctl sup: start a supervisor node, empty, for others to join. */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <stdio.h>
+#include <string.h>
+
+#include "spec.h"
+#include "ctl.h"
+
+static int sup_run(struct ctl *, int, char **);
+
+const struct ctl_cmd ctl_cmd_sup = {
+	.name = "sup",
+	.usage =
+	    "sup [-p PARENT] [-r RESTART] [--strategy S] [--intensity N/DUR]\n"
+	    "                    [--grace DUR] [--timeout DUR] NAME\n"
+	    "\n"
+	    SPAWN_OPTS_HELP
+	    "      --strategy S    one_for_one (default), one_for_all or\n"
+	    "                      rest_for_one, as in Erlang/OTP\n"
+	    "      --intensity N/DUR\n"
+	    "                      fail after more than N restarts within DUR\n"
+	    "                      (default 3/5s)\n"
+	    SPAWN_NAME_HELP,
+	.summary = "start a supervisor node",
+	.run = sup_run,
+};
+
+enum {
+	OPT_STRATEGY = SPAWN_OPT_NEXT,
+	OPT_INTENSITY,
+};
+
+/* "5/10s" sets both; "5" only max_restarts. */
+static int
+sup_intensity(struct ctl *c, json_t *spec, const char *arg)
+{
+	char n[32];
+	const char *slash = strchr(arg, '/');
+	size_t len = slash != NULL ? (size_t)(slash - arg) : strlen(arg);
+	long long max;
+	int64_t ms;
+	int rc;
+
+	if (len < sizeof n) {
+		memcpy(n, arg, len);
+		n[len] = '\0';
+	}
+	if (len >= sizeof n || ctl_parse_int(n, 0, SPEC_MAX_RESTARTS_MAX,
+	    &max) != 0)
+		return ctl_usage(c, "--intensity wants N/DUR like 5/10s, N "
+		    "from 0 to %d, not '%s'", SPEC_MAX_RESTARTS_MAX, arg);
+	if (slash != NULL &&
+	    (rc = ctl_parse_duration(c, "--intensity", slash + 1, &ms)) != 0)
+		return rc;
+	if (json_object_set_new(spec, "max_restarts", json_integer(max)) != 0 ||
+	    (slash != NULL &&
+	    json_object_set_new(spec, "period_ms", json_integer(ms)) != 0)) {
+		fprintf(stderr, "arborctl: out of memory\n");
+		return CTL_EXIT_ERROR;
+	}
+	return 0;
+}
+
+static int
+sup_run(struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		SPAWN_LONGOPTS,
+		{ "strategy", required_argument, NULL, OPT_STRATEGY },
+		{ "intensity", required_argument, NULL, OPT_INTENSITY },
+		CTL_LONGOPTS_COMMON,
+		{ NULL, 0, NULL, 0 }
+	};
+	struct spawn_args a;
+	int ch, rc;
+
+	if ((rc = spawn_args_init(&a)) != 0)
+		return rc;
+	while ((ch = getopt_long(argc, argv, "+:h" SPAWN_SHORTOPTS, opts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case OPT_STRATEGY:
+			rc = ctl_parse_choice(c, "--strategy", optarg,
+			    spec_strategy_names);
+			if (rc == 0 && json_object_set_new(a.spec, "strategy",
+			    json_string(optarg)) != 0) {
+				fprintf(stderr, "arborctl: out of memory\n");
+				rc = CTL_EXIT_ERROR;
+			}
+			break;
+		case OPT_INTENSITY:
+			rc = sup_intensity(c, a.spec, optarg);
+			break;
+		default:
+			if ((rc = spawn_opt(c, &a, ch, argv)) != CTL_CONTINUE)
+				goto out;
+			rc = 0;
+			break;
+		}
+		if (rc != 0)
+			goto out;
+	}
+	argc -= optind;
+	argv += optind;
+
+	if (argc != 1) {
+		rc = argc == 0 ? ctl_usage(c, "missing NAME") :
+		    ctl_usage(c, "unexpected argument '%s'", argv[1]);
+		goto out;
+	}
+	if ((rc = spawn_target(c, &a, argv[0], "supervisor")) != 0)
+		goto out;
+	rc = spawn_send(c, a.spec);
+	a.spec = NULL;
+out:
+	spawn_args_free(&a);
+	return rc;
+}

@@ -1,0 +1,86 @@
+/* arborctl wait: block until a node is running or terminated. */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <stdio.h>
+
+#include "ctl.h"
+
+static int wait_run(struct ctl *, int, char **);
+
+const struct ctl_cmd ctl_cmd_wait = {
+	.name = "wait",
+	.usage =
+	    "wait [--for running|terminated] [--timeout DUR] PATH\n"
+	    "\n"
+	    "      --for STATE    running, or terminated (default: exited or\n"
+	    "                     failed)\n"
+	    "      --timeout DUR  give up after DUR: exit status 4\n",
+	.summary = "wait until a node is running or terminated",
+	.run = wait_run,
+};
+
+enum {
+	OPT_FOR = CTL_OPT_CMD,
+	OPT_TIMEOUT,
+};
+
+static const char *const wait_fors[] = { "running", "terminated", NULL };
+
+static int
+wait_run(struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "for", required_argument, NULL, OPT_FOR },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		CTL_LONGOPTS_COMMON,
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *what = NULL;
+	json_t *params, *view;
+	int64_t timeout = -1;
+	int ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case OPT_FOR:
+			if ((rc = ctl_parse_choice(c, "--for", optarg,
+			    wait_fors)) != 0)
+				return rc;
+			what = optarg;
+			break;
+		case OPT_TIMEOUT:
+			if ((rc = ctl_parse_duration(c, "--timeout", optarg,
+			    &timeout)) != 0)
+				return rc;
+			break;
+		default:
+			if ((rc = ctl_opt_common(c, ch, argv)) != CTL_CONTINUE)
+				return rc;
+			break;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 1)
+		return argc == 0 ? ctl_usage(c, "missing PATH") :
+		    ctl_usage(c, "unexpected argument '%s'", argv[1]);
+	if ((rc = ctl_check_path(c, argv[0])) != 0)
+		return rc;
+
+	/* Left out, for and timeout_ms take the daemon's defaults. */
+	params = json_pack("{s:s}", "path", argv[0]);
+	if (params != NULL && what != NULL)
+		json_object_set_new(params, "for", json_string(what));
+	if (params != NULL && timeout >= 0)
+		json_object_set_new(params, "timeout_ms", json_integer(timeout));
+	if ((rc = ctl_call(c, "wait", params, &view)) != 0)
+		return rc;	/* a timeout is CTL_EXIT_TIMEOUT */
+	if (c->json)
+		ctl_json_print(c, view);
+	else
+		ctl_print_views(c, &view, 1);
+	json_decref(view);
+	return CTL_EXIT_OK;
+}

@@ -1,0 +1,19 @@
+#!/bin/sh
+# Installs what building and testing arbor needs, when it is missing
+# (Debian 12, as root). Safe to run again: it installs nothing twice.
+set -eu
+pkgs="autoconf automake libtool pkg-config make gcc libevent-dev libjansson-dev libcmocka-dev libsystemd-dev"
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "arbor: missing packages:$missing (run as root, or install them)" >&2
+		exit 1
+	fi
+	echo "arbor: installing$missing" >&2
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+fi

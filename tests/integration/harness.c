@@ -1,0 +1,269 @@
+/* The integration test harness: a real arbord, spoken to over its socket. */
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+static long h_next_id = 1;
+
+/* Bytes read past the last line, per fd (tests use few fds). */
+static struct {
+	int fd;
+	char *buf;
+	size_t len;
+} h_bufs[64];
+
+static void
+h_sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+void
+h_start(struct daemon_proc *d, const char *const *args)
+{
+	const char *bin = getenv("ARBORD");
+	const char *argv[32];
+	int i = 0;
+
+	if (bin == NULL)
+		bin = "./arbord";
+	snprintf(d->dir, sizeof d->dir, "/tmp/arbor-test-XXXXXX");
+	assert_non_null(mkdtemp(d->dir));
+	snprintf(d->sock, sizeof d->sock, "%s/arbord.sock", d->dir);
+	argv[i++] = bin;
+	argv[i++] = "-s";
+	argv[i++] = d->sock;
+	argv[i++] = "--log-level";
+	argv[i++] = getenv("ARBOR_TEST_LOG") ? getenv("ARBOR_TEST_LOG") :
+	    "warn";
+	for (; args != NULL && *args != NULL && i < 30; args++)
+		argv[i++] = *args;
+	argv[i] = NULL;
+	d->pid = fork();
+	assert_true(d->pid != -1);
+	if (d->pid == 0) {
+		execv(bin, (char *const *)argv);
+		_exit(127);
+	}
+	for (i = 0; i < 500; i++) {
+		struct stat st;
+		int status;
+
+		if (stat(d->sock, &st) == 0)
+			return;
+		if (waitpid(d->pid, &status, WNOHANG) == d->pid)
+			fail_msg("arbord exited at start (status %d)", status);
+		h_sleep_ms(10);
+	}
+	kill(d->pid, SIGKILL);
+	fail_msg("arbord did not create %s", d->sock);
+}
+
+int
+h_stop(struct daemon_proc *d)
+{
+	int status = -1;
+
+	if (d->pid <= 0)
+		return -1;
+	kill(d->pid, SIGTERM);
+	for (int i = 0; i < 500; i++) {
+		if (waitpid(d->pid, &status, WNOHANG) == d->pid)
+			break;
+		h_sleep_ms(10);
+		if (i == 499) {
+			kill(d->pid, SIGKILL);
+			waitpid(d->pid, &status, 0);
+		}
+	}
+	d->pid = 0;
+	unlink(d->sock);
+	rmdir(d->dir);
+	return status;
+}
+
+int
+h_connect(const struct daemon_proc *d)
+{
+	struct sockaddr_un sun;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	strcpy(sun.sun_path, d->sock);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sun, sizeof sun), 0);
+	return fd;
+}
+
+void
+h_send_raw(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = send(fd, data, len, MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		assert_true(w > 0);
+		data += w;
+		len -= (size_t)w;
+	}
+}
+
+static int
+h_slot(int fd)
+{
+	for (int i = 0; i < 64; i++)
+		if (h_bufs[i].buf != NULL && h_bufs[i].fd == fd)
+			return i;
+	for (int i = 0; i < 64; i++)
+		if (h_bufs[i].buf == NULL) {
+			h_bufs[i].fd = fd;
+			h_bufs[i].buf = malloc(1);
+			h_bufs[i].len = 0;
+			return i;
+		}
+	fail_msg("too many connections in one test");
+	return -1;
+}
+
+json_t *
+h_recv(int fd, int timeout_ms)
+{
+	int s = h_slot(fd);
+	char chunk[65536];
+
+	for (;;) {
+		char *nl = memchr(h_bufs[s].buf, '\n', h_bufs[s].len);
+
+		if (nl != NULL) {
+			size_t linelen = (size_t)(nl - h_bufs[s].buf);
+			json_error_t jerr;
+			json_t *msg = json_loadb(h_bufs[s].buf, linelen, 0,
+			    &jerr);
+
+			if (msg == NULL)
+				fail_msg("bad JSON from arbord: %s", jerr.text);
+			memmove(h_bufs[s].buf, nl + 1, h_bufs[s].len - linelen
+			    - 1);
+			h_bufs[s].len -= linelen + 1;
+			return msg;
+		}
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		if (poll(&pfd, 1, timeout_ms) <= 0)
+			return NULL;
+		ssize_t r = recv(fd, chunk, sizeof chunk, 0);
+		if (r <= 0) {
+			free(h_bufs[s].buf);
+			h_bufs[s].buf = NULL;
+			return NULL;
+		}
+		h_bufs[s].buf = realloc(h_bufs[s].buf, h_bufs[s].len +
+		    (size_t)r + 1);
+		memcpy(h_bufs[s].buf + h_bufs[s].len, chunk, (size_t)r);
+		h_bufs[s].len += (size_t)r;
+	}
+}
+
+json_t *
+h_call(int fd, const char *method, json_t *params)
+{
+	long id = h_next_id++;
+	json_t *req = json_pack("{s:s,s:i,s:s}", "jsonrpc", "2.0", "id",
+	    (int)id, "method", method);
+	char *text;
+
+	if (params != NULL)
+		json_object_set_new(req, "params", params);
+	text = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	h_send_raw(fd, text, strlen(text));
+	h_send_raw(fd, "\n", 1);
+	free(text);
+	for (;;) {
+		json_t *resp = h_recv(fd, 10000);
+
+		if (resp == NULL)
+			fail_msg("no answer to %s", method);
+		if (json_integer_value(json_object_get(resp, "id")) == id)
+			return resp;
+		json_decref(resp);
+	}
+}
+
+json_t *
+h_ok(int fd, const char *method, json_t *params)
+{
+	json_t *resp = h_call(fd, method, params), *result;
+
+	result = json_object_get(resp, "result");
+	if (result == NULL) {
+		char *text = json_dumps(resp, 0);
+
+		fail_msg("%s failed: %s", method, text);
+	}
+	json_incref(result);
+	json_decref(resp);
+	return result;
+}
+
+int
+h_err(int fd, const char *method, json_t *params, const char **kind)
+{
+	static char kindbuf[64];
+	json_t *resp = h_call(fd, method, params), *err;
+	int code;
+
+	err = json_object_get(resp, "error");
+	if (err == NULL) {
+		char *text = json_dumps(resp, 0);
+
+		fail_msg("%s should have failed: %s", method, text);
+	}
+	code = (int)json_integer_value(json_object_get(err, "code"));
+	assert_true(json_is_string(json_object_get(err, "message")));
+	assert_true(strlen(json_string_value(json_object_get(err, "message")))
+	    > 5);
+	snprintf(kindbuf, sizeof kindbuf, "%s", json_string_value(
+	    json_object_get(json_object_get(err, "data"), "kind")));
+	if (kind != NULL)
+		*kind = kindbuf;
+	json_decref(resp);
+	return code;
+}
+
+int
+h_fd_count(pid_t pid)
+{
+	char path[64];
+	DIR *dir;
+	struct dirent *de;
+	int n = 0;
+
+	snprintf(path, sizeof path, "/proc/%ld/fd", (long)pid);
+	if ((dir = opendir(path)) == NULL)
+		return -1;
+	while ((de = readdir(dir)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(dir);
+	return n;
+}

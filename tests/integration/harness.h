@@ -1,0 +1,40 @@
+/*
+ * Integration test harness: starts a real arbord on a private socket in a
+ * temporary directory, talks JSON-RPC to it, and stops it (by pid) however
+ * the test ends.
+ */
+#ifndef HARNESS_H
+#define HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <jansson.h>
+
+struct daemon_proc {
+	pid_t pid;
+	char dir[256];
+	char sock[300];
+};
+
+/* Starts $ARBORD (or ./arbord) with extra args (NULL-terminated) and waits
+ * for its socket; fails the test when it does not come up in 5 s. */
+void h_start(struct daemon_proc *d, const char *const *args);
+/* SIGTERM, then SIGKILL after 5 s; returns the exit status (waitpid). */
+int h_stop(struct daemon_proc *d);
+
+int h_connect(const struct daemon_proc *d);
+void h_send_raw(int fd, const char *data, size_t len);
+/* Next line (without "\n") as JSON; NULL on EOF or after timeout_ms. */
+json_t *h_recv(int fd, int timeout_ms);
+/* Sends a request and returns the response with that id. */
+json_t *h_call(int fd, const char *method, json_t *params);
+/* The result of a call that must succeed (fails the test otherwise). */
+json_t *h_ok(int fd, const char *method, json_t *params);
+/* The error code of a call that must fail. */
+int h_err(int fd, const char *method, json_t *params, const char **kind);
+
+/* Open fds of a process, from /proc. */
+int h_fd_count(pid_t pid);
+
+#endif

@@ -1,0 +1,487 @@
+/*
+ * arbord end to end over its socket: every error code, batches,
+ * pipelining, waits, limits, clients that vanish, big trees, fd baselines,
+ * and exiting 0 after SIGTERM or shutdown.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+static struct daemon_proc D;
+
+static int
+setup(void **state)
+{
+	h_start(&D, NULL);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	int status = h_stop(&D);
+
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	return 0;
+}
+
+static const char *
+str(json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
+
+static json_int_t
+num(json_t *obj, const char *key)
+{
+	return json_integer_value(json_object_get(obj, key));
+}
+
+static void
+test_ping_says_version_protocol_pid_uptime(void **state)
+{
+	int fd = h_connect(&D);
+	json_t *r = h_ok(fd, "ping", NULL);
+
+	assert_int_equal(num(r, "protocol"), 1);
+	assert_int_equal(num(r, "pid"), D.pid);
+	assert_non_null(str(r, "version"));
+	assert_true(json_is_integer(json_object_get(r, "uptime_ms")));
+	json_decref(r);
+	close(fd);
+}
+
+static void
+expect_raw_error(int fd, const char *line, int code, const char *kind)
+{
+	json_t *resp, *err;
+
+	h_send_raw(fd, line, strlen(line));
+	resp = h_recv(fd, 5000);
+	assert_non_null(resp);
+	err = json_object_get(resp, "error");
+	assert_non_null(err);
+	assert_int_equal(num(err, "code"), code);
+	assert_string_equal(str(json_object_get(err, "data"), "kind"), kind);
+	json_decref(resp);
+}
+
+static void
+test_bad_messages_get_their_error_and_the_connection_stays(void **state)
+{
+	int fd = h_connect(&D);
+	json_t *r;
+
+	expect_raw_error(fd, "{\"jsonrpc\":\"2.0\",\n", -32700, "parse_error");
+	expect_raw_error(fd, "[1,\"x\" \n", -32700, "parse_error");
+	expect_raw_error(fd, "\"just a string\"\n", -32600,
+	    "invalid_request");
+	expect_raw_error(fd, "{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":"
+	    "\"ping\"}\n", -32600, "invalid_request");
+	expect_raw_error(fd, "{\"jsonrpc\":\"2.0\",\"id\":1}\n", -32600,
+	    "invalid_request");
+	expect_raw_error(fd, "[]\n", -32600, "invalid_request");
+	expect_raw_error(fd, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+	    "\"nope\"}\n", -32601, "method_not_found");
+	expect_raw_error(fd, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+	    "\"ping\",\"extra\":1}\n", -32600, "invalid_request");
+	/* A NUL byte and invalid UTF-8 are not JSON. */
+	h_send_raw(fd, "{\"a\":\"\0\"}\n", 10);
+	r = h_recv(fd, 5000);
+	assert_int_equal(num(json_object_get(r, "error"), "code"), -32700);
+	json_decref(r);
+	expect_raw_error(fd, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+	    "\"\xff\xfe\"}\n", -32700, "parse_error");
+	/* Blank lines are ignored, and the connection still works. */
+	h_send_raw(fd, "\n\n\r\n", 4);
+	r = h_ok(fd, "ping", NULL);
+	json_decref(r);
+	close(fd);
+}
+
+static void
+test_invalid_params_not_found_exists_conflict(void **state)
+{
+	int fd = h_connect(&D);
+	const char *kind;
+	json_t *r;
+
+	assert_int_equal(h_err(fd, "spawn", json_pack("{s:s,s:s,s:i}",
+	    "name", "a", "kind", "sleep", "bogus", 1), &kind), -32602);
+	assert_string_equal(kind, "invalid_params");
+	assert_int_equal(h_err(fd, "spawn", json_pack("{s:s,s:s}", "name",
+	    "a/b", "kind", "sleep"), NULL), -32602);
+	assert_int_equal(h_err(fd, "spawn", json_pack("{s:s,s:s,s:i}", "name",
+	    "a", "kind", "exec", "ms", 5), NULL), -32602);
+	assert_int_equal(h_err(fd, "spawn", NULL, NULL), -32602);
+	assert_int_equal(h_err(fd, "inspect", json_pack("{s:s}", "path",
+	    "/missing"), &kind), -32001);
+	assert_string_equal(kind, "not_found");
+	assert_int_equal(h_err(fd, "inspect", json_pack("{s:s}", "path",
+	    "no-slash"), NULL), -32602);
+
+	r = h_ok(fd, "spawn", json_pack("{s:s,s:s}", "name", "w",
+	    "kind", "tick"));
+	assert_string_equal(str(r, "state"), "running");
+	assert_string_equal(str(r, "path"), "/w");
+	json_decref(r);
+	assert_int_equal(h_err(fd, "spawn", json_pack("{s:s,s:s}", "name",
+	    "w", "kind", "sleep"), &kind), -32002);
+	assert_string_equal(kind, "exists");
+	assert_int_equal(h_err(fd, "spawn", json_pack("{s:s,s:s,s:s}",
+	    "parent", "/w", "name", "x", "kind", "sleep"), &kind), -32003);
+	assert_string_equal(kind, "conflict");
+	assert_int_equal(h_err(fd, "remove", json_pack("{s:s}", "path", "/w"),
+	    &kind), -32003);
+	r = h_ok(fd, "cancel", json_pack("{s:s,s:b}", "path", "/w", "remove",
+	    1));
+	assert_string_equal(str(r, "state"), "exited");
+	json_decref(r);
+	assert_int_equal(h_err(fd, "inspect", json_pack("{s:s}", "path", "/w"),
+	    NULL), -32001);
+	close(fd);
+}
+
+static void
+test_batch_is_answered_as_one_array_without_notifications(void **state)
+{
+	int fd = h_connect(&D);
+	const char *batch = "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"},"
+	    "{\"jsonrpc\":\"2.0\",\"method\":\"ping\"},"
+	    "{\"jsonrpc\":\"2.0\",\"id\":\"x\",\"method\":\"nope\"},"
+	    "5]\n";
+	json_t *r;
+
+	h_send_raw(fd, batch, strlen(batch));
+	r = h_recv(fd, 5000);
+	assert_true(json_is_array(r));
+	/* ping, the unknown method and the invalid element; not the
+	 * notification. */
+	assert_int_equal(json_array_size(r), 3);
+	json_decref(r);
+	/* A batch of notifications only gets nothing back. */
+	h_send_raw(fd, "[{\"jsonrpc\":\"2.0\",\"method\":\"ping\"}]\n", 36);
+	r = h_ok(fd, "ping", NULL);
+	json_decref(r);
+	close(fd);
+}
+
+static void
+test_pipelined_requests_are_all_answered(void **state)
+{
+	int fd = h_connect(&D);
+	char line[128];
+	size_t n = 0;
+	char *buf = malloc(2000 * sizeof line);
+	json_t *r;
+
+	for (int i = 0; i < 2000; i++)
+		n += (size_t)snprintf(buf + n, sizeof line, "{\"jsonrpc\":"
+		    "\"2.0\",\"id\":%d,\"method\":\"ping\"}\n", 100000 + i);
+	h_send_raw(fd, buf, n);
+	free(buf);
+	for (int i = 0; i < 2000; i++) {
+		r = h_recv(fd, 5000);
+		assert_non_null(r);
+		assert_int_equal(num(r, "id"), 100000 + i);
+		json_decref(r);
+	}
+	close(fd);
+}
+
+static void
+test_too_large_message_is_refused_and_connection_closed(void **state)
+{
+	int fd = h_connect(&D), other = h_connect(&D);
+	size_t big = 2 * 1024 * 1024;
+	char *buf = malloc(big);
+	json_t *r;
+
+	memset(buf, 'x', big);
+	buf[0] = '"';
+	/* The daemon may close before reading it all. */
+	send(fd, buf, big, MSG_NOSIGNAL);
+	free(buf);
+	r = h_recv(fd, 5000);
+	assert_non_null(r);
+	assert_int_equal(num(json_object_get(r, "error"), "code"), -32600);
+	assert_string_equal(str(json_object_get(json_object_get(r, "error"),
+	    "data"), "kind"), "too_large");
+	json_decref(r);
+	assert_null(h_recv(fd, 5000));
+	close(fd);
+	/* Everyone else is served as before. */
+	r = h_ok(other, "ping", NULL);
+	json_decref(r);
+	close(other);
+}
+
+static void
+test_wait_running_terminated_and_timeout(void **state)
+{
+	int fd = h_connect(&D), fd2 = h_connect(&D);
+	const char *kind;
+	json_t *r;
+
+	r = h_ok(fd, "spawn", json_pack("{s:s,s:s,s:i}", "name", "s",
+	    "kind", "sleep", "ms", 150));
+	json_decref(r);
+	r = h_ok(fd, "wait", json_pack("{s:s,s:s}", "path", "/s", "for",
+	    "running"));
+	assert_string_equal(str(r, "state"), "running");
+	json_decref(r);
+	assert_int_equal(h_err(fd, "wait", json_pack("{s:s,s:i}", "path",
+	    "/s", "timeout_ms", 10), &kind), -32005);
+	assert_string_equal(kind, "timeout");
+	r = h_ok(fd, "wait", json_pack("{s:s,s:i}", "path", "/s",
+	    "timeout_ms", 5000));
+	assert_string_equal(str(r, "state"), "exited");
+	assert_int_equal(num(json_object_get(r, "exit"), "code"), 0);
+	json_decref(r);
+	/* A wait on a node removed meanwhile is not_found. */
+	r = h_ok(fd, "spawn", json_pack("{s:s,s:s}", "name", "t", "kind",
+	    "tick"));
+	json_decref(r);
+	json_t *req = json_pack("{s:s,s:i,s:s,s:{s:s}}", "jsonrpc", "2.0",
+	    "id", 77, "method", "wait", "params", "path", "/t");
+	char *text = json_dumps(req, JSON_COMPACT);
+	h_send_raw(fd2, text, strlen(text));
+	h_send_raw(fd2, "\n", 1);
+	free(text);
+	json_decref(req);
+	r = h_ok(fd, "cancel", json_pack("{s:s,s:b}", "path", "/t", "remove",
+	    1));
+	json_decref(r);
+	r = h_recv(fd2, 5000);
+	assert_non_null(r);
+	/* Either the wait saw the termination, or the removal. */
+	assert_true(json_object_get(r, "result") != NULL ||
+	    num(json_object_get(r, "error"), "code") == -32001);
+	json_decref(r);
+	close(fd);
+	close(fd2);
+}
+
+static void
+test_client_gone_mid_wait_and_mid_batch_leaves_nothing(void **state)
+{
+	int fd = h_connect(&D), base, i;
+	json_t *r;
+
+	r = h_ok(fd, "spawn", json_pack("{s:s,s:s}", "name", "t", "kind",
+	    "tick"));
+	json_decref(r);
+	base = h_fd_count(D.pid);
+	for (i = 0; i < 50; i++) {
+		int c = h_connect(&D);
+		const char *w = "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+		    "\"wait\",\"params\":{\"path\":\"/t\"}},{\"jsonrpc\":\"2.0\","
+		    "\"id\":2,\"method\":\"ping\"}]\n{\"jsonrpc\":\"2.0\",\"id\":3,"
+		    "\"method\":\"wait\",\"params\":{\"path\":\"/\"}}\n";
+
+		h_send_raw(c, w, strlen(w));
+		close(c);
+	}
+	r = h_ok(fd, "ping", NULL);
+	json_decref(r);
+	usleep(100000);
+	r = h_ok(fd, "stats", NULL);
+	assert_int_equal(num(r, "connections"), 1);
+	json_decref(r);
+	assert_int_equal(h_fd_count(D.pid), base);
+	/* The waits went with their clients: cancelling fires nothing. */
+	r = h_ok(fd, "cancel", json_pack("{s:s,s:b}", "path", "/t", "wait",
+	    1));
+	assert_string_equal(str(r, "state"), "exited");
+	json_decref(r);
+	close(fd);
+}
+
+static json_t *
+big_spec(const char *name, int n)
+{
+	json_t *kids = json_array();
+	char child[32];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(child, sizeof child, "c%d", i);
+		json_array_append_new(kids, json_pack("{s:s,s:s}", "name",
+		    child, "kind", "sleep"));
+	}
+	return json_pack("{s:s,s:s,s:o}", "name", name, "kind", "supervisor",
+	    "children", kids);
+}
+
+static void
+test_ten_thousand_node_tree_spawned_in_one_call_is_cancelled(void **state)
+{
+	int fd = h_connect(&D);
+	json_t *r, *kids;
+
+	r = h_ok(fd, "spawn", big_spec("big", 10000));
+	assert_string_equal(str(r, "state"), "running");
+	assert_int_equal(num(r, "child_count"), 10000);
+	json_decref(r);
+	r = h_ok(fd, "cancel", json_pack("{s:s,s:b,s:s}", "path", "/big",
+	    "wait", 1, "reason", "done"));
+	assert_string_equal(str(r, "state"), "exited");
+	json_decref(r);
+	r = h_ok(fd, "inspect", json_pack("{s:s,s:i}", "path", "/big",
+	    "depth", 1));
+	kids = json_object_get(r, "children");
+	assert_int_equal(json_array_size(kids), 10000);
+	for (size_t i = 0; i < json_array_size(kids); i++) {
+		json_t *k = json_array_get(kids, i);
+
+		assert_string_equal(str(k, "state"), "exited");
+		assert_string_equal(str(k, "cause"),
+		    "parent cancelled: /big: cancelled: done");
+	}
+	json_decref(r);
+	r = h_ok(fd, "stats", NULL);
+	assert_int_equal(num(json_object_get(r, "by_state"), "exited"), 10001);
+	json_decref(r);
+	close(fd);
+}
+
+static void
+test_fd_count_is_unchanged_after_spawning_and_cancelling_1000(void **state)
+{
+	int fd = h_connect(&D), before;
+	json_t *r;
+
+	r = h_ok(fd, "ping", NULL);
+	json_decref(r);
+	before = h_fd_count(D.pid);
+	for (int round = 0; round < 2; round++) {
+		char name[16];
+
+		for (int i = 0; i < 500; i++) {
+			snprintf(name, sizeof name, "n%d", i);
+			r = h_ok(fd, "spawn", json_pack("{s:s,s:s,s:i}", "name",
+			    name, "kind", i % 2 ? "tick" : "sleep",
+			    "interval_ms" + (i % 2 ? 0 : 9), 1000));
+			json_decref(r);
+		}
+		r = h_ok(fd, "cancel", json_pack("{s:s,s:b}", "path", "/",
+		    "wait", 1));
+		json_decref(r);
+		for (int i = 0; i < 500; i++) {
+			snprintf(name, sizeof name, "/n%d", i);
+			r = h_ok(fd, "remove", json_pack("{s:s}", "path", name));
+			json_decref(r);
+		}
+	}
+	assert_int_equal(h_fd_count(D.pid), before);
+	r = h_ok(fd, "stats", NULL);
+	assert_int_equal(num(r, "nodes"), 1);
+	json_decref(r);
+	close(fd);
+}
+
+static void
+test_sigterm_cancels_the_tree_and_exits_zero(void **state)
+{
+	int fd = h_connect(&D), status;
+	json_t *r = h_ok(fd, "spawn", big_spec("s", 100));
+
+	json_decref(r);
+	close(fd);
+	status = h_stop(&D);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	h_start(&D, NULL);	/* for teardown */
+}
+
+static void
+test_shutdown_answers_then_exits_zero(void **state)
+{
+	int fd = h_connect(&D), status;
+	struct stat st;
+	json_t *r = h_ok(fd, "spawn", big_spec("s", 10));
+
+	json_decref(r);
+	r = h_ok(fd, "shutdown", NULL);
+	assert_int_equal(json_object_size(r), 0);
+	json_decref(r);
+	assert_int_equal(waitpid(D.pid, &status, 0), D.pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	/* The socket is gone with the daemon. */
+	assert_int_equal(stat(D.sock, &st), -1);
+	close(fd);
+	rmdir(D.dir);
+	h_start(&D, NULL);
+}
+
+static void
+test_limits_on_nodes_and_connections(void **state)
+{
+	struct daemon_proc small;
+	const char *args[] = { "--max-nodes", "5", "--max-connections", "2",
+	    NULL };
+	const char *kind;
+	int a, b, c;
+	json_t *r;
+
+	h_start(&small, args);
+	a = h_connect(&small);
+	assert_int_equal(h_err(a, "spawn", big_spec("s", 5), &kind), -32004);
+	assert_string_equal(kind, "limit");
+	r = h_ok(a, "spawn", big_spec("s", 3));
+	json_decref(r);
+	b = h_connect(&small);
+	r = h_ok(b, "ping", NULL);
+	json_decref(r);
+	c = h_connect(&small);
+	r = h_recv(c, 5000);
+	assert_non_null(r);
+	assert_int_equal(num(json_object_get(r, "error"), "code"), -32004);
+	json_decref(r);
+	assert_null(h_recv(c, 5000));
+	close(a);
+	close(b);
+	close(c);
+	assert_int_equal(WEXITSTATUS(h_stop(&small)), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_ping_says_version_protocol_pid_uptime, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_bad_messages_get_their_error_and_the_connection_stays, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invalid_params_not_found_exists_conflict, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_batch_is_answered_as_one_array_without_notifications, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pipelined_requests_are_all_answered, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_too_large_message_is_refused_and_connection_closed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wait_running_terminated_and_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_client_gone_mid_wait_and_mid_batch_leaves_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_ten_thousand_node_tree_spawned_in_one_call_is_cancelled, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_fd_count_is_unchanged_after_spawning_and_cancelling_1000, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sigterm_cancels_the_tree_and_exits_zero, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shutdown_answers_then_exits_zero, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_limits_on_nodes_and_connections, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

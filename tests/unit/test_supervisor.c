@@ -1,0 +1,395 @@
+/*
+ * Supervision, seen through the tree's event hook: restart types,
+ * strategies, intensity and escalation, backoff, start timeouts. Periods
+ * are small so each case runs in well under a second.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <event2/event.h>
+
+#include "cause.h"
+#include "spec.h"
+#include "supervisor.h"
+#include "tree.h"
+
+#define MAX_EVENTS 40000
+
+struct rec {
+	enum tree_event_type type;
+	uint64_t id;
+	char path[128];
+	enum node_state from, to;
+};
+
+struct fixture {
+	struct event_base *base;
+	struct tree *tree;
+	struct rec *ev;
+	size_t nev;
+	int violations;		/* terminated before a descendant */
+};
+
+static bool
+subtree_terminated(const struct node *n)
+{
+	for (uint32_t i = 0; i < n->nchildren; i++)
+		if (!node_terminated(n->children[i]) ||
+		    !subtree_terminated(n->children[i]))
+			return false;
+	return true;
+}
+
+static void
+record(void *arg, const struct tree_event *ev)
+{
+	struct fixture *f = arg;
+	struct rec *r;
+
+	if (ev->type == TREE_EV_STATE && node_terminated(ev->node) &&
+	    !subtree_terminated(ev->node))
+		f->violations++;
+	if (f->nev == MAX_EVENTS)
+		return;
+	r = &f->ev[f->nev++];
+	r->type = ev->type;
+	r->id = ev->node->id;
+	node_path(ev->node, r->path, sizeof r->path);
+	r->from = ev->from;
+	r->to = ev->to;
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	struct tree_limits lim = { .max_nodes = 20000 };
+	struct tree_hooks hooks = { .event = record };
+
+	f->ev = calloc(MAX_EVENTS, sizeof *f->ev);
+	f->base = event_base_new();
+	hooks.arg = f;
+	f->tree = tree_new(f->base, &lim, &hooks);
+	assert_non_null(f->tree);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	tree_free(f->tree);
+	event_base_free(f->base);
+	free(f->ev);
+	free(f);
+	return 0;
+}
+
+static struct node *
+spawn_json(struct fixture *f, const char *text, struct proto_err *err)
+{
+	struct spec_limits lim = { .max_nodes = 100000, .max_depth = 32 };
+	json_error_t jerr;
+	json_t *obj = json_loads(text, 0, &jerr);
+	struct node_spec *spec;
+	struct node *n = NULL;
+	const char *parent = "/";
+	size_t count;
+
+	assert_non_null(obj);
+	if (spec_parse(obj, &lim, &parent, &spec, &count, err) == 0 &&
+	    tree_spawn(f->tree, parent, spec, count, &n, err) == -1) {
+		spec_free(spec);
+		n = NULL;
+	}
+	json_decref(obj);
+	return n;
+}
+
+static struct node *
+spawn_ok(struct fixture *f, const char *text)
+{
+	struct proto_err err = { 0 };
+	struct node *n = spawn_json(f, text, &err);
+
+	if (n == NULL)
+		fail_msg("spawn failed: %s", err.message);
+	return n;
+}
+
+static struct node *
+lookup(struct fixture *f, const char *path)
+{
+	struct proto_err err;
+
+	return tree_lookup(f->tree, path, &err);
+}
+
+/* Index of the first event of type for path reaching state to (or any
+ * state when to is -1), after index from; -1 when none. */
+static long
+find_event(struct fixture *f, size_t from, enum tree_event_type type,
+    const char *path, int to)
+{
+	for (size_t i = from; i < f->nev; i++)
+		if (f->ev[i].type == type && strcmp(f->ev[i].path, path) == 0 &&
+		    (to < 0 || (int)f->ev[i].to == to))
+			return (long)i;
+	return -1;
+}
+
+static void
+run_for(struct fixture *f, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	event_base_loopexit(f->base, &tv);
+	event_base_dispatch(f->base);
+}
+
+
+/* Steps the loop until all of paths are running with restarts >= min, so
+ * the checks that follow do not depend on how fast this machine is. */
+static void
+run_until_restarted(struct fixture *f, const char *const *paths,
+    uint32_t min, int max_ms)
+{
+	for (int t = 0; t < max_ms; t += 2) {
+		bool done = true;
+
+		for (const char *const *p = paths; *p != NULL; p++) {
+			struct node *n = lookup(f, *p);
+
+			if (n->restarts < min || n->state != NODE_RUNNING)
+				done = false;
+		}
+		if (done)
+			return;
+		run_for(f, 2);
+	}
+	fail_msg("not restarted within %d ms", max_ms);
+}
+
+static void
+test_permanent_child_is_restarted_with_same_id(void **state)
+{
+	struct fixture *f = *state;
+	struct node *c;
+	uint64_t id;
+
+	spawn_ok(f, "{\"name\":\"s\",\"kind\":\"supervisor\",\"max_restarts\":100,"
+	    "\"children\":[{\"name\":\"c\",\"kind\":\"fail\",\"after_ms\":5,"
+	    "\"code\":0,\"restart\":\"permanent\",\"backoff_ms\":1,"
+	    "\"backoff_max_ms\":2}]}");
+	c = lookup(f, "/s/c");
+	id = c->id;
+	run_for(f, 100);
+	assert_true(c->restarts >= 2);
+	assert_int_equal(lookup(f, "/s/c")->id, id);
+	assert_int_equal(f->violations, 0);
+}
+
+static void
+test_transient_child_restarts_only_after_abnormal_end(void **state)
+{
+	struct fixture *f = *state;
+	struct node *ok, *bad;
+
+	spawn_ok(f, "{\"name\":\"s\",\"kind\":\"supervisor\",\"max_restarts\":100,"
+	    "\"children\":[{\"name\":\"ok\",\"kind\":\"fail\",\"after_ms\":5,"
+	    "\"code\":0,\"backoff_ms\":1},"
+	    "{\"name\":\"bad\",\"kind\":\"fail\",\"after_ms\":5,"
+	    "\"code\":2,\"backoff_ms\":1,\"backoff_max_ms\":2}]}");
+	ok = lookup(f, "/s/ok");
+	bad = lookup(f, "/s/bad");
+	run_for(f, 100);
+	assert_int_equal(ok->state, NODE_EXITED);
+	assert_int_equal(ok->restarts, 0);
+	assert_int_equal(ok->exit.value, 0);
+	assert_true(bad->restarts >= 2);
+}
+
+static void
+test_temporary_child_is_never_restarted(void **state)
+{
+	struct fixture *f = *state;
+	struct node *t;
+
+	spawn_ok(f, "{\"name\":\"s\",\"kind\":\"supervisor\","
+	    "\"children\":[{\"name\":\"t\",\"kind\":\"fail\",\"after_ms\":5,"
+	    "\"restart\":\"temporary\"}]}");
+	t = lookup(f, "/s/t");
+	run_for(f, 60);
+	assert_int_equal(t->state, NODE_EXITED);
+	assert_int_equal(t->exit.value, 1);
+	assert_int_equal(t->restarts, 0);
+}
+
+static void
+test_cancelled_child_is_not_restarted(void **state)
+{
+	struct fixture *f = *state;
+	struct node *c;
+
+	spawn_ok(f, "{\"name\":\"s\",\"kind\":\"supervisor\","
+	    "\"children\":[{\"name\":\"c\",\"kind\":\"tick\","
+	    "\"restart\":\"permanent\"}]}");
+	c = lookup(f, "/s/c");
+	tree_cancel(f->tree, c, NULL, NULL);
+	run_for(f, 30);
+	assert_int_equal(c->state, NODE_EXITED);
+	assert_int_equal(c->restarts, 0);
+	assert_int_equal(lookup(f, "/s")->state, NODE_RUNNING);
+}
+
+static void
+test_one_for_all_restarts_every_sibling_in_order(void **state)
+{
+	struct fixture *f = *state;
+	size_t mark;
+
+	spawn_ok(f, "{\"name\":\"s\",\"kind\":\"supervisor\","
+	    "\"strategy\":\"one_for_all\",\"children\":["
+	    "{\"name\":\"a\",\"kind\":\"tick\"},"
+	    "{\"name\":\"b\",\"kind\":\"fail\",\"after_ms\":10,"
+	    "\"restart\":\"temporary\"},"
+	    "{\"name\":\"c\",\"kind\":\"fail\",\"after_ms\":40,"
+	    "\"backoff_ms\":5},"
+	    "{\"name\":\"d\",\"kind\":\"tick\"}]}");
+	mark = f->nev;
+	run_until_restarted(f, (const char *const[]){ "/s/a", "/s/c", "/s/d",
+	    NULL }, 1, 2000);
+	/* c failed: d then a were stopped (b, temporary, had ended), and
+	 * both came back, a before c before d. */
+	assert_int_equal(lookup(f, "/s/a")->restarts, 1);
+	assert_int_equal(lookup(f, "/s/c")->restarts, 1);
+	assert_int_equal(lookup(f, "/s/d")->restarts, 1);
+	assert_int_equal(lookup(f, "/s/b")->state, NODE_EXITED);
+	assert_true(find_event(f, mark, TREE_EV_STATE, "/s/d", NODE_STOPPING) <
+	    find_event(f, mark, TREE_EV_STATE, "/s/a", NODE_STOPPING));
+	long a = find_event(f, mark, TREE_EV_STATE, "/s/a", NODE_RUNNING);
+	long c = find_event(f, mark, TREE_EV_STATE, "/s/c", NODE_RUNNING);
+	long d = find_event(f, mark, TREE_EV_STATE, "/s/d", NODE_RUNNING);
+	assert_true(a >= 0 && a < c && c < d);
+}
+
+static void
+test_rest_for_one_restarts_the_failed_child_and_later_ones(void **state)
+{
+	struct fixture *f = *state;
+
+	spawn_ok(f, "{\"name\":\"s\",\"kind\":\"supervisor\","
+	    "\"strategy\":\"rest_for_one\",\"children\":["
+	    "{\"name\":\"a\",\"kind\":\"tick\"},"
+	    "{\"name\":\"b\",\"kind\":\"fail\",\"after_ms\":40,"
+	    "\"backoff_ms\":5},"
+	    "{\"name\":\"c\",\"kind\":\"tick\"}]}");
+	run_until_restarted(f, (const char *const[]){ "/s/b", "/s/c", NULL },
+	    1, 2000);
+	assert_int_equal(lookup(f, "/s/a")->restarts, 0);
+	assert_int_equal(lookup(f, "/s/b")->restarts, 1);
+	assert_int_equal(lookup(f, "/s/c")->restarts, 1);
+}
+
+static void
+test_intensity_exceeded_fails_supervisor_and_escalates_two_levels(
+    void **state)
+{
+	struct fixture *f = *state;
+	struct node *top, *mid;
+
+	top = spawn_ok(f, "{\"name\":\"top\",\"kind\":\"supervisor\","
+	    "\"max_restarts\":0,\"restart\":\"temporary\",\"children\":["
+	    "{\"name\":\"mid\",\"kind\":\"supervisor\",\"max_restarts\":2,"
+	    "\"period_ms\":5000,\"children\":["
+	    "{\"name\":\"w\",\"kind\":\"fail\",\"after_ms\":2,"
+	    "\"backoff_ms\":1,\"backoff_max_ms\":1}]}]}");
+	mid = lookup(f, "/top/mid");
+	run_for(f, 150);
+	/* w: two restarts allowed, the third failure fails mid; top allows
+	 * none, so it fails too; the root keeps top as failed. */
+	assert_int_equal(lookup(f, "/top/mid/w")->restarts, 2);
+	assert_int_equal(mid->state, NODE_FAILED);
+	assert_string_equal(cause_text(mid->cause),
+	    "restart intensity exceeded");
+	assert_int_equal(top->state, NODE_FAILED);
+	assert_int_equal(f->tree->root->state, NODE_RUNNING);
+	assert_int_equal(f->violations, 0);
+}
+
+static void
+test_root_marks_child_failed_when_intensity_exceeded(void **state)
+{
+	struct fixture *f = *state;
+	struct node *w;
+
+	f->tree->root->spec->u.sup.max_restarts = 1;
+	w = spawn_ok(f, "{\"name\":\"w\",\"kind\":\"fail\",\"after_ms\":2,"
+	    "\"backoff_ms\":1,\"backoff_max_ms\":1}");
+	run_for(f, 60);
+	assert_int_equal(w->state, NODE_FAILED);
+	assert_int_equal(w->restarts, 1);
+	assert_int_equal(f->tree->root->state, NODE_RUNNING);
+}
+
+static void
+test_backoff_doubles_and_is_capped(void **state)
+{
+	struct fixture *f = *state;
+	struct node *c;
+
+	spawn_ok(f, "{\"name\":\"s\",\"kind\":\"supervisor\",\"max_restarts\":100,"
+	    "\"children\":[{\"name\":\"c\",\"kind\":\"fail\",\"after_ms\":0,"
+	    "\"backoff_ms\":8,\"backoff_max_ms\":40}]}");
+	c = lookup(f, "/s/c");
+	c->running_mono = 0;
+	int64_t d[6];
+	for (int i = 0; i < 6; i++)
+		d[i] = sup_backoff_next(c);
+	/* [6,8], [12,16], [24,32], then capped at [30,40]. */
+	assert_in_range(d[0], 6, 8);
+	assert_in_range(d[1], 12, 16);
+	assert_in_range(d[2], 24, 32);
+	assert_in_range(d[3], 30, 40);
+	assert_in_range(d[5], 30, 40);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_permanent_child_is_restarted_with_same_id, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_transient_child_restarts_only_after_abnormal_end, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_temporary_child_is_never_restarted, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_cancelled_child_is_not_restarted, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_one_for_all_restarts_every_sibling_in_order, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_rest_for_one_restarts_the_failed_child_and_later_ones,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_intensity_exceeded_fails_supervisor_and_escalates_two_levels,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_root_marks_child_failed_when_intensity_exceeded, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_backoff_doubles_and_is_capped, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
