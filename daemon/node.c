@@ -309,6 +309,7 @@ node_notify_parent(struct node *n)
 static void
 node_run_ended(struct node *n)
 {
+	n->ended_ms = clock_wall_ms();
 	node_timers_clear(n);
 	if (n->parent == NULL)
 		fatalx("the root ended");
@@ -562,6 +563,7 @@ act_drained(struct node *n, const struct node_input *in)
 	enum node_after after = n->after;
 
 	n->grouped = false;
+	n->ended_ms = clock_wall_ms();
 	switch (after) {
 	case AFTER_EXIT:
 		node_timers_clear(n);

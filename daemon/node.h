@@ -82,6 +82,7 @@ struct node {
 	int64_t started_ms;		/* wall clock of the last start */
 	int64_t running_mono;		/* monotonic ms it became running */
 	int64_t due_ms;			/* wall clock of the next start */
+	int64_t ended_ms;		/* wall clock the last run ended */
 	struct node_exit exit;		/* of the last run */
 	struct cause *cause;		/* owned reference; NULL: none */
 	struct node_timers *timers;	/* owned, allocated on first use */

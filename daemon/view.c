@@ -34,7 +34,7 @@ view_node(const struct node *n, int depth)
 	const char *cause = cause_text(n->cause);
 	json_t *v, *kids;
 
-	v = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:i,s:I,s:n}",
+	v = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:i,s:o,s:n}",
 	    "id", (json_int_t)n->id,
 	    "path", node_path(n, path, sizeof path),
 	    "name", sp->name,
@@ -42,7 +42,8 @@ view_node(const struct node *n, int depth)
 	    "state", node_state_names[n->state],
 	    "restart", spec_restart_names[sp->restart],
 	    "restarts", (int)n->restarts,
-	    "started_ms", (json_int_t)n->started_ms,
+	    "started_ms", n->ever_started ? json_integer(n->started_ms) :
+	    json_null(),
 	    "pid");
 	if (v == NULL)
 		return NULL;
@@ -50,6 +51,8 @@ view_node(const struct node *n, int depth)
 	json_object_set_new(v, "cause", cause ? json_string(cause) :
 	    json_null());
 	json_object_set_new(v, "child_count", json_integer(n->nchildren));
+	if (n->ended_ms != 0)
+		json_object_set_new(v, "ended_ms", json_integer(n->ended_ms));
 	if (n->state == NODE_BACKOFF && n->due_ms != 0)
 		json_object_set_new(v, "due_ms", json_integer(n->due_ms));
 	if (sp->timeout_ms >= 0)

@@ -1,0 +1,271 @@
+/*
+ * Supervision seen by a client: backoff measured on the daemon's own
+ * timestamps (ended_ms, due_ms), the sliding intensity window, manual
+ * restarts not counted, restart of terminated nodes, deadlines.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+static struct daemon_proc D;
+
+static int
+setup(void **state)
+{
+	h_start(&D, NULL);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	int status = h_stop(&D);
+
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	return 0;
+}
+
+static json_t *
+inspect(int fd, const char *path)
+{
+	return h_ok(fd, "inspect", json_pack("{s:s}", "path", path));
+}
+
+static json_int_t
+num(json_t *obj, const char *key)
+{
+	return json_integer_value(json_object_get(obj, key));
+}
+
+static const char *
+str(json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
+
+/* Samples a node while it crash-loops and returns the first n backoff
+ * delays it chose, as due_ms - ended_ms of each backoff. */
+static void
+sample_delays(int fd, const char *path, int64_t *delays, int n)
+{
+	int64_t last_due = 0;
+	int got = 0;
+
+	for (int i = 0; i < 20000 && got < n; i++) {
+		json_t *v = inspect(fd, path);
+
+		if (strcmp(str(v, "state"), "backoff") == 0 &&
+		    num(v, "due_ms") != last_due) {
+			last_due = num(v, "due_ms");
+			delays[got++] = last_due - num(v, "ended_ms");
+		}
+		json_decref(v);
+		usleep(1000);
+	}
+	if (got < n)
+		fail_msg("saw %d of %d backoffs", got, n);
+}
+
+static void
+test_backoff_doubles_per_restart_and_is_capped(void **state)
+{
+	int fd = h_connect(&D);
+	int64_t d[5];
+	json_t *r;
+
+	r = h_ok(fd, "spawn", json_pack("{s:s,s:s,s:i,s:[{s:s,s:s,s:i,s:s,"
+	    "s:i,s:i}]}", "name", "s", "kind", "supervisor", "max_restarts",
+	    1000, "children", "name", "c", "kind", "fail", "after_ms", 5,
+	    "restart", "permanent", "backoff_ms", 40, "backoff_max_ms", 200));
+	json_decref(r);
+	sample_delays(fd, "/s/c", d, 5);
+	/* Each within [3/4, 1] of 40, 80, 160, then the cap of 200. */
+	assert_in_range(d[0], 30, 40);
+	assert_in_range(d[1], 60, 80);
+	assert_in_range(d[2], 120, 160);
+	assert_in_range(d[3], 150, 200);
+	assert_in_range(d[4], 150, 200);
+	close(fd);
+}
+
+static void
+test_backoff_resets_once_the_child_stayed_up(void **state)
+{
+	int fd = h_connect(&D);
+	int64_t d[3];
+	json_t *r;
+
+	/* Up for 60 ms each time, longer than backoff_max_ms: no growth. */
+	r = h_ok(fd, "spawn", json_pack("{s:s,s:s,s:i,s:[{s:s,s:s,s:i,s:s,"
+	    "s:i,s:i}]}", "name", "s", "kind", "supervisor", "max_restarts",
+	    1000, "children", "name", "c", "kind", "fail", "after_ms", 60,
+	    "restart", "permanent", "backoff_ms", 20, "backoff_max_ms", 50));
+	json_decref(r);
+	sample_delays(fd, "/s/c", d, 3);
+	for (int i = 0; i < 3; i++)
+		assert_in_range(d[i], 15, 20);
+	close(fd);
+}
+
+static void
+test_intensity_is_a_sliding_window(void **state)
+{
+	int fd = h_connect(&D);
+	json_t *r, *in;
+
+	/* Two restarts per 300 ms allowed; one failure every ~150 ms stays
+	 * under it for as long as it goes on. */
+	r = h_ok(fd, "spawn", json_pack("{s:s,s:s,s:i,s:i,s:[{s:s,s:s,s:i,"
+	    "s:s,s:i,s:i}]}", "name", "slow", "kind", "supervisor",
+	    "max_restarts", 2, "period_ms", 300, "children", "name", "c",
+	    "kind", "fail", "after_ms", 150, "restart", "permanent",
+	    "backoff_ms", 1, "backoff_max_ms", 1));
+	json_decref(r);
+	/* The same, failing every ~5 ms, gives up on the third failure. */
+	r = h_ok(fd, "spawn", json_pack("{s:s,s:s,s:i,s:i,s:s,s:[{s:s,s:s,"
+	    "s:i,s:s,s:i,s:i}]}", "name", "fast", "kind", "supervisor",
+	    "max_restarts", 2, "period_ms", 300, "restart", "temporary",
+	    "children", "name", "c", "kind", "fail", "after_ms", 5,
+	    "restart", "permanent", "backoff_ms", 1, "backoff_max_ms", 1));
+	json_decref(r);
+	usleep(1000 * 1000);
+	r = inspect(fd, "/slow");
+	assert_string_equal(str(r, "state"), "running");
+	in = json_object_get(r, "intensity");
+	assert_int_equal(num(in, "max_restarts"), 2);
+	assert_true(num(in, "recent_restarts") <= 2);
+	json_decref(r);
+	r = inspect(fd, "/slow/c");
+	assert_true(num(r, "restarts") >= 4);
+	json_decref(r);
+	r = inspect(fd, "/fast");
+	assert_string_equal(str(r, "state"), "failed");
+	assert_string_equal(str(r, "cause"), "restart intensity exceeded");
+	json_decref(r);
+	r = inspect(fd, "/fast/c");
+	assert_int_equal(num(r, "restarts"), 2);
+	assert_string_equal(str(r, "state"), "failed");
+	json_decref(r);
+	close(fd);
+}
+
+static void
+test_manual_restarts_are_not_counted(void **state)
+{
+	int fd = h_connect(&D);
+	json_t *r;
+	json_int_t id;
+
+	r = h_ok(fd, "spawn", json_pack("{s:s,s:s,s:i,s:[{s:s,s:s}]}", "name",
+	    "s", "kind", "supervisor", "max_restarts", 1, "children", "name",
+	    "t", "kind", "tick"));
+	json_decref(r);
+	r = inspect(fd, "/s/t");
+	id = num(r, "id");
+	json_decref(r);
+	for (int i = 0; i < 5; i++) {
+		r = h_ok(fd, "restart", json_pack("{s:s}", "path", "/s/t"));
+		assert_string_equal(str(r, "state"), "running");
+		json_decref(r);
+	}
+	r = inspect(fd, "/s/t");
+	assert_int_equal(num(r, "restarts"), 5);
+	assert_int_equal(num(r, "id"), id);
+	json_decref(r);
+	r = inspect(fd, "/s");
+	assert_string_equal(str(r, "state"), "running");
+	assert_int_equal(num(json_object_get(r, "intensity"),
+	    "recent_restarts"), 0);
+	json_decref(r);
+	close(fd);
+}
+
+static void
+test_restart_starts_a_terminated_node_again(void **state)
+{
+	int fd = h_connect(&D);
+	const char *kind;
+	json_t *r;
+
+	r = h_ok(fd, "spawn", json_pack("{s:s,s:s,s:[{s:s,s:s}]}", "name",
+	    "s", "kind", "supervisor", "children", "name", "t", "kind",
+	    "tick"));
+	json_decref(r);
+	r = h_ok(fd, "cancel", json_pack("{s:s,s:b}", "path", "/s", "wait",
+	    1));
+	json_decref(r);
+	/* A child of a terminated parent cannot come back on its own. */
+	assert_int_equal(h_err(fd, "restart", json_pack("{s:s}", "path",
+	    "/s/t"), &kind), -32003);
+	assert_int_equal(h_err(fd, "restart", json_pack("{s:s}", "path", "/"),
+	    &kind), -32003);
+	r = h_ok(fd, "restart", json_pack("{s:s}", "path", "/s"));
+	assert_string_equal(str(r, "state"), "running");
+	assert_int_equal(num(r, "restarts"), 1);
+	assert_true(json_is_null(json_object_get(r, "cause")));
+	json_decref(r);
+	r = inspect(fd, "/s/t");
+	assert_string_equal(str(r, "state"), "running");
+	assert_int_equal(num(r, "restarts"), 1);
+	json_decref(r);
+	close(fd);
+}
+
+static void
+test_deadline_is_inherited_down_the_tree(void **state)
+{
+	int fd = h_connect(&D);
+	json_t *r;
+
+	r = h_ok(fd, "spawn", json_pack("{s:s,s:s,s:i,s:[{s:s,s:s,s:[{s:s,"
+	    "s:s,s:s}]}]}", "name", "job", "kind", "supervisor", "timeout_ms",
+	    100, "children", "name", "inner", "kind", "supervisor",
+	    "children", "name", "w", "kind", "tick", "restart", "permanent"));
+	json_decref(r);
+	r = h_ok(fd, "wait", json_pack("{s:s,s:i}", "path", "/job",
+	    "timeout_ms", 5000));
+	assert_string_equal(str(r, "cause"), "deadline exceeded");
+	json_decref(r);
+	r = inspect(fd, "/job/inner/w");
+	assert_string_equal(str(r, "state"), "exited");
+	assert_string_equal(str(r, "cause"),
+	    "parent cancelled: /job: deadline exceeded");
+	assert_int_equal(num(r, "restarts"), 0);
+	json_decref(r);
+	close(fd);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_backoff_doubles_per_restart_and_is_capped, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_backoff_resets_once_the_child_stayed_up, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_intensity_is_a_sliding_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_manual_restarts_are_not_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_restart_starts_a_terminated_node_again, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_deadline_is_inherited_down_the_tree, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
