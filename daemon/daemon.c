@@ -12,8 +12,11 @@
 
 #include "clock.h"
 #include "daemon.h"
+#include "exec.h"
 #include "log.h"
 #include "path.h"
+#include "reaper.h"
+#include "sentinel.h"
 #include "server.h"
 #include "spec.h"
 
@@ -60,8 +63,15 @@ daemon_init(struct daemon *d, const struct daemon_config *cfg)
 	d->cfg = *cfg;
 	d->pid = getpid();
 	d->started_mono = clock_mono_ms();
+	/* First, so the sentinel holds nothing of the daemon's. */
+	if (sentinel_start() == -1)
+		log_warnx("no sentinel: grandchildren may outlive a crash");
 	if ((d->base = event_base_new()) == NULL) {
 		log_warnx("cannot create the event loop");
+		return -1;
+	}
+	if (reaper_init(d->base) == -1 || sentinel_attach(d->base) == -1) {
+		log_warnx("cannot watch child processes");
 		return -1;
 	}
 	if ((d->tree = tree_new(d->base, &lim, &hooks)) == NULL ||
@@ -84,6 +94,10 @@ daemon_free(struct daemon *d)
 {
 	server_free(d->server);
 	tree_free(d->tree);
+	exec_teardown();
+	/* Every node has terminated: the sentinel goes without killing. */
+	sentinel_stop();
+	reaper_free();
 	waiters_free(&d->waiters);
 	if (d->exit_check != NULL)
 		event_free(d->exit_check);

@@ -114,6 +114,12 @@ reaper_unwatch(pid_t pid)
 	free(idmap_del(&reaper.watches, (uint64_t)pid));
 }
 
+int
+reaper_watched(pid_t pid)
+{
+	return idmap_get(&reaper.watches, (uint64_t)pid) != NULL;
+}
+
 void
 reaper_set_after(void (*fn)(void))
 {

@@ -26,6 +26,7 @@ int reaper_ready(void);		/* 1 once reaper_init succeeded */
 
 int reaper_watch(pid_t pid, reaper_cb *cb, void *arg);	/* -1: ENOMEM */
 void reaper_unwatch(pid_t pid);
+int reaper_watched(pid_t pid);	/* 1: someone waits for pid */
 /* Called after each round of reaping (children of others may have gone
  * with it): exec re-checks the process groups it waits for. */
 void reaper_set_after(void (*fn)(void));

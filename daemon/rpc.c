@@ -24,6 +24,7 @@ static const struct rpc_method *const rpc_methods[] = {
 	&rpc_wait,
 	&rpc_stats,
 	&rpc_shutdown,
+	&rpc_logs,
 };
 
 /* A batch is answered as one array once its last call is answered. */

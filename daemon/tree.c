@@ -17,7 +17,7 @@ static const struct worker_ops *const tree_worker_ops[KIND__COUNT] = {
 	[KIND_SLEEP] = &worker_sleep_ops,
 	[KIND_TICK] = &worker_tick_ops,
 	[KIND_FAIL] = &worker_fail_ops,
-	//EXECTMP [KIND_EXEC] = &worker_exec_ops,
+	[KIND_EXEC] = &worker_exec_ops,
 };
 
 void
