@@ -86,6 +86,7 @@ sleep_start(struct node *n, bool *ready, struct proto_err *err)
 {
 	int64_t ms = n->spec->u.actor.ms;
 
+	actor_free(n);		/* the previous run's record */
 	*ready = true;
 	if (ms < 0)
 		return 0;	/* until cancelled: nothing to hold */
@@ -106,6 +107,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 static int
 tick_start(struct node *n, bool *ready, struct proto_err *err)
 {
+	actor_free(n);
 	*ready = true;
 	if ((n->work = actor_new(n, n->spec->u.actor.interval_ms, true,
 	    tick_cb)) == NULL)
@@ -143,6 +145,7 @@ fail_cb(evutil_socket_t fd, short what, void *arg)
 static int
 fail_start(struct node *n, bool *ready, struct proto_err *err)
 {
+	actor_free(n);
 	*ready = true;
 	if ((n->work = actor_new(n, n->spec->u.actor.after_ms, false,
 	    fail_cb)) == NULL)

@@ -50,7 +50,7 @@ struct exec_desc {
 
 struct exec {
 	struct node *node;		/* borrowed */
-	struct exec *next, *prev;	/* the live list, or the kept list */
+	struct exec *next, *prev;	/* the live list */
 	pid_t pid;			/* main process; 0 once reaped */
 	pid_t pgid;			/* its group (= pid of the last run) */
 	int done_fd;			/* owned: write end, -1 closed */
@@ -79,7 +79,6 @@ struct exec {
 
 static struct {
 	struct exec *live;		/* borrowed: workers with a run */
-	struct exec *kept;		/* owned: between free and start */
 	struct event *scan_ev;		/* owned: one /proc scan per turn */
 	pid_t self;
 } ex;
@@ -961,18 +960,16 @@ exec_ready_cb(evutil_socket_t fd, short what, void *arg)
 
 /* --- worker_ops ------------------------------------------------------------- */
 
+/* The previous run's record when there is one (its ring goes on), else a
+ * new one. */
 static struct exec *
 exec_take(struct node *n, bool *fresh)
 {
-	struct exec *w;
+	struct exec *w = n->work;
 
-	*fresh = false;
-	for (w = ex.kept; w != NULL; w = w->next)
-		if (w->node == n) {
-			list_del(&ex.kept, w);
-			return w;
-		}
-	*fresh = true;
+	*fresh = w == NULL;
+	if (w != NULL)
+		return w;
 	if ((w = calloc(1, sizeof *w)) == NULL)
 		return NULL;
 	if (ring_init(&w->ring, RING_DEFAULT_CAP) == -1) {
@@ -1207,12 +1204,7 @@ exec_free(struct node *n)
 		return;
 	exec_release(w, true);
 	n->work = NULL;
-	/* Still in the tree: a restart, which keeps the ring; the next start
-	 * takes it back. Removed (or torn down): gone. */
-	if (tree_get(n->tree, n->id) == n)
-		list_add(&ex.kept, w);
-	else
-		exec_drop(w);
+	exec_drop(w);
 }
 
 static int
@@ -1232,10 +1224,6 @@ exec_teardown(void)
 	while ((w = ex.live) != NULL) {
 		exec_release(w, true);
 		w->node->work = NULL;
-		exec_drop(w);
-	}
-	while ((w = ex.kept) != NULL) {
-		list_del(&ex.kept, w);
 		exec_drop(w);
 	}
 	event_clear(&ex.scan_ev);

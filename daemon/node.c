@@ -381,8 +381,6 @@ act_start(struct node *n, const struct node_input *in)
 		node_launched(n, false);
 		return;
 	}
-	if (n->work != NULL)
-		n->ops->free(n);
 	if (n->ops->start(n, &ready, &err) == -1) {
 		struct cause *c;
 

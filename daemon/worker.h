@@ -22,7 +22,9 @@ struct worker_ops {
 	 * it is running already; later, from the loop and never from inside
 	 * start, it calls node_work_ready (if it was not ready) and
 	 * node_work_ended once the work is over. Returns -1 with err filled
-	 * when it could not begin, holding nothing.
+	 * when it could not begin, holding no process, fd or timer. n->work
+	 * may hold the record of the previous run: start reuses it (exec
+	 * keeps its output across restarts) or frees it.
 	 */
 	int (*start)(struct node *n, bool *ready, struct proto_err *err);
 	/* The done handle was closed: stop now. node_work_ended follows,
