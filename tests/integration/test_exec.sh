@@ -176,6 +176,15 @@ out=$(call logs '{"path":"/lg","bytes":5}')
 echo "$out" | grep -q '"truncated":true' || fail "logs bytes=5: $out"
 out=$(call logs '{"path":"/"}')
 echo "$out" | grep -q '"data":"","truncated":false' || fail "logs /: $out"
+# A restart keeps what the earlier run printed, so a crash can be read.
+call restart '{"path":"/lg"}' >/dev/null
+call wait '{"path":"/lg","for":"terminated","timeout_ms":3000}' >/dev/null
+out=$(call logs '{"path":"/lg"}')
+if [ "$(echo "$out" | grep -o 'to-stdout' | wc -l)" -eq 2 ]; then
+	ok "logs: kept across a restart"
+else
+	fail "logs after restart: $out"
+fi
 
 # --- a flood: bounded memory, the daemon answers meanwhile ----------------
 spawn flood "[\"sh\",\"-c\",\"exec yes arbor-exec-$TAG-flood\"]" >/dev/null
