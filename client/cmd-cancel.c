@@ -68,7 +68,7 @@ cancel_run(struct ctl *c, int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc == 0)
+	if (argc <= 0)
 		return ctl_usage(c, "missing PATH");
 	for (i = 0; i < argc; i++) {
 		if ((rc = ctl_check_path(c, argv[i])) != 0)

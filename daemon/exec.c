@@ -999,6 +999,18 @@ exec_drop(struct exec *w)
 	free(w);
 }
 
+/* vfork in a frame of its own: the child never returns from it, and no
+ * local of the caller lives across it to be clobbered. */
+static pid_t
+exec_vfork(struct exec_launch *l)
+{
+	pid_t pid = vfork();
+
+	if (pid == 0)
+		exec_child(l);
+	return pid;
+}
+
 static int
 exec_start(struct node *n, bool *ready, struct proto_err *err)
 {
@@ -1059,9 +1071,7 @@ exec_start(struct node *n, bool *ready, struct proto_err *err)
 	 * memory until it execs: block everything across the vfork. */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
-	pid = vfork();
-	if (pid == 0)
-		exec_child(l);
+	pid = exec_vfork(l);
 	e = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	fd_close(&done[0]);
