@@ -10,6 +10,11 @@ struct idmap_slot {
 	void *val;		/* NULL: empty */
 };
 
+struct nameidx_slot {
+	uint64_t hash;
+	struct node *node;	/* NULL: empty */
+};
+
 static uint64_t
 hash_u64(uint64_t x)
 {
@@ -88,6 +93,12 @@ idmap_put(struct idmap *m, uint64_t key, void *val)
 		s->val = val;
 		return 0;
 	}
+	return idmap_add(m, key, val);
+}
+
+int
+idmap_add(struct idmap *m, uint64_t key, void *val)
+{
 	if ((m->len + 1) * 2 > m->cap) {
 		size_t cap = m->cap ? m->cap * 2 : 64;
 		struct idmap_slot *slots = calloc(cap, sizeof *slots);
@@ -157,28 +168,32 @@ nameidx_get(const struct nameidx *x, const struct node *parent,
     const char *name, size_t len)
 {
 	size_t mask = x->cap - 1, i;
+	uint64_t h;
 
 	if (x->cap == 0)
 		return NULL;
-	for (i = hash_name(parent, name, len) & mask; x->slots[i] != NULL;
-	    i = (i + 1) & mask) {
-		struct node *n = x->slots[i];
+	h = hash_name(parent, name, len);
+	for (i = h & mask; x->slots[i].node != NULL; i = (i + 1) & mask) {
+		struct node *n = x->slots[i].node;
 
-		if (n->parent == parent && strncmp(n->spec->name, name, len)
-		    == 0 && n->spec->name[len] == '\0')
+		if (x->slots[i].hash == h && n->parent == parent &&
+		    strncmp(n->spec->name, name, len) == 0 &&
+		    n->spec->name[len] == '\0')
 			return n;
 	}
 	return NULL;
 }
 
 static void
-nameidx_insert(struct node **slots, size_t cap, struct node *n)
+nameidx_insert(struct nameidx_slot *slots, size_t cap, uint64_t h,
+    struct node *n)
 {
 	size_t mask = cap - 1, i;
 
-	for (i = nameidx_hash(n) & mask; slots[i] != NULL; i = (i + 1) & mask)
+	for (i = h & mask; slots[i].node != NULL; i = (i + 1) & mask)
 		;
-	slots[i] = n;
+	slots[i].hash = h;
+	slots[i].node = n;
 }
 
 int
@@ -186,18 +201,19 @@ nameidx_put(struct nameidx *x, struct node *n)
 {
 	if ((x->len + 1) * 2 > x->cap) {
 		size_t cap = x->cap ? x->cap * 2 : 64;
-		struct node **slots = calloc(cap, sizeof *slots);
+		struct nameidx_slot *slots = calloc(cap, sizeof *slots);
 
 		if (slots == NULL)
 			return -1;
 		for (size_t i = 0; i < x->cap; i++)
-			if (x->slots[i] != NULL)
-				nameidx_insert(slots, cap, x->slots[i]);
+			if (x->slots[i].node != NULL)
+				nameidx_insert(slots, cap, x->slots[i].hash,
+				    x->slots[i].node);
 		free(x->slots);
 		x->slots = slots;
 		x->cap = cap;
 	}
-	nameidx_insert(x->slots, x->cap, n);
+	nameidx_insert(x->slots, x->cap, nameidx_hash(n), n);
 	x->len++;
 	return 0;
 }
@@ -209,17 +225,18 @@ nameidx_del(struct nameidx *x, const struct node *n)
 
 	if (x->cap == 0)
 		return;
-	for (i = nameidx_hash(n) & mask; x->slots[i] != n; i = (i + 1) & mask)
-		if (x->slots[i] == NULL)
+	for (i = nameidx_hash(n) & mask; x->slots[i].node != n;
+	    i = (i + 1) & mask)
+		if (x->slots[i].node == NULL)
 			return;
-	for (j = (i + 1) & mask; x->slots[j] != NULL; j = (j + 1) & mask) {
-		size_t home = nameidx_hash(x->slots[j]) & mask;
+	for (j = (i + 1) & mask; x->slots[j].node != NULL; j = (j + 1) & mask) {
+		size_t home = x->slots[j].hash & mask;
 
 		if (((j - home) & mask) >= ((j - i) & mask)) {
 			x->slots[i] = x->slots[j];
 			i = j;
 		}
 	}
-	x->slots[i] = NULL;
+	x->slots[i].node = NULL;
 	x->len--;
 }

@@ -23,11 +23,14 @@ void idmap_init(struct idmap *m);
 void idmap_free(struct idmap *m);
 void *idmap_get(const struct idmap *m, uint64_t key);
 int idmap_put(struct idmap *m, uint64_t key, void *val);	/* -1: ENOMEM */
+/* For a key known to be absent (a new id): no lookup first. */
+int idmap_add(struct idmap *m, uint64_t key, void *val);
 void *idmap_del(struct idmap *m, uint64_t key);
 
-/* (parent, name) -> child node. Keys are read from the nodes themselves. */
+/* (parent, name) -> child node. Keys are read from the nodes themselves;
+ * each slot keeps its hash so growing never reads a node again. */
 struct nameidx {
-	struct node **slots;	/* owned array, borrowed nodes */
+	struct nameidx_slot *slots;	/* owned array, borrowed nodes */
 	size_t cap;
 	size_t len;
 };

@@ -79,7 +79,7 @@ tree_link(struct tree *t, struct node *n)
 	size_t nkids = 0;
 
 	if (tree_children_reserve(p, 1) == -1 ||
-	    idmap_put(&t->ids, n->id, n) == -1 ||
+	    idmap_add(&t->ids, n->id, n) == -1 ||
 	    nameidx_put(&t->names, n) == -1)
 		fatalx("out of memory building the tree");
 	p->children[p->nchildren++] = n;
