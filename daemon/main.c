@@ -121,6 +121,7 @@ main(int argc, char **argv)
 	struct event *sigs[3];
 	static const int signums[3] = { SIGTERM, SIGINT, SIGHUP };
 	char sockbuf[PATH_MAX];
+	sigset_t startup;
 	struct proto_err err;
 	int ch, level = LOG_LEVEL_INFO, code = 0;
 
@@ -190,6 +191,12 @@ main(int argc, char **argv)
 		cfg.socket_path = default_socket(sockbuf, sizeof sockbuf);
 	log_init(level);
 	signal(SIGPIPE, SIG_IGN);
+	/* A stop asked for while starting stays pending until the loop
+	 * watches for it, instead of killing a half-made daemon. */
+	sigemptyset(&startup);
+	for (int i = 0; i < 3; i++)
+		sigaddset(&startup, signums[i]);
+	sigprocmask(SIG_BLOCK, &startup, NULL);
 
 	if (daemon_init(&d, &cfg) == -1) {
 		daemon_free(&d);
@@ -199,6 +206,7 @@ main(int argc, char **argv)
 		if ((sigs[i] = evsignal_new(d.base, signums[i], signal_cb, &d))
 		    == NULL || evsignal_add(sigs[i], NULL) == -1)
 			fatalx("cannot watch signals");
+	sigprocmask(SIG_UNBLOCK, &startup, NULL);
 	if (cfg.config_path != NULL &&
 	    daemon_apply_file(&d, cfg.config_path, &err) == -1) {
 		log_warnx("%s", err.message);

@@ -64,11 +64,21 @@ h_start(struct daemon_proc *d, const char *const *args)
 		_exit(127);
 	}
 	for (i = 0; i < 500; i++) {
-		struct stat st;
-		int status;
+		struct sockaddr_un sun;
+		int status, fd;
 
-		if (stat(d->sock, &st) == 0)
+		/* Up once it accepts: the file exists a moment before. */
+		memset(&sun, 0, sizeof sun);
+		sun.sun_family = AF_UNIX;
+		strcpy(sun.sun_path, d->sock);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&sun,
+		    sizeof sun) == 0) {
+			close(fd);
 			return;
+		}
+		if (fd >= 0)
+			close(fd);
 		if (waitpid(d->pid, &status, WNOHANG) == d->pid)
 			fail_msg("arbord exited at start (status %d)", status);
 		h_sleep_ms(10);

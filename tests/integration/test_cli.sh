@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# arborctl against a real arbord: every command's happy path, its output
+# for people and with --json, and the exit codes 0-4 of ARCHITECTURE.md.
+set -uo pipefail
+
+ARBORD=${ARBORD:-./arbord}
+ARBORCTL=${ARBORCTL:-$(dirname "$ARBORD")/arborctl}
+DIR=$(mktemp -d "${TMPDIR:-/tmp}/arbor-cli.XXXXXX")
+SOCK=$DIR/sock
+DPID=
+FAILED=0
+
+cleanup() {
+	[ -n "$DPID" ] && kill -9 "$DPID" 2>/dev/null
+	pkill -9 -f "sleep 4242$$" 2>/dev/null
+	rm -rf "$DIR"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*"; FAILED=1; }
+ok() { echo "ok: $*"; }
+ctl() { timeout 20 "$ARBORCTL" -s "$SOCK" "$@"; }
+# expect CODE DESCRIPTION -- ARGS...: runs arborctl, checks its exit code.
+expect() {
+	local want=$1 what=$2 out rc
+	shift 3
+	out=$(ctl "$@" 2>&1); rc=$?
+	if [ "$rc" -eq "$want" ]; then ok "$what (exit $rc)"; else
+		fail "$what: exit $rc, wanted $want: $out"; fi
+	LAST=$out
+}
+has() { if grep -q -- "$2" <<<"$LAST"; then ok "$1"; else fail "$1: no '$2' in: $LAST"; fi; }
+
+# Before the daemon: no daemon is exit 3, bad usage exit 2, help exit 0.
+expect 3 "no daemon at the socket" -- ping
+has "says which socket" "$SOCK"
+expect 2 "unknown command" -- frobnicate
+expect 2 "unknown option" -- ping --bogus
+expect 2 "actor with a bad kind" -- actor x dance
+expect 2 "actor with an unknown key" -- actor x sleep colour=red
+expect 2 "spawn without a program" -- spawn w
+expect 2 "bad duration" -- wait --timeout 5parsecs /x
+expect 0 "program help" -- --help
+has "help lists commands" "restart"
+for c in ping stats shutdown spawn sup actor apply cancel restart rm inspect tree logs wait call; do
+	out=$("$ARBORCTL" "$c" --help 2>&1) && grep -q "usage: arborctl $c" <<<"$out" ||
+		fail "help of $c: $out"
+done
+ok "every command has --help"
+
+"$ARBORD" -s "$SOCK" --log-level warn 2>"$DIR/log" &
+DPID=$!
+for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
+
+expect 0 "ping" -- ping
+expect 0 "ping --json" -- --json ping
+has "ping JSON has the protocol" '"protocol":1'
+expect 0 "sup" -- sup --strategy one_for_all --intensity 5/10s web
+expect 0 "actor under a parent" -- actor -p /web a tick interval=50ms
+expect 0 "actor by path" -- actor /web/b sleep ms=300ms
+expect 1 "a name used twice is the daemon's error" -- actor /web/a tick
+has "the error is a sentence" "already has a child named"
+expect 1 "parent that is a worker" -- actor -p /web/a x sleep
+expect 0 "tree" -- tree
+has "tree shows nodes" "web"
+has "tree shows states" "running"
+expect 0 "inspect" -- inspect /web
+has "inspect shows the strategy" "one_for_all"
+expect 0 "inspect --json" -- --json inspect /web/a
+has "inspect JSON is the node view" '"path":"/web/a"'
+expect 4 "wait that times out" -- wait --timeout 50ms /web/a
+expect 0 "wait until terminated" -- wait --for terminated --timeout 5s /web/b
+expect 0 "restart" -- restart /web/b
+expect 0 "cancel --wait --reason" -- cancel --wait --reason deploy /web
+expect 0 "tree after cancel" -- tree /web
+has "tree shows the exited state" "exited"
+has "tree shows the cause" "cancelled: deploy"
+expect 0 "rm" -- rm /web
+expect 1 "inspect of a removed node" -- inspect /web
+has "not found says so" "/web"
+
+cat >"$DIR/tree.json" <<'JSON'
+[{"name": "app", "kind": "supervisor", "children": [
+   {"name": "t", "kind": "tick"}, {"name": "s", "kind": "sleep"}]},
+ {"name": "solo", "kind": "sleep"}]
+JSON
+expect 0 "apply a file of specs" -- apply "$DIR/tree.json"
+expect 0 "stats" -- --json stats
+has "stats counts the nodes" '"nodes":5'
+echo '{"name":"bad","kind":"sleep","ms":"soon"}' >"$DIR/bad.json"
+expect 2 "apply of an invalid spec" -- apply "$DIR/bad.json"
+expect 0 "call with raw params" -- call inspect '{"path":"/app","depth":1}'
+has "call prints the raw result" '"children"'
+expect 1 "call of an unknown method" -- call nosuch
+
+expect 0 "spawn a program" -- spawn -e GREETING=hi w -- sh -c "echo \$GREETING; exec sleep 4242$$"
+expect 0 "wait for it" -- wait --for running --timeout 5s /w
+sleep 0.2
+expect 0 "logs" -- logs /w
+has "logs has its output" "hi"
+expect 0 "inspect shows its pid" -- --json inspect /w
+has "pid in the view" '"pid":[0-9]'
+expect 1 "a program that does not exist" -- spawn nope -- /nonexistent/prog
+has "spawn_failed says why" "No such file"
+expect 0 "cancel --rm" -- cancel --rm /w /app /solo
+pgrep -f "sleep 4242$$" >/dev/null && fail "the program outlived its cancel"
+
+expect 0 "shutdown" -- shutdown
+wait "$DPID"; rc=$?
+DPID=
+[ "$rc" -eq 0 ] && ok "arbord exited 0" || fail "arbord exited $rc"
+exit $FAILED
