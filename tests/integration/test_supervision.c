@@ -4,6 +4,7 @@
  * restarts not counted, restart of terminated nodes, deadlines.
  */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -246,6 +247,147 @@ test_deadline_is_inherited_down_the_tree(void **state)
 	close(fd);
 }
 
+static void
+wait_state(int fd, const char *path, const char *state)
+{
+	json_t *r = h_ok(fd, "wait", json_pack("{s:s,s:s,s:i}", "path", path,
+	    "for", strcmp(state, "running") == 0 ? "running" : "terminated",
+	    "timeout_ms", 10000));
+
+	assert_string_equal(str(r, "state"), state);
+	json_decref(r);
+}
+
+static void
+test_ordered_start_waits_for_readiness(void **state)
+{
+	int fd = h_connect(&D);
+	json_t *r, *a, *b;
+
+	/* a says it is ready 300 ms after it starts; b must wait for it. */
+	r = h_ok(fd, "spawn", json_pack("{s:s,s:s,s:[{s:s,s:s,s:s,s:[s,s,s]},"
+	    "{s:s,s:s}]}", "name", "s", "kind", "supervisor", "children",
+	    "name", "a", "kind", "exec", "ready", "fd", "argv", "sh", "-c",
+	    "sleep 0.3; echo up >&$ARBOR_READY_FD; exec sleep 100",
+	    "name", "b", "kind", "tick"));
+	assert_string_equal(str(r, "state"), "starting");
+	json_decref(r);
+	a = inspect(fd, "/s/a");
+	b = inspect(fd, "/s/b");
+	assert_string_equal(str(a, "state"), "starting");
+	assert_true(json_is_integer(json_object_get(a, "pid")));
+	assert_string_equal(str(b, "state"), "starting");
+	assert_true(json_is_null(json_object_get(b, "started_ms")));
+	json_decref(a);
+	json_decref(b);
+	wait_state(fd, "/s", "running");
+	a = inspect(fd, "/s/a");
+	b = inspect(fd, "/s/b");
+	assert_true(num(b, "started_ms") - num(a, "started_ms") >= 250);
+	json_decref(a);
+	json_decref(b);
+	r = h_ok(fd, "cancel", json_pack("{s:s,s:b}", "path", "/s", "wait",
+	    1));
+	json_decref(r);
+	close(fd);
+}
+
+static void
+test_start_timeout_counts_as_a_failure(void **state)
+{
+	int fd = h_connect(&D);
+	json_t *r;
+
+	/* Never ready: a temporary child is given up on, a transient one is
+	 * restarted (it failed), each time stopped after its start timeout. */
+	r = h_ok(fd, "spawn", json_pack("{s:s,s:s,s:s,s:i,s:[s,s]}", "name",
+	    "never", "kind", "exec", "ready", "fd", "start_timeout_ms", 200,
+	    "argv", "sleep", "100"));
+	json_decref(r);
+	r = h_ok(fd, "spawn", json_pack("{s:s,s:s,s:s,s:s,s:i,s:i,s:[s,s]}",
+	    "name", "once", "kind", "exec", "restart", "temporary", "ready",
+	    "fd", "start_timeout_ms", 200, "shutdown_ms", 100, "argv", "sleep",
+	    "100"));
+	json_decref(r);
+	wait_state(fd, "/once", "failed");
+	r = inspect(fd, "/once");
+	assert_string_equal(str(r, "cause"), "start timeout");
+	assert_int_equal(num(r, "restarts"), 0);
+	json_decref(r);
+	for (int i = 0; i < 100; i++) {
+		r = inspect(fd, "/never");
+		if (num(r, "restarts") >= 1) {
+			json_decref(r);
+			break;
+		}
+		json_decref(r);
+		assert_true(i < 99);
+		usleep(20000);
+	}
+	r = h_ok(fd, "cancel", json_pack("{s:s,s:b}", "path", "/never", "wait",
+	    1));
+	json_decref(r);
+	close(fd);
+}
+
+static void
+test_exec_restart_types_by_how_the_program_ended(void **state)
+{
+	int fd = h_connect(&D);
+	json_t *r;
+	int pid;
+
+	r = h_ok(fd, "spawn", json_pack("{s:s,s:s,s:i,s:[{s:s,s:s,s:[s,s,s]},"
+	    "{s:s,s:s,s:i,s:[s,s,s]},{s:s,s:s,s:[s,s]}]}", "name", "s",
+	    "kind", "supervisor", "max_restarts", 100, "children",
+	    "name", "ok", "kind", "exec", "argv", "sh", "-c", "exit 0",
+	    "name", "bad", "kind", "exec", "backoff_ms", 10000, "argv", "sh",
+	    "-c", "exit 3",
+	    "name", "victim", "kind", "exec", "argv", "sleep", "100"));
+	json_decref(r);
+	wait_state(fd, "/s/ok", "exited");
+	r = inspect(fd, "/s/ok");
+	assert_int_equal(num(json_object_get(r, "exit"), "code"), 0);
+	assert_int_equal(num(r, "restarts"), 0);
+	json_decref(r);
+	/* A non-zero exit: restarted (after its long backoff). */
+	for (int i = 0; i < 100; i++) {
+		r = inspect(fd, "/s/bad");
+		if (strcmp(str(r, "state"), "backoff") == 0) {
+			assert_int_equal(num(json_object_get(r, "exit"),
+			    "code"), 3);
+			json_decref(r);
+			break;
+		}
+		json_decref(r);
+		assert_true(i < 99);
+		usleep(20000);
+	}
+	/* A signal arbord did not send is abnormal: restarted. */
+	wait_state(fd, "/s/victim", "running");
+	r = inspect(fd, "/s/victim");
+	pid = (int)num(r, "pid");
+	json_decref(r);
+	assert_true(pid > 0);
+	kill(pid, SIGKILL);
+	for (int i = 0; i < 200; i++) {
+		r = inspect(fd, "/s/victim");
+		if (num(r, "restarts") == 1 && strcmp(str(r, "state"),
+		    "running") == 0) {
+			assert_true(num(r, "pid") != pid);
+			json_decref(r);
+			break;
+		}
+		json_decref(r);
+		assert_true(i < 199);
+		usleep(10000);
+	}
+	r = h_ok(fd, "cancel", json_pack("{s:s,s:b}", "path", "/s", "wait",
+	    1));
+	json_decref(r);
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -265,6 +407,13 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_deadline_is_inherited_down_the_tree, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_ordered_start_waits_for_readiness, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_start_timeout_counts_as_a_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_exec_restart_types_by_how_the_program_ended, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
