@@ -45,6 +45,8 @@ extern const struct ctl_cmd ctl_cmd_tree;
 extern const struct ctl_cmd ctl_cmd_logs;
 extern const struct ctl_cmd ctl_cmd_wait;
 extern const struct ctl_cmd ctl_cmd_call;
+extern const struct ctl_cmd ctl_cmd_watch;
+extern const struct ctl_cmd ctl_cmd_reload;
 
 /* In the order `arborctl --help` lists them. */
 const struct ctl_cmd *const ctl_cmd_table[] = {
@@ -63,6 +65,8 @@ const struct ctl_cmd *const ctl_cmd_table[] = {
 	&ctl_cmd_logs,
 	&ctl_cmd_wait,
 	&ctl_cmd_call,
+	&ctl_cmd_watch,
+	&ctl_cmd_reload,
 	&ctl_cmd_help,
 	NULL
 };

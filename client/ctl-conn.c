@@ -192,7 +192,9 @@ conn_next(struct ctl *c, json_t **out)
 	char *p;
 
 	for (;;) {
-		st = proto_frame_next(&c->framer, c->buf + c->off, c->len,
+		/* No buffer yet: NULL + 0 is undefined behaviour. */
+		st = c->buf == NULL ? PROTO_FRAME_MORE :
+		    proto_frame_next(&c->framer, c->buf + c->off, c->len,
 		    &line_len, &consumed);
 		if (st == PROTO_FRAME_LINE) {
 			p = c->buf + c->off;
@@ -241,6 +243,41 @@ conn_next(struct ctl *c, json_t **out)
 			return conn_gone(c, "reading from", 0);
 		c->len += (size_t)n;
 	}
+}
+
+int
+ctl_next(struct ctl *c, json_t **out)
+{
+	return conn_next(c, out);
+}
+
+int
+ctl_send_json(struct ctl *c, const json_t *msg)
+{
+	char *buf;
+	size_t len, done = 0;
+	ssize_t n;
+	int rc;
+
+	if ((rc = conn_open(c)) != 0)
+		return rc;
+	if ((buf = proto_rpc_encode(msg, &len)) == NULL) {
+		fprintf(stderr, "arborctl: out of memory\n");
+		return CTL_EXIT_ERROR;
+	}
+	while (done < len) {
+		n = send(c->fd, buf + done, len - done, MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			rc = conn_gone(c, "sending to", errno);
+			free(buf);
+			return rc;
+		}
+		done += (size_t)n;
+	}
+	free(buf);
+	return 0;
 }
 
 /* The response to request id; others that arrive first wait in c->early

@@ -96,6 +96,10 @@ json_t *ctl_result(struct ctl *, json_t *msg, int *rc);
 int ctl_report_error(struct ctl *, const json_t *msg);
 int ctl_call(struct ctl *, const char *method, json_t *params,
     json_t **result);
+/* Any message: a request or batch out (msg borrowed); the next message in,
+ * responses and notifications alike (for watch and logs -f). */
+int ctl_send_json(struct ctl *, const json_t *msg);
+int ctl_next(struct ctl *, json_t **msg);
 int ctl_call_many(struct ctl *, const char *method, json_t **params,
     size_t n, json_t **replies);
 int ctl_call_each(struct ctl *, const char *method, json_t **params,
@@ -116,6 +120,11 @@ void ctl_print_views(struct ctl *, json_t *const *views, size_t n);
 void ctl_print_tree(struct ctl *, const json_t *view);
 void ctl_print_node(struct ctl *, const json_t *view);
 int ctl_print_replies(struct ctl *, json_t **replies, size_t n, bool views);
+
+/* cmd-watch.c: shared with logs -f. Sends `watch`; its answer comes
+ * with the events (ctl_next). */
+int ctl_watch_send(struct ctl *, const char *path, bool output,
+    bool has_since, json_int_t since, json_int_t *id);
 
 /* cmd-spawn.c: shared by spawn, sup, actor and apply. */
 #define SPAWN_SHORTOPTS "p:r:"

@@ -15,6 +15,7 @@
 
 #include "conn.h"
 #include "daemon.h"
+#include "events.h"
 #include "jsonrpc.h"
 #include "log.h"
 #include "rpc.h"
@@ -24,6 +25,7 @@ static void conn_read_cb(struct bufferevent *, void *);
 static void conn_write_cb(struct bufferevent *, void *);
 static void conn_event_cb(struct bufferevent *, short, void *);
 static void conn_more_cb(evutil_socket_t, short, void *);
+static void conn_idle_cb(evutil_socket_t, short, void *);
 
 struct conn *
 conn_new(struct daemon *d, struct server *s, int fd)
@@ -48,13 +50,16 @@ conn_new(struct daemon *d, struct server *s, int fd)
 	proto_framer_init(&c->framer, d->cfg.max_message);
 	c->bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->more = event_new(d->base, -1, 0, conn_more_cb, c);
-	if (c->bev == NULL || c->more == NULL) {
+	c->idle = evtimer_new(d->base, conn_idle_cb, c);
+	if (c->bev == NULL || c->more == NULL || c->idle == NULL) {
 		if (c->bev != NULL)
 			bufferevent_free(c->bev);
 		else
 			close(fd);
 		if (c->more != NULL)
 			event_free(c->more);
+		if (c->idle != NULL)
+			event_free(c->idle);
 		free(c);
 		return NULL;
 	}
@@ -67,6 +72,24 @@ conn_new(struct daemon *d, struct server *s, int fd)
 	return c;
 }
 
+struct conn *
+conn_new_sink(struct daemon *d, conn_sink_fn *fn, void *arg)
+{
+	struct conn *c;
+
+	if ((c = calloc(1, sizeof *c)) == NULL)
+		return NULL;
+	c->d = d;
+	c->server = d->server;
+	c->id = ++d->server->next_conn_id;
+	c->pid = -1;
+	c->uid = (uid_t)-1;
+	c->gid = (gid_t)-1;
+	c->sink = fn;
+	c->sink_arg = arg;
+	return c;
+}
+
 void
 conn_send(struct conn *c, const json_t *msg)
 {
@@ -75,14 +98,26 @@ conn_send(struct conn *c, const json_t *msg)
 
 	if (c->dead)
 		return;
+	if (c->sink != NULL) {
+		c->sink(c->sink_arg, msg);
+		return;
+	}
 	if ((buf = proto_rpc_encode(msg, &len)) == NULL) {
 		log_warnx("connection %llu: out of memory encoding an answer",
 		    (unsigned long long)c->id);
 		conn_close(c);
 		return;
 	}
-	bufferevent_write(c->bev, buf, len);
+	conn_send_raw(c, buf, len);
 	free(buf);
+}
+
+void
+conn_send_raw(struct conn *c, const char *buf, size_t len)
+{
+	if (c->dead || c->sink != NULL)
+		return;
+	bufferevent_write(c->bev, buf, len);
 	if (!c->paused &&
 	    evbuffer_get_length(bufferevent_get_output(c->bev)) >
 	    CONN_OUTPUT_HIGH) {
@@ -96,8 +131,60 @@ conn_send(struct conn *c, const json_t *msg)
 bool
 conn_output_empty(const struct conn *c)
 {
-	return c->dead ||
-	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0;
+	return conn_output_length(c) == 0;
+}
+
+size_t
+conn_output_length(const struct conn *c)
+{
+	if (c->dead || c->bev == NULL)
+		return 0;
+	return evbuffer_get_length(bufferevent_get_output(c->bev));
+}
+
+/*
+ * The idle timeout runs only while part of a message is buffered: from the
+ * first bytes of a message (fresh: the bytes before it were a whole
+ * message) to its newline. An idle connection with nothing pending has no
+ * timer at all.
+ */
+static void
+conn_idle_arm(struct conn *c, bool fresh)
+{
+	struct timeval tv;
+	int64_t ms = c->d->cfg.idle_timeout_ms;
+
+	if (ms <= 0 || (!fresh && evtimer_pending(c->idle, NULL)))
+		return;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	evtimer_add(c->idle, &tv);
+}
+
+static void
+conn_idle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	struct proto_err err;
+	json_t *msg;
+
+	if (c->dead || c->closing)
+		return;
+	/* Not reading because the client does not read: not its idling. */
+	if (c->paused) {
+		conn_idle_arm(c, true);
+		return;
+	}
+	log_info("connection %llu: message unfinished after %lld ms; closing",
+	    (unsigned long long)c->id, (long long)c->d->cfg.idle_timeout_ms);
+	proto_errf(&err, PROTO_INVALID_REQUEST, "message not finished "
+	    "within %lld ms of its first byte (--idle-timeout); closing",
+	    (long long)c->d->cfg.idle_timeout_ms);
+	msg = proto_rpc_error(NULL, &err);
+	if (msg != NULL)
+		conn_send(c, msg);
+	json_decref(msg);
+	conn_close_after_write(c);
 }
 
 /* Reads messages until the input has no whole one, the burst is spent or
@@ -107,13 +194,16 @@ conn_process(struct conn *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 	int handled = 0;
+	bool fresh = false;
 
 	while (!c->dead && !c->closing && !c->paused) {
 		size_t len = evbuffer_get_length(in), line_len, consumed;
 		const char *data;
 
-		if (len == 0)
+		if (len == 0) {
+			event_del(c->idle);
 			break;
+		}
 		if (handled == CONN_BURST) {
 			event_active(c->more, 0, 0);
 			break;
@@ -122,6 +212,7 @@ conn_process(struct conn *c)
 		switch (proto_frame_next(&c->framer, data, len, &line_len,
 		    &consumed)) {
 		case PROTO_FRAME_MORE:
+			conn_idle_arm(c, fresh);
 			return;
 		case PROTO_FRAME_TOO_LARGE: {
 			struct proto_err err;
@@ -143,6 +234,7 @@ conn_process(struct conn *c)
 			}
 			if (!c->dead)
 				evbuffer_drain(in, consumed);
+			fresh = true;
 			break;
 		}
 	}
@@ -169,6 +261,10 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 	    evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
 		conn_close(c);
 		return;
+	}
+	if (c->events_blocked) {
+		c->events_blocked = false;
+		events_owner_writable(c->d->events, c);
 	}
 	if (c->paused) {
 		c->paused = false;
@@ -215,8 +311,12 @@ conn_close(struct conn *c)
 	c->dead = true;
 	while (c->calls != NULL)
 		rpc_call_abandon(c->calls);
+	events_owner_gone(c->d->events, c);
+	if (c->sink != NULL)
+		return;
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 	event_del(c->more);
+	event_del(c->idle);
 	log_debug("connection %llu closed", (unsigned long long)c->id);
 	server_conn_dead(c->server, c);
 }
@@ -226,8 +326,12 @@ conn_free(struct conn *c)
 {
 	while (c->calls != NULL)
 		rpc_call_abandon(c->calls);
-	bufferevent_free(c->bev);
-	event_free(c->more);
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
+	if (c->more != NULL)
+		event_free(c->more);
+	if (c->idle != NULL)
+		event_free(c->idle);
 	free(c);
 }
 

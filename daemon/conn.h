@@ -20,6 +20,10 @@ struct server;
 struct rpc_call;
 struct event;
 
+/* Where a connection without a socket sends its messages (HTTP's
+ * POST /v1/rpc); the callback must not free the conn. */
+typedef void conn_sink_fn(void *arg, const json_t *msg);
+
 /* Output past this stops reading requests until the client catches up. */
 #define CONN_OUTPUT_HIGH (4 * 1024 * 1024)
 #define CONN_OUTPUT_LOW (256 * 1024)
@@ -31,6 +35,8 @@ struct conn {
 	struct server *server;		/* borrowed */
 	struct bufferevent *bev;	/* owned */
 	struct event *more;		/* owned: resumes a long burst */
+	struct event *idle;		/* owned: armed only while part of a
+					   message waits for the rest */
 	struct proto_framer framer;
 	uint64_t id;
 	pid_t pid;
@@ -41,12 +47,23 @@ struct conn {
 	bool closing;			/* write what is queued, then close */
 	bool dead;			/* closed; freed next turn */
 	bool paused;			/* output over CONN_OUTPUT_HIGH */
+	bool events_blocked;		/* a subscription waits for output
+					   to drain (events.c) */
+	conn_sink_fn *sink;		/* NULL: a socket connection */
+	void *sink_arg;			/* borrowed */
 	struct conn *next, *prev;	/* server's list */
 };
 
 struct conn *conn_new(struct daemon *d, struct server *s, int fd);
+/* A connection without a socket: messages go to fn. Not in the server's
+ * list; whoever made it closes it and frees it (on a later loop turn). */
+struct conn *conn_new_sink(struct daemon *d, conn_sink_fn *fn, void *arg);
 /* Queues one JSON message (a response or a notification). */
 void conn_send(struct conn *c, const json_t *msg);
+/* Queues bytes that are already one encoded message and its "\n". */
+void conn_send_raw(struct conn *c, const char *buf, size_t len);
+/* Bytes queued and not yet written; 0 without a socket. */
+size_t conn_output_length(const struct conn *c);
 /* Sends what is queued, then closes. */
 void conn_close_after_write(struct conn *c);
 /* Closes now: deferred calls are abandoned. */

@@ -11,14 +11,19 @@
 #include <event2/event.h>
 
 #include "clock.h"
+#include "conf.h"
 #include "daemon.h"
+#include "events.h"
 #include "exec.h"
+#include "http.h"
 #include "log.h"
+#include "notify.h"
 #include "path.h"
 #include "reaper.h"
 #include "sentinel.h"
 #include "server.h"
 #include "spec.h"
+#include "state.h"
 
 /* How long, at most, exit waits for clients to take their last answers. */
 #define DAEMON_FLUSH_TRIES 40	/* of 25 ms */
@@ -29,6 +34,10 @@ daemon_tree_event(void *arg, const struct tree_event *ev)
 	struct daemon *d = arg;
 
 	waiters_event(&d->waiters, ev);
+	stats_tree_event(&d->stats, ev);
+	events_tree_event(d->events, ev);
+	state_tree_event(d->state, ev);
+	notify_tree_event(d->notify, ev);
 	if (d->stopping && ev->type == TREE_EV_STATE && tree_idle(d->tree) &&
 	    !evtimer_pending(d->exit_check, NULL))
 		event_active(d->exit_check, 0, 0);
@@ -58,11 +67,17 @@ daemon_init(struct daemon *d, const struct daemon_config *cfg)
 	struct tree_limits lim = { .max_nodes = cfg->max_nodes };
 	struct tree_hooks hooks = { .event = daemon_tree_event, .arg = d };
 	struct proto_err err;
+	int listen_fd;
 
 	memset(d, 0, sizeof *d);
 	d->cfg = *cfg;
 	d->pid = getpid();
 	d->started_mono = clock_mono_ms();
+	/* Before the sentinel forks: it must not hold systemd's socket. */
+	if ((listen_fd = notify_listen_fd(&err)) == -1 && err.code != 0) {
+		log_warnx("%s", err.message);
+		return -1;
+	}
 	/* First, so the sentinel holds nothing of the daemon's. */
 	if (sentinel_start() == -1)
 		log_warnx("no sentinel: grandchildren may outlive a crash");
@@ -74,15 +89,31 @@ daemon_init(struct daemon *d, const struct daemon_config *cfg)
 		log_warnx("cannot watch child processes");
 		return -1;
 	}
-	if ((d->tree = tree_new(d->base, &lim, &hooks)) == NULL ||
+	if ((d->events = events_new(d->base)) == NULL ||
+	    (d->tree = tree_new(d->base, &lim, &hooks)) == NULL ||
 	    waiters_init(&d->waiters, d->base, d->tree) == -1 ||
 	    (d->exit_check = evtimer_new(d->base, daemon_exit_check_cb, d))
 	    == NULL) {
 		log_warnx("out of memory");
 		return -1;
 	}
-	if ((d->server = server_new(d, cfg->socket_path, cfg->socket_group,
-	    &err)) == NULL) {
+	if ((d->notify = notify_new(d)) == NULL ||
+	    (d->config = conf_new(d, cfg->config_path)) == NULL ||
+	    (cfg->state_path != NULL &&
+	    (d->state = state_new(d, cfg->state_path)) == NULL)) {
+		if (listen_fd != -1)
+			close(listen_fd);
+		log_warnx("out of memory");
+		return -1;
+	}
+	if ((d->server = listen_fd != -1 ? server_new_fd(d, listen_fd,
+	    cfg->socket_group, &err) : server_new(d, cfg->socket_path,
+	    cfg->socket_group, &err)) == NULL) {
+		log_warnx("%s", err.message);
+		return -1;
+	}
+	if (cfg->http_addr != NULL && (d->http = http_new(d, cfg->http_addr,
+	    cfg->http_token, &err)) == NULL) {
 		log_warnx("%s", err.message);
 		return -1;
 	}
@@ -92,13 +123,22 @@ daemon_init(struct daemon *d, const struct daemon_config *cfg)
 void
 daemon_free(struct daemon *d)
 {
+	http_free(d->http);
 	server_free(d->server);
+	/* After the server (its calls detach from a reload), before the
+	 * waiters (a reload holds some). */
+	conf_free(d->config);
+	d->config = NULL;
+	state_free(d->state);
+	d->state = NULL;
 	tree_free(d->tree);
 	exec_teardown();
 	/* Every node has terminated: the sentinel goes without killing. */
 	sentinel_stop();
 	reaper_free();
 	waiters_free(&d->waiters);
+	events_free(d->events);
+	notify_free(d->notify);
 	if (d->exit_check != NULL)
 		event_free(d->exit_check);
 	if (d->base != NULL)
@@ -112,6 +152,8 @@ daemon_shutdown(struct daemon *d, const char *why)
 		return;
 	log_info("%s: stopping every node", why);
 	d->stopping = true;
+	notify_stopping(d->notify);
+	state_freeze(d->state);
 	server_stop_accepting(d->server);
 	tree_shutdown(d->tree);
 	/* Checked from the loop, so an answer being built now goes out. */

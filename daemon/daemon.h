@@ -11,22 +11,32 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "stats.h"
 #include "tree.h"
 #include "waiter.h"
 
 struct event_base;
 struct event;
 struct server;
+struct events;
+struct http;
+struct conf;
+struct state;
+struct notify;
 
 struct daemon_config {
 	const char *socket_path;
 	const char *socket_group;	/* NULL: mode 0600 */
 	const char *config_path;	/* NULL: none */
+	const char *state_path;		/* NULL: none */
 	size_t max_nodes;
 	size_t max_message;
 	size_t max_connections;
 	size_t max_batch;
 	size_t max_pending;		/* deferred calls per connection */
+	int64_t idle_timeout_ms;	/* to finish a message; 0: forever */
+	const char *http_addr;		/* NULL: no HTTP */
+	const char *http_token;		/* NULL: no POST /v1/rpc */
 };
 
 struct daemon {
@@ -34,6 +44,12 @@ struct daemon {
 	struct tree *tree;		/* owned */
 	struct waiters waiters;		/* owned */
 	struct server *server;		/* owned */
+	struct events *events;		/* owned */
+	struct http *http;		/* owned; NULL without --http */
+	struct conf *config;		/* owned: --config (conf.c) */
+	struct state *state;		/* owned; NULL without --state */
+	struct notify *notify;		/* owned */
+	struct stats stats;
 	struct daemon_config cfg;	/* strings borrowed from argv */
 	int64_t started_mono;
 	pid_t pid;

@@ -144,6 +144,79 @@ idmap_del(struct idmap *m, uint64_t key)
 	return val;
 }
 
+struct nodetab_page {
+	uint32_t used;
+	struct node *slot[NODETAB_PAGE];
+};
+
+void
+nodetab_init(struct nodetab *t)
+{
+	memset(t, 0, sizeof *t);
+}
+
+void
+nodetab_free(struct nodetab *t)
+{
+	for (size_t i = 0; i < t->npages; i++)
+		free(t->pages[i]);
+	free(t->pages);
+	nodetab_init(t);
+}
+
+struct node *
+nodetab_get(const struct nodetab *t, uint64_t id)
+{
+	uint64_t p = id >> NODETAB_SHIFT;
+
+	if (p >= t->npages || t->pages[p] == NULL)
+		return NULL;
+	return t->pages[p]->slot[id & (NODETAB_PAGE - 1)];
+}
+
+int
+nodetab_put(struct nodetab *t, uint64_t id, struct node *n)
+{
+	uint64_t p = id >> NODETAB_SHIFT;
+	struct nodetab_page *pg;
+
+	if (p >= t->npages) {
+		size_t np = t->npages ? t->npages : 16;
+		struct nodetab_page **pages;
+
+		while (np <= p)
+			np *= 2;
+		if ((pages = realloc(t->pages, np * sizeof *pages)) == NULL)
+			return -1;
+		memset(pages + t->npages, 0, (np - t->npages) * sizeof *pages);
+		t->pages = pages;
+		t->npages = np;
+	}
+	if ((pg = t->pages[p]) == NULL &&
+	    (pg = t->pages[p] = calloc(1, sizeof *pg)) == NULL)
+		return -1;
+	if (pg->slot[id & (NODETAB_PAGE - 1)] == NULL)
+		pg->used++;
+	pg->slot[id & (NODETAB_PAGE - 1)] = n;
+	return 0;
+}
+
+void
+nodetab_del(struct nodetab *t, uint64_t id)
+{
+	uint64_t p = id >> NODETAB_SHIFT;
+	struct nodetab_page *pg;
+
+	if (p >= t->npages || (pg = t->pages[p]) == NULL ||
+	    pg->slot[id & (NODETAB_PAGE - 1)] == NULL)
+		return;
+	pg->slot[id & (NODETAB_PAGE - 1)] = NULL;
+	if (--pg->used == 0) {
+		free(pg);
+		t->pages[p] = NULL;
+	}
+}
+
 void
 nameidx_init(struct nameidx *x)
 {

@@ -27,6 +27,26 @@ int idmap_put(struct idmap *m, uint64_t key, void *val);	/* -1: ENOMEM */
 int idmap_add(struct idmap *m, uint64_t key, void *val);
 void *idmap_del(struct idmap *m, uint64_t key);
 
+/*
+ * id -> node for the tree's own ids, which are handed out in order and
+ * never reused: a two-level table of pages of NODETAB_PAGE slots, each page
+ * freed once its last node is gone. Dense, so it costs about 8 bytes a node
+ * and one cache line a lookup.
+ */
+#define NODETAB_SHIFT 12
+#define NODETAB_PAGE (1u << NODETAB_SHIFT)
+
+struct nodetab {
+	struct nodetab_page **pages;	/* owned, each owned */
+	size_t npages;
+};
+
+void nodetab_init(struct nodetab *t);
+void nodetab_free(struct nodetab *t);
+struct node *nodetab_get(const struct nodetab *t, uint64_t id);
+int nodetab_put(struct nodetab *t, uint64_t id, struct node *n); /* -1: ENOMEM */
+void nodetab_del(struct nodetab *t, uint64_t id);
+
 /* (parent, name) -> child node. Keys are read from the nodes themselves;
  * each slot keeps its hash so growing never reads a node again. */
 struct nameidx {

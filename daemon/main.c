@@ -11,19 +11,26 @@
 
 #include <event2/event.h>
 
+#include "conf.h"
 #include "daemon.h"
+#include "duration.h"
 #include "frame.h"
 #include "jsonrpc.h"
 #include "log.h"
+#include "notify.h"
 
 #define DEFAULT_MAX_NODES 2000000
 #define DEFAULT_MAX_CONNECTIONS 1024
 #define DEFAULT_MAX_PENDING 1024
+#define DEFAULT_IDLE_TIMEOUT_MS 30000
 
 static const char usage_text[] =
 "usage: arbord [-s SOCKET] [--socket-group GROUP] [--config FILE]\n"
+"              [--state FILE]\n"
 "              [--max-nodes N] [--max-message BYTES]\n"
 "              [--max-connections N] [--max-batch N]\n"
+"              [--idle-timeout DUR]\n"
+"              [--http ADDR:PORT [--http-token TOKEN]]\n"
 "              [--log-level error|warn|info|debug]\n"
 "\n"
 "Runs the arbor supervision daemon in the foreground.\n"
@@ -32,11 +39,21 @@ static const char usage_text[] =
 "                          /run/arbor/arbord.sock for root, else\n"
 "                          $XDG_RUNTIME_DIR/arbor/arbord.sock)\n"
 "      --socket-group G    socket mode 0660 with group G (default 0600)\n"
-"  -c, --config FILE       spawn the node specs in FILE at start\n"
+"  -c, --config FILE       spawn the node specs in FILE at start; SIGHUP\n"
+"                          and `arborctl reload` apply its changes\n"
+"      --state FILE        save client-spawned permanent nodes in FILE\n"
+"                          and bring them back at start\n"
 "      --max-nodes N       nodes in the tree, root included (2000000)\n"
 "      --max-message BYTES longest request line (1048576)\n"
 "      --max-connections N clients at once (1024)\n"
 "      --max-batch N       requests in one batch (1000)\n"
+"      --idle-timeout DUR  time a client has to finish a message it\n"
+"                          began (30s; 0 waits forever)\n"
+"      --http ADDR:PORT    serve monitoring over HTTP on exactly that\n"
+"                          address (off by default; keep it on loopback)\n"
+"      --http-token T      allow POST /v1/rpc with \"Authorization: Bearer\n"
+"                          T\" (default: $ARBOR_HTTP_TOKEN, which ps\n"
+"                          does not show)\n"
 "      --log-level LEVEL   error, warn, info (default) or debug\n"
 "  -h, --help              this text\n"
 "  -V, --version           the version\n";
@@ -85,6 +102,27 @@ default_socket(char *buf, size_t size)
 }
 
 static void
+main_reload_done(void *arg, json_t *result, const struct proto_err *err)
+{
+	json_decref(result);
+}
+
+/* SIGHUP: the outcome is logged by conf.c; a refusal here. */
+static void
+main_reload(struct daemon *d)
+{
+	struct proto_err err;
+
+	if (d->cfg.config_path == NULL) {
+		log_info("SIGHUP: nothing to reload without --config");
+		return;
+	}
+	log_info("SIGHUP: reloading %s", d->cfg.config_path);
+	if (conf_reload(d->config, main_reload_done, NULL, &err) == -1)
+		log_warnx("SIGHUP: %s; the tree is unchanged", err.message);
+}
+
+static void
 signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
@@ -95,7 +133,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		daemon_shutdown(d, sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		break;
 	case SIGHUP:
-		log_info("SIGHUP: nothing to reload without --config");
+		main_reload(d);
 		break;
 	}
 }
@@ -107,10 +145,14 @@ main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "socket-group", required_argument, NULL, 'g' },
 		{ "config", required_argument, NULL, 'c' },
+		{ "state", required_argument, NULL, 'S' },
 		{ "max-nodes", required_argument, NULL, 'N' },
 		{ "max-message", required_argument, NULL, 'M' },
 		{ "max-connections", required_argument, NULL, 'C' },
 		{ "max-batch", required_argument, NULL, 'B' },
+		{ "idle-timeout", required_argument, NULL, 'I' },
+		{ "http", required_argument, NULL, 'H' },
+		{ "http-token", required_argument, NULL, 'T' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -123,6 +165,7 @@ main(int argc, char **argv)
 	char sockbuf[PATH_MAX];
 	sigset_t startup;
 	struct proto_err err;
+	char *token = NULL;	/* --http-token, copied off argv */
 	int ch, level = LOG_LEVEL_INFO, code = 0;
 
 	memset(&cfg, 0, sizeof cfg);
@@ -131,6 +174,7 @@ main(int argc, char **argv)
 	cfg.max_connections = DEFAULT_MAX_CONNECTIONS;
 	cfg.max_batch = PROTO_MAX_BATCH_DEFAULT;
 	cfg.max_pending = DEFAULT_MAX_PENDING;
+	cfg.idle_timeout_ms = DEFAULT_IDLE_TIMEOUT_MS;
 	while ((ch = getopt_long(argc, argv, "s:c:hV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
@@ -141,6 +185,9 @@ main(int argc, char **argv)
 			break;
 		case 'c':
 			cfg.config_path = optarg;
+			break;
+		case 'S':
+			cfg.state_path = optarg;
 			break;
 		case 'N':
 			if (parse_size(optarg, "--max-nodes", 1, 100000000,
@@ -161,6 +208,24 @@ main(int argc, char **argv)
 			if (parse_size(optarg, "--max-batch", 1, 1000000,
 			    &cfg.max_batch) == -1)
 				return 2;
+			break;
+		case 'I':
+			if (proto_duration_parse(optarg, &cfg.idle_timeout_ms,
+			    &err) == -1) {
+				fprintf(stderr, "arbord: --idle-timeout: %s\n",
+				    err.message);
+				return 2;
+			}
+			break;
+		case 'H':
+			cfg.http_addr = optarg;
+			break;
+		case 'T':
+			/* Kept out of ps from here on. */
+			free(token);
+			if ((token = strdup(optarg)) == NULL)
+				fatalx("out of memory");
+			memset(optarg, 'x', strlen(optarg));
 			break;
 		case 'l':
 			if ((level = log_level_parse(optarg)) == -1) {
@@ -189,6 +254,19 @@ main(int argc, char **argv)
 	}
 	if (cfg.socket_path == NULL)
 		cfg.socket_path = default_socket(sockbuf, sizeof sockbuf);
+	if (token != NULL && cfg.http_addr == NULL) {
+		fprintf(stderr, "arbord: --http-token needs --http\n");
+		free(token);
+		return 2;
+	}
+	/* From the environment, and out of it, so workers do not inherit
+	 * the token. */
+	if (token == NULL && getenv("ARBOR_HTTP_TOKEN") != NULL &&
+	    *getenv("ARBOR_HTTP_TOKEN") != '\0' &&
+	    (token = strdup(getenv("ARBOR_HTTP_TOKEN"))) == NULL)
+		fatalx("out of memory");
+	unsetenv("ARBOR_HTTP_TOKEN");
+	cfg.http_token = token;
 	log_init(level);
 	signal(SIGPIPE, SIG_IGN);
 	/* A stop asked for while starting stays pending until the loop
@@ -200,6 +278,7 @@ main(int argc, char **argv)
 
 	if (daemon_init(&d, &cfg) == -1) {
 		daemon_free(&d);
+		free(token);
 		return 1;
 	}
 	for (int i = 0; i < 3; i++)
@@ -207,18 +286,22 @@ main(int argc, char **argv)
 		    == NULL || evsignal_add(sigs[i], NULL) == -1)
 			fatalx("cannot watch signals");
 	sigprocmask(SIG_UNBLOCK, &startup, NULL);
-	if (cfg.config_path != NULL &&
-	    daemon_apply_file(&d, cfg.config_path, &err) == -1) {
+	if (conf_start(d.config, &err) == -1) {
 		log_warnx("%s", err.message);
 		code = 1;
 	}
 	if (code == 0) {
 		log_info("arbord %s ready on %s (pid %ld)", PACKAGE_VERSION,
 		    cfg.socket_path, (long)d.pid);
+		notify_startup_done(d.notify);
 		event_base_dispatch(d.base);
 	}
+	/* On the way out a late SIGTERM must not kill the teardown (freeing
+	 * the watchers would give it back its default action). */
+	sigprocmask(SIG_BLOCK, &startup, NULL);
 	for (int i = 0; i < 3; i++)
 		event_free(sigs[i]);
 	daemon_free(&d);
+	free(token);
 	return code;
 }

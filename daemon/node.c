@@ -106,26 +106,41 @@ node_input(struct node *n, const struct node_input *in)
 		fn(n, in);
 }
 
-char *
-node_path(const struct node *n, char *buf, size_t size)
+size_t
+node_path_len(const struct node *n, char *buf, size_t size)
 {
 	const struct node *stack[PROTO_DEPTH_MAX + 1];
 	size_t depth = 0, off = 0;
 
+	if (size == 0)
+		return 0;
 	if (n->parent == NULL) {
-		snprintf(buf, size, "/");
-		return buf;
+		if (size > 1)
+			buf[off++] = '/';
+		buf[off] = '\0';
+		return off;
 	}
 	for (; n->parent != NULL && depth < PROTO_DEPTH_MAX + 1; n = n->parent)
 		stack[depth++] = n;
-	buf[0] = '\0';
-	while (depth > 0 && off < size) {
-		int w = snprintf(buf + off, size - off, "/%s",
-		    stack[--depth]->spec->name);
-		if (w < 0)
+	/* Called for every event: memcpy, not printf. */
+	while (depth > 0) {
+		const char *name = stack[--depth]->spec->name;
+		size_t len = strlen(name);
+
+		if (off + 1 + len >= size)
 			break;
-		off += (size_t)w;
+		buf[off++] = '/';
+		memcpy(buf + off, name, len);
+		off += len;
 	}
+	buf[off] = '\0';
+	return off;
+}
+
+char *
+node_path(const struct node *n, char *buf, size_t size)
+{
+	node_path_len(n, buf, size);
 	return buf;
 }
 

@@ -78,6 +78,7 @@ struct node {
 	bool ever_started;
 	bool stopping;			/* act_stop is on the stack */
 	bool grouped;			/* counted in the parent's group */
+	bool from_config;		/* created from --config (config.c) */
 	uint16_t backoff_n;		/* consecutive restarts */
 	int64_t started_ms;		/* wall clock of the last start */
 	int64_t running_mono;		/* monotonic ms it became running */
@@ -127,8 +128,9 @@ void node_work_ended(struct node *n, struct node_exit ex);
 /* Cause to give n's children when n stops with cause c. */
 struct cause *node_child_cause(const struct node *n, struct cause *c);
 
-/* Path into buf ("/web/w1"); returns buf. */
+/* Path into buf ("/web/w1"); returns buf, or its length. */
 char *node_path(const struct node *n, char *buf, size_t size);
+size_t node_path_len(const struct node *n, char *buf, size_t size);
 
 /* For the tree and supervisor modules. */
 void node_set_state(struct node *n, enum node_state to);

@@ -24,7 +24,10 @@ static const struct rpc_method *const rpc_methods[] = {
 	&rpc_wait,
 	&rpc_stats,
 	&rpc_shutdown,
+	&rpc_watch,
+	&rpc_unwatch,
 	&rpc_logs,
+	&rpc_reload,
 };
 
 /* A batch is answered as one array once its last call is answered. */
@@ -109,6 +112,8 @@ rpc_call_abandon(struct rpc_call *call)
 {
 	struct rpc_batch *b = call->batch;
 
+	if (call->method->abandon != NULL)
+		call->method->abandon(call);
 	conn_call_del(call->conn, call);
 	if (b != NULL) {
 		b->conn = NULL;

@@ -43,11 +43,15 @@ struct rpc_method {
 	bool mutating;		/* logged with the peer's credentials */
 	enum rpc_status (*run)(struct rpc_call *call, json_t **result,
 	    struct proto_err *err);
+	/* Optional: a deferred call's connection went away; drop what
+	 * points at the call before it is freed. */
+	void (*abandon)(struct rpc_call *call);
 };
 
 extern const struct rpc_method rpc_ping, rpc_spawn, rpc_cancel, rpc_restart,
     rpc_remove,
-    rpc_inspect, rpc_wait, rpc_stats, rpc_shutdown, rpc_logs;
+    rpc_inspect, rpc_wait, rpc_stats, rpc_shutdown,
+    rpc_watch, rpc_unwatch, rpc_logs, rpc_reload;
 
 const struct rpc_method *rpc_find(const char *name);
 

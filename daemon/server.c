@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -84,6 +85,9 @@ server_bind(struct server *s, const char *path, const char *group,
 			return proto_errf(err, PROTO_INVALID_PARAMS,
 			    "no group named %s", group);
 		gid = gr->gr_gid;
+		s->have_group = true;
+		s->group = gid;
+		snprintf(s->group_name, sizeof s->group_name, "%s", group);
 	}
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
@@ -119,20 +123,62 @@ server_bind(struct server *s, const char *path, const char *group,
 	return 0;
 }
 
-struct server *
-server_new(struct daemon *d, const char *path, const char *group,
+/* Who may connect to a socket systemd made: --socket-group, else the
+ * file's group when its mode lets that group in (SocketGroup=). */
+static int
+server_adopt(struct server *s, int fd, const char *group,
+    struct proto_err *err)
+{
+	struct sockaddr_un sun;
+	socklen_t len = sizeof sun;
+	struct stat st;
+	struct group *gr;
+
+	s->fd = fd;
+	if (group != NULL) {
+		if ((gr = getgrnam(group)) == NULL)
+			return proto_errf(err, PROTO_INVALID_PARAMS,
+			    "no group named %s", group);
+		s->have_group = true;
+		s->group = gr->gr_gid;
+		snprintf(s->group_name, sizeof s->group_name, "%s", group);
+		return 0;
+	}
+	memset(&sun, 0, sizeof sun);
+	if (getsockname(fd, (struct sockaddr *)&sun, &len) == 0 &&
+	    sun.sun_path[0] == '/' && stat(sun.sun_path, &st) == 0 &&
+	    (st.st_mode & 0060) == 0060 && st.st_gid != 0) {
+		s->have_group = true;
+		s->group = st.st_gid;
+		if ((gr = getgrgid(st.st_gid)) != NULL)
+			snprintf(s->group_name, sizeof s->group_name, "%s",
+			    gr->gr_name);
+		else
+			snprintf(s->group_name, sizeof s->group_name, "%ld",
+			    (long)st.st_gid);
+	}
+	log_info("serving on the socket systemd passed (%s)",
+	    sun.sun_path[0] != '\0' ? sun.sun_path : "unnamed");
+	return 0;
+}
+
+static struct server *
+server_start(struct daemon *d, const char *path, int fd, const char *group,
     struct proto_err *err)
 {
 	struct server *s;
 
 	if ((s = calloc(1, sizeof *s)) == NULL) {
+		if (fd != -1)
+			close(fd);
 		proto_errf(err, PROTO_INTERNAL, "out of memory");
 		return NULL;
 	}
 	s->d = d;
 	s->fd = -1;
 	s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (server_bind(s, path, group, err) == -1) {
+	if ((fd != -1 ? server_adopt(s, fd, group, err) :
+	    server_bind(s, path, group, err)) == -1) {
 		server_free(s);
 		return NULL;
 	}
@@ -147,6 +193,20 @@ server_new(struct daemon *d, const char *path, const char *group,
 		return NULL;
 	}
 	return s;
+}
+
+struct server *
+server_new(struct daemon *d, const char *path, const char *group,
+    struct proto_err *err)
+{
+	return server_start(d, path, -1, group, err);
+}
+
+struct server *
+server_new_fd(struct daemon *d, int fd, const char *group,
+    struct proto_err *err)
+{
+	return server_start(d, NULL, fd, group, err);
 }
 
 static void
@@ -193,20 +253,44 @@ server_stop_accepting(struct server *s)
 	event_del(s->resume_ev);
 }
 
-/* Over the connection limit: say so, then hang up. The answer is tiny and
- * the socket new, so one non-blocking write is enough. */
-static void
-server_refuse(struct server *s, int fd)
+int
+server_access_check(uid_t uid, gid_t gid, uid_t self, bool have_group,
+    gid_t group, const char *group_name, struct proto_err *err)
 {
-	struct proto_err err;
+	struct passwd *pw;
+	gid_t groups[256];
+	int ngroups = 256;
+
+	if (uid == 0 || uid == self || (have_group && gid == group))
+		return 0;
+	/* Supplementary groups: the peer's own list is not in SO_PEERCRED,
+	 * so it is looked up from its user's entry (NSS). */
+	if (have_group && (pw = getpwuid(uid)) != NULL &&
+	    getgrouplist(pw->pw_name, pw->pw_gid, groups, &ngroups) != -1)
+		for (int i = 0; i < ngroups; i++)
+			if (groups[i] == group)
+				return 0;
+	if (have_group)
+		return proto_errk(err, PROTO_CONFLICT, "forbidden",
+		    "uid %ld is not allowed to control arbord (not root, not "
+		    "uid %ld, not in group %s)", (long)uid, (long)self,
+		    group_name);
+	return proto_errk(err, PROTO_CONFLICT, "forbidden", "uid %ld is not "
+	    "allowed to control arbord (only root and uid %ld; start arbord "
+	    "with --socket-group to let a group in)", (long)uid, (long)self);
+}
+
+/* Says why (err), then hangs up. The answer is tiny and the socket new,
+ * so one non-blocking write is enough. */
+static void
+server_refuse_err(struct server *s, int fd, const struct proto_err *err)
+{
 	json_t *msg;
 	char *buf;
 	size_t len;
 
 	s->refused++;
-	proto_errf(&err, PROTO_LIMIT, "too many connections (limit %zu, "
-	    "--max-connections)", s->d->cfg.max_connections);
-	msg = proto_rpc_error(NULL, &err);
+	msg = proto_rpc_error(NULL, err);
 	if (msg != NULL && (buf = proto_rpc_encode(msg, &len)) != NULL) {
 		if (send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 			log_debug("refused connection: %s", strerror(errno));
@@ -214,6 +298,38 @@ server_refuse(struct server *s, int fd)
 	}
 	json_decref(msg);
 	close(fd);
+}
+
+/* Over the connection limit: say so, then hang up. */
+static void
+server_refuse(struct server *s, int fd)
+{
+	struct proto_err err;
+
+	proto_errf(&err, PROTO_LIMIT, "too many connections (limit %zu, "
+	    "--max-connections)", s->d->cfg.max_connections);
+	server_refuse_err(s, fd, &err);
+}
+
+/* Refuses (and closes) a peer that may not control the daemon. */
+static int
+server_peer_check(struct server *s, int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+	struct proto_err err;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+		log_warn("SO_PEERCRED");
+		close(fd);
+		return -1;
+	}
+	if (server_access_check(cred.uid, cred.gid, geteuid(), s->have_group,
+	    s->group, s->group_name, &err) == 0)
+		return 0;
+	log_warnx("refused pid %ld: %s", (long)cred.pid, err.message);
+	server_refuse_err(s, fd, &err);
+	return -1;
 }
 
 static void
@@ -224,7 +340,11 @@ server_out_of_fds(struct server *s)
 
 	/* Spend the reserve to take the pending connection off the queue,
 	 * then stop accepting for a moment instead of spinning on EMFILE. */
-	log_warnx("out of file descriptors; pausing accept for 100ms");
+	/* Once per episode: it repeats every 100ms while it lasts. */
+	if (!s->out_of_fds)
+		log_warnx("out of file descriptors; pausing accept for 100ms "
+		    "at a time until some are free");
+	s->out_of_fds = true;
 	if (s->reserve_fd != -1) {
 		close(s->reserve_fd);
 		s->reserve_fd = -1;
@@ -263,6 +383,8 @@ server_accept_cb(evutil_socket_t lfd, short what, void *arg)
 				log_warn("accept");
 			return;
 		}
+		if (server_peer_check(s, fd) == -1)
+			continue;
 		if (s->nconns >= s->d->cfg.max_connections) {
 			server_refuse(s, fd);
 			continue;
@@ -277,6 +399,7 @@ server_accept_cb(evutil_socket_t lfd, short what, void *arg)
 		s->conns = c;
 		s->nconns++;
 		s->accepted++;
+		s->out_of_fds = false;
 	}
 }
 

@@ -79,7 +79,7 @@ tree_link(struct tree *t, struct node *n)
 	size_t nkids = 0;
 
 	if (tree_children_reserve(p, 1) == -1 ||
-	    idmap_add(&t->ids, n->id, n) == -1 ||
+	    nodetab_put(&t->ids, n->id, n) == -1 ||
 	    nameidx_put(&t->names, n) == -1)
 		fatalx("out of memory building the tree");
 	p->children[p->nchildren++] = n;
@@ -87,6 +87,7 @@ tree_link(struct tree *t, struct node *n)
 	t->stats.nodes++;
 	t->stats.spawns++;
 	t->stats.by_state[n->state]++;
+	t->stats.by_kind[n->spec->kind]++;
 	memset(&ev, 0, sizeof ev);
 	ev.type = TREE_EV_SPAWNED;
 	ev.node = n;
@@ -125,7 +126,7 @@ tree_new(struct event_base *base, const struct tree_limits *lim,
 	if (hooks != NULL)
 		t->hooks = *hooks;
 	t->next_id = 1;
-	idmap_init(&t->ids);
+	nodetab_init(&t->ids);
 	nameidx_init(&t->names);
 	if ((spec = calloc(1, sizeof *spec)) == NULL ||
 	    (spec->name = strdup("")) == NULL) {
@@ -144,7 +145,7 @@ tree_new(struct event_base *base, const struct tree_limits *lim,
 	spec->u.sup.max_restarts = SPEC_MAX_RESTARTS;
 	spec->u.sup.period_ms = SPEC_PERIOD_MS;
 	if ((t->root = tree_node_new(t, NULL, spec)) == NULL ||
-	    idmap_put(&t->ids, t->root->id, t->root) == -1) {
+	    nodetab_put(&t->ids, t->root->id, t->root) == -1) {
 		tree_free(t);
 		return NULL;
 	}
@@ -154,6 +155,7 @@ tree_new(struct event_base *base, const struct tree_limits *lim,
 	t->root->started_ms = clock_wall_ms();
 	t->stats.nodes = 1;
 	t->stats.by_state[NODE_RUNNING] = 1;
+	t->stats.by_kind[KIND_SUPERVISOR] = 1;
 	return t;
 }
 
@@ -164,7 +166,7 @@ tree_free(struct tree *t)
 		return;
 	if (t->root != NULL)
 		node_free(t->root);
-	idmap_free(&t->ids);
+	nodetab_free(&t->ids);
 	nameidx_free(&t->names);
 	free(t);
 }
@@ -190,7 +192,7 @@ tree_lookup(struct tree *t, const char *path, struct proto_err *err)
 struct node *
 tree_get(struct tree *t, uint64_t id)
 {
-	return idmap_get(&t->ids, id);
+	return nodetab_get(&t->ids, id);
 }
 
 int
@@ -351,10 +353,11 @@ tree_unlink(struct tree *t, struct node *n)
 	ev.type = TREE_EV_REMOVED;
 	ev.node = n;
 	tree_emit(t, &ev);
-	idmap_del(&t->ids, n->id);
+	nodetab_del(&t->ids, n->id);
 	nameidx_del(&t->names, n);
 	t->stats.nodes--;
 	t->stats.by_state[n->state]--;
+	t->stats.by_kind[n->spec->kind]--;
 }
 
 int

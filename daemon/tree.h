@@ -48,13 +48,14 @@ struct tree_stats {
 	uint64_t restarts;	/* starts after a node's first */
 	uint64_t cancels;	/* cancel requests that stopped something */
 	uint64_t by_state[NODE__STATES];
+	uint64_t by_kind[KIND__COUNT];	/* nodes in the tree, by kind */
 	size_t nodes;
 };
 
 struct tree {
 	struct event_base *base;	/* borrowed */
 	struct node *root;		/* owned, and through it every node */
-	struct idmap ids;		/* id -> node */
+	struct nodetab ids;		/* id -> node */
 	struct nameidx names;		/* (parent, name) -> node */
 	uint64_t next_id;
 	struct tree_limits lim;

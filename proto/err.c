@@ -43,7 +43,54 @@ proto_code_kind(int code)
 	}
 }
 
-/* vsnprintf truncates; mark it so a reader knows the text was cut. */
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong
+ * forms, no surrogates, nothing past U+10FFFF), 0 when there is none. */
+static size_t
+proto_utf8_seq(const unsigned char *s)
+{
+	if (s[0] < 0x80)
+		return (1);
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		return ((s[1] & 0xc0) == 0x80 ? 2 : 0);
+	if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
+		    (s[0] == 0xe0 && s[1] < 0xa0) ||
+		    (s[0] == 0xed && s[1] > 0x9f))
+			return (0);
+		return (3);
+	}
+	if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
+		    (s[3] & 0xc0) != 0x80 ||
+		    (s[0] == 0xf0 && s[1] < 0x90) ||
+		    (s[0] == 0xf4 && s[1] > 0x8f))
+			return (0);
+		return (4);
+	}
+	return (0);
+}
+
+void
+proto_utf8_repair(char *s)
+{
+	unsigned char	*p = (unsigned char *)s;
+	size_t		 n;
+
+	/* A NUL stops every check above early, so no read runs past it. */
+	while (*p != '\0') {
+		if ((n = proto_utf8_seq(p)) == 0) {
+			*p++ = '?';
+			continue;
+		}
+		p += n;
+	}
+}
+
+/*
+ * vsnprintf truncates; mark it so a reader knows the text was cut. The
+ * cut, or "%.80s" of a client's string, may split a character: repair,
+ * so the message can always go out as a JSON string.
+ */
 static void
 proto_err_set_message(struct proto_err *err, const char *fmt, va_list ap)
 {
@@ -54,6 +101,7 @@ proto_err_set_message(struct proto_err *err, const char *fmt, va_list ap)
 		strcpy(err->message, "error message could not be formatted");
 	else if ((size_t)n >= sizeof err->message)
 		memcpy(err->message + sizeof err->message - 4, "...", 4);
+	proto_utf8_repair(err->message);
 }
 
 int
@@ -113,6 +161,7 @@ proto_err_prefix(struct proto_err *err, const char *fmt, ...)
 	n = snprintf(err->message, sizeof err->message, "%s: %s", prefix, old);
 	if (n >= 0 && (size_t)n >= sizeof err->message)
 		memcpy(err->message + sizeof err->message - 4, "...", 4);
+	proto_utf8_repair(err->message);
 }
 
 void

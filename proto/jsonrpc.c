@@ -7,6 +7,7 @@
 #endif
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,16 @@ proto_rpc_decode(const char *line, size_t len, struct proto_err *err)
 	msg = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
 	    &jerr);
 	if (msg == NULL) {
+		/* Our failure, not the client's: no parse error for it. An
+		 * empty text is jansson failing to allocate its lexer. */
+		if (jerr.text[0] == '\0'
+#if JANSSON_VERSION_HEX >= 0x020b00
+		    || json_error_code(&jerr) == json_error_out_of_memory
+#endif
+		    ) {
+			proto_errf(err, PROTO_INTERNAL, "out of memory");
+			return (NULL);
+		}
 		proto_errf(err, PROTO_PARSE_ERROR,
 		    "message is not valid JSON: %s (at byte %d)", jerr.text,
 		    jerr.position);
@@ -169,12 +180,20 @@ json_t *
 proto_rpc_error(json_t *id, const struct proto_err *err)
 {
 	json_t		*msg, *error, *data;
-	const char	*kind, *message;
+	const char	*kind;
+	char		 message[PROTO_ERR_MESSAGE_MAX];
 	int		 code;
 
 	code = err->code != 0 ? err->code : PROTO_INTERNAL;
 	kind = err->kind != NULL ? err->kind : proto_code_kind(code);
-	message = err->message[0] != '\0' ? err->message : "internal error";
+	/* Whoever filled the message, it goes out as valid UTF-8. */
+	if (err->message[0] == '\0')
+		snprintf(message, sizeof message, "internal error");
+	else
+		snprintf(message, sizeof message, "%.*s",
+		    (int)strnlen(err->message, sizeof err->message),
+		    err->message);
+	proto_utf8_repair(message);
 
 	msg = proto_rpc_response(id);
 	error = json_object();
@@ -192,7 +211,7 @@ proto_rpc_error(json_t *id, const struct proto_err *err)
 	}
 	if (json_object_set_new(error, "code", json_integer(code)) != 0 ||
 	    json_object_set_new(error, "message",
-	    json_stringn(message, strnlen(message, sizeof err->message))) != 0)
+	    json_string(message)) != 0)
 		goto fail;
 	/* set_new takes the reference even when it fails. */
 	if (json_object_set_new(error, "data", data) != 0) {

@@ -146,6 +146,7 @@ spec_err_locate(const struct spec_parser *p)
 		    old);
 	if (n >= 0 && (size_t)n >= sizeof err->message)
 		memcpy(err->message + sizeof err->message - 4, "...", 4);
+	proto_utf8_repair(err->message);
 }
 
 /* Every key is known, and applies to this kind. */

@@ -17,6 +17,20 @@ run() {
 	cat "$top/$dir/test-suite.log" | grep -E '^# (TOTAL|PASS|FAIL|ERROR)' || true
 }
 run build --enable-debug
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+# Sanitizers cost memory of their own (shadow, quarantine): tests that
+# bound the daemon's RSS read their limit from ARBOR_TEST_RSS_KIB.
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:quarantine_size_mb=16 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+ARBOR_TEST_RSS_KIB=262144 \
 	run build-asan --enable-debug --enable-asan
+# The libFuzzer targets of proto/, 60 s in all (docs/fuzzing.md).
+echo "== fuzz (build-fuzz/)"
+"$top/tests/fuzz/run.sh" --time "${ARBOR_FUZZ_SECONDS:-60}"
+# The release tarball: builds from it in a VPATH tree, runs the tests once
+# more, installs and uninstalls into a scratch prefix.
+echo "== make distcheck"
+if ! make -C "$top/build" -s distcheck >"$top/build/distcheck.log" 2>&1; then
+	tail -60 "$top/build/distcheck.log"
+	exit 1
+fi
+echo "distcheck: ok"

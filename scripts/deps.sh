@@ -2,7 +2,13 @@
 # Installs what building and testing arbor needs, when it is missing
 # (Debian 12, as root). Safe to run again: it installs nothing twice.
 set -eu
-pkgs="autoconf automake libtool pkg-config make gcc libevent-dev libjansson-dev libcmocka-dev libsystemd-dev"
+pkgs="autoconf automake libtool pkg-config make gcc libevent-dev libjansson-dev libcmocka-dev libsystemd-dev systemd"
+# The dashboard's browser test (tests/integration/test_dashboard.sh); large,
+# and without it that test skips.
+pkgs="$pkgs chromium"
+# Fuzzing (tests/fuzz/run.sh): clang, and libclang-rt-14-dev for libFuzzer's
+# runtime (libclang_rt.fuzzer-x86_64.a).
+pkgs="$pkgs clang libclang-rt-14-dev"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -155,6 +155,17 @@ h_slot(int fd)
 	return -1;
 }
 
+void
+h_close(int fd)
+{
+	for (int i = 0; i < 64; i++)
+		if (h_bufs[i].buf != NULL && h_bufs[i].fd == fd) {
+			free(h_bufs[i].buf);
+			h_bufs[i].buf = NULL;
+		}
+	close(fd);
+}
+
 json_t *
 h_recv(int fd, int timeout_ms)
 {

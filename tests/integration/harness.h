@@ -34,6 +34,10 @@ json_t *h_ok(int fd, const char *method, json_t *params);
 /* The error code of a call that must fail. */
 int h_err(int fd, const char *method, json_t *params, const char **kind);
 
+/* Closes fd and forgets what was read from it but not taken, so a later
+ * connection that gets the same number starts clean. */
+void h_close(int fd);
+
 /* Open fds of a process, from /proc. */
 int h_fd_count(pid_t pid);
 

@@ -1,0 +1,521 @@
+/*
+ * --config FILE: loading and checking it whole, spawning it at start, and
+ * reloads. A reload is planned against the tree without changing anything
+ * (so a bad file or a conflict leaves the tree alone), then run: new nodes
+ * are spawned, removed ones cancelled and, once terminated, removed;
+ * changed ones cancelled, removed and spawned again from the new spec. The
+ * config owns the reload under way, its ops, their specs and waiters.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "conf.h"
+#include "daemon.h"
+#include "index.h"
+#include "log.h"
+#include "notify.h"
+#include "path.h"
+#include "state.h"
+#include "tree.h"
+#include "waiter.h"
+
+#define CONF_REASON "config reload"
+
+enum reload_op_kind {
+	OP_SPAWN,	/* new in the file: spawn spec under parent */
+	OP_REMOVE,	/* gone from the file: cancel, then remove */
+	OP_REPLACE,	/* changed: cancel, remove, spawn spec again */
+};
+
+struct reload;
+
+struct reload_op {
+	uint8_t kind;			/* enum reload_op_kind */
+	uint64_t id;			/* OP_REMOVE, OP_REPLACE */
+	char *parent;			/* owned: the parent's path */
+	char *path;			/* owned: the node's path */
+	struct node_spec *spec;		/* owned; NULL for OP_REMOVE */
+	struct waiter *waiter;		/* owned while waiting */
+	struct reload *r;		/* borrowed */
+};
+
+struct reload {
+	struct conf *c;		/* borrowed */
+	struct reload_op *ops;		/* owned */
+	size_t nops, capops;
+	size_t pending;			/* ops waiting for a termination */
+	size_t unchanged;
+	json_t *spawned, *cancelled, *restarted, *failed;	/* owned */
+	conf_done_fn *done;		/* NULL: nobody waits for it */
+	void *arg;			/* borrowed */
+};
+
+struct conf {
+	struct daemon *d;		/* borrowed */
+	const char *path;		/* borrowed from argv; NULL: none */
+	struct reload *reload;		/* owned: the reload under way */
+	struct event *finish_ev;	/* owned: ends the reload */
+};
+
+struct conf *
+conf_new(struct daemon *d, const char *path)
+{
+	struct conf *c;
+
+	if ((c = calloc(1, sizeof *c)) == NULL)
+		return NULL;
+	c->d = d;
+	c->path = path;
+	return c;
+}
+
+static void
+reload_free(struct reload *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->nops; i++) {
+		waiter_free(r->ops[i].waiter);
+		spec_free(r->ops[i].spec);
+		free(r->ops[i].parent);
+		free(r->ops[i].path);
+	}
+	free(r->ops);
+	json_decref(r->spawned);
+	json_decref(r->cancelled);
+	json_decref(r->restarted);
+	json_decref(r->failed);
+	free(r);
+}
+
+void
+conf_free(struct conf *c)
+{
+	if (c == NULL)
+		return;
+	reload_free(c->reload);
+	if (c->finish_ev != NULL)
+		event_free(c->finish_ev);
+	free(c);
+}
+
+void
+conf_specs_free(struct node_spec **specs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		spec_free(specs[i]);
+	free(specs);
+}
+
+static size_t
+conf_count(const struct node_spec *s)
+{
+	size_t n = 1;
+
+	if (s->kind == KIND_SUPERVISOR)
+		for (size_t i = 0; i < s->u.sup.nchildren; i++)
+			n += conf_count(s->u.sup.children[i]);
+	return n;
+}
+
+int
+conf_load(const char *path, size_t max_nodes, struct node_spec ***specs,
+    size_t *n, struct proto_err *err)
+{
+	struct spec_limits lim = { .max_nodes = max_nodes,
+	    .max_depth = PROTO_DEPTH_MAX };
+	struct node_spec **out = NULL;
+	json_error_t jerr;
+	json_t *root, *arr;
+	size_t i, j, count, total = 0, len;
+	const char *parent;
+
+	*specs = NULL;
+	*n = 0;
+	if ((root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr))
+	    == NULL) {
+		if (jerr.line > 0)
+			return proto_errf(err, PROTO_PARSE_ERROR,
+			    "%s:%d:%d: %s", path, jerr.line, jerr.column,
+			    jerr.text);
+		return proto_errf(err, PROTO_PARSE_ERROR, "%s", jerr.text);
+	}
+	if (json_is_object(root)) {
+		arr = json_array();
+		json_array_append(arr, root);
+		json_decref(root);
+	} else if (json_is_array(root)) {
+		arr = root;
+	} else {
+		json_decref(root);
+		return proto_errf(err, PROTO_INVALID_PARAMS,
+		    "%s: expected a node spec or an array of them", path);
+	}
+	len = json_array_size(arr);
+	if (len > 0 && (out = calloc(len, sizeof *out)) == NULL) {
+		json_decref(arr);
+		return proto_errf(err, PROTO_INTERNAL, "out of memory");
+	}
+	for (i = 0; i < len; i++) {
+		parent = "/";
+		if (spec_parse(json_array_get(arr, i), &lim, &parent, &out[i],
+		    &count, err) == -1) {
+			proto_err_prefix(err, "%s: [%zu]", path, i);
+			goto fail;
+		}
+		if (strcmp(parent, "/") != 0) {
+			proto_errf(err, PROTO_INVALID_PARAMS, "%s: [%zu] "
+			    "(\"%s\"): parent must be \"/\" or left out; "
+			    "deeper nodes go in a supervisor's children", path,
+			    i, out[i]->name);
+			i++;
+			goto fail;
+		}
+		for (j = 0; j < i; j++)
+			if (strcmp(out[j]->name, out[i]->name) == 0) {
+				proto_errf(err, PROTO_INVALID_PARAMS,
+				    "%s: [%zu] and [%zu] are both named "
+				    "\"%s\"", path, j, i, out[i]->name);
+				i++;
+				goto fail;
+			}
+		total += count;
+		if (total > max_nodes) {
+			proto_errf(err, PROTO_LIMIT, "%s holds more than %zu "
+			    "nodes (--max-nodes)", path, max_nodes);
+			i++;
+			goto fail;
+		}
+	}
+	json_decref(arr);
+	*specs = out;
+	*n = len;
+	return 0;
+fail:
+	conf_specs_free(out, i);
+	json_decref(arr);
+	return -1;
+}
+
+static void
+conf_mark(struct node *n)
+{
+	n->from_config = true;
+	for (uint32_t i = 0; i < n->nchildren; i++)
+		conf_mark(n->children[i]);
+}
+
+/* Spawns spec (stolen) under parent as config nodes. */
+static int
+conf_spawn(struct conf *c, const char *parent, struct node_spec *spec,
+    struct proto_err *err)
+{
+	struct node *n;
+
+	if (tree_spawn(c->d->tree, parent, spec, conf_count(spec), &n, err)
+	    == -1) {
+		spec_free(spec);
+		return -1;
+	}
+	conf_mark(n);
+	return 0;
+}
+
+int
+conf_start(struct conf *c, struct proto_err *err)
+{
+	struct node_spec **specs = NULL;
+	size_t n = 0, i;
+
+	if (c->path != NULL && conf_load(c->path, c->d->tree->lim.max_nodes,
+	    &specs, &n, err) == -1)
+		return -1;
+	if (state_load(c->d->state, err) == -1) {
+		conf_specs_free(specs, n);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (conf_spawn(c, "/", specs[i], err) == -1) {
+			proto_err_prefix(err, "%s: [%zu]", c->path, i);
+			specs[i] = NULL;
+			conf_specs_free(specs, n);
+			return -1;
+		}
+		specs[i] = NULL;
+	}
+	conf_specs_free(specs, n);
+	if (c->path != NULL)
+		log_info("%s: %zu top-level nodes spawned", c->path, n);
+	state_restore(c->d->state);
+	return 0;
+}
+
+bool
+conf_settled(const struct conf *c)
+{
+	const struct node *root;
+
+	if (c == NULL || c->path == NULL)
+		return true;
+	root = c->d->tree->root;
+	for (uint32_t i = 0; i < root->nchildren; i++) {
+		const struct node *n = root->children[i];
+
+		if (n->from_config && n->state != NODE_RUNNING &&
+		    !node_terminated(n))
+			return false;
+	}
+	return true;
+}
+
+/* --- planning ------------------------------------------------------- */
+
+static int
+reload_add(struct reload *r, enum reload_op_kind kind, struct node *n,
+    const char *parent, const struct node_spec *spec, struct proto_err *err)
+{
+	char buf[PROTO_PATH_MAX];
+	struct reload_op *op;
+
+	if (r->nops == r->capops) {
+		size_t cap = r->capops ? r->capops * 2 : 8;
+		struct reload_op *ops = realloc(r->ops, cap * sizeof *ops);
+
+		if (ops == NULL)
+			return proto_errf(err, PROTO_INTERNAL,
+			    "out of memory");
+		r->ops = ops;
+		r->capops = cap;
+	}
+	op = &r->ops[r->nops];
+	memset(op, 0, sizeof *op);
+	op->kind = kind;
+	op->r = r;
+	if (n != NULL) {
+		op->id = n->id;
+		op->path = strdup(node_path(n, buf, sizeof buf));
+	} else {
+		snprintf(buf, sizeof buf, "%s%s%s", parent,
+		    strcmp(parent, "/") == 0 ? "" : "/", spec->name);
+		op->path = strdup(buf);
+	}
+	op->parent = strdup(parent);
+	if (spec != NULL && (op->spec = spec_dup(spec)) == NULL) {
+		free(op->path);
+		free(op->parent);
+		return proto_errf(err, PROTO_INTERNAL, "out of memory");
+	}
+	if (op->path == NULL || op->parent == NULL) {
+		spec_free(op->spec);
+		free(op->path);
+		free(op->parent);
+		return proto_errf(err, PROTO_INTERNAL, "out of memory");
+	}
+	r->nops++;
+	return 0;
+}
+
+/* Compares supervisor p's children with specs, one level, recursing into
+ * unchanged supervisors. */
+static int
+reload_plan(struct reload *r, struct node *p, struct node_spec *const *specs,
+    size_t n, struct proto_err *err)
+{
+	struct tree *t = r->c->d->tree;
+	char ppath[PROTO_PATH_MAX], cpath[PROTO_PATH_MAX];
+	size_t i;
+
+	node_path(p, ppath, sizeof ppath);
+	for (i = 0; i < n; i++) {
+		const struct node_spec *s = specs[i];
+		struct node *c = nameidx_get(&t->names, p, s->name,
+		    strlen(s->name));
+
+		if (c == NULL) {
+			if (reload_add(r, OP_SPAWN, NULL, ppath, s, err) == -1)
+				return -1;
+		} else if (!c->from_config) {
+			return proto_errf(err, PROTO_EXISTS, "%s exists and "
+			    "was spawned by a client, not by %s; remove it "
+			    "or rename it in the file",
+			    node_path(c, cpath, sizeof cpath), r->c->path);
+		} else if (!spec_equal_shallow(c->spec, s)) {
+			if (reload_add(r, OP_REPLACE, c, ppath, s, err) == -1)
+				return -1;
+		} else {
+			r->unchanged++;
+			/* A stopped supervisor takes no new children; it
+			 * stays as it is until restarted. */
+			if (s->kind == KIND_SUPERVISOR &&
+			    c->state != NODE_STOPPING && !node_terminated(c) &&
+			    reload_plan(r, c, s->u.sup.children,
+			    s->u.sup.nchildren, err) == -1)
+				return -1;
+		}
+	}
+	for (uint32_t k = 0; k < p->nchildren; k++) {
+		struct node *c = p->children[k];
+
+		if (!c->from_config)
+			continue;
+		for (i = 0; i < n; i++)
+			if (strcmp(specs[i]->name, c->spec->name) == 0)
+				break;
+		if (i == n && reload_add(r, OP_REMOVE, c, ppath, NULL, err)
+		    == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* --- running -------------------------------------------------------- */
+
+static void
+reload_failed(struct reload *r, const char *path, const struct proto_err *e)
+{
+	log_warnx("reload: %s: %s", path, e->message);
+	json_array_append_new(r->failed, json_pack("{s:s,s:s}", "path", path,
+	    "message", e->message));
+}
+
+static void
+reload_spawn(struct reload *r, struct reload_op *op, json_t *list)
+{
+	struct proto_err err;
+	struct node_spec *spec = op->spec;
+
+	op->spec = NULL;
+	if (conf_spawn(r->c, op->parent, spec, &err) == -1)
+		reload_failed(r, op->path, &err);
+	else
+		json_array_append_new(list, json_string(op->path));
+}
+
+static void
+reload_wait_cb(struct waiter *w, enum waiter_status st, void *arg)
+{
+	struct reload_op *op = arg;
+	struct reload *r = op->r;
+	struct tree *t = r->c->d->tree;
+	struct proto_err err;
+	struct node *n;
+
+	waiter_free(op->waiter);
+	op->waiter = NULL;
+	if (st != WAITER_REMOVED && (n = tree_get(t, op->id)) != NULL &&
+	    tree_remove(t, n, &err) == -1) {
+		reload_failed(r, op->path, &err);
+	} else if (op->kind == OP_REMOVE) {
+		json_array_append_new(r->cancelled, json_string(op->path));
+	} else {
+		reload_spawn(r, op, r->restarted);
+	}
+	if (--r->pending == 0)
+		event_active(r->c->finish_ev, 0, 0);
+}
+
+static void
+conf_finish_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conf *c = arg;
+	struct reload *r = c->reload;
+	json_t *result;
+
+	if (r == NULL || r->pending > 0)
+		return;
+	c->reload = NULL;
+	log_info("reload of %s: %zu spawned, %zu cancelled, %zu restarted, "
+	    "%zu unchanged, %zu failed", c->path,
+	    json_array_size(r->spawned), json_array_size(r->cancelled),
+	    json_array_size(r->restarted), r->unchanged,
+	    json_array_size(r->failed));
+	result = json_pack("{s:O,s:O,s:O,s:I,s:O}", "spawned", r->spawned,
+	    "cancelled", r->cancelled, "restarted", r->restarted,
+	    "unchanged", (json_int_t)r->unchanged, "failed", r->failed);
+	notify_reloaded(c->d->notify);
+	if (r->done != NULL)
+		r->done(r->arg, result, NULL);
+	else
+		json_decref(result);
+	reload_free(r);
+}
+
+int
+conf_reload(struct conf *c, conf_done_fn *done, void *arg,
+    struct proto_err *err)
+{
+	struct tree *t = c->d->tree;
+	struct node_spec **specs;
+	struct reload *r;
+	size_t n;
+
+	if (c->path == NULL)
+		return proto_errf(err, PROTO_CONFLICT, "arbord was started "
+		    "without --config; there is no file to reload");
+	if (c->d->stopping)
+		return proto_errf(err, PROTO_CONFLICT,
+		    "the daemon is shutting down");
+	if (c->reload != NULL)
+		return proto_errf(err, PROTO_CONFLICT, "a reload of %s is "
+		    "still under way (waiting for changed nodes to stop)",
+		    c->path);
+	if (c->finish_ev == NULL && (c->finish_ev = event_new(c->d->base, -1,
+	    0, conf_finish_cb, c)) == NULL)
+		return proto_errf(err, PROTO_INTERNAL, "out of memory");
+	if (conf_load(c->path, t->lim.max_nodes, &specs, &n, err) == -1)
+		return -1;
+	if ((r = calloc(1, sizeof *r)) == NULL ||
+	    (r->spawned = json_array()) == NULL ||
+	    (r->cancelled = json_array()) == NULL ||
+	    (r->restarted = json_array()) == NULL ||
+	    (r->failed = json_array()) == NULL) {
+		reload_free(r);
+		conf_specs_free(specs, n);
+		return proto_errf(err, PROTO_INTERNAL, "out of memory");
+	}
+	r->c = c;
+	if (reload_plan(r, t->root, specs, n, err) == -1) {
+		reload_free(r);
+		conf_specs_free(specs, n);
+		return -1;
+	}
+	conf_specs_free(specs, n);
+	r->done = done;
+	r->arg = arg;
+	c->reload = r;
+	notify_reloading(c->d->notify);
+
+	/* Stops first, so a replaced node's name is free when its new spec
+	 * is spawned; waiters fire from the loop, never from here. */
+	for (size_t i = 0; i < r->nops; i++) {
+		struct reload_op *op = &r->ops[i];
+		struct node *node;
+
+		if (op->kind == OP_SPAWN ||
+		    (node = tree_get(t, op->id)) == NULL)
+			continue;
+		if (tree_cancel(t, node, CONF_REASON, err) == -1 ||
+		    (op->waiter = waiter_add(&c->d->waiters, node,
+		    WAITER_TERMINATED, -1, reload_wait_cb, op)) == NULL) {
+			proto_errf(err, PROTO_INTERNAL, "out of memory");
+			reload_failed(r, op->path, err);
+			continue;
+		}
+		r->pending++;
+	}
+	for (size_t i = 0; i < r->nops; i++)
+		if (r->ops[i].kind == OP_SPAWN)
+			reload_spawn(r, &r->ops[i], r->spawned);
+	if (r->pending == 0)
+		event_active(c->finish_ev, 0, 0);
+	return 0;
+}
+
+void
+conf_reload_detach(struct conf *c, void *arg)
+{
+	if (c != NULL && c->reload != NULL && c->reload->arg == arg)
+		c->reload->done = NULL;
+}

@@ -1,0 +1,55 @@
+/*
+ * --config FILE (conf_): the node specs the daemon is configured with. Loading and
+ * checking the file whole, spawning it at start, and reloading it (SIGHUP,
+ * `reload`): the difference between the file and the nodes it created
+ * before is applied, and nothing else is touched. Nodes created from the
+ * file carry node->from_config; nodes clients spawn never do.
+ */
+#ifndef CONF_H
+#define CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <jansson.h>
+
+#include "err.h"
+#include "spec.h"
+
+struct daemon;
+struct node;
+struct conf;
+
+/* A reload's end: result (stolen) on success, else err. */
+typedef void conf_done_fn(void *arg, json_t *result,
+    const struct proto_err *err);
+
+/* path NULL: started without --config. NULL when out of memory. */
+struct conf *conf_new(struct daemon *d, const char *path);
+/* Drops a reload under way without answering it. */
+void conf_free(struct conf *c);
+
+/* Reads path: one node spec or an array of them, each a child of "/",
+ * names unique, every spec valid. On success *specs (n of them) belongs to
+ * the caller (conf_specs_free); on failure nothing is allocated. */
+int conf_load(const char *path, size_t max_nodes,
+    struct node_spec ***specs, size_t *n, struct proto_err *err);
+void conf_specs_free(struct node_spec **specs, size_t n);
+
+/* Start-up: checks the config file and the state file (state.h) whole,
+ * then spawns the config and restores the state. -1 with err: arbord
+ * must not start. */
+int conf_start(struct conf *c, struct proto_err *err);
+
+/* Every top-level node from the config is running or has terminated
+ * (true without --config): start-up is over, for READY=1. */
+bool conf_settled(const struct conf *c);
+
+/* Re-reads the file and applies the difference; done is called from the
+ * loop once replaced nodes are back. -1 with err (and nothing changed)
+ * for a bad file, no --config, a reload under way, or shutdown. */
+int conf_reload(struct conf *c, conf_done_fn *done, void *arg,
+    struct proto_err *err);
+/* The caller of the reload under way went away (arg as given). */
+void conf_reload_detach(struct conf *c, void *arg);
+
+#endif

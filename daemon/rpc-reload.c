@@ -1,0 +1,40 @@
+/* reload: re-read --config and apply the difference (conf.c); answered
+ * once replaced nodes have been stopped, removed and spawned again. */
+#include "conf.h"
+#include "daemon.h"
+#include "params.h"
+#include "rpc.h"
+
+static void
+reload_done(void *arg, json_t *result, const struct proto_err *err)
+{
+	struct rpc_call *call = arg;
+
+	if (result != NULL)
+		rpc_reply(call, result);
+	else
+		rpc_fail(call, err);
+}
+
+static enum rpc_status
+reload_run(struct rpc_call *call, json_t **result, struct proto_err *err)
+{
+	if (params_none(call->params, err) == -1)
+		return RPC_ERROR;
+	if (conf_reload(call->d->config, reload_done, call, err) == -1)
+		return RPC_ERROR;
+	return RPC_DEFERRED;
+}
+
+static void
+reload_abandon(struct rpc_call *call)
+{
+	conf_reload_detach(call->d->config, call);
+}
+
+const struct rpc_method rpc_reload = {
+	.name = "reload",
+	.mutating = true,
+	.run = reload_run,
+	.abandon = reload_abandon,
+};

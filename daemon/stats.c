@@ -1,0 +1,120 @@
+/* The daemon's numbers: the stats result and terminations by cause. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cause.h"
+#include "daemon.h"
+#include "events.h"
+#include "node.h"
+#include "server.h"
+#include "spec.h"
+#include "state.h"
+#include "stats.h"
+#include "tree.h"
+
+const char *const stats_exit_class_names[] = {
+	[STATS_EXIT_CANCELLED] = "cancelled",
+	[STATS_EXIT_DEADLINE] = "deadline",
+	[STATS_EXIT_INTENSITY] = "intensity",
+	[STATS_EXIT_SHUTDOWN] = "shutdown",
+	[STATS_EXIT_PARENT] = "parent",
+	[STATS_EXIT_SIBLING] = "sibling",
+	[STATS_EXIT_START_FAILED] = "start_failed",
+	[STATS_EXIT_EXIT] = "exit",
+	[STATS_EXIT_SIGNAL] = "signal",
+	[STATS_EXIT_OTHER] = "other",
+	NULL
+};
+
+static bool
+stats_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static enum stats_exit_class
+stats_classify(const struct node *n)
+{
+	const char *c = cause_text(n->cause);
+
+	if (c == NULL)
+		return n->exit.kind == EXIT_SIGNAL ? STATS_EXIT_SIGNAL :
+		    n->exit.kind == EXIT_CODE ? STATS_EXIT_EXIT :
+		    STATS_EXIT_OTHER;
+	if (stats_prefix(c, "cancelled"))
+		return STATS_EXIT_CANCELLED;
+	if (stats_prefix(c, "parent cancelled"))
+		return STATS_EXIT_PARENT;
+	if (stats_prefix(c, "deadline"))
+		return STATS_EXIT_DEADLINE;
+	if (stats_prefix(c, "restart intensity"))
+		return STATS_EXIT_INTENSITY;
+	if (stats_prefix(c, "daemon shutdown"))
+		return STATS_EXIT_SHUTDOWN;
+	if (stats_prefix(c, "sibling failed"))
+		return STATS_EXIT_SIBLING;
+	if (stats_prefix(c, "could not start") ||
+	    stats_prefix(c, "start timeout"))
+		return STATS_EXIT_START_FAILED;
+	return STATS_EXIT_OTHER;
+}
+
+void
+stats_tree_event(struct stats *st, const struct tree_event *ev)
+{
+	if (ev->type == TREE_EV_STATE &&
+	    (ev->to == NODE_EXITED || ev->to == NODE_FAILED))
+		st->exits[stats_classify(ev->node)]++;
+}
+
+int64_t
+stats_rss_bytes(void)
+{
+	long pages = 0, rss = 0;
+	FILE *f;
+
+	if ((f = fopen("/proc/self/statm", "re")) == NULL)
+		return -1;
+	if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
+		rss = -1;
+	fclose(f);
+	return rss < 0 ? -1 : (int64_t)rss * sysconf(_SC_PAGESIZE);
+}
+
+json_t *
+stats_json(struct daemon *d)
+{
+	const struct tree_stats *st = &d->tree->stats;
+	json_t *by_state, *by_kind, *exits, *obj;
+
+	by_state = json_object();
+	for (int i = 0; i < NODE__STATES; i++)
+		json_object_set_new(by_state, node_state_names[i],
+		    json_integer((json_int_t)st->by_state[i]));
+	by_kind = json_object();
+	for (int i = 0; i < KIND__COUNT; i++)
+		json_object_set_new(by_kind, spec_kind_names[i],
+		    json_integer((json_int_t)st->by_kind[i]));
+	exits = json_object();
+	for (int i = 0; i < STATS_EXIT__CLASSES; i++)
+		json_object_set_new(exits, stats_exit_class_names[i],
+		    json_integer((json_int_t)d->stats.exits[i]));
+	obj = json_pack("{s:I,s:o,s:o,s:I,s:I,s:I,s:o,s:I,s:I,s:I,s:I,"
+	    "s:I}",
+	    "nodes", (json_int_t)st->nodes,
+	    "by_state", by_state,
+	    "by_kind", by_kind,
+	    "spawns", (json_int_t)st->spawns,
+	    "restarts", (json_int_t)st->restarts,
+	    "cancels", (json_int_t)st->cancels,
+	    "exits", exits,
+	    "connections", (json_int_t)d->server->nconns,
+	    "subscriptions", (json_int_t)events_sub_count(d->events),
+	    "event_seq", (json_int_t)events_seq(d->events),
+	    "rss_bytes", (json_int_t)stats_rss_bytes(),
+	    "uptime_ms", (json_int_t)daemon_uptime_ms(d));
+	if (obj != NULL)
+		state_stats(d->state, obj);	/* --state: writes, errors */
+	return obj;
+}

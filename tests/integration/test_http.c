@@ -1,0 +1,771 @@
+/*
+ * HTTP monitoring end to end, with a minimal HTTP/1.x client on a plain
+ * socket: every endpoint, every error status, the metrics as Prometheus
+ * text, the token on POST /v1/rpc, deferred calls, SSE with Last-Event-ID,
+ * and SSE clients that do not read.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define TOKEN "s3cret-token"
+
+static struct daemon_proc D;
+static int port;
+static char portarg[64];
+
+struct resp {
+	int status;
+	char *head;	/* owned: status line and headers */
+	char *body;	/* owned */
+	size_t len;
+};
+
+static int
+free_port(void)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof sin;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), p;
+
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	p = ntohs(sin.sin_port);
+	h_close(fd);
+	return p;
+}
+
+static void
+start(bool token)
+{
+	const char *args[] = { "--http", portarg, "--http-token", TOKEN,
+		NULL };
+
+	port = free_port();
+	snprintf(portarg, sizeof portarg, "127.0.0.1:%d", port);
+	if (!token)
+		args[2] = NULL;
+	h_start(&D, args);
+}
+
+static int
+setup(void **state)
+{
+	start(true);
+	return 0;
+}
+
+static int
+setup_no_token(void **state)
+{
+	start(false);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	int status = h_stop(&D);
+
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	return 0;
+}
+
+static int
+http_connect(void)
+{
+	struct sockaddr_in sin;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (int i = 0; i < 100; i++) {
+		if (connect(fd, (struct sockaddr *)&sin, sizeof sin) == 0)
+			return fd;
+		usleep(10000);
+	}
+	fail_msg("cannot connect to port %d: %s", port, strerror(errno));
+	return -1;
+}
+
+/* Sends an HTTP/1.0 request (extra: header lines, each ending in \r\n). */
+static int
+http_send(const char *method, const char *target, const char *extra,
+    const char *body)
+{
+	int fd = http_connect();
+	char *req;
+	int n;
+
+	n = asprintf(&req, "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\n%s"
+	    "Content-Length: %zu\r\n\r\n%s", method, target, extra ? extra :
+	    "", body ? strlen(body) : 0, body ? body : "");
+	assert_true(n > 0);
+	h_send_raw(fd, req, (size_t)n);
+	free(req);
+	return fd;
+}
+
+/* Reads to EOF (HTTP/1.0: the server closes) and splits the answer. */
+static struct resp
+http_read(int fd)
+{
+	struct resp r = { 0 };
+	size_t cap = 65536, len = 0;
+	char *buf = malloc(cap), *sep;
+	ssize_t n;
+
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+		if (len + 1 >= cap)
+			buf = realloc(buf, cap *= 2);
+		if (poll(&pfd, 1, 10000) != 1)
+			fail_msg("no answer from the HTTP server");
+		if ((n = read(fd, buf + len, cap - len - 1)) <= 0)
+			break;
+		len += (size_t)n;
+	}
+	h_close(fd);
+	buf[len] = '\0';
+	sep = strstr(buf, "\r\n\r\n");
+	assert_non_null(sep);
+	*sep = '\0';
+	r.head = strdup(buf);
+	r.len = len - (size_t)(sep + 4 - buf);
+	r.body = malloc(r.len + 1);
+	memcpy(r.body, sep + 4, r.len + 1);
+	assert_int_equal(sscanf(buf, "HTTP/1.%*d %d", &r.status), 1);
+	free(buf);
+	return r;
+}
+
+static struct resp
+http(const char *method, const char *target, const char *extra,
+    const char *body)
+{
+	return http_read(http_send(method, target, extra, body));
+}
+
+static void
+resp_free(struct resp *r)
+{
+	free(r->head);
+	free(r->body);
+}
+
+/* A header's value (in a static buffer), NULL when missing. */
+static const char *
+header(const struct resp *r, const char *name)
+{
+	static char value[512];
+	const char *p = r->head;
+	size_t nlen = strlen(name);
+
+	while ((p = strstr(p, "\r\n")) != NULL) {
+		p += 2;
+		if (strncasecmp(p, name, nlen) == 0 && p[nlen] == ':') {
+			const char *v = p + nlen + 1, *end;
+
+			while (*v == ' ')
+				v++;
+			end = strstr(v, "\r\n");
+			snprintf(value, sizeof value, "%.*s",
+			    (int)(end ? (size_t)(end - v) : strlen(v)), v);
+			return value;
+		}
+	}
+	return NULL;
+}
+
+static json_t *
+body_json(const struct resp *r)
+{
+	json_error_t jerr;
+	json_t *j = json_loadb(r->body, r->len, 0, &jerr);
+
+	if (j == NULL)
+		fail_msg("not JSON (%s): %s", jerr.text, r->body);
+	return j;
+}
+
+/* A JSON error answer with that status. */
+static void
+expect_error(const char *method, const char *target, const char *extra,
+    const char *body, int status)
+{
+	struct resp r = http(method, target, extra, body);
+	json_t *j, *err;
+
+	if (r.status != status)
+		fail_msg("%s %s: %d, wanted %d: %s", method, target, r.status,
+		    status, r.body);
+	assert_string_equal(header(&r, "Content-Type"), "application/json");
+	j = body_json(&r);
+	err = json_object_get(j, "error");
+	assert_int_equal(json_integer_value(json_object_get(err, "status")),
+	    status);
+	assert_true(strlen(json_string_value(json_object_get(err,
+	    "message"))) > 5);
+	json_decref(j);
+	resp_free(&r);
+}
+
+static void
+test_healthz_dashboard_tree_stats(void **state)
+{
+	int fd = h_connect(&D);
+	struct resp r;
+	json_t *j, *kids;
+
+	r = http("GET", "/healthz", NULL, NULL);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "ok\n");
+	assert_string_equal(header(&r, "Content-Type"),
+	    "text/plain; charset=utf-8");
+	resp_free(&r);
+
+	r = http("GET", "/", NULL, NULL);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(header(&r, "Content-Type"),
+	    "text/html; charset=utf-8");
+	assert_non_null(strstr(r.body, "<!DOCTYPE html>"));
+	assert_non_null(strstr(r.body, "new EventSource("));
+	/* The tree comes in the page, '<' escaped. */
+	assert_non_null(strstr(r.body, "var initial = {\"seq\":"));
+	assert_null(strstr(r.body, "ARBOR_INITIAL"));
+	assert_null(strstr(r.body, "http://"));	/* nothing external */
+	resp_free(&r);
+
+	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s,s:[{s:s,s:s}]}",
+	    "name", "web", "kind", "supervisor", "children", "name", "w1",
+	    "kind", "tick")));
+	r = http("GET", "/v1/tree?path=/web&depth=1", NULL, NULL);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(header(&r, "Content-Type"), "application/json");
+	j = body_json(&r);
+	assert_string_equal(json_string_value(json_object_get(j, "path")),
+	    "/web");
+	kids = json_object_get(j, "children");
+	assert_int_equal(json_array_size(kids), 1);
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(kids, 0), "name")), "w1");
+	json_decref(j);
+	resp_free(&r);
+
+	r = http("GET", "/v1/tree", NULL, NULL);
+	assert_int_equal(r.status, 200);
+	j = body_json(&r);
+	assert_string_equal(json_string_value(json_object_get(j, "path")),
+	    "/");
+	assert_null(json_object_get(j, "children"));	/* depth 0 */
+	json_decref(j);
+	resp_free(&r);
+
+	r = http("GET", "/v1/stats", NULL, NULL);
+	assert_int_equal(r.status, 200);
+	j = body_json(&r);
+	assert_int_equal(json_integer_value(json_object_get(j, "nodes")), 3);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    j, "by_kind"), "tick")), 1);
+	assert_true(json_is_integer(json_object_get(j, "rss_bytes")));
+	json_decref(j);
+	resp_free(&r);
+	h_close(fd);
+}
+
+static void
+test_errors_have_status_and_json_body(void **state)
+{
+	struct resp r;
+
+	expect_error("GET", "/nope", NULL, NULL, 404);
+	expect_error("GET", "/v1", NULL, NULL, 404);
+	expect_error("GET", "/v1/tree?path=/missing", NULL, NULL, 404);
+	expect_error("GET", "/v1/tree?depth=deep", NULL, NULL, 400);
+	expect_error("GET", "/v1/tree?depth=99999", NULL, NULL, 400);
+	expect_error("GET", "/v1/tree?path=no-slash", NULL, NULL, 400);
+	expect_error("GET", "/v1/tree?colour=red", NULL, NULL, 400);
+	expect_error("GET", "/v1/tree?depth=1&depth=2", NULL, NULL, 400);
+	expect_error("GET", "/v1/stats?x=1", NULL, NULL, 400);
+	expect_error("GET", "/v1/events?output=maybe", NULL, NULL, 400);
+	expect_error("GET", "/v1/events", "Last-Event-ID: soon\r\n", NULL,
+	    400);
+	expect_error("DELETE", "/v1/tree", NULL, NULL, 405);
+	expect_error("POST", "/metrics", NULL, "x", 405);
+	expect_error("GET", "/v1/rpc", NULL, NULL, 405);
+	expect_error("PUT", "/", NULL, "x", 405);
+	r = http("POST", "/v1/stats", NULL, "{}");
+	assert_int_equal(r.status, 405);
+	assert_string_equal(header(&r, "Allow"), "GET, HEAD");
+	resp_free(&r);
+	r = http("GET", "/v1/rpc", NULL, NULL);
+	assert_string_equal(header(&r, "Allow"), "POST");
+	resp_free(&r);
+}
+
+static bool
+metric_name_ok(const char *s, size_t len)
+{
+	if (len == 0 || !(isalpha((unsigned char)s[0]) || s[0] == '_' ||
+	    s[0] == ':'))
+		return false;
+	for (size_t i = 1; i < len; i++)
+		if (!(isalnum((unsigned char)s[i]) || s[i] == '_' ||
+		    s[i] == ':'))
+			return false;
+	return true;
+}
+
+/* Checks one sample line; returns its value, fills its name. */
+static double
+parse_sample(const char *line, char *name, size_t size, char *labels,
+    size_t lsize)
+{
+	const char *p = line, *brace = strchr(line, '{');
+	const char *space = strrchr(line, ' ');
+	char *end;
+	double v;
+
+	assert_non_null(space);
+	if (brace != NULL && brace < space) {
+		const char *close = strchr(brace, '}');
+
+		assert_non_null(close);
+		assert_true(metric_name_ok(line, (size_t)(brace - line)));
+		snprintf(name, size, "%.*s", (int)(brace - line), line);
+		snprintf(labels, lsize, "%.*s", (int)(close - brace - 1),
+		    brace + 1);
+		/* name="value"(,name="value")* */
+		p = brace + 1;
+		while (p < close) {
+			const char *eq = strchr(p, '=');
+
+			assert_true(eq != NULL && eq < close);
+			assert_true(metric_name_ok(p, (size_t)(eq - p)));
+			assert_int_equal(eq[1], '"');
+			p = strchr(eq + 2, '"');
+			assert_true(p != NULL && p < close);
+			p++;
+			if (*p == ',')
+				p++;
+		}
+		assert_true(p == close);
+		assert_true(close + 1 == space);
+	} else {
+		assert_true(metric_name_ok(line, (size_t)(space - line)));
+		snprintf(name, size, "%.*s", (int)(space - line), line);
+		labels[0] = '\0';
+	}
+	v = strtod(space + 1, &end);
+	assert_true(end != space + 1 && *end == '\0');
+	return v;
+}
+
+static void
+test_metrics_are_prometheus_text(void **state)
+{
+	int fd = h_connect(&D);
+	struct resp r;
+	char *line, *save, name[128], labels[256], typed[64][128];
+	int ntyped = 0, samples = 0, exit_series = 0;
+	double spawns = -1, running = -1, cancelled = -1;
+
+	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s}", "name", "s",
+	    "kind", "sleep")));
+	json_decref(h_ok(fd, "cancel", json_pack("{s:s,s:b}", "path", "/s",
+	    "wait", 1)));
+	r = http("GET", "/metrics", NULL, NULL);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(header(&r, "Content-Type"),
+	    "text/plain; version=0.0.4; charset=utf-8");
+	assert_true(r.len > 0 && r.body[r.len - 1] == '\n');
+	for (line = strtok_r(r.body, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "# HELP ", 7) == 0)
+			continue;
+		if (strncmp(line, "# TYPE ", 7) == 0) {
+			char type[32];
+
+			assert_int_equal(sscanf(line + 7, "%127s %31s", name,
+			    type), 2);
+			assert_true(strcmp(type, "gauge") == 0 ||
+			    strcmp(type, "counter") == 0);
+			if (strcmp(type, "counter") == 0)
+				assert_non_null(strstr(name, "_total"));
+			assert_true(ntyped < 64);
+			strcpy(typed[ntyped++], name);
+			continue;
+		}
+		assert_int_not_equal(line[0], '#');
+		double v = parse_sample(line, name, sizeof name, labels,
+		    sizeof labels);
+		bool found = false;
+
+		/* Its TYPE came before it. */
+		for (int i = 0; i < ntyped; i++)
+			found |= strcmp(typed[i], name) == 0;
+		if (!found)
+			fail_msg("sample before its TYPE: %s", line);
+		samples++;
+		if (strcmp(name, "arbor_spawns_total") == 0)
+			spawns = v;
+		if (strcmp(name, "arbor_nodes") == 0 &&
+		    strcmp(labels, "state=\"running\"") == 0)
+			running = v;
+		if (strcmp(name, "arbor_exits_total") == 0) {
+			exit_series++;
+			if (strcmp(labels, "cause=\"cancelled\"") == 0)
+				cancelled = v;
+		}
+	}
+	assert_true(samples > 20);
+	assert_true(spawns == 1);
+	assert_true(running == 1);	/* the root */
+	assert_true(cancelled == 1);
+	assert_true(exit_series <= 12);	/* a bounded set, not per path */
+	{
+		static const char *const want[] = {
+			"arbor_nodes", "arbor_nodes_by_kind",
+			"arbor_spawns_total", "arbor_exits_total",
+			"arbor_restarts_total", "arbor_cancels_total",
+			"arbor_connections", "arbor_subscriptions",
+			"arbor_event_history_size", "arbor_event_seq",
+			"arbor_resident_memory_bytes", "arbor_uptime_seconds",
+			"arbor_http_requests_total",
+		};
+
+		for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
+			bool found = false;
+
+			for (int i = 0; i < ntyped; i++)
+				found |= strcmp(typed[i], want[w]) == 0;
+			if (!found)
+				fail_msg("no metric %s", want[w]);
+		}
+	}
+	resp_free(&r);
+	h_close(fd);
+}
+
+static const char *const ping = "{\"jsonrpc\":\"2.0\",\"id\":7,"
+    "\"method\":\"ping\"}";
+
+static void
+test_rpc_needs_the_token(void **state)
+{
+	struct resp r;
+	json_t *j;
+
+	expect_error("POST", "/v1/rpc", NULL, ping, 403);
+	expect_error("POST", "/v1/rpc", "Authorization: Bearer wrong\r\n",
+	    ping, 403);
+	expect_error("POST", "/v1/rpc", "Authorization: Bearer " TOKEN
+	    "x\r\n", ping, 403);
+	expect_error("POST", "/v1/rpc", "Authorization: Basic " TOKEN "\r\n",
+	    ping, 403);
+	r = http("POST", "/v1/rpc", "Authorization: Bearer " TOKEN "\r\n",
+	    ping);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(header(&r, "Content-Type"), "application/json");
+	j = body_json(&r);
+	assert_int_equal(json_integer_value(json_object_get(j, "id")), 7);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    j, "result"), "protocol")), 1);
+	json_decref(j);
+	resp_free(&r);
+	/* Errors are JSON-RPC answers, as on the socket. */
+	r = http("POST", "/v1/rpc", "Authorization: Bearer " TOKEN "\r\n",
+	    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nope\"}");
+	assert_int_equal(r.status, 200);
+	j = body_json(&r);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    j, "error"), "code")), -32601);
+	json_decref(j);
+	resp_free(&r);
+	r = http("POST", "/v1/rpc", "Authorization: Bearer " TOKEN "\r\n",
+	    "{not json");
+	j = body_json(&r);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    j, "error"), "code")), -32700);
+	json_decref(j);
+	resp_free(&r);
+	/* A notification has no answer. */
+	r = http("POST", "/v1/rpc", "Authorization: Bearer " TOKEN "\r\n",
+	    "{\"jsonrpc\":\"2.0\",\"method\":\"ping\"}");
+	assert_int_equal(r.status, 204);
+	resp_free(&r);
+}
+
+static void
+test_rpc_deferred_wait_and_batch(void **state)
+{
+	int fd = h_connect(&D), hf;
+	struct resp r;
+	json_t *j;
+
+	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s}", "name", "z",
+	    "kind", "sleep")));
+	hf = http_send("POST", "/v1/rpc", "Authorization: Bearer " TOKEN
+	    "\r\n", "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"wait\","
+	    "\"params\":{\"path\":\"/z\"}},{\"jsonrpc\":\"2.0\",\"id\":2,"
+	    "\"method\":\"ping\"}]");
+	usleep(200 * 1000);
+	json_decref(h_ok(fd, "cancel", json_pack("{s:s}", "path", "/z")));
+	r = http_read(hf);
+	assert_int_equal(r.status, 200);
+	j = body_json(&r);
+	assert_int_equal(json_array_size(j), 2);
+	json_decref(j);
+	resp_free(&r);
+	/* A client that goes away mid-wait leaves nothing behind. */
+	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s}", "name", "z2",
+	    "kind", "sleep")));
+	hf = http_send("POST", "/v1/rpc", "Authorization: Bearer " TOKEN
+	    "\r\n", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"wait\","
+	    "\"params\":{\"path\":\"/z2\"}}");
+	usleep(200 * 1000);
+	close(hf);
+	usleep(200 * 1000);
+	json_decref(h_ok(fd, "cancel", json_pack("{s:s,s:b}", "path", "/z2",
+	    "wait", 1)));
+	/* watch needs a connection that stays open. */
+	r = http("POST", "/v1/rpc", "Authorization: Bearer " TOKEN "\r\n",
+	    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"watch\"}");
+	j = body_json(&r);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    j, "error"), "code")), -32003);
+	json_decref(j);
+	resp_free(&r);
+	h_close(fd);
+}
+
+static void
+test_rpc_is_forbidden_without_a_token(void **state)
+{
+	expect_error("POST", "/v1/rpc", NULL, ping, 403);
+	expect_error("POST", "/v1/rpc", "Authorization: Bearer \r\n", ping,
+	    403);
+}
+
+/* Reads SSE until n "data:" records were seen; returns them (JSON). */
+static json_t *
+sse_records(int fd, int n, char **head)
+{
+	static char buf[1 << 20];
+	static size_t len;
+	json_t *recs = json_array();
+	char *p;
+
+	if (head != NULL) {
+		len = 0;
+		*head = NULL;
+	}
+	for (;;) {
+		buf[len] = '\0';
+		if (head != NULL && *head == NULL &&
+		    (p = strstr(buf, "\r\n\r\n")) != NULL) {
+			*p = '\0';
+			*head = strdup(buf);
+			memmove(buf, p + 4, len - (size_t)(p + 4 - buf) + 1);
+			len -= (size_t)(p + 4 - buf);
+			continue;
+		}
+		while ((head == NULL || *head != NULL) &&
+		    (int)json_array_size(recs) < n &&
+		    (p = strstr(buf, "\n\n")) != NULL) {
+			char *rec = buf, *data, *id;
+			json_error_t jerr;
+			json_t *j;
+
+			*p = '\0';
+			data = strstr(rec, "data: ");
+			if (data != NULL) {
+				char *nl = strchr(data, '\n');
+
+				if (nl != NULL)
+					*nl = '\0';
+				j = json_loads(data + 6, 0, &jerr);
+				if (j == NULL)
+					fail_msg("bad SSE data: %s", data);
+				id = strstr(rec, "id: ");
+				assert_non_null(id);
+				assert_int_equal(strtoll(id + 4, NULL, 10),
+				    json_integer_value(json_object_get(j,
+				    "seq")));
+				json_array_append_new(recs, j);
+			}
+			len -= (size_t)(p + 2 - buf);
+			memmove(buf, p + 2, len + 1);
+		}
+		if ((int)json_array_size(recs) >= n)
+			return recs;
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		if (poll(&pfd, 1, 5000) != 1)
+			fail_msg("SSE: %zu of %d events", json_array_size(recs),
+			    n);
+		ssize_t r = read(fd, buf + len, sizeof buf - len - 1);
+		if (r <= 0)
+			return recs;
+		len += (size_t)r;
+	}
+}
+
+static void
+test_sse_streams_events_and_resumes_from_last_event_id(void **state)
+{
+	int fd = h_connect(&D), s;
+	char *head = NULL, extra[64];
+	json_t *recs;
+	json_int_t last, next;
+
+	s = http_send("GET", "/v1/events?path=/e", NULL, NULL);
+	usleep(100 * 1000);
+	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s}", "name", "e",
+	    "kind", "sleep")));
+	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s}", "name", "other",
+	    "kind", "sleep")));
+	json_decref(h_ok(fd, "cancel", json_pack("{s:s,s:b}", "path", "/e",
+	    "wait", 1)));
+	recs = sse_records(s, 4, &head);
+	assert_non_null(strstr(head, " 200 "));
+	assert_non_null(strstr(head, "Content-Type: text/event-stream"));
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(recs, 0), "type")), "spawned");
+	for (size_t i = 0; i < 4; i++)
+		assert_string_equal(json_string_value(json_object_get(
+		    json_array_get(recs, i), "path")), "/e");
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(recs, 3), "to")), "exited");
+	last = json_integer_value(json_object_get(json_array_get(recs, 1),
+	    "seq"));
+	next = json_integer_value(json_object_get(json_array_get(recs, 2),
+	    "seq"));
+	json_decref(recs);
+	free(head);
+	close(s);
+
+	/* A reconnecting EventSource sends Last-Event-ID: the rest comes
+	 * again. */
+	snprintf(extra, sizeof extra, "Last-Event-ID: %lld\r\n",
+	    (long long)last);
+	s = http_send("GET", "/v1/events?path=/e", extra, NULL);
+	recs = sse_records(s, 2, &head);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(
+	    recs, 0), "seq")), next);
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(recs, 1), "to")), "exited");
+	json_decref(recs);
+	free(head);
+	close(s);
+	h_close(fd);
+}
+
+static json_int_t
+stat_num(int fd, const char *key)
+{
+	json_t *st = h_ok(fd, "stats", NULL);
+	json_int_t v = json_integer_value(json_object_get(st, key));
+
+	json_decref(st);
+	return v;
+}
+
+static void
+test_sse_client_that_does_not_read_is_dropped(void **state)
+{
+	int fd = h_connect(&D), s, small = 4096, i;
+	char *head = NULL;
+	json_t *recs, *last;
+
+	s = http_connect();
+	setsockopt(s, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+	h_send_raw(s, "GET /v1/events HTTP/1.0\r\n\r\n", 27);
+	usleep(100 * 1000);
+	assert_int_equal(stat_num(fd, "subscriptions"), 1);
+	for (i = 0; i < 6; i++) {
+		json_t *kids = json_array();
+		char name[16];
+
+		for (int k = 0; k < 1500; k++) {
+			char cname[16];
+
+			snprintf(cname, sizeof cname, "c%d", k);
+			json_array_append_new(kids, json_pack("{s:s,s:s}",
+			    "name", cname, "kind", "sleep"));
+		}
+		snprintf(name, sizeof name, "/b%d", i);
+		json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s,s:o}",
+		    "name", name + 1, "kind", "supervisor", "children",
+		    kids)));
+		json_decref(h_ok(fd, "wait", json_pack("{s:s,s:s}", "path",
+		    name, "for", "running")));
+		json_decref(h_ok(fd, "cancel", json_pack("{s:s,s:b,s:b}",
+		    "path", name, "wait", 1, "remove", 1)));
+	}
+	/* Dropped: no subscription left. */
+	assert_int_equal(stat_num(fd, "subscriptions"), 0);
+	/* Read now: a prefix of the events, then the overflow, then the
+	 * end of the stream. */
+	recs = sse_records(s, 1000000, &head);
+	assert_true(json_array_size(recs) > 0);
+	last = json_array_get(recs, json_array_size(recs) - 1);
+	assert_string_equal(json_string_value(json_object_get(last, "type")),
+	    "overflow");
+	json_decref(recs);
+	free(head);
+	close(s);
+	h_close(fd);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_healthz_dashboard_tree_stats, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_errors_have_status_and_json_body, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_metrics_are_prometheus_text, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rpc_needs_the_token,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_rpc_deferred_wait_and_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_rpc_is_forbidden_without_a_token, setup_no_token,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_sse_streams_events_and_resumes_from_last_event_id,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_sse_client_that_does_not_read_is_dropped, setup,
+		    teardown),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
