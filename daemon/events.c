@@ -65,6 +65,9 @@ struct events_sub {
 	bool blocked;			/* replay waits for output to drain */
 	uint64_t cursor;		/* replay: next seq to consider */
 	bool gap;			/* replay: a gap to report first */
+	bool paced;			/* fell behind while live: served
+					   from the history as it reads, and
+					   dropped if the history moves on */
 	uint64_t gap_seq;		/* the last seq it may have missed */
 	struct event *replay_ev;	/* owned */
 	struct events_sub *next, *prev;
@@ -460,6 +463,21 @@ events_send_rec(struct events_sub *s, struct events_rec *r)
 	events_send(s, r->seq, r->body, r->body_len);
 }
 
+/* A paced subscriber the history has left behind: a last event says where
+ * it got to, and the subscription ends (it may resubscribe with since). */
+static void
+events_overflow(struct events_sub *s)
+{
+	const struct events_sink *sink = s->sink;
+	void *arg = s->sink_arg;
+	uint64_t id = s->id;
+
+	events_send_marker(s, "overflow", s->cursor - 1);
+	events_sub_free(s);
+	if (sink->overflowed != NULL)
+		sink->overflowed(arg, id);
+}
+
 /*
  * Replays from the history what came after the cursor, a burst per loop
  * turn, stopping whenever the subscriber's output is high; live once it
@@ -480,6 +498,10 @@ events_replay(struct events_sub *s)
 		if (s->output && ev->out.dropped_upto > dropped)
 			dropped = ev->out.dropped_upto;
 		if (!s->gap && dropped >= s->cursor) {
+			if (s->paced) {
+				events_overflow(s);
+				return;
+			}
 			s->gap = true;
 			s->gap_seq = dropped;
 		}
@@ -491,6 +513,7 @@ events_replay(struct events_sub *s)
 		}
 		if (s->cursor > ev->seq) {
 			s->live = true;
+			s->paced = false;
 			return;
 		}
 		if (s->sink->queued(s->sink_arg) > EVENTS_REPLAY_HIGH) {
@@ -669,20 +692,24 @@ events_fan_out(struct events *ev, struct events_rec *r, bool output)
 
 	for (s = ev->subs; s != NULL; s = next) {
 		next = s->next;
+		if (s->paced && !s->live && (ev->hist.dropped_upto >= s->cursor
+		    || (s->output && ev->out.dropped_upto >= s->cursor))) {
+			/* The history has moved past what it has not read. */
+			events_overflow(s);
+			continue;
+		}
 		if (!s->live || (output && !s->output) ||
 		    !events_sub_matches(s, r->text, r->path_len))
 			continue;
-		if (s->sink->queued(s->sink_arg) > EVENTS_OVERFLOW_BYTES) {
-			const struct events_sink *sink = s->sink;
-			void *arg = s->sink_arg;
-			uint64_t id = s->id;
-
-			/* The subscriber missed this one: its last event
-			 * says where to resume from. */
-			events_send_marker(s, "overflow", r->seq - 1);
-			events_sub_free(s);
-			if (sink->overflowed != NULL)
-				sink->overflowed(arg, id);
+		if (s->sink->queued(s->sink_arg) > EVENTS_REPLAY_HIGH) {
+			/* Behind: stop queueing for it and serve it from the
+			 * history as it reads, so what it has not read costs
+			 * no memory of its own. r is in the history. */
+			s->live = false;
+			s->paced = true;
+			s->cursor = r->seq;
+			s->blocked = true;
+			s->sink->wait_writable(s->sink_arg);
 			continue;
 		}
 		events_send_rec(s, r);

@@ -24,15 +24,12 @@ struct tree_event;
 struct events;
 struct events_sub;
 
-#define EVENTS_HISTORY 16384		/* state, spawned, removed */
+#define EVENTS_HISTORY 65536		/* state, spawned, removed */
 #define EVENTS_OUTPUT_HISTORY 4096	/* output records held ... */
 #define EVENTS_OUTPUT_BYTES (4 * 1024 * 1024)	/* ... and their bytes */
 #define EVENTS_OUTPUT_CHUNK (16 * 1024)	/* output split into events */
 #define EVENTS_MAX_SUBS 4096		/* subscriptions in all */
 #define EVENTS_MAX_OWNER_SUBS 64	/* per connection or stream */
-/* A subscriber whose unwritten output is past this is dropped after a
- * final overflow event. */
-#define EVENTS_OVERFLOW_BYTES (1024 * 1024)
 /* A replay waits for the subscriber's output to drain below this. */
 #define EVENTS_REPLAY_HIGH (256 * 1024)
 

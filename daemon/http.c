@@ -29,9 +29,11 @@
 #include "log.h"
 #include "node.h"
 #include "params.h"
+#include "reaper.h"
 #include "rpc.h"
 #include "server.h"
 #include "spec.h"
+#include "state.h"
 #include "stats.h"
 #include "tree.h"
 #include "view.h"
@@ -466,6 +468,24 @@ http_metrics(struct http *h, struct evhttp_request *req)
 	    "Seconds since arbord started.");
 	evbuffer_add_printf(b, "arbor_uptime_seconds %.3f\n",
 	    (double)daemon_uptime_ms(h->d) / 1000.0);
+	http_metric(b, "arbor_strays_total", "counter",
+	    "Processes reaped that no node started (orphaned grandchildren).");
+	evbuffer_add_printf(b, "arbor_strays_total %llu\n",
+	    (unsigned long long)reaper_strays());
+	{
+		uint64_t writes, errors;
+
+		state_counts(h->d->state, &writes, &errors);
+		http_metric(b, "arbor_state_writes_total", "counter",
+		    "State file writes that succeeded (--state).");
+		evbuffer_add_printf(b, "arbor_state_writes_total %llu\n",
+		    (unsigned long long)writes);
+		http_metric(b, "arbor_state_write_errors_total", "counter",
+		    "State file writes that failed; the old file was kept.");
+		evbuffer_add_printf(b,
+		    "arbor_state_write_errors_total %llu\n",
+		    (unsigned long long)errors);
+	}
 	http_metric(b, "arbor_http_requests_total", "counter",
 	    "HTTP requests answered, by status code.");
 	/* This request is counted once it is answered. */

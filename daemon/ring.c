@@ -8,8 +8,6 @@ int
 ring_init(struct ring *r, size_t cap)
 {
 	memset(r, 0, sizeof *r);
-	if ((r->buf = malloc(cap)) == NULL)
-		return -1;
 	r->cap = cap;
 	return 0;
 }
@@ -21,38 +19,66 @@ ring_free(struct ring *r)
 	memset(r, 0, sizeof *r);
 }
 
+/* Room for len more bytes without overwriting, while that is allowed. */
+static void
+ring_grow(struct ring *r, size_t len)
+{
+	size_t want = r->size ? r->size : 1024;
+	char *buf;
+
+	if (r->wrapped || r->size == r->cap || r->len + len <= r->size)
+		return;
+	while (want < r->len + len && want < r->cap)
+		want *= 2;
+	if (want > r->cap)
+		want = r->cap;
+	/* Not yet wrapped: the bytes are in order from 0, realloc keeps
+	 * them. Without memory the ring just stays smaller. */
+	if ((buf = realloc(r->buf, want)) != NULL) {
+		r->buf = buf;
+		r->size = want;
+		r->head = r->len;
+	}
+}
+
 void
 ring_write(struct ring *r, const char *data, size_t len)
 {
 	size_t first;
 
 	r->total += len;
-	if (len >= r->cap) {
-		/* Only the last cap bytes can be kept. */
-		memcpy(r->buf, data + len - r->cap, r->cap);
+	ring_grow(r, len);
+	if (r->size == 0 || len == 0)
+		return;		/* no memory: counted as lost */
+	if (len > r->size || (len == r->size && r->len > 0)) {
+		/* Only the last size bytes can be kept. */
+		memcpy(r->buf, data + len - r->size, r->size);
 		r->head = 0;
-		r->len = r->cap;
+		r->len = r->size;
+		r->wrapped = true;
 		return;
 	}
-	first = r->cap - r->head;
+	first = r->size - r->head;
 	if (first > len)
 		first = len;
 	memcpy(r->buf + r->head, data, first);
 	memcpy(r->buf, data + first, len - first);
-	r->head = (r->head + len) % r->cap;
-	r->len = r->len + len > r->cap ? r->cap : r->len + len;
+	if (r->head + len > r->size)
+		r->wrapped = true;
+	r->head = (r->head + len) % r->size;
+	r->len = r->len + len > r->size ? r->size : r->len + len;
 }
 
 size_t
 ring_tail(const struct ring *r, size_t want, char *out)
 {
 	size_t n = want < r->len ? want : r->len;
-	size_t start = (r->head + r->cap - n) % (r->cap ? r->cap : 1);
-	size_t first;
+	size_t start, first;
 
 	if (n == 0)
 		return 0;
-	first = r->cap - start;
+	start = (r->head + r->size - n) % r->size;
+	first = r->size - start;
 	if (first > n)
 		first = n;
 	memcpy(out, r->buf + start, first);

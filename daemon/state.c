@@ -376,6 +376,13 @@ state_freeze(struct state *s)
 }
 
 void
+state_counts(const struct state *s, uint64_t *writes, uint64_t *errors)
+{
+	*writes = s != NULL ? s->writes : 0;
+	*errors = s != NULL ? s->errors : 0;
+}
+
+void
 state_stats(const struct state *s, json_t *obj)
 {
 	json_object_set_new(obj, "state_writes",

@@ -40,5 +40,7 @@ void state_freeze(struct state *s);
 /* Adds state_writes, state_errors and state_last_error to a stats
  * object (zeros and null without --state). */
 void state_stats(const struct state *s, json_t *obj);
+/* The same counters, for /metrics. */
+void state_counts(const struct state *s, uint64_t *writes, uint64_t *errors);
 
 #endif

@@ -7,6 +7,7 @@
 #include "daemon.h"
 #include "events.h"
 #include "node.h"
+#include "reaper.h"
 #include "server.h"
 #include "spec.h"
 #include "state.h"
@@ -114,7 +115,11 @@ stats_json(struct daemon *d)
 	    "event_seq", (json_int_t)events_seq(d->events),
 	    "rss_bytes", (json_int_t)stats_rss_bytes(),
 	    "uptime_ms", (json_int_t)daemon_uptime_ms(d));
-	if (obj != NULL)
+	if (obj != NULL) {
+		/* Children reaped that no node started: orphans of workers. */
+		json_object_set_new(obj, "strays",
+		    json_integer((json_int_t)reaper_strays()));
 		state_stats(d->state, obj);	/* --state: writes, errors */
+	}
 	return obj;
 }

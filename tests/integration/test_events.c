@@ -336,9 +336,14 @@ test_since_older_than_the_history_starts_with_a_gap(void **state)
 	json_t *e;
 	int n = 0;
 
-	/* Over 16384 state events, so the first ones are gone. */
-	churn(c, "g1", 2000);
-	churn(c, "g2", 2000);
+	/* Five events a node (spawned, running, stopping, exited,
+	 * removed): over the 65,536 held, so the first ones are gone. */
+	for (int i = 0; i < 7; i++) {
+		char name[8];
+
+		snprintf(name, sizeof name, "g%d", i);
+		churn(c, name, 2000);
+	}
 	watch(w, "/", false, 1, &now);
 	e = next_event(w, 5000);
 	assert_non_null(e);

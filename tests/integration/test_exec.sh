@@ -137,6 +137,10 @@ if echo "$out" | grep -q '"exit":{"code":3}' && ! alive "sleep $m"; then
 else
 	fail "leftover: $out $(pgrep -fa "sleep $m" || true)"
 fi
+# The escapee was orphaned to arbord, which reaped it as a stray.
+strays=$(call stats '{}' | field strays)
+if [ "${strays:-0}" -ge 1 ]; then ok "strays counted: $strays"; else
+	fail "strays not counted: $(call stats '{}')"; fi
 
 # --- spawn_failed: nothing is created -------------------------------------
 out=$(spawn missing '["arbor-no-such-program"]')

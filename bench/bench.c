@@ -1,0 +1,1380 @@
+/*
+ * bench: the client of bench/run (issue 7). One program, one subcommand per
+ * measure; each talks newline-delimited JSON-RPC to arbord over its unix
+ * socket (pipelined, with a window, responses parsed with jansson and
+ * matched by id) and prints one raw JSON line per measure and run:
+ *   {"bench","measure","unit","value", "floor"|"peer"?, "ratio"?,
+ *    "target","op","limit", "extra"?}
+ * `aggregate` folds the raw lines of several runs into one line per measure
+ * (median, min, max, ratio, met), `markdown` makes the table of
+ * docs/performance.md from those, `check-json` validates them.
+ *
+ *   bench tree SOCKET SUPS CHILDREN
+ *   bench exec SOCKET N
+ *   bench rate SOCKET N SECONDS WINDOW            (ping and inspect)
+ *   bench concurrency SOCKET CONNS SECONDS WINDOW
+ *   bench idle SOCKET N SECONDS
+ *   bench latency SOCKET CHILDREN RUNS
+ *   bench peers SOCKET N SECONDS PEER.json
+ *   bench aggregate < raw > final
+ *   bench markdown < final
+ *   bench check-json < lines
+ *   bench kill-marked       (SIGKILL to every `sleep $BENCH_MARKER`)
+ *
+ * Every sleep it starts (through arbord or directly) has argv
+ * `sleep $BENCH_MARKER` (default 1000.PID) so bench/run can find and kill
+ * exactly those by pid; the processes it starts itself it kills on any
+ * exit, and SIGALRM bounds each subcommand ($BENCH_TIMEOUT s, default 300).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static char marker[64];
+static pid_t *floor_pids;
+static int nfloor_pids;
+
+static void
+kill_floor(void)
+{
+	for (int i = 0; i < nfloor_pids; i++)
+		if (floor_pids[i] > 0)
+			kill(floor_pids[i], SIGKILL);
+	for (int i = 0; i < nfloor_pids; i++)
+		if (floor_pids[i] > 0)
+			waitpid(floor_pids[i], NULL, 0);
+	nfloor_pids = 0;
+}
+
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+	static const char m[] = "bench: time limit reached\n";
+	for (int i = 0; i < nfloor_pids; i++)
+		if (floor_pids[i] > 0)
+			kill(floor_pids[i], SIGKILL);
+	if (write(2, m, sizeof m - 1) < 0) {
+	}
+	_exit(124);
+}
+
+static void
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "bench: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	exit(1);
+}
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* ---- /proc ---- */
+
+/* Processes whose command line is "sleep <marker>"; with kill9, each
+ * gets SIGKILL (by its pid). */
+static int
+scan_marked(int kill9)
+{
+	char path[300], buf[256];
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+	int n = 0, fd;
+	ssize_t r;
+
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/cmdline", de->d_name);
+		if ((fd = open(path, O_RDONLY)) == -1)
+			continue;
+		r = read(fd, buf, sizeof buf - 1);
+		close(fd);
+		if (r > 6) {
+			buf[r] = '\0';
+			if (strcmp(buf, "sleep") == 0 &&
+			    strcmp(buf + 6, marker) == 0) {
+				n++;
+				if (kill9)
+					kill((pid_t)atol(de->d_name), SIGKILL);
+			}
+		}
+	}
+	if (d != NULL)
+		closedir(d);
+	return n;
+}
+
+static long
+proc_rss_bytes(long pid)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%ld/status", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb < 0 ? -1 : kb * 1024;
+}
+
+static int
+count_marked(void)
+{
+	return scan_marked(0);
+}
+
+/* utime + stime, in clock ticks. */
+static long
+proc_ticks(long pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut, st;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL)
+		return -1;
+	/* after ")": state(3) ppid pgrp session tty tpgid flags minflt
+	 * cminflt majflt cmajflt utime(14) stime(15) */
+	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+	    &ut, &st) != 2)
+		return -1;
+	return (long)(ut + st);
+}
+
+/* ---- connections ---- */
+
+struct conn {
+	int fd;
+	char *in, *out;
+	size_t inlen, incap, inoff;
+	size_t outlen, outoff, outcap;
+	long next_id;	/* next request id */
+	long sent, done, errors;
+	long *answered;	/* per-connection counters for concurrency */
+};
+
+static struct conn *
+conn_open(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct conn *c = calloc(1, sizeof *c);
+
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+	if ((c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0)) == -1 ||
+	    connect(c->fd, (struct sockaddr *)&sa, sizeof sa) == -1)
+		die("connect %s: %s", path, strerror(errno));
+	c->incap = 1 << 20;
+	c->in = malloc(c->incap);
+	c->outcap = 1 << 16;
+	c->out = malloc(c->outcap);
+	c->next_id = 1;
+	return c;
+}
+
+static void
+conn_close(struct conn *c)
+{
+	close(c->fd);
+	free(c->in);
+	free(c->out);
+	free(c);
+}
+
+static void
+conn_append(struct conn *c, const char *s, size_t len)
+{
+	if (c->outoff > 0 && c->outoff == c->outlen)
+		c->outoff = c->outlen = 0;
+	while (c->outlen + len + 1 > c->outcap)
+		c->out = realloc(c->out, c->outcap *= 2);
+	memcpy(c->out + c->outlen, s, len);
+	c->outlen += len;
+}
+
+/* Queues one request; returns its id. params is a JSON text or NULL. */
+static long
+conn_request(struct conn *c, const char *method, const char *params)
+{
+	char head[128];
+	long id = c->next_id++;
+	int n;
+
+	n = snprintf(head, sizeof head,
+	    "{\"jsonrpc\":\"2.0\",\"id\":%ld,\"method\":\"%s\"", id, method);
+	conn_append(c, head, (size_t)n);
+	if (params != NULL) {
+		conn_append(c, ",\"params\":", 10);
+		conn_append(c, params, strlen(params));
+	}
+	conn_append(c, "}\n", 2);
+	c->sent++;
+	return id;
+}
+
+static int
+conn_want_write(struct conn *c)
+{
+	return c->outoff < c->outlen;
+}
+
+/* Writes what it can; reads what there is. -1 on EOF or error. */
+static int
+conn_io(struct conn *c, short revents)
+{
+	ssize_t r;
+
+	if ((revents & POLLOUT) || conn_want_write(c)) {
+		while (c->outoff < c->outlen) {
+			r = write(c->fd, c->out + c->outoff,
+			    c->outlen - c->outoff);
+			if (r > 0) {
+				c->outoff += (size_t)r;
+				continue;
+			}
+			if (r == -1 && (errno == EAGAIN || errno == EINTR))
+				break;
+			return -1;
+		}
+	}
+	if (revents & (POLLIN | POLLHUP | POLLERR)) {
+		if (c->inoff > 0) {
+			memmove(c->in, c->in + c->inoff, c->inlen - c->inoff);
+			c->inlen -= c->inoff;
+			c->inoff = 0;
+		}
+		for (;;) {
+			if (c->incap - c->inlen < 65536)
+				c->in = realloc(c->in, c->incap *= 2);
+			r = read(c->fd, c->in + c->inlen, c->incap - c->inlen);
+			if (r > 0) {
+				c->inlen += (size_t)r;
+				if (c->incap - c->inlen > 0)
+					break;
+				continue;
+			}
+			if (r == 0)
+				return -1;
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The next complete message, parsed; NULL when none is buffered. */
+static json_t *
+conn_next(struct conn *c)
+{
+	char *nl;
+	json_t *j;
+	json_error_t err;
+
+	for (;;) {
+		if (c->inoff >= c->inlen)
+			return NULL;
+		nl = memchr(c->in + c->inoff, '\n', c->inlen - c->inoff);
+		if (nl == NULL)
+			return NULL;
+		size_t len = (size_t)(nl - (c->in + c->inoff));
+		const char *s = c->in + c->inoff;
+		c->inoff += len + 1;
+		if (len == 0)
+			continue;
+		if ((j = json_loadb(s, len, 0, &err)) == NULL)
+			die("bad JSON from arbord: %s", err.text);
+		return j;
+	}
+}
+
+static long
+msg_id(json_t *j)
+{
+	json_t *id = json_object_get(j, "id");
+
+	return json_is_integer(id) ? (long)json_integer_value(id) : -1;
+}
+
+static void
+check_result(json_t *j, const char *what)
+{
+	json_t *e = json_object_get(j, "error");
+
+	if (e != NULL) {
+		char *s = json_dumps(e, JSON_COMPACT);
+		die("%s: error %s", what, s);
+	}
+	if (json_object_get(j, "result") == NULL)
+		die("%s: no result", what);
+}
+
+typedef void (*notify_fn)(json_t *j, void *arg);
+
+/* Sends what is queued and waits for the answer with that id; other
+ * messages (notifications) go to fn. Returns the response (owned). */
+static json_t *
+conn_wait_id(struct conn *c, long id, notify_fn fn, void *arg, double limit_ms)
+{
+	double end = now_ms() + limit_ms;
+	struct pollfd p = { .fd = c->fd };
+	json_t *j;
+
+	if (conn_io(c, 0) == -1)	/* send at once */
+		die("arbord closed the connection");
+	for (;;) {
+		while ((j = conn_next(c)) != NULL) {
+			long got = msg_id(j);
+			if (got == id) {
+				c->done++;
+				return j;
+			}
+			if (got == -1 && json_object_get(j, "method") && fn)
+				fn(j, arg);
+			else if (got != -1)
+				c->done++;
+			json_decref(j);
+		}
+		if (now_ms() > end)
+			die("no answer to request %ld within %.0f ms", id,
+			    limit_ms);
+		p.events = POLLIN | (conn_want_write(c) ? POLLOUT : 0);
+		if (poll(&p, 1, 100) == -1 && errno != EINTR)
+			die("poll: %s", strerror(errno));
+		if (conn_io(c, p.revents) == -1)
+			die("arbord closed the connection");
+	}
+}
+
+static json_t *
+call(struct conn *c, const char *method, const char *params, double limit_ms)
+{
+	long id = conn_request(c, method, params);
+	json_t *j = conn_wait_id(c, id, NULL, NULL, limit_ms);
+
+	check_result(j, method);
+	return j;
+}
+
+static long
+daemon_pid(struct conn *c)
+{
+	json_t *j = call(c, "ping", NULL, 10000);
+	long pid = (long)json_integer_value(
+	    json_object_get(json_object_get(j, "result"), "pid"));
+
+	json_decref(j);
+	if (pid <= 0)
+		die("ping gave no pid");
+	return pid;
+}
+
+/*
+ * The pipelined pump over one or more connections: keeps up to `window`
+ * requests in flight on each, `total` in all per connection (0 = no limit),
+ * until `secs` seconds passed. Responses are matched by id (each must be
+ * the answer to a request in flight, with a result).
+ */
+struct pump {
+	const char *method;
+	const char *params;
+	long total;	/* per connection; 0 = until the time runs out */
+	long window;
+	double secs;
+};
+
+static double
+pump_run(struct conn **cs, int nc, const struct pump *pp)
+{
+	struct pollfd *ps = calloc((size_t)nc, sizeof *ps);
+	double t0 = now_ms(), end = t0 + pp->secs * 1e3, t;
+	int active = nc;
+	char *stop = calloc((size_t)nc, 1);
+	json_t *j;
+
+	for (int i = 0; i < nc; i++) {
+		cs[i]->sent = cs[i]->done = 0;
+		ps[i].fd = cs[i]->fd;
+	}
+	while (active > 0) {
+		t = now_ms();
+		for (int i = 0; i < nc; i++) {
+			struct conn *c = cs[i];
+
+			if (stop[i] == 2)
+				continue;
+			if (t >= end)
+				stop[i] = 1;
+			while (!stop[i] && c->sent - c->done < pp->window &&
+			    (pp->total == 0 || c->sent < pp->total))
+				conn_request(c, pp->method, pp->params);
+			if (c->done == c->sent &&
+			    (stop[i] || (pp->total && c->done >= pp->total))) {
+				stop[i] = 2;
+				active--;
+				ps[i].fd = -1;
+				continue;
+			}
+			ps[i].events = POLLIN |
+			    (conn_want_write(c) ? POLLOUT : 0);
+		}
+		if (active == 0)
+			break;
+		if (poll(ps, (nfds_t)nc, 1000) == -1 && errno != EINTR)
+			die("poll: %s", strerror(errno));
+		for (int i = 0; i < nc; i++) {
+			struct conn *c = cs[i];
+
+			if (ps[i].fd == -1 || ps[i].revents == 0)
+				continue;
+			if (conn_io(c, ps[i].revents) == -1)
+				die("connection %d closed", i);
+			while ((j = conn_next(c)) != NULL) {
+				long id = msg_id(j);
+
+				/* ids are next_id-sent .. next_id-1 */
+				if (id < c->next_id - c->sent ||
+				    id >= c->next_id)
+					die("answer with unknown id %ld", id);
+				if (json_object_get(j, "result") == NULL)
+					c->errors++;
+				c->done++;
+				json_decref(j);
+			}
+			if (c->errors)
+				die("%s: %ld error answers", pp->method,
+				    c->errors);
+		}
+	}
+	free(ps);
+	free(stop);
+	return now_ms() - t0;
+}
+
+/* ---- raw output ---- */
+
+static void
+emit(const char *bench, const char *measure, const char *unit, double value,
+    const char *basekey, double base, double ratio, const char *target,
+    const char *op, double limit, json_t *extra)
+{
+	json_t *o = json_pack("{s:s,s:s,s:s,s:f,s:s,s:s,s:f}", "bench", bench,
+	    "measure", measure, "unit", unit, "value", value, "target", target,
+	    "op", op, "limit", limit);
+
+	if (basekey != NULL) {
+		json_object_set_new(o, basekey, json_real(base));
+		json_object_set_new(o, "ratio", json_real(ratio));
+	}
+	if (extra != NULL)
+		json_object_set_new(o, "extra", extra);
+	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	printf("%s\n", s);
+	fflush(stdout);
+	free(s);
+	json_decref(o);
+}
+
+/* ---- subcommands ---- */
+
+/* 1. tree: SUPS supervisors of CHILDREN sleep actors each, pipelined. */
+static int
+cmd_tree(const char *sock, int sups, int children)
+{
+	struct conn *c = conn_open(sock);
+	long pid = daemon_pid(c), rss0, rss1, first_id = 0;
+	double t0, t_spawn, t_running, t_cancel;
+	size_t cap = (size_t)children * 40 + 256, off;
+	char *params = malloc(cap), name[32];
+	struct pollfd p = { .fd = c->fd };
+	json_t *j;
+	long nodes = (long)sups * children + sups;
+
+	rss0 = proc_rss_bytes(pid);
+	/* Queue all requests first, then time from the first byte sent. */
+	for (int s = 0; s < sups; s++) {
+		off = (size_t)snprintf(params, cap,
+		    "{\"name\":\"s%d\",\"kind\":\"supervisor\",\"children\":[",
+		    s);
+		for (int i = 0; i < children; i++)
+			off += (size_t)snprintf(params + off, cap - off,
+			    "%s{\"name\":\"c%d\",\"kind\":\"sleep\"}",
+			    i ? "," : "", i);
+		snprintf(params + off, cap - off, "]}");
+		long id = conn_request(c, "spawn", params);
+		if (s == 0)
+			first_id = id;
+	}
+	c->done = 0;
+	t0 = now_ms();
+	long got = 0;
+	while (got < sups) {
+		p.events = POLLIN | (conn_want_write(c) ? POLLOUT : 0);
+		if (poll(&p, 1, 1000) == -1 && errno != EINTR)
+			die("poll");
+		if (conn_io(c, p.revents | (conn_want_write(c) ? POLLOUT : 0))
+		    == -1)
+			die("arbord closed the connection");
+		while ((j = conn_next(c)) != NULL) {
+			long id = msg_id(j);
+			if (id < first_id || id >= first_id + sups)
+				die("tree: unexpected answer id %ld", id);
+			check_result(j, "spawn");
+			got++;
+			json_decref(j);
+		}
+		if (now_ms() - t0 > 120000)
+			die("tree: spawns not answered within 120 s");
+	}
+	t_spawn = now_ms() - t0;
+	/* Every supervisor running (all its children started). */
+	for (int s = 0; s < sups; s++) {
+		snprintf(name, sizeof name, "/s%d", s);
+		snprintf(params, cap, "{\"path\":\"%s\",\"for\":\"running\","
+		    "\"timeout_ms\":120000}", name);
+		conn_request(c, "wait", params);
+	}
+	long last = c->next_id - 1;
+	for (long id = last - sups + 1; id <= last; id++) {
+		j = conn_wait_id(c, id, NULL, NULL, 130000);
+		check_result(j, "wait");
+		json_decref(j);
+	}
+	t_running = now_ms() - t0;
+	rss1 = proc_rss_bytes(pid);
+
+	t0 = now_ms();
+	j = call(c, "cancel", "{\"path\":\"/\",\"wait\":true}", 120000);
+	t_cancel = now_ms() - t0;
+	json_decref(j);
+	j = call(c, "stats", NULL, 10000);
+	json_t *bs = json_object_get(json_object_get(j, "result"), "by_state");
+	long alive = 0;
+	const char *k;
+	json_t *v;
+	json_object_foreach(bs, k, v)
+		if (strcmp(k, "exited") && strcmp(k, "failed"))
+			alive += (long)json_integer_value(v);
+	json_decref(j);
+	if (alive > 1)	/* the root stays running */
+		die("tree: %ld nodes not terminated after cancel", alive - 1);
+
+	emit("tree", "spawn_all_answered", "ms", t_spawn, NULL, 0, 0,
+	    "<= 2000 ms", "le", 2000,
+	    json_pack("{s:i,s:i,s:f}", "supervisors", sups, "children",
+	    children, "until_all_running_ms", t_running));
+	emit("tree", "rss_per_node", "bytes", (double)(rss1 - rss0) / nodes,
+	    NULL, 0, 0, "<= 500 bytes/node", "le", 500,
+	    json_pack("{s:f,s:f,s:I}", "rss_before_mib", rss0 / 1048576.0,
+	    "rss_after_mib", rss1 / 1048576.0, "nodes", (json_int_t)nodes));
+	emit("tree", "cancel_root_wait", "ms", t_cancel, NULL, 0, 0,
+	    "<= 1000 ms", "le", 1000, NULL);
+	free(params);
+	conn_close(c);
+	return 0;
+}
+
+static void
+wait_marked(int want, double limit_ms, const char *what)
+{
+	double end = now_ms() + limit_ms;
+
+	while (count_marked() != want) {
+		if (now_ms() > end)
+			die("%s: %d processes, want %d", what, count_marked(),
+			    want);
+		usleep(1000);
+	}
+}
+
+/* Pipelines n spawns of exec `sleep MARKER` at the root (/NAMEi). */
+static void
+spawn_execs(struct conn *c, int n, const char *prefix)
+{
+	char params[256];
+	long first = c->next_id;
+
+	for (int i = 0; i < n; i++) {
+		snprintf(params, sizeof params, "{\"name\":\"%s%d\",\"kind\":"
+		    "\"exec\",\"argv\":[\"sleep\",\"%s\"]}", prefix, i,
+		    marker);
+		conn_request(c, "spawn", params);
+	}
+	for (long id = first; id < first + n; id++) {
+		json_t *j = conn_wait_id(c, id, NULL, NULL, 60000);
+		check_result(j, "spawn exec");
+		json_decref(j);
+	}
+}
+
+/* 2. exec: n exec workers vs posix_spawn + kill + waitpid. */
+static int
+cmd_exec(const char *sock, int n)
+{
+	struct conn *c = conn_open(sock);
+	double t0, t_spawn, t_cancel, f_spawn, f_stop;
+	json_t *j;
+
+	(void)daemon_pid(c);
+	if (count_marked() != 0)
+		die("exec: stray processes with marker %s", marker);
+	t0 = now_ms();
+	spawn_execs(c, n, "b");
+	wait_marked(n, 60000, "exec spawn");
+	t_spawn = now_ms() - t0;
+	t0 = now_ms();
+	j = call(c, "cancel", "{\"path\":\"/\",\"wait\":true}", 60000);
+	json_decref(j);
+	wait_marked(0, 60000, "exec cancel");
+	t_cancel = now_ms() - t0;
+
+	floor_pids = calloc((size_t)n, sizeof *floor_pids);
+	t0 = now_ms();
+	for (int i = 0; i < n; i++) {
+		char *args[] = { "sleep", marker, NULL };
+
+		if (posix_spawnp(&floor_pids[i], "sleep", NULL, NULL, args,
+		    environ))
+			die("posix_spawnp failed");
+		nfloor_pids = i + 1;
+	}
+	f_spawn = now_ms() - t0;
+	t0 = now_ms();
+	for (int i = 0; i < n; i++)
+		kill(floor_pids[i], SIGTERM);
+	for (int i = 0; i < n; i++) {
+		waitpid(floor_pids[i], NULL, 0);
+		floor_pids[i] = 0;
+	}
+	f_stop = now_ms() - t0;
+	nfloor_pids = 0;
+
+	emit("exec", "spawn_until_running", "ms", t_spawn, "floor", f_spawn,
+	    t_spawn / f_spawn, "ratio <= 1.3", "ratio_le", 1.3,
+	    json_pack("{s:i}", "n", n));
+	emit("exec", "cancel_until_gone", "ms", t_cancel, "floor", f_stop,
+	    t_cancel / f_stop, "ratio <= 2", "ratio_le", 2,
+	    json_pack("{s:i}", "n", n));
+	conn_close(c);
+	return 0;
+}
+
+/* 3. ping and inspect rates over one connection. */
+static int
+cmd_rate(const char *sock, long n, double secs, long window)
+{
+	struct conn *c = conn_open(sock);
+	struct pump pp = { "ping", NULL, n, window, secs };
+	double ms;
+	json_t *j;
+
+	(void)daemon_pid(c);
+	ms = pump_run(&c, 1, &pp);
+	emit("ping", "pipelined_1conn", "req/s", c->done / (ms / 1e3), NULL, 0,
+	    0, ">= 200000 req/s", "ge", 200000,
+	    json_pack("{s:I,s:I,s:f}", "requests", (json_int_t)c->done,
+	    "window", (json_int_t)window, "seconds", ms / 1e3));
+
+	j = call(c, "spawn", "{\"name\":\"target\",\"kind\":\"sleep\"}",
+	    10000);
+	json_decref(j);
+	pp.method = "inspect";
+	pp.params = "{\"path\":\"/target\"}";
+	ms = pump_run(&c, 1, &pp);
+	emit("inspect", "pipelined_1conn", "req/s", c->done / (ms / 1e3), NULL,
+	    0, 0, ">= 100000 req/s", "ge", 100000,
+	    json_pack("{s:I,s:I,s:f}", "requests", (json_int_t)c->done,
+	    "window", (json_int_t)window, "seconds", ms / 1e3));
+	conn_close(c);
+	return 0;
+}
+
+/* 4. concurrency: conns connections pipelining pings at once, against one
+ * connection measured in the same run. */
+static int
+cmd_concurrency(const char *sock, int nc, double secs, long window)
+{
+	struct conn **cs = calloc((size_t)nc, sizeof *cs);
+	struct pump one = { "ping", NULL, 0, 256, secs };
+	struct pump many = { "ping", NULL, 0, window, secs };
+	double ms, single, total, mean;
+	long sum = 0, mn = -1, mx = 0;
+
+	cs[0] = conn_open(sock);
+	(void)daemon_pid(cs[0]);
+	ms = pump_run(cs, 1, &one);
+	single = cs[0]->done / (ms / 1e3);
+	for (int i = 1; i < nc; i++)
+		cs[i] = conn_open(sock);
+	ms = pump_run(cs, nc, &many);
+	for (int i = 0; i < nc; i++) {
+		sum += cs[i]->done;
+		if (mn < 0 || cs[i]->done < mn)
+			mn = cs[i]->done;
+		if (cs[i]->done > mx)
+			mx = cs[i]->done;
+	}
+	total = sum / (ms / 1e3);
+	mean = (double)sum / nc;
+	emit("concurrency", "ping_100conn_total", "req/s", total, "floor",
+	    single, total / single, "ratio >= 0.7 (within 30% of 1 conn)",
+	    "ratio_ge", 0.7,
+	    json_pack("{s:i,s:I}", "connections", nc, "window",
+	    (json_int_t)window));
+	emit("concurrency", "min_conn_share", "of mean", mn / mean, NULL, 0, 0,
+	    ">= 0.5 (no starved connection)", "ge", 0.5,
+	    json_pack("{s:I,s:I,s:f}", "min_completions", (json_int_t)mn,
+	    "max_completions", (json_int_t)mx, "mean_completions", mean));
+	for (int i = 0; i < nc; i++)
+		conn_close(cs[i]);
+	free(cs);
+	return 0;
+}
+
+/* 5. idle: n exec workers, secs with no request. */
+static int
+cmd_idle(const char *sock, int n, double secs)
+{
+	struct conn *c = conn_open(sock);
+	long pid = daemon_pid(c), t0, t1, rss;
+	json_t *j;
+
+	spawn_execs(c, n, "i");
+	wait_marked(n, 60000, "idle spawn");
+	usleep(1000000);	/* let the starts settle */
+	t0 = proc_ticks(pid);
+	usleep((useconds_t)(secs * 1e6));
+	t1 = proc_ticks(pid);
+	rss = proc_rss_bytes(pid);
+	emit("idle", "cpu_ticks", "ticks", (double)(t1 - t0), NULL, 0, 0,
+	    "== 0 ticks", "le", 0,
+	    json_pack("{s:i,s:f,s:l}", "workers", n, "seconds", secs,
+	    "ticks_per_s", sysconf(_SC_CLK_TCK)));
+	emit("idle", "rss_with_workers", "MiB", rss / 1048576.0, NULL, 0, 0,
+	    "<= 8 MiB", "le", 8, json_pack("{s:i}", "workers", n));
+	j = call(c, "cancel", "{\"path\":\"/\",\"wait\":true}", 60000);
+	json_decref(j);
+	wait_marked(0, 30000, "idle cancel");
+	conn_close(c);
+	return 0;
+}
+
+/* 6. latency: cancel of a watched subtree, time to each child's exited. */
+struct lat {
+	double t0;
+	double *at;	/* per child, ms after t0; <0 until seen */
+	int n, seen, overflow, overflows, gap;
+	long long resume;	/* seq of the overflow event */
+	const char *prefix;
+	size_t plen;
+};
+
+static void
+lat_event(json_t *j, void *arg)
+{
+	struct lat *l = arg;
+	json_t *p = json_object_get(j, "params");
+	const char *type = json_string_value(json_object_get(p, "type"));
+	const char *to = json_string_value(json_object_get(p, "to"));
+	const char *path = json_string_value(json_object_get(p, "path"));
+	double t = now_ms();
+
+	if (type && strcmp(type, "overflow") == 0) {
+		l->overflow = 1;
+		l->overflows++;
+		l->resume = json_integer_value(json_object_get(p, "seq"));
+		return;
+	}
+	if (type && strcmp(type, "gap") == 0) {
+		l->gap = 1;
+		return;
+	}
+	if (!type || strcmp(type, "state") || !to || strcmp(to, "exited") ||
+	    !path || strncmp(path, l->prefix, l->plen))
+		return;
+	int i = atoi(path + l->plen);
+	if (i < 0 || i >= l->n || l->at[i] >= 0)
+		return;
+	l->at[i] = t - l->t0;
+	l->seen++;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double
+pct(const double *v, size_t n, double q)
+{
+	double x = q * (double)n;
+	size_t i = (size_t)x;
+
+	if ((double)i < x)
+		i++;	/* ceil, without libm */
+
+	return v[i == 0 ? 0 : i - 1];
+}
+
+static int
+cmd_latency(const char *sock, int children, int runs)
+{
+	struct conn *c = conn_open(sock);
+	size_t cap = (size_t)children * 40 + 256, off;
+	char *params = malloc(cap), prefix[64];
+	double *all = malloc(sizeof(double) * (size_t)children * runs);
+	double p50r[64], p99r[64], maxr[64];
+	struct lat l = { 0 };
+	struct pollfd p = { .fd = c->fd };
+	json_t *j;
+	size_t nall = 0;
+
+	if (runs > 64)
+		runs = 64;
+	(void)daemon_pid(c);
+	l.at = malloc(sizeof(double) * (size_t)children);
+	l.n = children;
+	for (int r = 0; r < runs; r++) {
+		off = (size_t)snprintf(params, cap,
+		    "{\"name\":\"lat%d\",\"kind\":\"supervisor\",\"children\":[",
+		    r);
+		for (int i = 0; i < children; i++)
+			off += (size_t)snprintf(params + off, cap - off,
+			    "%s{\"name\":\"c%d\",\"kind\":\"sleep\"}",
+			    i ? "," : "", i);
+		snprintf(params + off, cap - off, "]}");
+		json_decref(call(c, "spawn", params, 60000));
+		snprintf(params, cap, "{\"path\":\"/lat%d\",\"for\":\"running\","
+		    "\"timeout_ms\":60000}", r);
+		json_decref(call(c, "wait", params, 70000));
+		snprintf(params, cap, "{\"path\":\"/lat%d\"}", r);
+		json_decref(call(c, "watch", params, 10000));
+		snprintf(prefix, sizeof prefix, "/lat%d/c", r);
+		l.prefix = prefix;
+		l.plen = strlen(prefix);
+		l.seen = 0;
+		l.overflow = 0;
+		l.gap = 0;
+		for (int i = 0; i < children; i++)
+			l.at[i] = -1;
+		snprintf(params, cap, "{\"path\":\"/lat%d\"}", r);
+		conn_request(c, "cancel", params);
+		l.t0 = now_ms();
+		double end = l.t0 + 60000;
+		while (l.seen < children) {
+			p.events = POLLIN | (conn_want_write(c) ? POLLOUT : 0);
+			if (poll(&p, 1, 100) == -1 && errno != EINTR)
+				die("poll");
+			if (conn_io(c, p.revents) == -1)
+				die("arbord closed the connection");
+			while ((j = conn_next(c)) != NULL) {
+				if (msg_id(j) == -1)
+					lat_event(j, &l);
+				else
+					check_result(j, "cancel");
+				json_decref(j);
+			}
+			if (l.gap)
+				die("latency: the events after an overflow "
+				    "were gone (gap) after %d", l.seen);
+			if (l.overflow) {
+				/* The daemon dropped this slow subscriber
+				 * (1 MiB queued): resubscribe from where it
+				 * stopped, as a client must. */
+				l.overflow = 0;
+				snprintf(params, cap, "{\"path\":\"/lat%d\","
+				    "\"since\":%lld}", r, l.resume);
+				conn_request(c, "watch", params);
+			}
+			if (now_ms() > end)
+				die("latency: %d of %d exited events",
+				    l.seen, children);
+		}
+		qsort(l.at, (size_t)children, sizeof(double), cmp_double);
+		p50r[r] = pct(l.at, (size_t)children, 0.50);
+		p99r[r] = pct(l.at, (size_t)children, 0.99);
+		maxr[r] = l.at[children - 1];
+		memcpy(all + nall, l.at, sizeof(double) * (size_t)children);
+		nall += (size_t)children;
+	}
+	qsort(all, nall, sizeof(double), cmp_double);
+	/* Already pooled across runs: one final-style line per percentile. */
+	const char *names[] = { "p50", "p99", "max" };
+	double vals[] = { pct(all, nall, 0.5), pct(all, nall, 0.99),
+	    all[nall - 1] };
+	double *per[] = { p50r, p99r, maxr };
+	for (int k = 0; k < 3; k++) {
+		double mn = per[k][0], mx = per[k][0];
+		for (int r = 1; r < runs; r++) {
+			if (per[k][r] < mn)
+				mn = per[k][r];
+			if (per[k][r] > mx)
+				mx = per[k][r];
+		}
+		char m[64];
+		snprintf(m, sizeof m, "cancel_to_exited_%s", names[k]);
+		json_t *o = json_pack("{s:s,s:s,s:s,s:i,s:f,s:f,s:f,s:s,s:n,"
+		    "s:{s:i,s:I,s:i}}", "bench", "latency", "measure", m,
+		    "unit", "ms", "runs", runs, "median", vals[k], "min", mn,
+		    "max", mx, "target", "none (report)", "met", "extra",
+		    "nodes_per_run", children, "samples", (json_int_t)nall,
+		    "overflows_resubscribed", l.overflows);
+		char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		printf("%s\n", s);
+		free(s);
+		json_decref(o);
+	}
+	fflush(stdout);
+	free(all);
+	free(l.at);
+	free(params);
+	conn_close(c);
+	return 0;
+}
+
+/* 7. peers: arbor's side of the supervisord comparison; PEER.json is what
+ * bench/supervisord-bench.py printed in the same run. */
+static int
+cmd_peers(const char *sock, int n, double secs, const char *peerfile)
+{
+	struct conn *c = conn_open(sock);
+	long pid = daemon_pid(c), rss, cnt = 0;
+	size_t cap = (size_t)n * 120 + 256, off;
+	char *params = malloc(cap);
+	double t0, t_start, t_stop, t, single, piped;
+	json_error_t err;
+	json_t *peer = json_load_file(peerfile, 0, &err);
+
+	if (peer == NULL)
+		die("peers: %s: %s", peerfile, err.text);
+	off = (size_t)snprintf(params, cap,
+	    "{\"name\":\"grp\",\"kind\":\"supervisor\",\"children\":[");
+	for (int i = 0; i < n; i++)
+		off += (size_t)snprintf(params + off, cap - off,
+		    "%s{\"name\":\"p%d\",\"kind\":\"exec\",\"argv\":[\"sleep\","
+		    "\"%s\"],\"shutdown_ms\":1000}", i ? "," : "", i, marker);
+	snprintf(params + off, cap - off, "]}");
+	t0 = now_ms();
+	json_decref(call(c, "spawn", params, 60000));
+	json_decref(call(c, "wait", "{\"path\":\"/grp\",\"for\":\"running\","
+	    "\"timeout_ms\":60000}", 70000));
+	t_start = now_ms() - t0;
+	wait_marked(n, 10000, "peers spawn");
+	rss = proc_rss_bytes(pid);
+
+	/* inspect of one node: one at a time, then pipelined. */
+	t0 = now_ms();
+	while ((t = now_ms()) - t0 < secs * 1e3) {
+		json_decref(call(c, "inspect", "{\"path\":\"/grp/p0\"}", 10000));
+		cnt++;
+	}
+	single = cnt / ((now_ms() - t0) / 1e3);
+	struct pump pp = { "inspect", "{\"path\":\"/grp/p0\"}", 0, 256, secs };
+	t = pump_run(&c, 1, &pp);
+	piped = c->done / (t / 1e3);
+
+	t0 = now_ms();
+	json_decref(call(c, "cancel", "{\"path\":\"/grp\",\"wait\":true}",
+	    60000));
+	t_stop = now_ms() - t0;
+	wait_marked(0, 10000, "peers cancel");
+
+	double p_start = json_real_value(json_object_get(peer, "start_ms"));
+	double p_stop = json_real_value(json_object_get(peer, "stop_ms"));
+	double p_rate = json_real_value(json_object_get(peer, "info_per_s"));
+	double p_rss = json_real_value(json_object_get(peer, "rss_mib"));
+	json_t *py = json_object_get(peer, "arbor_inspect_py_per_s");
+
+	emit("peers", "start_group_until_running", "ms", t_start, "peer",
+	    p_start, p_start / t_start, "speedup >= 10", "ratio_ge", 10,
+	    json_pack("{s:i}", "n", n));
+	emit("peers", "stop_group_until_stopped", "ms", t_stop, "peer", p_stop,
+	    p_stop / t_stop, "speedup >= 10", "ratio_ge", 10,
+	    json_pack("{s:i}", "n", n));
+	emit("peers", "status_query_1_at_a_time", "req/s", single, "peer",
+	    p_rate, single / p_rate, "speedup >= 10", "ratio_ge", 10,
+	    py && json_is_number(py) ? json_pack("{s:f}",
+	    "arbor_from_python_per_s", json_number_value(py)) : NULL);
+	emit("peers", "status_query_pipelined", "req/s", piped, "peer", p_rate,
+	    piped / p_rate, "speedup >= 10", "ratio_ge", 10, NULL);
+	emit("peers", "daemon_rss_with_programs", "MiB", rss / 1048576.0,
+	    "peer", p_rss, p_rss / (rss / 1048576.0),
+	    "none (report; ratio = peer/arbor)", "none", 0, NULL);
+	json_decref(peer);
+	free(params);
+	conn_close(c);
+	return 0;
+}
+
+/* ---- aggregation, Markdown, validation ---- */
+
+static json_t *
+stats_of(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof *v, cmp_double);
+	double med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+
+	return json_pack("{s:f,s:f,s:f}", "median", med, "min", v[0], "max",
+	    v[n - 1]);
+}
+
+static char *
+read_line_stdin(void)
+{
+	static char *buf;
+	static size_t cap;
+
+	if (getline(&buf, &cap, stdin) == -1)
+		return NULL;
+	return buf;
+}
+
+static int
+cmd_aggregate(void)
+{
+	json_t *groups = json_array(), *j;
+	json_error_t err;
+	char *line;
+
+	/* Keep the order of first appearance. */
+	while ((line = read_line_stdin()) != NULL) {
+		if (line[0] == '\n' || line[0] == '\0')
+			continue;
+		if ((j = json_loads(line, 0, &err)) == NULL)
+			die("aggregate: %s: %s", err.text, line);
+		if (json_object_get(j, "median") != NULL) {
+			/* already final (latency) */
+			json_array_append_new(groups, json_pack("{s:o}",
+			    "final", j));
+			continue;
+		}
+		const char *b = json_string_value(json_object_get(j, "bench"));
+		const char *m = json_string_value(json_object_get(j, "measure"));
+		size_t i;
+		json_t *g = NULL;
+		json_array_foreach(groups, i, g) {
+			const char *gb = json_string_value(json_object_get(g, "b"));
+			const char *gm = json_string_value(json_object_get(g, "m"));
+			if (gb && strcmp(gb, b) == 0 && strcmp(gm, m) == 0)
+				break;
+			g = NULL;
+		}
+		if (g == NULL) {
+			g = json_pack("{s:s,s:s,s:[]}", "b", b, "m", m, "runs");
+			json_array_append_new(groups, g);
+		}
+		json_array_append_new(json_object_get(g, "runs"), j);
+	}
+	size_t gi;
+	json_t *g;
+	json_array_foreach(groups, gi, g) {
+		json_t *out;
+
+		if ((out = json_object_get(g, "final")) != NULL) {
+			json_incref(out);
+		} else {
+			json_t *runs = json_object_get(g, "runs");
+			json_t *r0 = json_array_get(runs, 0);
+			int n = (int)json_array_size(runs);
+			double *v = calloc((size_t)n, sizeof *v);
+			const char *op = json_string_value(
+			    json_object_get(r0, "op"));
+			double limit = json_number_value(
+			    json_object_get(r0, "limit"));
+			const char *basekey = json_object_get(r0, "floor") ?
+			    "floor" : json_object_get(r0, "peer") ? "peer" : NULL;
+
+			out = json_pack("{s:O,s:O,s:O,s:i}", "bench",
+			    json_object_get(r0, "bench"), "measure",
+			    json_object_get(r0, "measure"), "unit",
+			    json_object_get(r0, "unit"), "runs", n);
+			for (int i = 0; i < n; i++)
+				v[i] = json_number_value(json_object_get(
+				    json_array_get(runs, i), "value"));
+			json_t *s = stats_of(v, n);
+			json_object_update(out, s);
+			double med = json_real_value(json_object_get(s, "median"));
+			json_decref(s);
+			json_object_set(out, "target",
+			    json_object_get(r0, "target"));
+			double ratio = 0;
+			if (basekey) {
+				for (int i = 0; i < n; i++)
+					v[i] = json_number_value(json_object_get(
+					    json_array_get(runs, i), basekey));
+				json_object_set_new(out, basekey, stats_of(v, n));
+				for (int i = 0; i < n; i++)
+					v[i] = json_number_value(json_object_get(
+					    json_array_get(runs, i), "ratio"));
+				s = stats_of(v, n);
+				ratio = json_real_value(json_object_get(s,
+				    "median"));
+				json_object_set_new(out, "ratio", json_real(ratio));
+				json_object_set_new(out, "ratio_range",
+				    json_pack("[f,f]", json_real_value(
+				    json_object_get(s, "min")), json_real_value(
+				    json_object_get(s, "max"))));
+				json_decref(s);
+			}
+			json_t *met;
+			if (strcmp(op, "le") == 0)
+				met = json_boolean(med <= limit);
+			else if (strcmp(op, "ge") == 0)
+				met = json_boolean(med >= limit);
+			else if (strcmp(op, "ratio_le") == 0)
+				met = json_boolean(ratio <= limit);
+			else if (strcmp(op, "ratio_ge") == 0)
+				met = json_boolean(ratio >= limit);
+			else
+				met = json_null();
+			json_object_set_new(out, "met", met);
+			/* extra: medians of numeric fields */
+			json_t *x0 = json_object_get(r0, "extra");
+			if (x0 != NULL) {
+				json_t *xo = json_object();
+				const char *k;
+				json_t *xv;
+				json_object_foreach(x0, k, xv) {
+					for (int i = 0; i < n; i++)
+						v[i] = json_number_value(
+						    json_object_get(json_object_get(
+						    json_array_get(runs, i), "extra"),
+						    k));
+					qsort(v, (size_t)n, sizeof *v, cmp_double);
+					json_object_set_new(xo, k, json_real(
+					    n % 2 ? v[n / 2] :
+					    (v[n / 2 - 1] + v[n / 2]) / 2));
+				}
+				json_object_set_new(out, "extra", xo);
+			}
+			free(v);
+		}
+		char *str = json_dumps(out, JSON_COMPACT | JSON_PRESERVE_ORDER
+		    | JSON_REAL_PRECISION(6));
+		printf("%s\n", str);
+		free(str);
+		json_decref(out);
+	}
+	json_decref(groups);
+	return 0;
+}
+
+static void
+fmt_num(char *buf, size_t size, double v)
+{
+	double a = v < 0 ? -v : v;
+
+	if (a >= 10000)
+		snprintf(buf, size, "%.0f", v);
+	else if (a >= 100)
+		snprintf(buf, size, "%.0f", v);
+	else if (a >= 10)
+		snprintf(buf, size, "%.1f", v);
+	else
+		snprintf(buf, size, "%.2f", v);
+}
+
+static void
+fmt_stats(char *buf, size_t size, json_t *o)
+{
+	char a[32], b[32], c[32];
+
+	fmt_num(a, sizeof a, json_number_value(json_object_get(o, "median")));
+	fmt_num(b, sizeof b, json_number_value(json_object_get(o, "min")));
+	fmt_num(c, sizeof c, json_number_value(json_object_get(o, "max")));
+	snprintf(buf, size, "%s (%s–%s)", a, b, c);
+}
+
+static int
+cmd_markdown(void)
+{
+	char *line, a[128], b[160], r[32];
+	json_error_t err;
+	json_t *j, *base, *met;
+
+	printf("| bench | measure | arbor: median (min–max) | unit | "
+	    "floor / peer: median (min–max) | ratio | target | met |\n");
+	printf("| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+	while ((line = read_line_stdin()) != NULL) {
+		if (line[0] == '\n')
+			continue;
+		if ((j = json_loads(line, 0, &err)) == NULL)
+			die("markdown: %s", err.text);
+		fmt_stats(a, sizeof a, j);
+		base = json_object_get(j, "floor");
+		const char *bk = "floor";
+		if (base == NULL) {
+			base = json_object_get(j, "peer");
+			bk = "peer";
+		}
+		if (base != NULL) {
+			char t[128];
+			fmt_stats(t, sizeof t, base);
+			snprintf(b, sizeof b, "%s %s", bk, t);
+			fmt_num(r, sizeof r, json_number_value(
+			    json_object_get(j, "ratio")));
+		} else {
+			snprintf(b, sizeof b, "–");
+			snprintf(r, sizeof r, "–");
+		}
+		met = json_object_get(j, "met");
+		printf("| %s | %s | %s | %s | %s | %s | %s | %s |\n",
+		    json_string_value(json_object_get(j, "bench")),
+		    json_string_value(json_object_get(j, "measure")), a,
+		    json_string_value(json_object_get(j, "unit")), b, r,
+		    json_string_value(json_object_get(j, "target")),
+		    json_is_true(met) ? "yes" : json_is_false(met) ? "**no**" :
+		    "–");
+		json_decref(j);
+	}
+	return 0;
+}
+
+/* Each line must be a JSON object with the final fields. */
+static int
+cmd_check_json(void)
+{
+	char *line;
+	json_error_t err;
+	json_t *j;
+	int n = 0, bad = 0;
+	static const char *need[] = { "bench", "measure", "unit", "median",
+	    "min", "max", "target", "met" };
+
+	while ((line = read_line_stdin()) != NULL) {
+		n++;
+		if ((j = json_loads(line, 0, &err)) == NULL ||
+		    !json_is_object(j)) {
+			fprintf(stderr, "check-json: line %d: %s\n", n,
+			    j ? "not an object" : err.text);
+			bad++;
+			continue;
+		}
+		for (size_t i = 0; i < sizeof need / sizeof *need; i++)
+			if (json_object_get(j, need[i]) == NULL) {
+				fprintf(stderr, "check-json: line %d: no \"%s\"\n",
+				    n, need[i]);
+				bad++;
+			}
+		if (!json_is_number(json_object_get(j, "median")))
+			bad++;
+		json_decref(j);
+	}
+	if (n == 0) {
+		fprintf(stderr, "check-json: no lines\n");
+		return 1;
+	}
+	return bad ? 1 : 0;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: bench tree SOCKET SUPS CHILDREN\n"
+	    "       bench exec SOCKET N\n"
+	    "       bench rate SOCKET N SECONDS WINDOW\n"
+	    "       bench concurrency SOCKET CONNS SECONDS WINDOW\n"
+	    "       bench idle SOCKET N SECONDS\n"
+	    "       bench latency SOCKET CHILDREN RUNS\n"
+	    "       bench peers SOCKET N SECONDS PEER.json\n"
+	    "       bench aggregate|markdown|check-json < LINES\n"
+	    "       bench kill-marked\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *m = getenv("BENCH_MARKER"), *tl = getenv("BENCH_TIMEOUT");
+	struct sigaction sa = { .sa_handler = on_alarm };
+
+	if (argc < 2)
+		usage();
+	snprintf(marker, sizeof marker, "%s", m && *m ? m : "");
+	if (marker[0] == '\0')
+		snprintf(marker, sizeof marker, "1000.%ld", (long)getpid());
+	sigaction(SIGALRM, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	alarm(tl ? (unsigned)atoi(tl) : 300);
+	atexit(kill_floor);
+
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "aggregate") == 0)
+		return cmd_aggregate();
+	if (strcmp(cmd, "markdown") == 0)
+		return cmd_markdown();
+	if (strcmp(cmd, "check-json") == 0)
+		return cmd_check_json();
+	if (strcmp(cmd, "kill-marked") == 0) {
+		/* bench/run's cleanup: SIGKILL, by pid, to what is left. */
+		int n = scan_marked(1);
+		if (n > 0)
+			fprintf(stderr, "bench: killed %d leftover sleep %s\n",
+			    n, marker);
+		return 0;
+	}
+	if (strcmp(cmd, "tree") == 0 && argc == 5)
+		return cmd_tree(argv[2], atoi(argv[3]), atoi(argv[4]));
+	if (strcmp(cmd, "exec") == 0 && argc == 4)
+		return cmd_exec(argv[2], atoi(argv[3]));
+	if (strcmp(cmd, "rate") == 0 && argc == 6)
+		return cmd_rate(argv[2], atol(argv[3]), atof(argv[4]),
+		    atol(argv[5]));
+	if (strcmp(cmd, "concurrency") == 0 && argc == 6)
+		return cmd_concurrency(argv[2], atoi(argv[3]), atof(argv[4]),
+		    atol(argv[5]));
+	if (strcmp(cmd, "idle") == 0 && argc == 5)
+		return cmd_idle(argv[2], atoi(argv[3]), atof(argv[4]));
+	if (strcmp(cmd, "latency") == 0 && argc == 5)
+		return cmd_latency(argv[2], atoi(argv[3]), atoi(argv[4]));
+	if (strcmp(cmd, "peers") == 0 && argc == 6)
+		return cmd_peers(argv[2], atoi(argv[3]), atof(argv[4]), argv[5]);
+	usage();
+	return 2;
+}
