@@ -1,12 +1,13 @@
 #!/bin/sh
 # Builds arbor and runs the whole test suite twice: as built, and under
-# AddressSanitizer + UndefinedBehaviorSanitizer.
+# AddressSanitizer + UndefinedBehaviorSanitizer; then integration tests
+# with arbord under valgrind, the fuzzers, and distcheck.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/scripts/deps.sh"
 run() {
 	dir=$1; shift
-	echo "== make check in $dir ($*)"
+	echo "== make check in $dir ($*) $(date +%T)"
 	"$top/scripts/build.sh" "$dir" "$@"
 	if ! make -C "$top/$dir" -s check; then
 		find "$top/$dir/tests" -name '*.log' -newer "$top/$dir/Makefile" \
@@ -23,14 +24,26 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:quarantine_size_mb=16 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 ARBOR_TEST_RSS_KIB=262144 \
 	run build-asan --enable-debug --enable-asan
+# arbord under valgrind (memcheck) for a subset of the integration tests,
+# from the plain build above: errors or leaks at exit fail them.
+echo "== valgrind (build/) $(date +%T)"
+"$top/scripts/valgrind.sh" build
 # The libFuzzer targets of proto/, 60 s in all (docs/fuzzing.md).
-echo "== fuzz (build-fuzz/)"
+echo "== fuzz (build-fuzz/) $(date +%T)"
 "$top/tests/fuzz/run.sh" --time "${ARBOR_FUZZ_SECONDS:-60}"
-# The release tarball: builds from it in a VPATH tree, runs the tests once
-# more, installs and uninstalls into a scratch prefix.
-echo "== make distcheck"
-if ! make -C "$top/build" -s distcheck >"$top/build/distcheck.log" 2>&1; then
+# The release tarball: builds from it in a VPATH tree, installs and
+# uninstalls into a scratch prefix, and runs the tests that prove the
+# tarball is whole (every unit test and protocol case, the units, one
+# integration test); the full suite ran above already.
+echo "== make distcheck $(date +%T)"
+dist_tests="tests/unit/test_frame tests/unit/test_jsonrpc tests/unit/test_path
+	tests/unit/test_duration tests/unit/test_names tests/unit/test_fields
+	tests/unit/test_spec tests/unit/test_params tests/unit/test_cases
+	tests/unit/test_tree tests/unit/test_supervisor tests/unit/test_ring
+	tests/integration/test_units.sh tests/integration/test_daemon"
+if ! make -C "$top/build" -s distcheck TESTS="$(echo $dist_tests)" \
+    >"$top/build/distcheck.log" 2>&1; then
 	tail -60 "$top/build/distcheck.log"
 	exit 1
 fi
-echo "distcheck: ok"
+echo "distcheck: ok $(date +%T)"

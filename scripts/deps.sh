@@ -9,6 +9,8 @@ pkgs="$pkgs chromium"
 # Fuzzing (tests/fuzz/run.sh): clang, and libclang-rt-14-dev for libFuzzer's
 # runtime (libclang_rt.fuzzer-x86_64.a).
 pkgs="$pkgs clang libclang-rt-14-dev"
+# The valgrind step of check.sh (scripts/valgrind.sh).
+pkgs="$pkgs valgrind"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -4,8 +4,11 @@
  * NUL bytes, invalid UTF-8, deep nesting, half a message, floods of
  * connections, running out of fds, signals). After each, the daemon must
  * still answer ping, and its fds, RSS and child processes must be back
- * where they were before. Worker faults (exec) slot in as more tests of
- * the same shape: a fault, then f_check_back().
+ * where they were before. Worker faults are tests of the same shape: exec
+ * workers that crash-loop, flood their output, close their done fd, fork
+ * 200 children or a fork bomb, or run while the daemon gets signals; each
+ * worker carries ARBOR_FAULT_TAG=<this test run> in its environment, so
+ * what a test started is found (and, on failure, killed) by that marker.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -13,10 +16,13 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,6 +140,163 @@ f_children(pid_t pid)
 	return n;
 }
 
+/* --- what a test started: found by its marker ------------------------- */
+
+/* Every worker a test spawns gets ARBOR_FAULT_TAG=f_tag in its
+ * environment, and so does whatever it forks; the daemon itself does not. */
+static char f_tag[64];
+
+/* A process's environment (NUL-separated variables) into buf; its length,
+ * or -1 (gone, or a kernel thread). */
+static ssize_t
+f_environ(pid_t pid, char *buf, size_t size)
+{
+	char path[64];
+	ssize_t n, len = 0;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%ld/environ", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	while ((size_t)len < size - 1 && (n = read(fd, buf + len, size - 1 -
+	    (size_t)len)) > 0)
+		len += n;
+	close(fd);
+	buf[len] = '\0';
+	return len;
+}
+
+/* The value of variable name in pid's environment. */
+static bool
+f_getenv_of(pid_t pid, const char *name, char *val, size_t size)
+{
+	static char buf[65536];
+	ssize_t len = f_environ(pid, buf, sizeof buf), i;
+	size_t nl = strlen(name);
+
+	for (i = 0; i < len; i += (ssize_t)strlen(buf + i) + 1)
+		if (strncmp(buf + i, name, nl) == 0 && buf[i + nl] == '=') {
+			snprintf(val, size, "%s", buf + i + nl + 1);
+			return true;
+		}
+	return false;
+}
+
+static bool
+f_comm_is(pid_t pid, const char *comm)
+{
+	char path[64], buf[64] = "";
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%ld/comm", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return false;
+	if (fgets(buf, sizeof buf, f) == NULL)
+		buf[0] = '\0';
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	return strcmp(buf, comm) == 0;
+}
+
+/* Whether pid's command line, its arguments joined by spaces, is cmd. */
+static bool
+f_cmdline_is(pid_t pid, const char *cmd)
+{
+	char path[64], buf[256];
+	ssize_t n, i;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%ld/cmdline", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return false;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	if (buf[n - 1] == '\0')
+		n--;
+	for (i = 0; i < n; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	buf[n] = '\0';
+	return strcmp(buf, cmd) == 0;
+}
+
+/* Live processes of this run (running cmd, unless NULL); up to max of
+ * their pids into pids. A zombie has no environment and is not counted. */
+static int
+f_tagged(const char *cmd, pid_t *pids, int max)
+{
+	DIR *dir = opendir("/proc");
+	struct dirent *de;
+	char val[64];
+	int n = 0;
+
+	assert_non_null(dir);
+	while ((de = readdir(dir)) != NULL) {
+		pid_t p = (pid_t)atol(de->d_name);
+
+		if (p <= 0 || !f_getenv_of(p, "ARBOR_FAULT_TAG", val,
+		    sizeof val) || strcmp(val, f_tag) != 0)
+			continue;
+		if (cmd != NULL && !f_cmdline_is(p, cmd))
+			continue;
+		if (pids != NULL && n < max)
+			pids[n] = p;
+		n++;
+	}
+	closedir(dir);
+	return n;
+}
+
+/* SIGKILL, by pid, to whatever of this run is still alive; passes until
+ * none is left (a fork bomb forks between two scans), at most 2 s. */
+static void
+f_kill_tagged(void)
+{
+	pid_t pids[512];
+	int i, n, pass;
+
+	for (pass = 0; pass < 200; pass++) {
+		if ((n = f_tagged(NULL, pids, 512)) == 0)
+			return;
+		for (i = 0; i < n && i < 512; i++)
+			kill(pids[i], SIGKILL);
+		f_sleep_ms(10);
+	}
+}
+
+/* Processes (zombies too: RLIMIT_NPROC counts them) whose real uid is uid. */
+static int
+f_uid_procs(uid_t uid)
+{
+	DIR *dir = opendir("/proc");
+	struct dirent *de;
+	char path[64], line[256];
+	unsigned long ruid;
+	int n = 0;
+	FILE *f;
+
+	assert_non_null(dir);
+	while ((de = readdir(dir)) != NULL) {
+		long p = atol(de->d_name);
+
+		if (p <= 0)
+			continue;
+		snprintf(path, sizeof path, "/proc/%ld/status", p);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		while (fgets(line, sizeof line, f) != NULL)
+			if (sscanf(line, "Uid: %lu", &ruid) == 1) {
+				n += ruid == (unsigned long)uid;
+				break;
+			}
+		fclose(f);
+	}
+	closedir(dir);
+	return n;
+}
+
 static void
 f_ping(const struct daemon_proc *d)
 {
@@ -202,6 +365,8 @@ f_teardown(void **state)
 	if (f_current.pid > 0)
 		h_stop(&f_current);
 	memset(&f_current, 0, sizeof f_current);
+	/* A test that failed half-way may leave workers behind. */
+	f_kill_tagged();
 	return 0;
 }
 
@@ -761,6 +926,587 @@ sigterm_and_sigint_shut_down_cleanly_with_exit_0(void **state)
 	close(fd);
 }
 
+/* --- worker faults ---------------------------------------------------- */
+
+/* An exec node spec whose workers carry this run's marker. */
+static json_t *
+f_exec(const char *name, const char *const *argv)
+{
+	json_t *a = json_array();
+
+	for (; *argv != NULL; argv++)
+		json_array_append_new(a, json_string(*argv));
+	return json_pack("{s:s,s:s,s:o,s:{s:s}}", "name", name, "kind", "exec",
+	    "argv", a, "env", "ARBOR_FAULT_TAG", f_tag);
+}
+
+#define F_ARGV(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+static json_t *
+f_with(json_t *spec, const char *key, json_int_t value)
+{
+	json_object_set_new(spec, key, json_integer(value));
+	return spec;
+}
+
+/* cancel with wait and remove: the view of the terminated node, and how
+ * long it took in *ms. */
+static json_t *
+f_cancel(int fd, const char *path, int64_t *ms)
+{
+	int64_t t0 = f_now_ms();
+	json_t *r = h_ok(fd, "cancel", json_pack("{s:s,s:b,s:b}", "path", path,
+	    "wait", 1, "remove", 1));
+
+	if (ms != NULL)
+		*ms = f_now_ms() - t0;
+	return r;
+}
+
+/* The exit of a view: its signal name ("TERM"), or "code N". */
+static const char *
+f_exit(const json_t *view)
+{
+	static char buf[64];
+	json_t *e = json_object_get(view, "exit");
+
+	if (json_is_string(json_object_get(e, "signal")))
+		return json_string_value(json_object_get(e, "signal"));
+	snprintf(buf, sizeof buf, "code %lld", (long long)json_integer_value(
+	    json_object_get(e, "code")));
+	return buf;
+}
+
+/* Nothing the test started is alive. */
+static void
+f_assert_none_left(const char *what)
+{
+	int n = f_tagged(NULL, NULL, 0);
+
+	if (n != 0)
+		fail_msg("%s: %d processes of the test are still alive", what,
+		    n);
+}
+
+/* One exec start and end before the baseline, so what the first one
+ * allocates for good (index slots, buffers) is in it. */
+static void
+f_warm_exec(const struct daemon_proc *d)
+{
+	int fd = h_connect(d);
+
+	json_decref(h_ok(fd, "spawn", f_exec("warm", F_ARGV("true"))));
+	json_decref(f_cancel(fd, "/warm", NULL));
+	h_close(fd);
+}
+
+static long
+f_ticks_ms(unsigned long long ticks)
+{
+	return (long)(ticks * 1000 / (unsigned long long)sysconf(_SC_CLK_TCK));
+}
+
+/* The delays of a crash loop, as sup_backoff_next() picks them: base
+ * doubled per restart up to max, less up to a quarter of jitter. */
+static int64_t
+f_backoff_delay(int64_t base, int64_t max, int k, bool shortest)
+{
+	int64_t d = base;
+
+	while (k-- > 0 && d < max)
+		d *= 2;
+	if (d > max)
+		d = max;
+	return shortest && d >= 4 ? d - d / 4 : d;
+}
+
+/* Restarts that fit in elapsed ms: at most with every delay at its
+ * shortest and runs taking no time; at least with every delay at its
+ * longest and each run, its end and its start again costing cost ms. */
+static int
+f_backoff_restarts(int64_t base, int64_t max, int64_t cost, int64_t elapsed,
+    bool most)
+{
+	int64_t t = 0;
+	int n = 0;
+
+	for (;;) {
+		t += f_backoff_delay(base, max, n, most) + (most ? 0 : cost);
+		if (t > elapsed)
+			return n;
+		n++;
+	}
+}
+
+static void
+a_crash_looping_worker_is_restarted_at_the_backoff_pace_not_in_a_spin(
+    void **state)
+{
+	enum { BASE = 20, MAX = 200, WINDOW = 2000 };
+	static const char *const loops[2] = { "/loop_true", "/loop_exit1" };
+	struct daemon_proc d;
+	struct f_baseline b;
+	unsigned long long cpu0, cpu1;
+	int64_t t0, elapsed;
+	long ppid, used_ms;
+	json_t *child, *v;
+	int fd, i, most, least;
+
+	f_start(&d, NULL);
+	f_warm_exec(&d);
+	f_baseline(&d, &b);
+	fd = h_connect(&d);
+	/* Two programs that end at once, each under a supervisor that
+	 * never gives up within the window: exit 0 restarted because
+	 * permanent, exit 1 because transient and abnormal. */
+	child = f_with(f_with(f_exec("c", F_ARGV("true")), "backoff_ms", BASE),
+	    "backoff_max_ms", MAX);
+	json_object_set_new(child, "restart", json_string("permanent"));
+	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s,s:i,s:i,s:[o]}",
+	    "name", "loop_true", "kind", "supervisor", "max_restarts", 1000,
+	    "period_ms", 60000, "children", child)));
+	child = f_with(f_with(f_exec("c", F_ARGV("sh", "-c", "exit 1")),
+	    "backoff_ms", BASE), "backoff_max_ms", MAX);
+	json_object_set_new(child, "restart", json_string("transient"));
+	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s,s:i,s:i,s:[o]}",
+	    "name", "loop_exit1", "kind", "supervisor", "max_restarts", 1000,
+	    "period_ms", 60000, "children", child)));
+	t0 = f_now_ms();
+	assert_int_equal(f_stat(d.pid, &ppid, &cpu0), 0);
+	f_sleep_ms(WINDOW);
+	assert_int_equal(f_stat(d.pid, &ppid, &cpu1), 0);
+	elapsed = f_now_ms() - t0;
+
+	used_ms = f_ticks_ms(cpu1 - cpu0);
+	if (used_ms * 4 > elapsed)
+		fail_msg("daemon used %ld ms of CPU in %lld ms of crash loops",
+		    used_ms, (long long)elapsed);
+	/* Delays 20, 40, 80, 160, then 200 each: a dozen restarts in 2 s,
+	 * where a restart without backoff would make thousands. */
+	most = f_backoff_restarts(BASE, MAX, 0, elapsed, true) + 1;
+	least = f_backoff_restarts(BASE, MAX, 100, elapsed, false);
+	for (i = 0; i < 2; i++) {
+		char path[64];
+		json_int_t restarts;
+
+		snprintf(path, sizeof path, "%s/c", loops[i]);
+		v = h_ok(fd, "inspect", json_pack("{s:s}", "path", path));
+		restarts = json_integer_value(json_object_get(v, "restarts"));
+		if (restarts < least || restarts > most)
+			fail_msg("%s: %lld restarts in %lld ms, backoff allows "
+			    "%d to %d", path, (long long)restarts,
+			    (long long)elapsed, least, most);
+		print_message("%s: %lld restarts in %lld ms\n", path,
+		    (long long)restarts, (long long)elapsed);
+		assert_string_not_equal(json_string_value(json_object_get(v,
+		    "state")), "failed");
+		json_decref(v);
+		v = h_ok(fd, "inspect", json_pack("{s:s}", "path", loops[i]));
+		assert_string_equal(json_string_value(json_object_get(v,
+		    "state")), "running");
+		json_decref(v);
+	}
+	print_message("crash loops: %ld ms CPU in %lld ms; restarts allowed "
+	    "%d..%d\n", used_ms, (long long)elapsed, least, most);
+	for (i = 0; i < 2; i++)
+		json_decref(f_cancel(fd, loops[i], NULL));
+	f_assert_none_left("after the crash loops");
+	h_close(fd);
+	f_check_back(&d, &b);
+	f_stop_clean(&d, SIGTERM);
+}
+
+/* RSS a daemon may reach during a fault: ARBOR_TEST_RSS_KIB when set
+ * (sanitizer builds), else the baseline and the usual slack. */
+static long
+f_rss_bound_kb(const struct f_baseline *b)
+{
+	const char *env = getenv("ARBOR_TEST_RSS_KIB");
+
+	return env != NULL ? atol(env) : b->rss_kb + F_RSS_SLACK_KB;
+}
+
+static void
+a_worker_printing_without_end_leaves_rss_bounded_and_ping_fast(void **state)
+{
+	struct daemon_proc d;
+	struct f_baseline b;
+	int64_t t0, dt, worst = 0, end;
+	long rss, peak = 0;
+	json_t *v;
+	const char *data;
+	int fd, pings = 0;
+
+	f_start(&d, NULL);
+	f_warm_exec(&d);
+	f_baseline(&d, &b);
+	fd = h_connect(&d);
+	json_decref(h_ok(fd, "spawn", f_exec("flood", F_ARGV("yes",
+	    "arbor-fault-flood"))));
+	end = f_now_ms() + 1000;
+	while (f_now_ms() < end) {
+		t0 = f_now_ms();
+		json_decref(h_ok(fd, "ping", NULL));
+		if ((dt = f_now_ms() - t0) > worst)
+			worst = dt;
+		pings++;
+		if ((rss = f_rss_kb(d.pid)) > peak)
+			peak = rss;
+		f_sleep_ms(20);
+	}
+	/* It really flooded: more than the ring holds, and still runs. */
+	v = h_ok(fd, "logs", json_pack("{s:s,s:i}", "path", "/flood", "bytes",
+	    200));
+	assert_true(json_is_true(json_object_get(v, "truncated")));
+	data = json_string_value(json_object_get(v, "data"));
+	assert_non_null(data);
+	assert_non_null(strstr(data, "arbor-fault-flood\narbor-fault-flood\n"));
+	json_decref(v);
+	v = h_ok(fd, "inspect", json_pack("{s:s}", "path", "/flood"));
+	assert_string_equal(json_string_value(json_object_get(v, "state")),
+	    "running");
+	json_decref(v);
+	print_message("flood: %d pings, slowest %lld ms, peak RSS %ld kB "
+	    "(baseline %ld kB, bound %ld kB)\n", pings, (long long)worst, peak,
+	    b.rss_kb, f_rss_bound_kb(&b));
+	if (worst >= 500)
+		fail_msg("slowest ping took %lld ms during the flood",
+		    (long long)worst);
+	if (peak > f_rss_bound_kb(&b))
+		fail_msg("daemon RSS reached %ld kB during the flood (from "
+		    "%ld kB)", peak, b.rss_kb);
+	v = f_cancel(fd, "/flood", NULL);
+	assert_string_equal(f_exit(v), "TERM");
+	json_decref(v);
+	f_assert_none_left("after the flood");
+	h_close(fd);
+	f_check_back(&d, &b);
+	f_stop_clean(&d, SIGTERM);
+}
+
+/* Waits (up to 3 s) until the worker pid runs sleep without its done fd. */
+static void
+f_wait_deaf(pid_t pid)
+{
+	char val[16], path[64];
+	int i;
+
+	if (!f_getenv_of(pid, "ARBOR_DONE_FD", val, sizeof val))
+		fail_msg("worker %ld has no ARBOR_DONE_FD", (long)pid);
+	snprintf(path, sizeof path, "/proc/%ld/fd/%s", (long)pid, val);
+	for (i = 0; i < 300; i++) {
+		if (f_comm_is(pid, "sleep") && access(path, F_OK) != 0)
+			return;
+		f_sleep_ms(10);
+	}
+	fail_msg("worker %ld still holds its done fd %s", (long)pid, val);
+}
+
+static void
+a_worker_that_closed_its_done_fd_is_still_stopped_by_signal_within_grace(
+    void **state)
+{
+	/* The shell closes the fd $ARBOR_DONE_FD names, then execs sleep,
+	 * which ignores TERM when the shell was told to. */
+	static const char deaf[] = "eval \"exec ${ARBOR_DONE_FD}<&-\"; "
+	    "exec sleep 1000";
+	static const char stubborn[] = "trap '' TERM; "
+	    "eval \"exec ${ARBOR_DONE_FD}<&-\"; exec sleep 1000";
+	struct daemon_proc d;
+	struct f_baseline b;
+	int64_t ms;
+	json_t *v;
+	int fd;
+
+	f_start(&d, NULL);
+	f_warm_exec(&d);
+	f_baseline(&d, &b);
+	fd = h_connect(&d);
+
+	/* Deaf to the done fd: the stop signal still ends it, at once. */
+	v = h_ok(fd, "spawn", f_with(f_exec("deaf", F_ARGV("sh", "-c", deaf)),
+	    "shutdown_ms", 3000));
+	f_wait_deaf((pid_t)json_integer_value(json_object_get(v, "pid")));
+	json_decref(v);
+	v = f_cancel(fd, "/deaf", &ms);
+	assert_string_equal(f_exit(v), "TERM");
+	if (ms >= 3000)
+		fail_msg("deaf worker took %lld ms to stop, grace 3000 ms",
+		    (long long)ms);
+	json_decref(v);
+	f_assert_none_left("deaf worker");
+
+	/* Deaf and ignoring TERM: SIGKILL when the grace runs out. */
+	v = h_ok(fd, "spawn", f_with(f_exec("stubborn", F_ARGV("sh", "-c",
+	    stubborn)), "shutdown_ms", 400));
+	f_wait_deaf((pid_t)json_integer_value(json_object_get(v, "pid")));
+	json_decref(v);
+	v = f_cancel(fd, "/stubborn", &ms);
+	assert_string_equal(f_exit(v), "KILL");
+	if (ms < 400 || ms > 400 + 1500)
+		fail_msg("stubborn worker stopped after %lld ms, grace 400 ms",
+		    (long long)ms);
+	json_decref(v);
+	f_assert_none_left("deaf worker ignoring TERM");
+	h_close(fd);
+	f_check_back(&d, &b);
+	f_stop_clean(&d, SIGTERM);
+}
+
+static void
+a_worker_with_200_children_leaves_none_after_cancel(void **state)
+{
+	struct daemon_proc d;
+	struct f_baseline b;
+	int64_t ms;
+	json_t *v;
+	int fd, i, n = 0;
+
+	f_start(&d, NULL);
+	f_warm_exec(&d);
+	f_baseline(&d, &b);
+	fd = h_connect(&d);
+	json_decref(h_ok(fd, "spawn", f_with(f_exec("brood", F_ARGV("sh", "-c",
+	    "for i in $(seq 200); do sleep 1000 & done; wait")), "shutdown_ms",
+	    5000)));
+	for (i = 0; i < 500 && (n = f_tagged("sleep 1000", NULL, 0)) < 200; i++)
+		f_sleep_ms(10);
+	if (n != 200)
+		fail_msg("the worker started %d of its 200 children", n);
+	v = f_cancel(fd, "/brood", &ms);
+	assert_string_equal(f_exit(v), "TERM");
+	json_decref(v);
+	/* Terminated means the whole group is gone: no waiting here. */
+	f_assert_none_left("200 children");
+	if (ms >= 5000)
+		fail_msg("200 children took %lld ms to stop", (long long)ms);
+	print_message("200 children: cancelled in %lld ms\n", (long long)ms);
+	h_close(fd);
+	f_check_back(&d, &b);
+	f_stop_clean(&d, SIGTERM);
+}
+
+/* A fork bomb, run the way an operator would contain one: as an
+ * unprivileged user (RLIMIT_NPROC does not bind root), under
+ * prlimit --nproc. The limit counts every process of that uid. */
+static void
+a_fork_bomb_under_rlimit_nproc_is_contained_and_cancelled(void **state)
+{
+	static const char bomb[] = "b() { b | b & }; b; exec sleep 1000";
+	struct daemon_proc d;
+	struct f_baseline b;
+	struct passwd *pw;
+	char reuid[32], regid[32], nproc[32];
+	int64_t end, t0, dt, worst = 0, ms;
+	int fd, before, limit, peak = 0, n, i;
+	json_t *v, *spec;
+
+	/* As root, setpriv drops to nobody; without setpriv, prlimit or the
+	 * user, the bomb cannot be bounded safely and is not run. */
+	if (geteuid() != 0 || (pw = getpwnam("nobody")) == NULL ||
+	    system("setpriv --reuid=nobody --clear-groups prlimit --nproc=8:8 "
+	    "true >/dev/null 2>&1") != 0) {
+		print_message("fork bomb: needs root, user nobody, setpriv and "
+		    "prlimit; skipped\n");
+		skip();
+		return;
+	}
+	before = f_uid_procs(pw->pw_uid);
+	limit = before + 64;
+	snprintf(reuid, sizeof reuid, "--reuid=%lu", (unsigned long)pw->pw_uid);
+	snprintf(regid, sizeof regid, "--regid=%lu", (unsigned long)pw->pw_gid);
+	snprintf(nproc, sizeof nproc, "--nproc=%d:%d", limit, limit);
+
+	f_start(&d, NULL);
+	f_warm_exec(&d);
+	f_baseline(&d, &b);
+	fd = h_connect(&d);
+	spec = f_with(f_exec("bomb", F_ARGV("setpriv", reuid, regid,
+	    "--clear-groups", "prlimit", nproc, "sh", "-c", bomb)),
+	    "shutdown_ms", 1000);
+	json_object_set_new(spec, "cwd", json_string("/"));
+	json_decref(h_ok(fd, "spawn", spec));
+	/* Counted every 5 ms, pinged every 20 ms, for 1 s. */
+	end = f_now_ms() + 1000;
+	for (i = 0; f_now_ms() < end; i++) {
+		if ((n = f_uid_procs(pw->pw_uid)) > peak)
+			peak = n;
+		if (i % 4 == 0) {
+			t0 = f_now_ms();
+			json_decref(h_ok(fd, "ping", NULL));
+			if ((dt = f_now_ms() - t0) > worst)
+				worst = dt;
+		}
+		f_sleep_ms(5);
+	}
+	print_message("fork bomb: peak %d processes of uid %lu (limit %d), "
+	    "slowest ping %lld ms\n", peak, (unsigned long)pw->pw_uid, limit,
+	    (long long)worst);
+	if (peak > limit)
+		fail_msg("the bomb reached %d processes, limit %d", peak, limit);
+	/* The limit bit: the shells said they could not fork ("Cannot
+	 * fork"), whatever the samples above happened to catch. */
+	v = h_ok(fd, "logs", json_pack("{s:s,s:i}", "path", "/bomb", "bytes",
+	    65536));
+	assert_non_null(strstr(json_string_value(json_object_get(v, "data")),
+	    "fork"));
+	json_decref(v);
+	assert_true(worst < 500);
+	v = f_cancel(fd, "/bomb", &ms);
+	json_decref(v);
+	f_assert_none_left("the fork bomb");
+	n = f_uid_procs(pw->pw_uid);
+	if (n > before)
+		fail_msg("%d processes of uid %lu left (%d before the bomb)", n,
+		    (unsigned long)pw->pw_uid, before);
+	print_message("fork bomb: cancelled in %lld ms\n", (long long)ms);
+	h_close(fd);
+	f_check_back(&d, &b);
+	f_stop_clean(&d, SIGTERM);
+}
+
+/* Whether pid is still the process (not a zombie) that started at start. */
+static bool
+f_same_alive(pid_t pid, unsigned long long start)
+{
+	char path[64], buf[1024], *p, st;
+	unsigned long long s;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return false;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL)
+		return false;
+	/* state, then 18 fields, then starttime (field 22). */
+	if (sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
+	    "%*d %*d %*d %*d %*d %*d %llu", &st, &s) != 2)
+		return false;
+	return st != 'Z' && (start == 0 || s == start);
+}
+
+static unsigned long long
+f_starttime(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long s = 0;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) != NULL)
+		sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u "
+		    "%*u %*d %*d %*d %*d %*d %*d %llu", &s);
+	return s;
+}
+
+static void
+hup_and_pipe_leave_workers_running_and_term_stops_all_with_exit_0(
+    void **state)
+{
+	static const char stats[] = "{\"jsonrpc\":\"2.0\",\"id\":999,"
+	    "\"method\":\"stats\"}\n";
+	static const char *const names[4] = { "sleeper", "stubborn", "talker",
+	    "brood" };
+	struct daemon_proc d;
+	struct {
+		pid_t pid;
+		unsigned long long start;
+	} procs[64];
+	json_t *v, *children, *spec;
+	json_int_t pids[4];
+	DIR *dir;
+	struct dirent *de;
+	int fd, i, nprocs = 0;
+	long ppid;
+
+	f_start(&d, NULL);
+	fd = h_connect(&d);
+	children = json_array();
+	json_array_append_new(children, f_exec("sleeper", F_ARGV("sleep",
+	    "1000")));
+	json_array_append_new(children, f_with(f_exec("stubborn", F_ARGV("sh",
+	    "-c", "trap '' TERM HUP PIPE; exec sleep 1000")), "shutdown_ms",
+	    300));
+	json_array_append_new(children, f_exec("talker", F_ARGV("sh", "-c",
+	    "while :; do echo tick; sleep 0.01; done")));
+	json_array_append_new(children, f_exec("brood", F_ARGV("sh", "-c",
+	    "for i in $(seq 20); do sleep 1000 & done; wait")));
+	spec = json_pack("{s:s,s:s,s:o}", "name", "svc", "kind", "supervisor",
+	    "children", children);
+	json_decref(h_ok(fd, "spawn", spec));
+	json_decref(h_ok(fd, "wait", json_pack("{s:s,s:s,s:i}", "path", "/svc",
+	    "for", "running", "timeout_ms", 5000)));
+	for (i = 0; i < 300 && f_tagged("sleep 1000", NULL, 0) < 22; i++)
+		f_sleep_ms(10);
+	assert_int_equal(f_tagged("sleep 1000", NULL, 0), 22);
+	v = h_ok(fd, "inspect", json_pack("{s:s,s:i}", "path", "/svc", "depth",
+	    1));
+	for (i = 0; i < 4; i++)
+		pids[i] = json_integer_value(json_object_get(json_array_get(
+		    json_object_get(v, "children"), (size_t)i), "pid"));
+	json_decref(v);
+
+	for (i = 0; i < 50; i++) {
+		kill(d.pid, i % 2 ? SIGHUP : SIGPIPE);
+		json_decref(h_ok(fd, "ping", NULL));
+	}
+	h_send_raw(fd, stats, sizeof stats - 1);
+	for (i = 0; i < 50; i++)
+		kill(d.pid, i % 2 ? SIGHUP : SIGPIPE);
+	json_decref(h_recv(fd, 5000));
+	/* The same processes run: nothing was stopped or restarted. */
+	for (i = 0; i < 4; i++) {
+		char path[64];
+
+		snprintf(path, sizeof path, "/svc/%s", names[i]);
+		v = h_ok(fd, "inspect", json_pack("{s:s}", "path", path));
+		assert_string_equal(json_string_value(json_object_get(v,
+		    "state")), "running");
+		assert_int_equal(json_integer_value(json_object_get(v, "pid")),
+		    pids[i]);
+		assert_int_equal(json_integer_value(json_object_get(v,
+		    "restarts")), 0);
+		json_decref(v);
+	}
+	assert_int_equal(f_tagged("sleep 1000", NULL, 0), 22);
+	h_close(fd);
+
+	/* Everything the daemon started, the sentinel included, by pid. */
+	assert_non_null(dir = opendir("/proc"));
+	while ((de = readdir(dir)) != NULL && nprocs < 64) {
+		pid_t p = (pid_t)atol(de->d_name);
+
+		if (p > 0 && f_stat(p, &ppid, NULL) == 0 && ppid == d.pid) {
+			procs[nprocs].pid = p;
+			procs[nprocs++].start = f_starttime(p);
+		}
+	}
+	closedir(dir);
+	assert_true(nprocs >= 5);	/* the sentinel and 4 workers */
+	f_stop_clean(&d, SIGTERM);
+	f_assert_none_left("after SIGTERM");
+	for (i = 0; i < nprocs; i++) {
+		int j;
+
+		for (j = 0; j < 100 && f_same_alive(procs[i].pid,
+		    procs[i].start); j++)
+			f_sleep_ms(10);
+		if (j == 100)
+			fail_msg("process %ld of the daemon outlived it",
+			    (long)procs[i].pid);
+	}
+}
+
 int
 main(void)
 {
@@ -776,6 +1522,12 @@ main(void)
 		F_CASE(out_of_fds_pauses_accept_without_spinning_and_recovers),
 		F_CASE(sighup_and_sigpipe_at_any_time_do_not_kill_the_daemon),
 		F_CASE(sigterm_and_sigint_shut_down_cleanly_with_exit_0),
+		F_CASE(a_crash_looping_worker_is_restarted_at_the_backoff_pace_not_in_a_spin),
+		F_CASE(a_worker_printing_without_end_leaves_rss_bounded_and_ping_fast),
+		F_CASE(a_worker_that_closed_its_done_fd_is_still_stopped_by_signal_within_grace),
+		F_CASE(a_worker_with_200_children_leaves_none_after_cancel),
+		F_CASE(a_fork_bomb_under_rlimit_nproc_is_contained_and_cancelled),
+		F_CASE(hup_and_pipe_leave_workers_running_and_term_stops_all_with_exit_0),
 	};
 
 	/* Keep ASan's quarantine small in the daemon, so RSS means what
@@ -788,5 +1540,6 @@ main(void)
 		setenv("ASAN_OPTIONS", opts, 1);
 	}
 	signal(SIGPIPE, SIG_IGN);
+	snprintf(f_tag, sizeof f_tag, "faults-%ld", (long)getpid());
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,6 +21,8 @@
 
 static long h_next_id = 1;
 
+struct daemon_proc D;
+
 /* Bytes read past the last line, per fd (tests use few fds). */
 static struct {
 	int fd;
@@ -287,4 +289,33 @@ h_fd_count(pid_t pid)
 			n++;
 	closedir(dir);
 	return n;
+}
+
+int
+h_setup(void **state)
+{
+	h_start(&D, NULL);
+	return 0;
+}
+
+int
+h_teardown(void **state)
+{
+	int status = h_stop(&D);
+
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	return 0;
+}
+
+const char *
+h_str(const json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
+
+json_int_t
+h_num(const json_t *obj, const char *key)
+{
+	return json_integer_value(json_object_get(obj, key));
 }

@@ -38,6 +38,16 @@ int h_err(int fd, const char *method, json_t *params, const char **kind);
  * connection that gets the same number starts clean. */
 void h_close(int fd);
 
+/* The usual fixture: a fresh daemon D for each test, which must exit 0
+ * (no leak under the sanitizers) when it is stopped. */
+extern struct daemon_proc D;
+int h_setup(void **state);
+int h_teardown(void **state);
+
+/* Fields of a JSON object, NULL or 0 when missing. */
+const char *h_str(const json_t *obj, const char *key);
+json_int_t h_num(const json_t *obj, const char *key);
+
 /* Open fds of a process, from /proc. */
 int h_fd_count(pid_t pid);
 

@@ -20,37 +20,6 @@
 
 #include "harness.h"
 
-static struct daemon_proc D;
-
-static int
-setup(void **state)
-{
-	h_start(&D, NULL);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	int status = h_stop(&D);
-
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
-	return 0;
-}
-
-static const char *
-str(const json_t *obj, const char *key)
-{
-	return json_string_value(json_object_get(obj, key));
-}
-
-static json_int_t
-num(const json_t *obj, const char *key)
-{
-	return json_integer_value(json_object_get(obj, key));
-}
-
 /* Subscribes; returns the subscription id, *seq the current seq. */
 static json_int_t
 watch(int fd, const char *path, bool output, json_int_t since,
@@ -63,9 +32,9 @@ watch(int fd, const char *path, bool output, json_int_t since,
 	if (since >= 0)
 		json_object_set_new(p, "since", json_integer(since));
 	r = h_ok(fd, "watch", p);
-	sub = num(r, "subscription");
+	sub = h_num(r, "subscription");
 	if (seq != NULL)
-		*seq = num(r, "seq");
+		*seq = h_num(r, "seq");
 	assert_true(sub > 0);
 	json_decref(r);
 	return sub;
@@ -80,7 +49,7 @@ next_event(int fd, int timeout_ms)
 
 		if (msg == NULL)
 			return NULL;
-		if (strcmp(str(msg, "method") ? str(msg, "method") : "",
+		if (strcmp(h_str(msg, "method") ? h_str(msg, "method") : "",
 		    "event") == 0) {
 			p = json_incref(json_object_get(msg, "params"));
 			json_decref(msg);
@@ -135,9 +104,9 @@ event_index(json_t *evs, const char *type, const char *path,
 	json_t *e;
 
 	json_array_foreach(evs, i, e) {
-		if (strcmp(str(e, "type"), type) == 0 &&
-		    strcmp(str(e, "path"), path) == 0 &&
-		    (to == NULL || strcmp(str(e, "to"), to) == 0))
+		if (strcmp(h_str(e, "type"), type) == 0 &&
+		    strcmp(h_str(e, "path"), path) == 0 &&
+		    (to == NULL || strcmp(h_str(e, "to"), to) == 0))
 			return (int)i;
 	}
 	return -1;
@@ -154,9 +123,9 @@ collect_until(int fd, const char *type, const char *path, const char *to)
 		if (e == NULL)
 			fail_msg("no %s event for %s", type, path);
 		json_array_append_new(evs, e);
-		if (strcmp(str(e, "type"), type) == 0 &&
-		    strcmp(str(e, "path"), path) == 0 &&
-		    (to == NULL || strcmp(str(e, "to"), to) == 0))
+		if (strcmp(h_str(e, "type"), type) == 0 &&
+		    strcmp(h_str(e, "path"), path) == 0 &&
+		    (to == NULL || strcmp(h_str(e, "to"), to) == 0))
 			return evs;
 	}
 }
@@ -168,10 +137,10 @@ assert_seq_increasing(json_t *evs, json_int_t after)
 	json_t *e;
 
 	json_array_foreach(evs, i, e) {
-		assert_true(num(e, "seq") > after);
-		after = num(e, "seq");
-		assert_true(num(e, "ts_ms") > 0);
-		assert_true(num(e, "subscription") > 0);
+		assert_true(h_num(e, "seq") > after);
+		after = h_num(e, "seq");
+		assert_true(h_num(e, "ts_ms") > 0);
+		assert_true(h_num(e, "subscription") > 0);
 	}
 }
 
@@ -193,7 +162,7 @@ test_events_follow_the_tree_in_order(void **state)
 	assert_true(event_index(evs, "spawned", "/t/c0", NULL) <
 	    event_index(evs, "spawned", "/t/c2", NULL));
 	assert_true(event_index(evs, "state", "/t/c2", "running") >= 0);
-	seq = num(json_array_get(evs, json_array_size(evs) - 1), "seq");
+	seq = h_num(json_array_get(evs, json_array_size(evs) - 1), "seq");
 	json_decref(evs);
 
 	json_decref(h_ok(c, "cancel", json_pack("{s:s,s:s}", "path", "/t",
@@ -209,12 +178,12 @@ test_events_follow_the_tree_in_order(void **state)
 		json_t *e = json_array_get(evs, (size_t)event_index(evs,
 		    "state", "/t", "stopping"));
 
-		assert_string_equal(str(e, "from"), "running");
-		assert_string_equal(str(e, "cause"), "cancelled: test");
-		assert_int_equal(num(e, "id"), num(json_array_get(evs,
+		assert_string_equal(h_str(e, "from"), "running");
+		assert_string_equal(h_str(e, "cause"), "cancelled: test");
+		assert_int_equal(h_num(e, "id"), h_num(json_array_get(evs,
 		    (size_t)event_index(evs, "state", "/t", "exited")), "id"));
 	}
-	seq = num(json_array_get(evs, json_array_size(evs) - 1), "seq");
+	seq = h_num(json_array_get(evs, json_array_size(evs) - 1), "seq");
 	json_decref(evs);
 
 	json_decref(h_ok(c, "restart", json_pack("{s:s}", "path", "/t")));
@@ -247,7 +216,7 @@ test_path_filter_matches_whole_names(void **state)
 	spawn_tree(c, "a", 1, "sleep");
 	wait_running(c, "/a");
 	while ((e = next_event(w, 500)) != NULL) {
-		const char *p = str(e, "path");
+		const char *p = h_str(e, "path");
 
 		assert_true(strcmp(p, "/a") == 0 || strncmp(p, "/a/", 3) == 0);
 		json_decref(e);
@@ -269,18 +238,18 @@ test_output_events_only_when_asked(void **state)
 	    "argv", "sh", "-c", "printf 'hello\\377\\n'; exec sleep 30");
 	json_decref(h_ok(c, "spawn", spec));
 	while (!seen && (e = next_event(w, 5000)) != NULL) {
-		if (strcmp(str(e, "type"), "output") == 0) {
+		if (strcmp(h_str(e, "type"), "output") == 0) {
 			/* Invalid UTF-8 arrives replaced, as valid JSON. */
-			assert_string_equal(str(e, "data"),
+			assert_string_equal(h_str(e, "data"),
 			    "hello\xef\xbf\xbd\n");
-			assert_string_equal(str(e, "path"), "/o");
+			assert_string_equal(h_str(e, "path"), "/o");
 			seen = true;
 		}
 		json_decref(e);
 	}
 	assert_true(seen);
 	while ((e = next_event(q, 300)) != NULL) {
-		assert_string_not_equal(str(e, "type"), "output");
+		assert_string_not_equal(h_str(e, "type"), "output");
 		json_decref(e);
 	}
 	json_decref(h_ok(c, "cancel", json_pack("{s:s,s:b}", "path", "/o",
@@ -308,21 +277,21 @@ test_since_replays_what_was_missed(void **state)
 	assert_true(now > before);
 	/* Everything after before, in order, then live events. */
 	while ((e = next_event(w, 500)) != NULL) {
-		assert_int_equal(num(e, "subscription"), sub);
-		assert_int_equal(num(e, "seq"), before + 1 + n);
+		assert_int_equal(h_num(e, "subscription"), sub);
+		assert_int_equal(h_num(e, "seq"), before + 1 + n);
 		if (first == NULL)
 			first = json_incref(e);
 		n++;
 		json_decref(e);
 	}
 	assert_int_equal(n, now - before);
-	assert_string_equal(str(first, "type"), "spawned");
-	assert_string_equal(str(first, "path"), "/r");
+	assert_string_equal(h_str(first, "type"), "spawned");
+	assert_string_equal(h_str(first, "path"), "/r");
 	json_decref(first);
 	spawn_tree(c, "live", 0, "sleep");
 	e = next_event(w, 5000);
 	assert_non_null(e);
-	assert_int_equal(num(e, "seq"), now + 1);
+	assert_int_equal(h_num(e, "seq"), now + 1);
 	json_decref(e);
 	h_close(w);
 	h_close(c);
@@ -347,11 +316,11 @@ test_since_older_than_the_history_starts_with_a_gap(void **state)
 	watch(w, "/", false, 1, &now);
 	e = next_event(w, 5000);
 	assert_non_null(e);
-	assert_string_equal(str(e, "type"), "gap");
-	assert_true(num(e, "seq") > 1);
+	assert_string_equal(h_str(e, "type"), "gap");
+	assert_true(h_num(e, "seq") > 1);
 	json_decref(e);
 	while ((e = next_event(w, 1000)) != NULL) {
-		assert_string_not_equal(str(e, "type"), "gap");
+		assert_string_not_equal(h_str(e, "type"), "gap");
 		n++;
 		json_decref(e);
 	}
@@ -399,7 +368,7 @@ test_a_subscriber_that_does_not_read_overflows_memory_stays_bounded(
 			max_rss = rss;
 	}
 	json_t *st = h_ok(c, "stats", NULL);
-	assert_true(num(st, "event_seq") > 100000);
+	assert_true(h_num(st, "event_seq") > 100000);
 	json_decref(st);
 	print_message("arbord RSS peaked at %ld KiB\n", max_rss);
 	/* Sanitizer builds use far more memory: they set their own bound. */
@@ -407,14 +376,14 @@ test_a_subscriber_that_does_not_read_overflows_memory_stays_bounded(
 	    atol(getenv("ARBOR_TEST_RSS_KIB")) : 64 * 1024));
 	/* What w finally reads: events in order, one overflow, then none. */
 	while ((e = next_event(w, 1000)) != NULL) {
-		assert_int_equal(num(e, "subscription"), sub);
+		assert_int_equal(h_num(e, "subscription"), sub);
 		if (overflows > 0)
 			after++;
-		if (strcmp(str(e, "type"), "overflow") == 0)
+		if (strcmp(h_str(e, "type"), "overflow") == 0)
 			overflows++;
 		else
-			assert_true(num(e, "seq") > last_seq);
-		last_seq = num(e, "seq");
+			assert_true(h_num(e, "seq") > last_seq);
+		last_seq = h_num(e, "seq");
 		n++;
 		json_decref(e);
 	}
@@ -427,8 +396,8 @@ test_a_subscriber_that_does_not_read_overflows_memory_stays_bounded(
 	watch(w, "/", false, last_seq, NULL);
 	e = next_event(w, 5000);
 	assert_non_null(e);
-	assert_true(strcmp(str(e, "type"), "gap") == 0 ||
-	    num(e, "seq") == last_seq + 1);
+	assert_true(strcmp(h_str(e, "type"), "gap") == 0 ||
+	    h_num(e, "seq") == last_seq + 1);
 	json_decref(e);
 	h_close(w);
 	h_close(c);
@@ -470,13 +439,13 @@ test_unwatch_and_limits(void **state)
 	/* Another connection has its own allowance. */
 	watch(o, "/", false, -1, NULL);
 	r = h_ok(o, "stats", NULL);
-	assert_int_equal(num(r, "subscriptions"), 65);
+	assert_int_equal(h_num(r, "subscriptions"), 65);
 	json_decref(r);
 	/* A closed connection takes its subscriptions with it. */
 	h_close(w);
 	for (i = 0; i < 100; i++) {
 		r = h_ok(o, "stats", NULL);
-		json_int_t n = num(r, "subscriptions");
+		json_int_t n = h_num(r, "subscriptions");
 
 		json_decref(r);
 		if (n == 1)
@@ -583,23 +552,23 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
-		    test_events_follow_the_tree_in_order, setup, teardown),
+		    test_events_follow_the_tree_in_order, h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_path_filter_matches_whole_names, setup, teardown),
+		    test_path_filter_matches_whole_names, h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_output_events_only_when_asked, setup, teardown),
+		    test_output_events_only_when_asked, h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_since_replays_what_was_missed, setup, teardown),
+		    test_since_replays_what_was_missed, h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_since_older_than_the_history_starts_with_a_gap,
-		    setup, teardown),
+		    h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_a_subscriber_that_does_not_read_overflows_memory_stays_bounded,
-		    setup, teardown),
+		    h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(test_unwatch_and_limits,
-		    setup, teardown),
+		    h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_arborctl_watch_and_logs_follow, setup, teardown),
+		    test_arborctl_watch_and_logs_follow, h_setup, h_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

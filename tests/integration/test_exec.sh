@@ -66,11 +66,16 @@ start_daemon() {
 	done
 	echo "arbord did not start"; cat "$DIR/arbord.log"; exit 1
 }
+# shutdown, then arbord must exit 0 (under a sanitizer or valgrind, an
+# error or a leak makes that non-zero).
 stop_daemon() {
+	local rc=0
 	call shutdown '{}' >/dev/null || true
-	timeout 10 tail --pid="$DPID" -f /dev/null || kill -9 "$DPID"
-	wait "$DPID" 2>/dev/null || true
+	timeout 20 tail --pid="$DPID" -f /dev/null || kill -9 "$DPID"
+	wait "$DPID" 2>/dev/null || rc=$?
 	DPID=
+	if [ "$rc" -eq 0 ]; then ok "arbord exited 0"; else
+		fail "arbord exited $rc: $(tail -40 "$DIR/arbord.log")"; fi
 }
 
 start_daemon
@@ -228,7 +233,7 @@ else
 fi
 
 stop_daemon
-if grep -q "ERROR\|AddressSanitizer\|LeakSanitizer\|runtime error" "$DIR/arbord.log"; then
+if grep -Eq "ERROR|AddressSanitizer|LeakSanitizer|runtime error|^==[0-9]+==" "$DIR/arbord.log"; then
 	fail "sanitizer: $(cat "$DIR/arbord.log")"
 fi
 

@@ -27,7 +27,7 @@
 
 #define TOKEN "s3cret-token"
 
-static struct daemon_proc D;
+/* D: the harness's daemon, started here with HTTP on. */
 static int port;
 static char portarg[64];
 
