@@ -65,8 +65,5 @@ void daemon_free(struct daemon *d);
  * answer already queued has been written. */
 void daemon_shutdown(struct daemon *d, const char *why);
 int64_t daemon_uptime_ms(const struct daemon *d);
-/* Spawns the node specs of a config file under the root. */
-int daemon_apply_file(struct daemon *d, const char *path,
-    struct proto_err *err);
 
 #endif

@@ -105,6 +105,36 @@ has "spawn_failed says why" "No such file"
 expect 0 "cancel --rm" -- cancel --rm /w /app /solo
 pgrep -f "sleep 4242$$" >/dev/null && fail "the program outlived its cancel"
 
+# watch: events as they happen, for people and as JSON.
+timeout 10 "$ARBORCTL" -s "$SOCK" watch /wt >"$DIR/watch.txt" 2>&1 &
+wpid=$!
+timeout 10 "$ARBORCTL" -s "$SOCK" --json watch /wt >"$DIR/watch.json" 2>&1 &
+jpid=$!
+sleep 0.3
+expect 0 "spawn under watch" -- sup wt
+expect 0 "cancel under watch" -- cancel --wait --reason bye /wt
+sleep 0.3
+kill "$wpid" "$jpid" 2>/dev/null; wait "$wpid" "$jpid" 2>/dev/null
+LAST=$(cat "$DIR/watch.txt")
+has "watch prints state changes" "/wt"
+has "watch prints the cause" "bye"
+LAST=$(cat "$DIR/watch.json")
+has "watch --json prints event params" '"type":"state"'
+has "watch --json has the transition" '"to":"exited"'
+
+# logs -f: the tail, then output as it comes, until the node is removed.
+expect 0 "spawn a talker" -- spawn talk -- sh -c 'i=0; while :; do i=$((i+1)); echo "line $i"; sleep 0.1; done'
+timeout 10 "$ARBORCTL" -s "$SOCK" logs -f /talk >"$DIR/follow.txt" 2>&1 &
+fpid=$!
+sleep 1
+expect 0 "cancel the talker and remove it" -- cancel --rm /talk
+wait "$fpid"; rc=$?
+[ "$rc" -eq 0 ] && ok "logs -f ends when the node is removed" ||
+	fail "logs -f exited $rc"
+n=$(grep -c "^line " "$DIR/follow.txt")
+[ "$n" -ge 5 ] && ok "logs -f followed $n lines" ||
+	fail "logs -f saw $n lines: $(cat "$DIR/follow.txt")"
+
 expect 0 "shutdown" -- shutdown
 wait "$DPID"; rc=$?
 DPID=
