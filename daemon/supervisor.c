@@ -41,10 +41,10 @@ sup_stop(struct node *n)
 {
 	struct sup *s = n->sup;
 
-	if (s->group_timer != NULL) {
-		event_free(s->group_timer);
-		s->group_timer = NULL;
-	}
+	/* The timer object stays for the supervisor's life; only its
+	 * arming ends here. */
+	if (s->group_timer != NULL)
+		event_del(s->group_timer);
 	s->group_waiting = false;
 }
 
@@ -176,8 +176,6 @@ sup_group_cb(evutil_socket_t fd, short what, void *arg)
 	struct node *n = arg;
 	struct sup *s = n->sup;
 
-	event_free(s->group_timer);
-	s->group_timer = NULL;
 	s->group_waiting = false;
 	sup_continue(n);
 }
@@ -209,8 +207,11 @@ sup_restart_group(struct node *n, struct node *failed, uint32_t first,
 	node_set_state(failed, NODE_BACKOFF);
 	s->group_waiting = true;
 	s->group_due_ms = failed->due_ms;
-	if ((s->group_timer = event_new(n->tree->base, -1, 0, sup_group_cb,
-	    n)) == NULL || event_add(s->group_timer, &tv) == -1)
+	/* A failure while a group waits re-arms the one timer with its own
+	 * delay: the group starts once that has run. */
+	if ((s->group_timer == NULL && (s->group_timer = evtimer_new(
+	    n->tree->base, sup_group_cb, n)) == NULL) ||
+	    evtimer_add(s->group_timer, &tv) == -1)
 		fatalx("cannot arm a timer");
 	for (uint32_t i = n->nchildren; i > first; i--) {
 		struct node *m = n->children[i - 1];

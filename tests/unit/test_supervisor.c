@@ -164,6 +164,28 @@ test_rest_for_one_restarts_the_failed_child_and_later_ones(void **state)
 }
 
 static void
+test_a_failure_while_a_group_waits_rearms_its_one_timer(void **state)
+{
+	struct fixture *f = *state;
+
+	/* y fails first and its group (y) waits 100 ms; x fails while it
+	 * waits, and its group (x, y) waits 5 ms: one timer, re-armed. */
+	spawn_ok(f, "{\"name\":\"s\",\"kind\":\"supervisor\","
+	    "\"strategy\":\"rest_for_one\",\"max_restarts\":100,"
+	    "\"children\":["
+	    "{\"name\":\"x\",\"kind\":\"fail\",\"after_ms\":30,"
+	    "\"backoff_ms\":5,\"backoff_max_ms\":5},"
+	    "{\"name\":\"y\",\"kind\":\"fail\",\"after_ms\":10,"
+	    "\"backoff_ms\":100,\"backoff_max_ms\":100}]}");
+	run_until_restarted(f, (const char *const[]){ "/s/x", "/s/y", NULL },
+	    1, 2000);
+	/* The first group's timer, had it been left armed, would fire now. */
+	run_for(f, 150);
+	assert_int_equal(lookup(f, "/s")->state, NODE_RUNNING);
+	assert_int_equal(f->violations, 0);
+}
+
+static void
 test_intensity_exceeded_fails_supervisor_and_escalates_two_levels(
     void **state)
 {
@@ -244,6 +266,9 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_rest_for_one_restarts_the_failed_child_and_later_ones,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_failure_while_a_group_waits_rearms_its_one_timer,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_intensity_exceeded_fails_supervisor_and_escalates_two_levels,
