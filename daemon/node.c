@@ -302,8 +302,11 @@ node_arm_backoff(struct node *n, int64_t delay_ms)
 
 	if (t == NULL)
 		fatalx("out of memory");
-	n->due_ms = clock_wall_ms() + delay_ms;
-	node_timer_arm(n, &t->backoff, delay_ms, node_backoff_cb);
+	/* The delay counts from the end of the run, so due_ms - ended_ms in
+	 * the view is exactly the delay chosen. */
+	n->due_ms = n->ended_ms + delay_ms;
+	node_timer_arm(n, &t->backoff, n->due_ms - clock_wall_ms(),
+	    node_backoff_cb);
 }
 
 /* The parent hears that a child reached a state it may be waiting for. */
@@ -385,11 +388,14 @@ act_start(struct node *n, const struct node_input *in)
 	struct proto_err err;
 	bool ready = false;
 
-	if (n->parent != NULL && (n->parent->state == NODE_STOPPING ||
-	    node_terminated(n->parent))) {
-		/* A parent on its way down never starts a child. */
+	/* Only a parent that is starting or running starts children (one in
+	 * backoff starts them all when its turn comes), and a node already
+	 * started is never started twice. */
+	if (n->parent != NULL && n->parent->state != NODE_STARTING &&
+	    n->parent->state != NODE_RUNNING)
 		return;
-	}
+	if (n->state == NODE_STARTING && !n->queued)
+		return;
 	node_begin(n);
 	if (node_is_sup(n)) {
 		sup_start(n);

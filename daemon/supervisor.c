@@ -61,6 +61,10 @@ sup_start(struct node *n)
 	for (uint32_t i = 0; i < n->nchildren; i++) {
 		struct node *c = n->children[i];
 
+		/* A supervisor starts once its children are all down; a child
+		 * still at work would be started twice. */
+		if (!node_terminated(c) && !c->queued)
+			fatalx("supervisor started with a child at work");
 		c->queued = true;
 		if (c->state != NODE_STARTING)
 			node_set_state(c, NODE_STARTING);
@@ -198,12 +202,13 @@ sup_restart_group(struct node *n, struct node *failed, uint32_t first,
 	struct sup *s = n->sup;
 	char path[PROTO_PATH_MAX];
 	struct cause *c;
-	struct timeval tv = clock_tv(delay);
+	struct timeval tv;
 
 	c = cause_new("sibling failed: %s", node_path(failed, path,
 	    sizeof path));
 	failed->queued = true;
-	failed->due_ms = clock_wall_ms() + delay;
+	failed->due_ms = failed->ended_ms + delay;
+	tv = clock_tv(failed->due_ms - clock_wall_ms());
 	node_set_state(failed, NODE_BACKOFF);
 	s->group_waiting = true;
 	s->group_due_ms = failed->due_ms;

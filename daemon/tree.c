@@ -333,7 +333,8 @@ tree_restart(struct tree *t, struct node *n, struct proto_err *err)
 		return proto_errf(err, PROTO_CONFLICT,
 		    "%s is stopping; restart it once it has terminated",
 		    node_path(n, path, sizeof path));
-	if (n->parent->state == NODE_STOPPING || node_terminated(n->parent))
+	if (n->parent->state != NODE_STARTING &&
+	    n->parent->state != NODE_RUNNING)
 		return proto_errf(err, PROTO_CONFLICT,
 		    "parent %s is %s; restart the parent instead",
 		    node_path(n->parent, path, sizeof path),
