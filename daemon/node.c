@@ -391,8 +391,9 @@ act_start(struct node *n, const struct node_input *in)
 	/* Only a parent that is starting or running starts children (one in
 	 * backoff starts them all when its turn comes), and a node already
 	 * started is never started twice. */
-	if (n->parent != NULL && n->parent->state != NODE_STARTING &&
-	    n->parent->state != NODE_RUNNING)
+	if (n->parent != NULL && (n->parent->queued ||
+	    (n->parent->state != NODE_STARTING &&
+	    n->parent->state != NODE_RUNNING)))
 		return;
 	if (n->state == NODE_STARTING && !n->queued)
 		return;

@@ -85,7 +85,8 @@ sup_continue(struct node *n)
 {
 	struct sup *s = n->sup;
 
-	if (s == NULL || (n->state != NODE_STARTING &&
+	/* A supervisor still waiting for its own turn starts nothing. */
+	if (s == NULL || n->queued || (n->state != NODE_STARTING &&
 	    n->state != NODE_RUNNING))
 		return;
 	/* Children becoming ready inside the loop call back here; looping
