@@ -7,11 +7,12 @@
 
 struct cause {
 	unsigned long refs;
+	enum cause_class cls;
 	char text[];
 };
 
 struct cause *
-cause_new(const char *fmt, ...)
+cause_new(enum cause_class cls, const char *fmt, ...)
 {
 	struct cause *c;
 	va_list ap;
@@ -26,6 +27,7 @@ cause_new(const char *fmt, ...)
 	vsnprintf(c->text, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	c->refs = 1;
+	c->cls = cls;
 	return c;
 }
 
@@ -48,4 +50,10 @@ const char *
 cause_text(const struct cause *c)
 {
 	return c != NULL ? c->text : NULL;
+}
+
+enum cause_class
+cause_class(const struct cause *c)
+{
+	return c != NULL ? c->cls : CAUSE_OTHER;
 }

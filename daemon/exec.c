@@ -785,7 +785,7 @@ static void
 exec_finish(struct exec *w)
 {
 	struct node *n = w->node;
-	struct node_exit ex_ = { .kind = EXIT_NONE };
+	struct node_exit ex_ = { .kind = EXIT_NONE, .pid = w->pid };
 
 	if (WIFEXITED(w->status)) {
 		ex_.kind = EXIT_CODE;

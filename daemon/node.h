@@ -21,14 +21,27 @@ struct event;
 struct worker_ops;
 struct sup;
 
+/*
+ * The first six are the states of PROTOCOL.md, in its order; the wire
+ * knows only those (NODE__STATES of them). The others are finer states of
+ * the lifecycle that clients see under a wire name (node_state_names):
+ * a child waiting for its parent's ordered start shows "starting", one
+ * held for its parent's group restart shows "backoff". NODE_ENDED lasts
+ * only while the parent decides what follows a run's end, and is never
+ * shown.
+ */
 enum node_state {
 	NODE_STARTING,
 	NODE_RUNNING,
-	NODE_BACKOFF,
+	NODE_BACKOFF,		/* its own restart timer is armed */
 	NODE_STOPPING,
 	NODE_EXITED,
 	NODE_FAILED,
-	NODE__STATES
+	NODE__STATES,
+	NODE_QUEUED = NODE__STATES,	/* waits for the ordered start */
+	NODE_HELD,		/* waits for the parent's group start */
+	NODE_ENDED,		/* the run is over; the parent decides */
+	NODE__ALL
 };
 
 enum exit_kind {
@@ -40,6 +53,7 @@ enum exit_kind {
 struct node_exit {
 	uint8_t kind;		/* enum exit_kind */
 	int value;		/* code or signal number */
+	int pid;		/* the process that ended; 0 for actors */
 };
 
 /* What the stop under way ends in; chosen when the stop begins. */
@@ -69,15 +83,18 @@ struct node {
 	uint32_t capchildren;
 	uint32_t nlive;			/* children not terminated */
 	uint32_t restarts;		/* starts after the first */
-	uint8_t state;			/* enum node_state */
+	uint32_t nstopping;		/* children in stopping */
+	uint8_t state;			/* enum node_state; only node.c
+					   writes it, through the table */
+	uint8_t shown;			/* the wire state last announced */
+	uint8_t before_end;		/* state the run ended from */
 	uint8_t after;			/* enum node_after */
 	bool work_live;			/* the worker has not ended */
-	bool queued;			/* waits for its parent's ordered start */
 	bool abnormal;			/* the run ended abnormally */
-	bool given_up;			/* could not start, start timeout */
+	bool given_up;			/* could not start, start timeout,
+					   intensity exceeded */
 	bool ever_started;
-	bool stopping;			/* act_stop is on the stack */
-	bool grouped;			/* counted in the parent's group */
+	bool in_stop;			/* act_stop is on the stack */
 	bool from_config;		/* created from --config (config.c) */
 	uint16_t backoff_n;		/* consecutive restarts */
 	int64_t started_ms;		/* wall clock of the last start */
@@ -98,15 +115,27 @@ node_terminated(const struct node *n)
 	return n->state == NODE_EXITED || n->state == NODE_FAILED;
 }
 
+/* Waiting for its parent to start it: idle, like a terminated node, for
+ * a parent that is stopping. */
+static inline bool
+node_waiting(const struct node *n)
+{
+	return n->state == NODE_QUEUED || n->state == NODE_HELD;
+}
+
 static inline bool
 node_is_sup(const struct node *n)
 {
 	return n->spec->kind == KIND_SUPERVISOR;
 }
 
-/* Starts (or restarts) a node that is not live: worker or ordered start of
- * a supervisor's children. A start that fails is a child failure. */
+/* The parent starts a waiting child (its turn in the ordered start came);
+ * the backoff timer starts a node in backoff. A start that fails is a
+ * child failure. */
 void node_start(struct node *n);
+/* The parent begins its ordered start: a terminated or held child waits
+ * its turn (a child a client cancelled stays exited). */
+void node_queue(struct node *n);
 
 /* For a lone exec spawn, which must start before it is created: begins
  * the work of an unlinked node; then, once linked, the rest of the start. */
@@ -118,8 +147,19 @@ void node_start_prestarted(struct node *n, bool ready);
 void node_cancel(struct node *n, struct cause *c);
 
 /* Stops n for a client's restart (children first) and starts it again;
- * a terminated node just starts again. */
+ * a terminated node just starts again (or joins its parent's ordered
+ * start, when that has not reached it); a waiting node is left to start
+ * in its turn. */
 void node_restart(struct node *n);
+
+/* The parent's decision once n's run ended (n is NODE_ENDED): */
+void node_backoff(struct node *n, int64_t delay_ms);	/* restart later */
+void node_hold(struct node *n, int64_t due_ms);	/* with its group */
+/* Not restarted: exited, or failed when given up on; c may be NULL. */
+void node_give_up(struct node *n, struct cause *c, bool failed);
+/* A supervisor gives up (intensity): it stops its children, becomes
+ * failed, and its parent decides. */
+void node_fail(struct node *n, struct cause *c);
 
 /* Calls from workers. */
 void node_work_ready(struct node *n);
@@ -133,11 +173,15 @@ char *node_path(const struct node *n, char *buf, size_t size);
 size_t node_path_len(const struct node *n, char *buf, size_t size);
 
 /* For the tree and supervisor modules. */
-void node_set_state(struct node *n, enum node_state to);
-void node_set_cause(struct node *n, struct cause *c);
+/* The state as clients see it. */
+static inline enum node_state
+node_wire_state(const struct node *n)
+{
+	return (enum node_state)n->shown;
+}
+/* A node new in the tree: waiting for its parent's start. */
+void node_init_state(struct node *n, enum node_state state);
 void node_stop(struct node *n, struct cause *c, enum node_after after);
-void node_timers_clear(struct node *n);
-void node_arm_backoff(struct node *n, int64_t delay_ms);
 void node_free(struct node *n);
 
 #endif

@@ -1,6 +1,5 @@
 /* The daemon's numbers: the stats result and terminations by cause. */
 #include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "cause.h"
@@ -15,58 +14,24 @@
 #include "tree.h"
 
 const char *const stats_exit_class_names[] = {
-	[STATS_EXIT_CANCELLED] = "cancelled",
-	[STATS_EXIT_DEADLINE] = "deadline",
-	[STATS_EXIT_INTENSITY] = "intensity",
-	[STATS_EXIT_SHUTDOWN] = "shutdown",
-	[STATS_EXIT_PARENT] = "parent",
-	[STATS_EXIT_SIBLING] = "sibling",
-	[STATS_EXIT_START_FAILED] = "start_failed",
-	[STATS_EXIT_EXIT] = "exit",
-	[STATS_EXIT_SIGNAL] = "signal",
-	[STATS_EXIT_OTHER] = "other",
+	[CAUSE_CANCELLED] = "cancelled",
+	[CAUSE_DEADLINE] = "deadline",
+	[CAUSE_INTENSITY] = "intensity",
+	[CAUSE_SHUTDOWN] = "shutdown",
+	[CAUSE_PARENT] = "parent",
+	[CAUSE_SIBLING] = "sibling",
+	[CAUSE_START_FAILED] = "start_failed",
+	[CAUSE_EXIT] = "exit",
+	[CAUSE_SIGNAL] = "signal",
+	[CAUSE_OTHER] = "other",
 	NULL
 };
-
-static bool
-stats_prefix(const char *s, const char *prefix)
-{
-	return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
-static enum stats_exit_class
-stats_classify(const struct node *n)
-{
-	const char *c = cause_text(n->cause);
-
-	if (c == NULL)
-		return n->exit.kind == EXIT_SIGNAL ? STATS_EXIT_SIGNAL :
-		    n->exit.kind == EXIT_CODE ? STATS_EXIT_EXIT :
-		    STATS_EXIT_OTHER;
-	if (stats_prefix(c, "cancelled"))
-		return STATS_EXIT_CANCELLED;
-	if (stats_prefix(c, "parent cancelled"))
-		return STATS_EXIT_PARENT;
-	if (stats_prefix(c, "deadline"))
-		return STATS_EXIT_DEADLINE;
-	if (stats_prefix(c, "restart intensity"))
-		return STATS_EXIT_INTENSITY;
-	if (stats_prefix(c, "daemon shutdown"))
-		return STATS_EXIT_SHUTDOWN;
-	if (stats_prefix(c, "sibling failed"))
-		return STATS_EXIT_SIBLING;
-	if (stats_prefix(c, "could not start") ||
-	    stats_prefix(c, "start timeout"))
-		return STATS_EXIT_START_FAILED;
-	return STATS_EXIT_OTHER;
-}
 
 void
 stats_tree_event(struct stats *st, const struct tree_event *ev)
 {
-	if (ev->type == TREE_EV_STATE &&
-	    (ev->to == NODE_EXITED || ev->to == NODE_FAILED))
-		st->exits[stats_classify(ev->node)]++;
+	if (ev->type == TREE_EV_STATE && ev->ended)
+		st->exits[cause_class(ev->node->cause)]++;
 }
 
 int64_t

@@ -9,31 +9,21 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "cause.h"
+
 struct daemon;
 struct tree_event;
 
-/* Why nodes terminated: a fixed, small set (metric labels). */
-enum stats_exit_class {
-	STATS_EXIT_CANCELLED,
-	STATS_EXIT_DEADLINE,
-	STATS_EXIT_INTENSITY,
-	STATS_EXIT_SHUTDOWN,
-	STATS_EXIT_PARENT,
-	STATS_EXIT_SIBLING,
-	STATS_EXIT_START_FAILED,
-	STATS_EXIT_EXIT,	/* ended on its own with an exit code */
-	STATS_EXIT_SIGNAL,	/* killed by a signal it was not sent */
-	STATS_EXIT_OTHER,
-	STATS_EXIT__CLASSES
-};
+/* Why runs ended: the classes of causes (cause.h), metric labels. */
+#define STATS_EXIT__CLASSES CAUSE__CLASSES
 
 extern const char *const stats_exit_class_names[];
 
 struct stats {
-	uint64_t exits[STATS_EXIT__CLASSES];	/* -> exited or failed */
+	uint64_t exits[STATS_EXIT__CLASSES];	/* ends of runs, by class */
 };
 
-/* The tree hook's share: counts terminations. */
+/* The tree hook's share: counts every end of a run, restarted or not. */
 void stats_tree_event(struct stats *st, const struct tree_event *ev);
 /* The `stats` result (PROTOCOL.md), plus by_kind and exits. */
 json_t *stats_json(struct daemon *d);

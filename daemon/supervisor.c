@@ -45,7 +45,17 @@ sup_stop(struct node *n)
 	 * arming ends here. */
 	if (s->group_timer != NULL)
 		event_del(s->group_timer);
+	s->group = false;
 	s->group_waiting = false;
+}
+
+/* A child a client cancelled stays exited when its supervisor starts
+ * again; only a client's restart brings it back. */
+static bool
+sup_client_stopped(const struct node *c)
+{
+	return c->state == NODE_EXITED &&
+	    cause_class(c->cause) == CAUSE_CANCELLED;
 }
 
 void
@@ -54,20 +64,16 @@ sup_start(struct node *n)
 	struct sup *s = n->sup;
 
 	sup_stop(n);
-	s->group_pending = 0;
 	s->cursor = 0;
 	/* Every child waits its turn; each is started once the one before it
-	 * is running. */
+	 * is running. A supervisor starts once its children are all idle. */
 	for (uint32_t i = 0; i < n->nchildren; i++) {
 		struct node *c = n->children[i];
 
-		/* A supervisor starts once its children are all down; a child
-		 * still at work would be started twice. */
-		if (!node_terminated(c) && !c->queued)
+		if (!node_terminated(c) && !node_waiting(c))
 			fatalx("supervisor started with a child at work");
-		c->queued = true;
-		if (c->state != NODE_STARTING)
-			node_set_state(c, NODE_STARTING);
+		if (!sup_client_stopped(c))
+			node_queue(c);
 	}
 	sup_continue(n);
 }
@@ -80,13 +86,29 @@ sup_ready(struct node *n)
 	node_work_ready(n);
 }
 
+/* A group restart starts once its delay has run and no child is still
+ * stopping: members held for it, and any other stop under way, finish
+ * first. */
+static bool
+sup_group_blocked(struct node *n)
+{
+	struct sup *s = n->sup;
+
+	if (!s->group)
+		return false;
+	if (s->group_waiting || n->nstopping > 0)
+		return true;
+	s->group = false;
+	return false;
+}
+
 void
 sup_continue(struct node *n)
 {
 	struct sup *s = n->sup;
 
 	/* A supervisor still waiting for its own turn starts nothing. */
-	if (s == NULL || n->queued || (n->state != NODE_STARTING &&
+	if (s == NULL || (n->state != NODE_STARTING &&
 	    n->state != NODE_RUNNING))
 		return;
 	/* Children becoming ready inside the loop call back here; looping
@@ -95,7 +117,7 @@ sup_continue(struct node *n)
 		s->again = true;
 		return;
 	}
-	if (s->group_pending > 0 || s->group_waiting)
+	if (sup_group_blocked(n))
 		return;
 	s->busy = true;
 	do {
@@ -103,7 +125,7 @@ sup_continue(struct node *n)
 		while (s->cursor < n->nchildren) {
 			struct node *c = n->children[s->cursor];
 
-			if (c->queued)
+			if (node_waiting(c))
 				node_start(c);
 			if (n->state != NODE_STARTING &&
 			    n->state != NODE_RUNNING)
@@ -194,43 +216,47 @@ sup_index_of(const struct node *n, const struct node *c)
 	fatalx("child not found in its parent");
 }
 
-/* one_for_all and rest_for_one: stop the group in reverse start order,
- * then start it again in order once it is down and the delay has run. */
+bool
+sup_in_start_order(const struct node *n, const struct node *c)
+{
+	if (n->sup == NULL || (n->state != NODE_STARTING &&
+	    n->state != NODE_RUNNING))
+		return false;
+	return n->sup->cursor < n->nchildren &&
+	    sup_index_of(n, c) >= n->sup->cursor;
+}
+
+/* one_for_all and rest_for_one: hold the failed child, stop the rest of
+ * the group in reverse start order (each ends held), then start the group
+ * again in order once none of it is stopping and the delay has run. A
+ * failure while a group waits widens it and re-arms the one timer with its
+ * own delay. Members already terminated are not part of it. */
 static void
 sup_restart_group(struct node *n, struct node *failed, uint32_t first,
     int64_t delay)
 {
 	struct sup *s = n->sup;
 	char path[PROTO_PATH_MAX];
+	int64_t due = failed->ended_ms + delay;
+	struct timeval tv = clock_tv(due - clock_wall_ms());
 	struct cause *c;
-	struct timeval tv;
 
-	c = cause_new("sibling failed: %s", node_path(failed, path,
-	    sizeof path));
-	failed->queued = true;
-	failed->due_ms = failed->ended_ms + delay;
-	tv = clock_tv(failed->due_ms - clock_wall_ms());
-	node_set_state(failed, NODE_BACKOFF);
+	node_hold(failed, due);
+	s->group = true;
 	s->group_waiting = true;
-	s->group_due_ms = failed->due_ms;
-	/* A failure while a group waits re-arms the one timer with its own
-	 * delay: the group starts once that has run. */
+	s->group_due_ms = due;
 	if ((s->group_timer == NULL && (s->group_timer = evtimer_new(
 	    n->tree->base, sup_group_cb, n)) == NULL) ||
 	    evtimer_add(s->group_timer, &tv) == -1)
 		fatalx("cannot arm a timer");
+	c = cause_new(CAUSE_SIBLING, "sibling failed: %s", node_path(failed,
+	    path, sizeof path));
 	for (uint32_t i = n->nchildren; i > first; i--) {
 		struct node *m = n->children[i - 1];
 
-		if (m == failed || node_terminated(m) || m->queued)
+		if (m == failed || node_terminated(m))
 			continue;
-		m->due_ms = failed->due_ms;
-		if (m->state == NODE_BACKOFF) {
-			node_stop(m, c, AFTER_HOLD);
-			continue;
-		}
-		m->grouped = true;
-		s->group_pending++;
+		m->due_ms = due;
 		node_stop(m, c, AFTER_HOLD);
 	}
 	cause_unref(c);
@@ -239,53 +265,39 @@ sup_restart_group(struct node *n, struct node *failed, uint32_t first,
 }
 
 void
-sup_child_held(struct node *n, struct node *child)
-{
-	struct sup *s = n->sup;
-
-	if (s != NULL && s->group_pending > 0)
-		s->group_pending--;
-}
-
-static void
-sup_give_up(struct node *child, struct cause *c, bool failed)
-{
-	if (c != NULL)
-		node_set_cause(child, c);
-	node_set_state(child, failed ? NODE_FAILED : NODE_EXITED);
-}
-
-void
 sup_child_ended(struct node *n, struct node *child)
 {
 	const struct node_spec *cs = child->spec;
-	bool restart;
+	char path[PROTO_PATH_MAX];
+	struct cause *c;
 	int64_t delay;
 
-	if (n->state != NODE_STARTING && n->state != NODE_RUNNING) {
-		sup_give_up(child, NULL, child->given_up);
-		return;
-	}
-	restart = cs->restart == RESTART_PERMANENT ||
-	    (cs->restart == RESTART_TRANSIENT && child->abnormal);
-	if (!restart) {
-		sup_give_up(child, NULL, child->given_up);
+	/* A stopping parent overrides its children's own ends, and a parent
+	 * that is not at work has no child at work. */
+	if (n->state != NODE_STARTING && n->state != NODE_RUNNING)
+		fatalx("a child ended under a supervisor that is %s",
+		    node_state_names[n->state]);
+	if (cs->restart == RESTART_TEMPORARY || (cs->restart ==
+	    RESTART_TRANSIENT && !child->abnormal)) {
+		node_give_up(child, NULL, child->given_up);
 		sup_continue(n);
 		return;
 	}
 	if (sup_intensity_exceeded(n)) {
-		struct cause *c = cause_new("restart intensity exceeded");
-
-		sup_give_up(child, c, true);
+		c = cause_new(CAUSE_INTENSITY, "restart intensity exceeded");
+		node_give_up(child, c, true);
 		if (n->parent == NULL) {
 			/* The root cannot fail: it gives up on the child. */
 			cause_unref(c);
 			sup_continue(n);
 			return;
 		}
-		n->abnormal = true;
-		n->given_up = true;
-		node_stop(n, c, AFTER_REPORT);
+		log_warnx("%s: restart intensity exceeded (more than %u "
+		    "restarts in %lld ms); stopping its children",
+		    node_path(n, path, sizeof path),
+		    n->spec->u.sup.max_restarts,
+		    (long long)n->spec->u.sup.period_ms);
+		node_fail(n, c);
 		cause_unref(c);
 		return;
 	}
@@ -298,8 +310,7 @@ sup_child_ended(struct node *n, struct node *child)
 		sup_restart_group(n, child, sup_index_of(n, child), delay);
 		break;
 	default:
-		node_set_state(child, NODE_BACKOFF);
-		node_arm_backoff(child, delay);
+		node_backoff(child, delay);
 		break;
 	}
 }
@@ -316,7 +327,7 @@ sup_view(const struct node *n, json_t *view)
 	    "max_restarts", (int)sp->u.sup.max_restarts,
 	    "period_ms", (json_int_t)sp->u.sup.period_ms,
 	    "recent_restarts", s != NULL ? (int)sup_window_count(n) : 0));
-	if (s != NULL && s->group_waiting)
+	if (s != NULL && s->group)
 		json_object_set_new(view, "group_due_ms",
 		    json_integer(s->group_due_ms));
 }

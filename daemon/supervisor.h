@@ -15,8 +15,9 @@ struct node;
 
 struct sup {
 	uint32_t cursor;	/* the ordered start is at this child */
-	uint32_t group_pending;	/* group members still stopping */
-	bool group_waiting;	/* the group's backoff has not run out */
+	bool group;		/* a group restart waits for its members to
+				   stop and for its delay (group_timer) */
+	bool group_waiting;	/* the group's delay has not run out */
 	bool busy;		/* sup_continue is on the stack */
 	bool again;		/* ... and was asked to look once more */
 	struct event *group_timer;	/* owned */
@@ -35,11 +36,12 @@ void sup_start(struct node *n);
 void sup_stop(struct node *n);
 /* Starts queued children in order while the ones before are running. */
 void sup_continue(struct node *n);
-/* child ended on its own (work over, its children terminated): restart it,
- * its group, or give up, by its restart type and n's strategy. */
+/* child's run ended (work over, its children idle) with no stop from
+ * above: restart it, its group, or give up, by its restart type and n's
+ * strategy, and tell child (node_backoff, node_hold, node_give_up). */
 void sup_child_ended(struct node *n, struct node *child);
-/* A group member finished stopping. */
-void sup_child_held(struct node *n, struct node *child);
+/* n's ordered start has not reached child yet. */
+bool sup_in_start_order(const struct node *n, const struct node *child);
 /* The delay before child's next restart, and counts it. */
 int64_t sup_backoff_next(struct node *child);
 /* Restarts within the window now. */

@@ -7,6 +7,7 @@
 
 #include "cause.h"
 #include "clock.h"
+#include "exec.h"
 #include "log.h"
 #include "path.h"
 #include "supervisor.h"
@@ -39,8 +40,7 @@ tree_node_new(struct tree *t, struct node *parent, struct node_spec *spec)
 	n->parent = parent;
 	n->spec = spec;
 	n->ops = tree_worker_ops[spec->kind];
-	n->state = NODE_STARTING;
-	n->queued = true;
+	node_init_state(n, NODE_QUEUED);
 	n->id = t->next_id++;
 	if (spec->kind == KIND_SUPERVISOR && sup_init(n) == -1) {
 		free(n);
@@ -82,11 +82,11 @@ tree_link(struct tree *t, struct node *n)
 	    nodetab_put(&t->ids, n->id, n) == -1 ||
 	    nameidx_put(&t->names, n) == -1)
 		fatalx("out of memory building the tree");
+	/* New nodes wait for their parent's start: idle, not in nlive. */
 	p->children[p->nchildren++] = n;
-	p->nlive++;
 	t->stats.nodes++;
 	t->stats.spawns++;
-	t->stats.by_state[n->state]++;
+	t->stats.by_state[n->shown]++;
 	t->stats.by_kind[n->spec->kind]++;
 	memset(&ev, 0, sizeof ev);
 	ev.type = TREE_EV_SPAWNED;
@@ -149,8 +149,7 @@ tree_new(struct event_base *base, const struct tree_limits *lim,
 		tree_free(t);
 		return NULL;
 	}
-	t->root->state = NODE_RUNNING;
-	t->root->queued = false;
+	node_init_state(t->root, NODE_RUNNING);
 	t->root->ever_started = true;
 	t->root->started_ms = clock_wall_ms();
 	t->stats.nodes = 1;
@@ -226,7 +225,7 @@ static bool
 tree_starts_now(const struct node *p)
 {
 	return p->state == NODE_RUNNING && p->sup->cursor == p->nchildren &&
-	    p->sup->group_pending == 0 && !p->sup->group_waiting;
+	    !p->sup->group;
 }
 
 int
@@ -251,7 +250,8 @@ tree_spawn(struct tree *t, const char *parent_path, struct node_spec *spec,
 		return proto_errf(err, PROTO_CONFLICT,
 		    "parent %s is a worker (%s), not a supervisor", path,
 		    spec_kind_names[p->spec->kind]);
-	if (p->state == NODE_STOPPING || node_terminated(p))
+	if (p->state == NODE_STOPPING || node_terminated(p) ||
+	    p->state == NODE_ENDED)
 		return proto_errf(err, PROTO_CONFLICT,
 		    "parent %s is %s; only a supervisor that is starting, "
 		    "running or in backoff takes new children", path,
@@ -273,7 +273,11 @@ tree_spawn(struct tree *t, const char *parent_path, struct node_spec *spec,
 	/* A lone program is executed before it exists in the tree, so one
 	 * that cannot start leaves nothing behind. */
 	prestart = spec->kind == KIND_EXEC && tree_starts_now(p);
-	if (prestart && node_prestart(n, &ready, err) == -1) {
+	/* One that must wait for its turn is checked as execvp would, so a
+	 * typo never becomes a child failure that counts against p. */
+	if ((prestart && node_prestart(n, &ready, err) == -1) ||
+	    (spec->kind == KIND_EXEC && !prestart &&
+	    exec_check_spec(spec, err) == -1)) {
 		n->spec = NULL;
 		t->next_id--;
 		free(n);
@@ -298,8 +302,8 @@ tree_cancel(struct tree *t, struct node *n, const char *reason,
 
 	if (node_terminated(n))
 		return 0;
-	c = reason != NULL ? cause_new("cancelled: %s", reason) :
-	    cause_new("cancelled");
+	c = reason != NULL ? cause_new(CAUSE_CANCELLED, "cancelled: %s",
+	    reason) : cause_new(CAUSE_CANCELLED, "cancelled");
 	if (c == NULL)
 		return proto_errf(err, PROTO_INTERNAL, "out of memory");
 	t->stats.cancels++;
@@ -322,6 +326,7 @@ int
 tree_restart(struct tree *t, struct node *n, struct proto_err *err)
 {
 	char path[PROTO_PATH_MAX];
+	struct node *p = n->parent;
 
 	if (n == t->root)
 		return proto_errf(err, PROTO_CONFLICT,
@@ -333,12 +338,20 @@ tree_restart(struct tree *t, struct node *n, struct proto_err *err)
 		return proto_errf(err, PROTO_CONFLICT,
 		    "%s is stopping; restart it once it has terminated",
 		    node_path(n, path, sizeof path));
-	if (n->parent->state != NODE_STARTING &&
-	    n->parent->state != NODE_RUNNING)
+	if (p->state == NODE_QUEUED || p->state == NODE_HELD ||
+	    p->state == NODE_BACKOFF)
+		return proto_errf(err, PROTO_CONFLICT,
+		    "parent %s has not started yet (%s); its children start "
+		    "with it: restart the parent instead",
+		    node_path(p, path, sizeof path),
+		    node_state_names[p->state]);
+	if (p->state != NODE_STARTING && p->state != NODE_RUNNING)
 		return proto_errf(err, PROTO_CONFLICT,
 		    "parent %s is %s; restart the parent instead",
-		    node_path(n->parent, path, sizeof path),
-		    node_state_names[n->parent->state]);
+		    node_path(p, path, sizeof path),
+		    node_state_names[p->state]);
+	/* A node waiting for its parent's ordered or group start is left
+	 * to it: it starts in its turn, never twice. */
 	node_restart(n);
 	return 0;
 }
@@ -357,7 +370,7 @@ tree_unlink(struct tree *t, struct node *n)
 	nodetab_del(&t->ids, n->id);
 	nameidx_del(&t->names, n);
 	t->stats.nodes--;
-	t->stats.by_state[n->state]--;
+	t->stats.by_state[n->shown]--;
 	t->stats.by_kind[n->spec->kind]--;
 }
 
@@ -396,7 +409,7 @@ tree_shutdown(struct tree *t)
 	if (t->shutting_down)
 		return;
 	t->shutting_down = true;
-	if ((c = cause_new("daemon shutdown")) == NULL)
+	if ((c = cause_new(CAUSE_SHUTDOWN, "daemon shutdown")) == NULL)
 		fatalx("out of memory");
 	for (uint32_t i = t->root->nchildren; i > 0; i--)
 		node_cancel(t->root->children[i - 1], c);

@@ -28,7 +28,9 @@ enum tree_event_type {
 struct tree_event {
 	enum tree_event_type type;
 	struct node *node;		/* borrowed; valid during the call */
-	enum node_state from, to;	/* TREE_EV_STATE */
+	enum node_state from, to;	/* TREE_EV_STATE; wire states */
+	bool ended;			/* TREE_EV_STATE: a run ended here,
+					   for node->cause */
 	const char *data;		/* TREE_EV_OUTPUT */
 	size_t len;
 };

@@ -39,7 +39,7 @@ view_node(const struct node *n, int depth)
 	    "path", node_path(n, path, sizeof path),
 	    "name", sp->name,
 	    "kind", spec_kind_names[sp->kind],
-	    "state", node_state_names[n->state],
+	    "state", node_state_names[node_wire_state(n)],
 	    "restart", spec_restart_names[sp->restart],
 	    "restarts", (int)n->restarts,
 	    "started_ms", n->ever_started ? json_integer(n->started_ms) :
@@ -53,7 +53,7 @@ view_node(const struct node *n, int depth)
 	json_object_set_new(v, "child_count", json_integer(n->nchildren));
 	if (n->ended_ms != 0)
 		json_object_set_new(v, "ended_ms", json_integer(n->ended_ms));
-	if (n->state == NODE_BACKOFF && n->due_ms != 0)
+	if (node_wire_state(n) == NODE_BACKOFF && n->due_ms != 0)
 		json_object_set_new(v, "due_ms", json_integer(n->due_ms));
 	if (sp->timeout_ms >= 0)
 		json_object_set_new(v, "timeout_ms",

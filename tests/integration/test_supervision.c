@@ -366,6 +366,371 @@ test_exec_restart_types_by_how_the_program_ended(void **state)
 	close(fd);
 }
 
+
+/* --- Defects found from outside (issue: supervision made exact) ------ */
+
+#define IGNORES_TERM "trap '' TERM; sleep 100"
+
+/* Polls path until its state is `state` (and, when min_restarts >= 0,
+ * restarts >= min_restarts); fails after timeout_ms. */
+static void
+poll_state(int fd, const char *path, const char *state, int min_restarts,
+    int timeout_ms)
+{
+	json_t *r = NULL;
+
+	for (int waited = 0; waited <= timeout_ms; waited += 20) {
+		r = inspect(fd, path);
+		if (strcmp(h_str(r, "state"), state) == 0 &&
+		    h_num(r, "restarts") >= min_restarts) {
+			json_decref(r);
+			return;
+		}
+		json_decref(r);
+		usleep(20000);
+	}
+	r = h_ok(fd, "inspect", json_pack("{s:s,s:i}", "path", "/", "depth",
+	    -1));
+	fail_msg("%s never became %s (restarts >= %d) in %d ms; tree: %s",
+	    path, state, min_restarts, timeout_ms, json_dumps(r,
+	    JSON_COMPACT));
+}
+
+/* No node is waiting in backoff without a timer that will start it: its
+ * own due_ms, or its parent's group_due_ms. */
+static void
+assert_no_timerless_backoff(const json_t *v, const json_t *parent)
+{
+	const json_t *kids = json_object_get(v, "children");
+	size_t i;
+	json_t *k;
+
+	if (strcmp(h_str(v, "state"), "backoff") == 0 &&
+	    json_object_get(v, "due_ms") == NULL &&
+	    (parent == NULL || json_object_get(parent, "group_due_ms") ==
+	    NULL))
+		fail_msg("%s waits in backoff with no timer", h_str(v, "path"));
+	json_array_foreach(kids, i, k)
+		assert_no_timerless_backoff(k, v);
+}
+
+static void
+check_tree_has_timers(int fd, const char *path)
+{
+	json_t *r = h_ok(fd, "inspect", json_pack("{s:s,s:i}", "path", path,
+	    "depth", -1));
+
+	assert_no_timerless_backoff(r, NULL);
+	json_decref(r);
+}
+
+static void
+test_rest_for_one_keeps_restarting_while_a_member_spends_its_grace(
+    void **state)
+{
+	int fd = h_connect(&D);
+	json_t *r;
+
+	/* b fails: {b, c} restart while c spends its grace; a fails
+	 * meanwhile: {a, b, c}. c's one stop is counted once. */
+	r = h_ok(fd, "spawn", json_pack("{s:s,s:s,s:s,s:i,s:i,s:[{s:s,s:s,"
+	    "s:i,s:s},{s:s,s:s,s:i,s:s},{s:s,s:s,s:s,s:i,s:[s,s,s]}]}",
+	    "name", "g", "kind", "supervisor", "strategy", "rest_for_one",
+	    "max_restarts", 10, "period_ms", 60000, "children",
+	    "name", "a", "kind", "fail", "after_ms", 600, "restart",
+	    "permanent",
+	    "name", "b", "kind", "fail", "after_ms", 100, "restart",
+	    "permanent",
+	    "name", "c", "kind", "exec", "restart", "permanent",
+	    "shutdown_ms", 1500, "argv", "sh", "-c", IGNORES_TERM));
+	json_decref(r);
+	for (int i = 0; i < 8; i++) {
+		usleep(250000);
+		check_tree_has_timers(fd, "/g");
+	}
+	/* The group came back after c's grace: c runs again. */
+	poll_state(fd, "/g/c", "running", 1, 4000);
+	check_tree_has_timers(fd, "/g");
+	json_decref(h_ok(fd, "cancel", json_pack("{s:s,s:b}", "path", "/g",
+	    "wait", 1)));
+	close(fd);
+}
+
+static void
+test_client_restart_of_a_held_child_waits_for_its_group(void **state)
+{
+	int fd = h_connect(&D);
+	json_t *r;
+
+	r = h_ok(fd, "spawn", json_pack("{s:s,s:s,s:s,s:i,s:[{s:s,s:s,s:s,"
+	    "s:i,s:[s,s,s]},{s:s,s:s,s:i,s:i,s:s},{s:s,s:s,s:s}]}",
+	    "name", "g", "kind", "supervisor", "strategy", "one_for_all",
+	    "max_restarts", 10, "children",
+	    "name", "a", "kind", "exec", "restart", "permanent",
+	    "shutdown_ms", 2000, "argv", "sh", "-c", IGNORES_TERM,
+	    "name", "b", "kind", "fail", "after_ms", 300, "backoff_ms", 1000,
+	    "restart", "permanent",
+	    "name", "c", "kind", "sleep", "restart", "permanent"));
+	json_decref(r);
+	poll_state(fd, "/g/a", "stopping", 0, 3000);
+	/* While a stops, restarts of b and c leave them to the group. */
+	r = h_ok(fd, "restart", json_pack("{s:s}", "path", "/g/b"));
+	assert_string_equal(h_str(r, "state"), "backoff");
+	json_decref(r);
+	r = h_ok(fd, "restart", json_pack("{s:s}", "path", "/g/c"));
+	assert_string_equal(h_str(r, "state"), "backoff");
+	json_decref(r);
+	r = inspect(fd, "/g/a");
+	assert_string_equal(h_str(r, "state"), "stopping");
+	json_decref(r);
+	/* a is killed after its grace; then the whole group starts, and
+	 * again after b's next failure. */
+	poll_state(fd, "/g/a", "running", 1, 5000);
+	poll_state(fd, "/g/c", "running", 1, 2000);
+	poll_state(fd, "/g/a", "running", 2, 6000);
+	check_tree_has_timers(fd, "/g");
+	json_decref(h_ok(fd, "cancel", json_pack("{s:s,s:b}", "path", "/g",
+	    "wait", 1)));
+	close(fd);
+}
+
+static void
+test_child_restarted_by_client_follows_its_parents_group_stop(
+    void **state)
+{
+	int fd = h_connect(&D);
+	json_t *r;
+
+	r = h_ok(fd, "spawn", json_pack("{s:s,s:s,s:s,s:i,s:[{s:s,s:s,s:i,"
+	    "s:s,s:i},{s:s,s:s,s:s,s:[{s:s,s:s,s:s,s:i,s:[s,s,s]}]}]}",
+	    "name", "top", "kind", "supervisor", "strategy", "one_for_all",
+	    "max_restarts", 100, "children",
+	    "name", "a", "kind", "fail", "after_ms", 400, "restart",
+	    "permanent", "backoff_ms", 100,
+	    "name", "p", "kind", "supervisor", "restart", "permanent",
+	    "children", "name", "x", "kind", "exec", "restart", "permanent",
+	    "shutdown_ms", 1000, "argv", "sh", "-c", IGNORES_TERM));
+	json_decref(r);
+	poll_state(fd, "/top/p/x", "running", 0, 3000);
+	r = h_ok(fd, "restart", json_pack("{s:s}", "path", "/top/p/x"));
+	assert_string_equal(h_str(r, "state"), "stopping");
+	json_decref(r);
+	/* a fails while x spends its grace; /top holds p, p waits for x,
+	 * and x, once killed, waits for the group instead of starting. */
+	poll_state(fd, "/top/p/x", "running", 2, 5000);
+	poll_state(fd, "/top/p", "running", 1, 1000);
+	json_decref(h_ok(fd, "cancel", json_pack("{s:s,s:b}", "path", "/top",
+	    "wait", 1)));
+	close(fd);
+}
+
+static void
+test_cancel_with_remove_is_answered_while_the_parent_restarts(
+    void **state)
+{
+	int fd = h_connect(&D);
+	json_t *r;
+	const char *kind;
+
+	r = h_ok(fd, "spawn", json_pack("{s:s,s:s,s:[{s:s,s:s,s:s,s:i,"
+	    "s:[s,s,s]}]}", "name", "p", "kind", "supervisor", "children",
+	    "name", "x", "kind", "exec", "restart", "permanent", "shutdown_ms",
+	    300, "argv", "sh", "-c", IGNORES_TERM));
+	json_decref(r);
+	poll_state(fd, "/p/x", "running", 0, 3000);
+	json_decref(h_ok(fd, "restart", json_pack("{s:s}", "path", "/p/x")));
+	json_decref(h_ok(fd, "restart", json_pack("{s:s}", "path", "/p")));
+	/* Answered once x is terminated and removed; p starts again
+	 * without it. */
+	r = h_ok(fd, "cancel", json_pack("{s:s,s:b}", "path", "/p/x",
+	    "remove", 1));
+	json_decref(r);
+	assert_int_equal(h_err(fd, "inspect", json_pack("{s:s}", "path",
+	    "/p/x"), &kind), -32001);
+	poll_state(fd, "/p", "running", 1, 3000);
+	r = inspect(fd, "/p");
+	assert_int_equal(h_num(r, "child_count"), 0);
+	json_decref(r);
+	close(fd);
+}
+
+static void
+test_cancelled_child_is_not_started_by_its_group(void **state)
+{
+	int fd = h_connect(&D);
+	json_t *r;
+
+	r = h_ok(fd, "spawn", json_pack("{s:s,s:s,s:s,s:i,s:[{s:s,s:s,s:i,"
+	    "s:i,s:s},{s:s,s:s,s:s}]}", "name", "g", "kind", "supervisor",
+	    "strategy", "one_for_all", "max_restarts", 10, "children",
+	    "name", "a", "kind", "fail", "after_ms", 200, "backoff_ms", 800,
+	    "restart", "permanent",
+	    "name", "b", "kind", "tick", "restart", "permanent"));
+	json_decref(r);
+	poll_state(fd, "/g/b", "backoff", 0, 3000);
+	r = h_ok(fd, "cancel", json_pack("{s:s,s:s,s:b}", "path", "/g/b",
+	    "reason", "operator", "wait", 1));
+	assert_string_equal(h_str(r, "state"), "exited");
+	json_decref(r);
+	poll_state(fd, "/g/a", "running", 1, 3000);
+	r = inspect(fd, "/g/b");
+	assert_string_equal(h_str(r, "state"), "exited");
+	assert_string_equal(h_str(r, "cause"), "cancelled: operator");
+	assert_int_equal(h_num(r, "restarts"), 0);
+	json_decref(r);
+	/* A client's restart brings it back. */
+	json_decref(h_ok(fd, "restart", json_pack("{s:s}", "path", "/g/b")));
+	poll_state(fd, "/g/b", "running", 1, 3000);
+	json_decref(h_ok(fd, "cancel", json_pack("{s:s,s:b}", "path", "/g",
+	    "wait", 1)));
+	close(fd);
+}
+
+static void
+test_lone_exec_spawn_that_cannot_start_creates_nothing(void **state)
+{
+	int fd = h_connect(&D);
+	const char *kind;
+	json_t *r;
+
+	/* /g waits out a group restart; /s is still starting. */
+	r = h_ok(fd, "spawn", json_pack("{s:s,s:s,s:s,s:[{s:s,s:s,s:i,s:i,"
+	    "s:s},{s:s,s:s}]}", "name", "g", "kind", "supervisor", "strategy",
+	    "one_for_all", "children", "name", "a", "kind", "fail", "after_ms",
+	    50, "backoff_ms", 5000, "restart", "permanent", "name", "b",
+	    "kind", "tick"));
+	json_decref(r);
+	r = h_ok(fd, "spawn", json_pack("{s:s,s:s,s:[{s:s,s:s,s:s,s:[s,s]}]}",
+	    "name", "s", "kind", "supervisor", "children", "name", "w",
+	    "kind", "exec", "ready", "fd", "argv", "sleep", "100"));
+	json_decref(r);
+	poll_state(fd, "/g/a", "backoff", 0, 3000);
+	const char *parents[] = { "/g", "/s" };
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(h_err(fd, "spawn", json_pack("{s:s,s:s,s:s,"
+		    "s:[s]}", "parent", parents[i], "name", "typo", "kind",
+		    "exec", "argv", "no-such-program-arbor"), &kind), -32006);
+		assert_string_equal(kind, "spawn_failed");
+		assert_int_equal(h_err(fd, "spawn", json_pack("{s:s,s:s,s:s,"
+		    "s:s,s:[s]}", "parent", parents[i], "name", "nodir",
+		    "kind", "exec", "cwd", "/no/such/dir", "argv", "true"),
+		    &kind), -32006);
+		r = inspect(fd, parents[i]);
+		assert_int_equal(h_num(r, "child_count"), 2 - i);
+		json_decref(r);
+	}
+	/* A program that exists joins the start order. */
+	r = h_ok(fd, "spawn", json_pack("{s:s,s:s,s:s,s:[s,s]}", "parent",
+	    "/s", "name", "ok", "kind", "exec", "argv", "sleep", "100"));
+	assert_string_equal(h_str(r, "state"), "starting");
+	json_decref(r);
+	r = inspect(fd, "/");
+	assert_string_equal(h_str(r, "state"), "running");
+	json_decref(r);
+	json_decref(h_ok(fd, "cancel", json_pack("{s:s,s:b}", "path", "/",
+	    "wait", 1)));
+	close(fd);
+}
+
+/* Reads events from w until one for path goes from -> to; returns its
+ * cause (a new reference) or fails after timeout_ms. */
+static json_t *
+expect_state_event(int w, const char *path, const char *from,
+    const char *to, int timeout_ms)
+{
+	for (;;) {
+		json_t *m = h_recv(w, timeout_ms), *p;
+
+		if (m == NULL)
+			fail_msg("no event %s: %s -> %s", path, from, to);
+		p = json_object_get(m, "params");
+		if (p != NULL && strcmp(h_str(p, "type"), "state") == 0 &&
+		    strcmp(h_str(p, "path"), path) == 0 &&
+		    strcmp(h_str(p, "from"), from) == 0 &&
+		    strcmp(h_str(p, "to"), to) == 0) {
+			json_t *c = json_incref(json_object_get(p, "cause"));
+
+			json_decref(m);
+			return c;
+		}
+		json_decref(m);
+	}
+}
+
+static void
+test_supervisor_over_intensity_is_seen_failing_before_its_restart(
+    void **state)
+{
+	int fd = h_connect(&D), w = h_connect(&D);
+	json_t *r, *c;
+
+	json_decref(h_ok(w, "watch", json_pack("{s:s}", "path", "/")));
+	r = h_ok(fd, "spawn", json_pack("{s:s,s:s,s:s,s:i,s:i,s:i,s:[{s:s,"
+	    "s:s,s:i,s:s,s:i}]}", "name", "g", "kind", "supervisor",
+	    "restart", "permanent", "max_restarts", 1, "backoff_ms", 300,
+	    "backoff_max_ms", 300, "children", "name", "c", "kind", "fail",
+	    "after_ms", 20, "restart", "permanent", "backoff_ms", 1));
+	json_decref(r);
+	c = expect_state_event(w, "/g/c", "running", "backoff", 2000);
+	assert_string_equal(json_string_value(c), "exited with code 1");
+	json_decref(c);
+	c = expect_state_event(w, "/g", "running", "stopping", 2000);
+	assert_string_equal(json_string_value(c), "restart intensity exceeded");
+	json_decref(c);
+	c = expect_state_event(w, "/g", "stopping", "failed", 2000);
+	assert_string_equal(json_string_value(c), "restart intensity exceeded");
+	json_decref(c);
+	c = expect_state_event(w, "/g", "failed", "backoff", 2000);
+	json_decref(c);
+	c = expect_state_event(w, "/g", "backoff", "starting", 2000);
+	json_decref(c);
+	r = h_ok(fd, "stats", NULL);
+	assert_true(h_num(json_object_get(r, "exits"), "intensity") >= 2);
+	json_decref(r);
+	json_decref(h_ok(fd, "cancel", json_pack("{s:s,s:b}", "path", "/g",
+	    "wait", 1)));
+	close(w);
+	close(fd);
+}
+
+static void
+test_crash_causes_say_what_happened_and_are_counted(void **state)
+{
+	int fd = h_connect(&D), w = h_connect(&D);
+	json_t *r, *c;
+
+	json_decref(h_ok(w, "watch", json_pack("{s:s}", "path", "/")));
+	r = h_ok(fd, "spawn", json_pack("{s:s,s:s,s:i,s:[{s:s,s:s,s:s,s:i,"
+	    "s:[s,s]},{s:s,s:s,s:s,s:i,s:[s,s,s]}]}", "name", "s", "kind",
+	    "supervisor", "max_restarts", 100, "children",
+	    "name", "v", "kind", "exec", "restart", "permanent", "backoff_ms",
+	    1, "argv", "sleep", "100",
+	    "name", "e", "kind", "exec", "restart", "temporary", "backoff_ms",
+	    1, "argv", "sh", "-c", "sleep 0.2; exit 3"));
+	json_decref(r);
+	for (int i = 0; i < 3; i++) {
+		poll_state(fd, "/s/v", "running", i, 3000);
+		r = inspect(fd, "/s/v");
+		assert_int_equal(kill((pid_t)h_num(r, "pid"), SIGKILL), 0);
+		json_decref(r);
+		c = expect_state_event(w, "/s/v", "running", "backoff", 3000);
+		assert_string_equal(json_string_value(c),
+		    "killed by signal KILL");
+		json_decref(c);
+	}
+	c = expect_state_event(w, "/s/e", "running", "exited", 3000);
+	assert_string_equal(json_string_value(c), "exited with code 3");
+	json_decref(c);
+	r = h_ok(fd, "stats", NULL);
+	assert_int_equal(h_num(json_object_get(r, "exits"), "signal"), 3);
+	assert_int_equal(h_num(json_object_get(r, "exits"), "exit"), 1);
+	json_decref(r);
+	json_decref(h_ok(fd, "cancel", json_pack("{s:s,s:b}", "path", "/s",
+	    "wait", 1)));
+	close(w);
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -392,6 +757,30 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_exec_restart_types_by_how_the_program_ended, h_setup,
 		    h_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_rest_for_one_keeps_restarting_while_a_member_spends_its_grace,
+		    h_setup, h_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_client_restart_of_a_held_child_waits_for_its_group,
+		    h_setup, h_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_child_restarted_by_client_follows_its_parents_group_stop,
+		    h_setup, h_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_cancel_with_remove_is_answered_while_the_parent_restarts,
+		    h_setup, h_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_cancelled_child_is_not_started_by_its_group,
+		    h_setup, h_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_lone_exec_spawn_that_cannot_start_creates_nothing,
+		    h_setup, h_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_supervisor_over_intensity_is_seen_failing_before_its_restart,
+		    h_setup, h_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_crash_causes_say_what_happened_and_are_counted,
+		    h_setup, h_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

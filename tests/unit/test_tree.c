@@ -232,7 +232,7 @@ test_sleep_with_ms_exits_zero_and_is_not_restarted(void **state)
 	assert_int_equal(s->state, NODE_EXITED);
 	assert_int_equal(s->exit.kind, EXIT_CODE);
 	assert_int_equal(s->exit.value, 0);
-	assert_null(s->cause);
+	assert_string_equal(cause_text(s->cause), "exited with code 0");
 	assert_int_equal(s->restarts, 0);
 }
 
