@@ -57,10 +57,8 @@ sup_intensity(struct ctl *c, json_t *spec, const char *arg)
 		return rc;
 	if (json_object_set_new(spec, "max_restarts", json_integer(max)) != 0 ||
 	    (slash != NULL &&
-	    json_object_set_new(spec, "period_ms", json_integer(ms)) != 0)) {
-		fprintf(stderr, "arborctl: out of memory\n");
-		return CTL_EXIT_ERROR;
-	}
+	    json_object_set_new(spec, "period_ms", json_integer(ms)) != 0))
+		return ctl_oom();
 	return 0;
 }
 
@@ -86,10 +84,8 @@ sup_run(struct ctl *c, int argc, char **argv)
 			rc = ctl_parse_choice(c, "--strategy", optarg,
 			    spec_strategy_names);
 			if (rc == 0 && json_object_set_new(a.spec, "strategy",
-			    json_string(optarg)) != 0) {
-				fprintf(stderr, "arborctl: out of memory\n");
-				rc = CTL_EXIT_ERROR;
-			}
+			    json_string(optarg)) != 0)
+				rc = ctl_oom();
 			break;
 		case OPT_INTENSITY:
 			rc = sup_intensity(c, a.spec, optarg);

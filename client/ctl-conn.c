@@ -107,8 +107,7 @@ conn_open(struct ctl *c)
 	}
 	if (c->early == NULL && (c->early = json_object()) == NULL) {
 		close(fd);
-		fprintf(stderr, "arborctl: out of memory\n");
-		return CTL_EXIT_ERROR;
+		return ctl_oom();
 	}
 	c->fd = fd;
 	return 0;
@@ -159,8 +158,7 @@ ctl_send(struct ctl *c, const char *method, json_t *params, json_int_t *id)
 	if ((msg = proto_rpc_call(*id, method, params)) == NULL ||
 	    (buf = proto_rpc_encode(msg, &len)) == NULL) {
 		json_decref(msg);
-		fprintf(stderr, "arborctl: out of memory\n");
-		return CTL_EXIT_ERROR;
+		return ctl_oom();
 	}
 	json_decref(msg);
 
@@ -227,10 +225,8 @@ conn_next(struct ctl *c, json_t **out)
 		if (c->size - c->len < CONN_READ_MIN / 2) {
 			size = c->size < CONN_READ_MIN ? CONN_READ_MIN :
 			    c->size * 2;
-			if ((p = realloc(c->buf, size)) == NULL) {
-				fprintf(stderr, "arborctl: out of memory\n");
-				return CTL_EXIT_ERROR;
-			}
+			if ((p = realloc(c->buf, size)) == NULL)
+				return ctl_oom();
 			c->buf = p;
 			c->size = size;
 		}
@@ -261,10 +257,8 @@ ctl_send_json(struct ctl *c, const json_t *msg)
 
 	if ((rc = conn_open(c)) != 0)
 		return rc;
-	if ((buf = proto_rpc_encode(msg, &len)) == NULL) {
-		fprintf(stderr, "arborctl: out of memory\n");
-		return CTL_EXIT_ERROR;
-	}
+	if ((buf = proto_rpc_encode(msg, &len)) == NULL)
+		return ctl_oom();
 	while (done < len) {
 		n = send(c->fd, buf + done, len - done, MSG_NOSIGNAL);
 		if (n == -1 && errno == EINTR)
@@ -412,8 +406,7 @@ ctl_call_many(struct ctl *c, const char *method, json_t **params, size_t n,
 	if ((ids = calloc(n > 0 ? n : 1, sizeof *ids)) == NULL) {
 		for (i = 0; i < n; i++)
 			json_decref(params[i]);
-		fprintf(stderr, "arborctl: out of memory\n");
-		return CTL_EXIT_ERROR;
+		return ctl_oom();
 	}
 	while (got < n) {
 		if (sent < n && sent - got < CONN_WINDOW) {
@@ -448,8 +441,7 @@ ctl_call_each(struct ctl *c, const char *method, json_t **params, size_t n,
 	if ((replies = calloc(n > 0 ? n : 1, sizeof *replies)) == NULL) {
 		for (i = 0; i < n; i++)
 			json_decref(params[i]);
-		fprintf(stderr, "arborctl: out of memory\n");
-		return CTL_EXIT_ERROR;
+		return ctl_oom();
 	}
 	rc = ctl_call_many(c, method, params, n, replies);
 	/* What did come back is shown even when the connection broke. */
@@ -475,10 +467,8 @@ ctl_call_paths(struct ctl *c, const char *method, int argc, char **argv,
 			return rc;
 	}
 	if ((params = calloc(argc > 0 ? (size_t)argc : 1,
-	    sizeof *params)) == NULL) {
-		fprintf(stderr, "arborctl: out of memory\n");
-		return CTL_EXIT_ERROR;
-	}
+	    sizeof *params)) == NULL)
+		return ctl_oom();
 	for (i = 0; i < argc; i++)
 		params[i] = json_pack("{s:s}", "path", argv[i]);
 	rc = ctl_call_each(c, method, params, (size_t)argc, views);

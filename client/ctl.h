@@ -1,8 +1,8 @@
 /*
  * arborctl's shared declarations: the context every command gets, the
  * command entry, and the helpers of arborctl.c (arguments, usage),
- * ctl-conn.c (the socket), ctl-output.c (printing) and cmd-spawn.c (what
- * the commands that create nodes share).
+ * ctl-util.c (small shared checks), ctl-conn.c (the socket), ctl-output.c
+ * (printing) and cmd-spawn.c (what the commands that create nodes share).
  */
 #ifndef CTL_H
 #define CTL_H
@@ -85,6 +85,9 @@ int ctl_parse_choice(struct ctl *, const char *what, const char *s,
 int ctl_check_path(struct ctl *, const char *path);
 int ctl_parse_args(struct ctl *, int argc, char **argv, int min, int max,
     const char *what);
+
+/* ctl-util.c. ctl_oom says so on stderr and returns CTL_EXIT_ERROR. */
+int ctl_oom(void);
 
 /* ctl-conn.c: the connection to arbord. Each returns an enum ctl_exit
  * after saying what went wrong on stderr. */
