@@ -73,6 +73,7 @@ sup_run(struct ctl *c, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct spawn_args a;
+	const char *name;
 	int ch, rc;
 
 	if ((rc = spawn_args_init(&a)) != 0)
@@ -99,15 +100,9 @@ sup_run(struct ctl *c, int argc, char **argv)
 		if (rc != 0)
 			goto out;
 	}
-	argc -= optind;
-	argv += optind;
-
-	if (argc != 1) {
-		rc = argc == 0 ? ctl_usage(c, "missing NAME") :
-		    ctl_usage(c, "unexpected argument '%s'", argv[1]);
+	if ((rc = ctl_one_arg(c, argc, argv, "NAME", NULL, &name)) != 0)
 		goto out;
-	}
-	if ((rc = spawn_target(c, &a, argv[0], "supervisor")) != 0)
+	if ((rc = spawn_target(c, &a, name, "supervisor")) != 0)
 		goto out;
 	rc = spawn_send(c, a.spec);
 	a.spec = NULL;

@@ -37,7 +37,7 @@ wait_run(struct ctl *c, int argc, char **argv)
 		CTL_LONGOPTS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *what = NULL;
+	const char *what = NULL, *path;
 	json_t *params, *view;
 	int64_t timeout = -1;
 	int ch, rc;
@@ -61,16 +61,11 @@ wait_run(struct ctl *c, int argc, char **argv)
 			break;
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc != 1)
-		return argc == 0 ? ctl_usage(c, "missing PATH") :
-		    ctl_usage(c, "unexpected argument '%s'", argv[1]);
-	if ((rc = ctl_check_path(c, argv[0])) != 0)
+	if ((rc = ctl_one_path(c, argc, argv, NULL, &path)) != 0)
 		return rc;
 
 	/* Left out, for and timeout_ms take the daemon's defaults. */
-	params = json_pack("{s:s}", "path", argv[0]);
+	params = json_pack("{s:s}", "path", path);
 	if (params != NULL && what != NULL)
 		json_object_set_new(params, "for", json_string(what));
 	if (params != NULL && timeout >= 0)

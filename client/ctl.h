@@ -86,8 +86,14 @@ int ctl_check_path(struct ctl *, const char *path);
 int ctl_parse_args(struct ctl *, int argc, char **argv, int min, int max,
     const char *what);
 
-/* ctl-util.c. ctl_oom says so on stderr and returns CTL_EXIT_ERROR. */
+/* ctl-util.c. ctl_oom says so on stderr and returns CTL_EXIT_ERROR. The
+ * others take the one operand at argv[optind] (dflt: it may be left out)
+ * and return 0 or the exit status of a usage error. */
 int ctl_oom(void);
+int ctl_one_arg(struct ctl *, int argc, char **argv, const char *what,
+    const char *dflt, const char **arg);
+int ctl_one_path(struct ctl *, int argc, char **argv, const char *dflt,
+    const char **path);
 
 /* ctl-conn.c: the connection to arbord. Each returns an enum ctl_exit
  * after saying what went wrong on stderr. */
