@@ -135,6 +135,11 @@ int ctl_print_replies(struct ctl *, json_t **replies, size_t n, bool views);
 int ctl_watch_send(struct ctl *, const char *path, bool output,
     bool has_since, json_int_t since, json_int_t *id);
 
+/* cmd-inspect.c: shared with tree. [-d DEPTH] PATH (dflt: PATH may be
+ * left out), then the `inspect` call, its view printed by print. */
+int ctl_inspect_run(struct ctl *, int argc, char **argv, const char *dflt,
+    void (*print)(struct ctl *, const json_t *));
+
 /* cmd-spawn.c: shared by spawn, sup, actor and apply. */
 #define SPAWN_SHORTOPTS "p:r:"
 #define SPAWN_LONGOPTS						\
