@@ -141,17 +141,7 @@ spawn_target(struct ctl *c, struct spawn_args *a, const char *target,
 int
 spawn_send(struct ctl *c, json_t *spec)
 {
-	json_t *view;
-	int rc;
-
-	if ((rc = ctl_call(c, "spawn", spec, &view)) != 0)
-		return rc;
-	if (c->json)
-		ctl_json_print(c, view);
-	else
-		ctl_print_views(c, &view, 1);
-	json_decref(view);
-	return CTL_EXIT_OK;
+	return ctl_call_view(c, "spawn", spec);
 }
 
 /* K=V into env; a later -e of the same K wins, as in a shell. */

@@ -38,7 +38,7 @@ wait_run(struct ctl *c, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *what = NULL, *path;
-	json_t *params, *view;
+	json_t *params;
 	int64_t timeout = -1;
 	int ch, rc;
 
@@ -70,12 +70,6 @@ wait_run(struct ctl *c, int argc, char **argv)
 		json_object_set_new(params, "for", json_string(what));
 	if (params != NULL && timeout >= 0)
 		json_object_set_new(params, "timeout_ms", json_integer(timeout));
-	if ((rc = ctl_call(c, "wait", params, &view)) != 0)
-		return rc;	/* a timeout is CTL_EXIT_TIMEOUT */
-	if (c->json)
-		ctl_json_print(c, view);
-	else
-		ctl_print_views(c, &view, 1);
-	json_decref(view);
-	return CTL_EXIT_OK;
+	/* A timeout is CTL_EXIT_TIMEOUT. */
+	return ctl_call_view(c, "wait", params);
 }

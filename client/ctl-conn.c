@@ -145,9 +145,6 @@ int
 ctl_send(struct ctl *c, const char *method, json_t *params, json_int_t *id)
 {
 	json_t *msg;
-	char *buf;
-	size_t len, done = 0;
-	ssize_t n;
 	int rc;
 
 	if ((rc = conn_open(c)) != 0) {
@@ -155,28 +152,11 @@ ctl_send(struct ctl *c, const char *method, json_t *params, json_int_t *id)
 		return rc;
 	}
 	*id = c->next_id++;
-	if ((msg = proto_rpc_call(*id, method, params)) == NULL ||
-	    (buf = proto_rpc_encode(msg, &len)) == NULL) {
-		json_decref(msg);
+	if ((msg = proto_rpc_call(*id, method, params)) == NULL)
 		return ctl_oom();
-	}
+	rc = ctl_send_json(c, msg);
 	json_decref(msg);
-
-	while (done < len) {
-		/* MSG_NOSIGNAL: a daemon that went away is an error to
-		 * report, not a SIGPIPE that kills us silently. */
-		n = send(c->fd, buf + done, len - done, MSG_NOSIGNAL);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			rc = conn_gone(c, "sending to", errno);
-			free(buf);
-			return rc;
-		}
-		done += (size_t)n;
-	}
-	free(buf);
-	return 0;
+	return rc;
 }
 
 /* The next message from the daemon, blank lines skipped. */
@@ -260,6 +240,8 @@ ctl_send_json(struct ctl *c, const json_t *msg)
 	if ((buf = proto_rpc_encode(msg, &len)) == NULL)
 		return ctl_oom();
 	while (done < len) {
+		/* MSG_NOSIGNAL: a daemon that went away is an error to
+		 * report, not a SIGPIPE that kills us silently. */
 		n = send(c->fd, buf + done, len - done, MSG_NOSIGNAL);
 		if (n == -1 && errno == EINTR)
 			continue;
@@ -385,6 +367,24 @@ ctl_call(struct ctl *c, const char *method, json_t *params, json_t **result)
 		*result = json_incref(r);
 	json_decref(msg);
 	return rc;
+}
+
+/* One request whose result is a node view, printed as JSON or as a row.
+ * params is stolen. */
+int
+ctl_call_view(struct ctl *c, const char *method, json_t *params)
+{
+	json_t *view;
+	int rc;
+
+	if ((rc = ctl_call(c, method, params, &view)) != 0)
+		return rc;
+	if (c->json)
+		ctl_json_print(c, view);
+	else
+		ctl_print_views(c, &view, 1);
+	json_decref(view);
+	return CTL_EXIT_OK;
 }
 
 /*

@@ -105,6 +105,7 @@ json_t *ctl_result(struct ctl *, json_t *msg, int *rc);
 int ctl_report_error(struct ctl *, const json_t *msg);
 int ctl_call(struct ctl *, const char *method, json_t *params,
     json_t **result);
+int ctl_call_view(struct ctl *, const char *method, json_t *params);
 /* Any message: a request or batch out (msg borrowed); the next message in,
  * responses and notifications alike (for watch and logs -f). */
 int ctl_send_json(struct ctl *, const json_t *msg);
