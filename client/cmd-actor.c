@@ -82,10 +82,8 @@ actor_keyval(struct ctl *c, json_t *spec, const char *kind, const char *kv)
 			    "to 255, not '%s'", k->key, eq + 1);
 		rc = json_object_set_new(spec, k->field, json_integer(code));
 	}
-	if (rc != 0) {
-		fprintf(stderr, "arborctl: out of memory\n");
-		return CTL_EXIT_ERROR;
-	}
+	if (rc != 0)
+		return ctl_oom();
 	return 0;
 }
 

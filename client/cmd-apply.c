@@ -102,8 +102,7 @@ apply_run(struct ctl *c, int argc, char **argv)
 		if (specs == NULL || json_array_append(specs, doc) != 0) {
 			json_decref(specs);
 			json_decref(doc);
-			fprintf(stderr, "arborctl: out of memory\n");
-			return CTL_EXIT_ERROR;
+			return ctl_oom();
 		}
 		json_decref(doc);
 	} else if (json_is_array(doc))
@@ -121,8 +120,7 @@ apply_run(struct ctl *c, int argc, char **argv)
 	if ((rc = apply_check(c, path, specs, many)) != 0)
 		goto out;
 	if ((views = calloc(n, sizeof *views)) == NULL) {
-		fprintf(stderr, "arborctl: out of memory\n");
-		rc = CTL_EXIT_ERROR;
+		rc = ctl_oom();
 		goto out;
 	}
 

@@ -76,10 +76,8 @@ cancel_run(struct ctl *c, int argc, char **argv)
 	}
 
 	n = argc;
-	if ((params = calloc((size_t)n, sizeof *params)) == NULL) {
-		fprintf(stderr, "arborctl: out of memory\n");
-		return CTL_EXIT_ERROR;
-	}
+	if ((params = calloc((size_t)n, sizeof *params)) == NULL)
+		return ctl_oom();
 	for (i = 0; i < n; i++) {
 		params[i] = json_pack("{s:s}", "path", argv[i]);
 		if (params[i] != NULL && reason != NULL)

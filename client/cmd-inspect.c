@@ -1,4 +1,5 @@
-/* arborctl inspect: one node in full, then its subtree. */
+/* arborctl inspect: one node in full, then its subtree. The option parsing
+ * and the call are shared with tree, which draws the same view. */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
@@ -20,14 +21,20 @@ const struct ctl_cmd ctl_cmd_inspect = {
 	.run = inspect_run,
 };
 
-static int
-inspect_run(struct ctl *c, int argc, char **argv)
+/*
+ * [-d DEPTH] PATH, the `inspect` call, and the view printed by print (as
+ * JSON with --json). dflt, when not NULL, is the path when none is given.
+ */
+int
+ctl_inspect_run(struct ctl *c, int argc, char **argv, const char *dflt,
+    void (*print)(struct ctl *, const json_t *))
 {
 	static const struct option opts[] = {
 		{ "depth", required_argument, NULL, 'd' },
 		CTL_LONGOPTS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};
+	const char *path;
 	json_t *view;
 	long long depth = -1;
 	int ch, rc;
@@ -45,22 +52,23 @@ inspect_run(struct ctl *c, int argc, char **argv)
 			break;
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc != 1)
-		return argc == 0 ? ctl_usage(c, "missing PATH") :
-		    ctl_usage(c, "unexpected argument '%s'", argv[1]);
-	if ((rc = ctl_check_path(c, argv[0])) != 0)
+	if ((rc = ctl_one_path(c, argc, argv, dflt, &path)) != 0)
 		return rc;
 
-	rc = ctl_call(c, "inspect", json_pack("{s:s,s:I}", "path", argv[0],
+	rc = ctl_call(c, "inspect", json_pack("{s:s,s:I}", "path", path,
 	    "depth", (json_int_t)depth), &view);
 	if (rc != 0)
 		return rc;
 	if (c->json)
 		ctl_json_print(c, view);
 	else
-		ctl_print_node(c, view);
+		print(c, view);
 	json_decref(view);
 	return CTL_EXIT_OK;
+}
+
+static int
+inspect_run(struct ctl *c, int argc, char **argv)
+{
+	return ctl_inspect_run(c, argc, argv, NULL, ctl_print_node);
 }

@@ -169,6 +169,7 @@ logs_run(struct ctl *c, int argc, char **argv)
 		CTL_LONGOPTS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};
+	const char *path;
 	json_t *params, *result;
 	long long bytes = -1;
 	bool follow = false;
@@ -191,15 +192,10 @@ logs_run(struct ctl *c, int argc, char **argv)
 			break;
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc != 1)
-		return argc == 0 ? ctl_usage(c, "missing PATH") :
-		    ctl_usage(c, "unexpected argument '%s'", argv[1]);
-	if ((rc = ctl_check_path(c, argv[0])) != 0)
+	if ((rc = ctl_one_path(c, argc, argv, NULL, &path)) != 0)
 		return rc;
 
-	params = json_pack("{s:s}", "path", argv[0]);
+	params = json_pack("{s:s}", "path", path);
 	if (params != NULL && bytes >= 0)
 		json_object_set_new(params, "bytes", json_integer(bytes));
 	if (follow)

@@ -39,19 +39,12 @@ enum {
 	OPT_READY = SPAWN_OPT_NEXT,
 };
 
-static int
-spawn_oom(void)
-{
-	fprintf(stderr, "arborctl: out of memory\n");
-	return CTL_EXIT_ERROR;
-}
-
 int
 spawn_args_init(struct spawn_args *a)
 {
 	a->parent = NULL;
 	if ((a->spec = json_object()) == NULL)
-		return spawn_oom();
+		return ctl_oom();
 	return 0;
 }
 
@@ -67,7 +60,7 @@ static int
 spawn_set(json_t *spec, const char *key, json_t *v)
 {
 	if (v == NULL || json_object_set_new(spec, key, v) != 0)
-		return spawn_oom();
+		return ctl_oom();
 	return 0;
 }
 
@@ -148,17 +141,7 @@ spawn_target(struct ctl *c, struct spawn_args *a, const char *target,
 int
 spawn_send(struct ctl *c, json_t *spec)
 {
-	json_t *view;
-	int rc;
-
-	if ((rc = ctl_call(c, "spawn", spec, &view)) != 0)
-		return rc;
-	if (c->json)
-		ctl_json_print(c, view);
-	else
-		ctl_print_views(c, &view, 1);
-	json_decref(view);
-	return CTL_EXIT_OK;
+	return ctl_call_view(c, "spawn", spec);
 }
 
 /* K=V into env; a later -e of the same K wins, as in a shell. */
@@ -178,7 +161,7 @@ spawn_env(struct ctl *c, json_t *spec, const char *kv)
 		env = json_object_get(spec, "env");
 	}
 	if ((key = strndup(kv, (size_t)(eq - kv))) == NULL)
-		return spawn_oom();
+		return ctl_oom();
 	rc = spawn_set(env, key, json_string(eq + 1));
 	free(key);
 	return rc;
@@ -202,7 +185,7 @@ spawn_cwd(struct ctl *c, json_t *spec, const char *dir)
 	}
 	if ((abs = malloc(strlen(here) + strlen(dir) + 2)) == NULL) {
 		free(here);
-		return spawn_oom();
+		return ctl_oom();
 	}
 	sprintf(abs, "%s%s%s", here, strcmp(here, "/") == 0 ? "" : "/", dir);
 	rc = spawn_set(spec, "cwd", json_string(abs));
@@ -218,11 +201,11 @@ spawn_argv(struct ctl *c, json_t *spec, int argc, char **argv)
 	int i;
 
 	if ((array = json_array()) == NULL)
-		return spawn_oom();
+		return ctl_oom();
 	for (i = 0; i < argc; i++) {
 		if (json_array_append_new(array, json_string(argv[i])) != 0) {
 			json_decref(array);
-			return spawn_oom();
+			return ctl_oom();
 		}
 	}
 	(void)c;

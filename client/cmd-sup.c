@@ -57,10 +57,8 @@ sup_intensity(struct ctl *c, json_t *spec, const char *arg)
 		return rc;
 	if (json_object_set_new(spec, "max_restarts", json_integer(max)) != 0 ||
 	    (slash != NULL &&
-	    json_object_set_new(spec, "period_ms", json_integer(ms)) != 0)) {
-		fprintf(stderr, "arborctl: out of memory\n");
-		return CTL_EXIT_ERROR;
-	}
+	    json_object_set_new(spec, "period_ms", json_integer(ms)) != 0))
+		return ctl_oom();
 	return 0;
 }
 
@@ -75,6 +73,7 @@ sup_run(struct ctl *c, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct spawn_args a;
+	const char *name;
 	int ch, rc;
 
 	if ((rc = spawn_args_init(&a)) != 0)
@@ -86,10 +85,8 @@ sup_run(struct ctl *c, int argc, char **argv)
 			rc = ctl_parse_choice(c, "--strategy", optarg,
 			    spec_strategy_names);
 			if (rc == 0 && json_object_set_new(a.spec, "strategy",
-			    json_string(optarg)) != 0) {
-				fprintf(stderr, "arborctl: out of memory\n");
-				rc = CTL_EXIT_ERROR;
-			}
+			    json_string(optarg)) != 0)
+				rc = ctl_oom();
 			break;
 		case OPT_INTENSITY:
 			rc = sup_intensity(c, a.spec, optarg);
@@ -103,15 +100,9 @@ sup_run(struct ctl *c, int argc, char **argv)
 		if (rc != 0)
 			goto out;
 	}
-	argc -= optind;
-	argv += optind;
-
-	if (argc != 1) {
-		rc = argc == 0 ? ctl_usage(c, "missing NAME") :
-		    ctl_usage(c, "unexpected argument '%s'", argv[1]);
+	if ((rc = ctl_one_arg(c, argc, argv, "NAME", NULL, &name)) != 0)
 		goto out;
-	}
-	if ((rc = spawn_target(c, &a, argv[0], "supervisor")) != 0)
+	if ((rc = spawn_target(c, &a, name, "supervisor")) != 0)
 		goto out;
 	rc = spawn_send(c, a.spec);
 	a.spec = NULL;

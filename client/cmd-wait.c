@@ -37,8 +37,8 @@ wait_run(struct ctl *c, int argc, char **argv)
 		CTL_LONGOPTS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *what = NULL;
-	json_t *params, *view;
+	const char *what = NULL, *path;
+	json_t *params;
 	int64_t timeout = -1;
 	int ch, rc;
 
@@ -61,26 +61,15 @@ wait_run(struct ctl *c, int argc, char **argv)
 			break;
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc != 1)
-		return argc == 0 ? ctl_usage(c, "missing PATH") :
-		    ctl_usage(c, "unexpected argument '%s'", argv[1]);
-	if ((rc = ctl_check_path(c, argv[0])) != 0)
+	if ((rc = ctl_one_path(c, argc, argv, NULL, &path)) != 0)
 		return rc;
 
 	/* Left out, for and timeout_ms take the daemon's defaults. */
-	params = json_pack("{s:s}", "path", argv[0]);
+	params = json_pack("{s:s}", "path", path);
 	if (params != NULL && what != NULL)
 		json_object_set_new(params, "for", json_string(what));
 	if (params != NULL && timeout >= 0)
 		json_object_set_new(params, "timeout_ms", json_integer(timeout));
-	if ((rc = ctl_call(c, "wait", params, &view)) != 0)
-		return rc;	/* a timeout is CTL_EXIT_TIMEOUT */
-	if (c->json)
-		ctl_json_print(c, view);
-	else
-		ctl_print_views(c, &view, 1);
-	json_decref(view);
-	return CTL_EXIT_OK;
+	/* A timeout is CTL_EXIT_TIMEOUT. */
+	return ctl_call_view(c, "wait", params);
 }

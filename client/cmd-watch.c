@@ -126,7 +126,7 @@ watch_run(struct ctl *c, int argc, char **argv)
 		CTL_LONGOPTS_COMMON,
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *path = "/";
+	const char *path;
 	bool output = false, has_since = false;
 	long long since = 0;
 	json_int_t id;
@@ -150,15 +150,8 @@ watch_run(struct ctl *c, int argc, char **argv)
 			break;
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc > 1)
-		return ctl_usage(c, "unexpected argument '%s'", argv[1]);
-	if (argc == 1) {
-		if ((rc = ctl_check_path(c, argv[0])) != 0)
-			return rc;
-		path = argv[0];
-	}
+	if ((rc = ctl_one_path(c, argc, argv, "/", &path)) != 0)
+		return rc;
 	if ((rc = ctl_watch_send(c, path, output, has_since, since, &id))
 	    != 0)
 		return rc;

@@ -107,8 +107,7 @@ conn_open(struct ctl *c)
 	}
 	if (c->early == NULL && (c->early = json_object()) == NULL) {
 		close(fd);
-		fprintf(stderr, "arborctl: out of memory\n");
-		return CTL_EXIT_ERROR;
+		return ctl_oom();
 	}
 	c->fd = fd;
 	return 0;
@@ -146,9 +145,6 @@ int
 ctl_send(struct ctl *c, const char *method, json_t *params, json_int_t *id)
 {
 	json_t *msg;
-	char *buf;
-	size_t len, done = 0;
-	ssize_t n;
 	int rc;
 
 	if ((rc = conn_open(c)) != 0) {
@@ -156,29 +152,11 @@ ctl_send(struct ctl *c, const char *method, json_t *params, json_int_t *id)
 		return rc;
 	}
 	*id = c->next_id++;
-	if ((msg = proto_rpc_call(*id, method, params)) == NULL ||
-	    (buf = proto_rpc_encode(msg, &len)) == NULL) {
-		json_decref(msg);
-		fprintf(stderr, "arborctl: out of memory\n");
-		return CTL_EXIT_ERROR;
-	}
+	if ((msg = proto_rpc_call(*id, method, params)) == NULL)
+		return ctl_oom();
+	rc = ctl_send_json(c, msg);
 	json_decref(msg);
-
-	while (done < len) {
-		/* MSG_NOSIGNAL: a daemon that went away is an error to
-		 * report, not a SIGPIPE that kills us silently. */
-		n = send(c->fd, buf + done, len - done, MSG_NOSIGNAL);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			rc = conn_gone(c, "sending to", errno);
-			free(buf);
-			return rc;
-		}
-		done += (size_t)n;
-	}
-	free(buf);
-	return 0;
+	return rc;
 }
 
 /* The next message from the daemon, blank lines skipped. */
@@ -227,10 +205,8 @@ conn_next(struct ctl *c, json_t **out)
 		if (c->size - c->len < CONN_READ_MIN / 2) {
 			size = c->size < CONN_READ_MIN ? CONN_READ_MIN :
 			    c->size * 2;
-			if ((p = realloc(c->buf, size)) == NULL) {
-				fprintf(stderr, "arborctl: out of memory\n");
-				return CTL_EXIT_ERROR;
-			}
+			if ((p = realloc(c->buf, size)) == NULL)
+				return ctl_oom();
 			c->buf = p;
 			c->size = size;
 		}
@@ -261,11 +237,11 @@ ctl_send_json(struct ctl *c, const json_t *msg)
 
 	if ((rc = conn_open(c)) != 0)
 		return rc;
-	if ((buf = proto_rpc_encode(msg, &len)) == NULL) {
-		fprintf(stderr, "arborctl: out of memory\n");
-		return CTL_EXIT_ERROR;
-	}
+	if ((buf = proto_rpc_encode(msg, &len)) == NULL)
+		return ctl_oom();
 	while (done < len) {
+		/* MSG_NOSIGNAL: a daemon that went away is an error to
+		 * report, not a SIGPIPE that kills us silently. */
 		n = send(c->fd, buf + done, len - done, MSG_NOSIGNAL);
 		if (n == -1 && errno == EINTR)
 			continue;
@@ -393,6 +369,24 @@ ctl_call(struct ctl *c, const char *method, json_t *params, json_t **result)
 	return rc;
 }
 
+/* One request whose result is a node view, printed as JSON or as a row.
+ * params is stolen. */
+int
+ctl_call_view(struct ctl *c, const char *method, json_t *params)
+{
+	json_t *view;
+	int rc;
+
+	if ((rc = ctl_call(c, method, params, &view)) != 0)
+		return rc;
+	if (c->json)
+		ctl_json_print(c, view);
+	else
+		ctl_print_views(c, &view, 1);
+	json_decref(view);
+	return CTL_EXIT_OK;
+}
+
 /*
  * n requests of one method, pipelined: replies[i] is the whole response to
  * params[i] (new references), NULL for those never answered. Every params
@@ -412,8 +406,7 @@ ctl_call_many(struct ctl *c, const char *method, json_t **params, size_t n,
 	if ((ids = calloc(n > 0 ? n : 1, sizeof *ids)) == NULL) {
 		for (i = 0; i < n; i++)
 			json_decref(params[i]);
-		fprintf(stderr, "arborctl: out of memory\n");
-		return CTL_EXIT_ERROR;
+		return ctl_oom();
 	}
 	while (got < n) {
 		if (sent < n && sent - got < CONN_WINDOW) {
@@ -448,8 +441,7 @@ ctl_call_each(struct ctl *c, const char *method, json_t **params, size_t n,
 	if ((replies = calloc(n > 0 ? n : 1, sizeof *replies)) == NULL) {
 		for (i = 0; i < n; i++)
 			json_decref(params[i]);
-		fprintf(stderr, "arborctl: out of memory\n");
-		return CTL_EXIT_ERROR;
+		return ctl_oom();
 	}
 	rc = ctl_call_many(c, method, params, n, replies);
 	/* What did come back is shown even when the connection broke. */
@@ -475,10 +467,8 @@ ctl_call_paths(struct ctl *c, const char *method, int argc, char **argv,
 			return rc;
 	}
 	if ((params = calloc(argc > 0 ? (size_t)argc : 1,
-	    sizeof *params)) == NULL) {
-		fprintf(stderr, "arborctl: out of memory\n");
-		return CTL_EXIT_ERROR;
-	}
+	    sizeof *params)) == NULL)
+		return ctl_oom();
 	for (i = 0; i < argc; i++)
 		params[i] = json_pack("{s:s}", "path", argv[i]);
 	rc = ctl_call_each(c, method, params, (size_t)argc, views);

@@ -555,10 +555,8 @@ ctl_print_replies(struct ctl *c, json_t **replies, size_t n, bool views)
 	size_t i, nrows = 0;
 	int rc = CTL_EXIT_OK, one;
 
-	if ((rows = calloc(n > 0 ? n : 1, sizeof *rows)) == NULL) {
-		fprintf(stderr, "arborctl: out of memory\n");
-		return CTL_EXIT_ERROR;
-	}
+	if ((rows = calloc(n > 0 ? n : 1, sizeof *rows)) == NULL)
+		return ctl_oom();
 	for (i = 0; i < n; i++) {
 		if (replies[i] == NULL)
 			continue;	/* never answered; already said */

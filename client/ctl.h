@@ -1,8 +1,8 @@
 /*
  * arborctl's shared declarations: the context every command gets, the
  * command entry, and the helpers of arborctl.c (arguments, usage),
- * ctl-conn.c (the socket), ctl-output.c (printing) and cmd-spawn.c (what
- * the commands that create nodes share).
+ * ctl-util.c (small shared checks), ctl-conn.c (the socket), ctl-output.c
+ * (printing) and cmd-spawn.c (what the commands that create nodes share).
  */
 #ifndef CTL_H
 #define CTL_H
@@ -86,6 +86,15 @@ int ctl_check_path(struct ctl *, const char *path);
 int ctl_parse_args(struct ctl *, int argc, char **argv, int min, int max,
     const char *what);
 
+/* ctl-util.c. ctl_oom says so on stderr and returns CTL_EXIT_ERROR. The
+ * others take the one operand at argv[optind] (dflt: it may be left out)
+ * and return 0 or the exit status of a usage error. */
+int ctl_oom(void);
+int ctl_one_arg(struct ctl *, int argc, char **argv, const char *what,
+    const char *dflt, const char **arg);
+int ctl_one_path(struct ctl *, int argc, char **argv, const char *dflt,
+    const char **path);
+
 /* ctl-conn.c: the connection to arbord. Each returns an enum ctl_exit
  * after saying what went wrong on stderr. */
 void ctl_close(struct ctl *);
@@ -96,6 +105,7 @@ json_t *ctl_result(struct ctl *, json_t *msg, int *rc);
 int ctl_report_error(struct ctl *, const json_t *msg);
 int ctl_call(struct ctl *, const char *method, json_t *params,
     json_t **result);
+int ctl_call_view(struct ctl *, const char *method, json_t *params);
 /* Any message: a request or batch out (msg borrowed); the next message in,
  * responses and notifications alike (for watch and logs -f). */
 int ctl_send_json(struct ctl *, const json_t *msg);
@@ -125,6 +135,11 @@ int ctl_print_replies(struct ctl *, json_t **replies, size_t n, bool views);
  * with the events (ctl_next). */
 int ctl_watch_send(struct ctl *, const char *path, bool output,
     bool has_since, json_int_t since, json_int_t *id);
+
+/* cmd-inspect.c: shared with tree. [-d DEPTH] PATH (dflt: PATH may be
+ * left out), then the `inspect` call, its view printed by print. */
+int ctl_inspect_run(struct ctl *, int argc, char **argv, const char *dflt,
+    void (*print)(struct ctl *, const json_t *));
 
 /* cmd-spawn.c: shared by spawn, sup, actor and apply. */
 #define SPAWN_SHORTOPTS "p:r:"

@@ -3,6 +3,9 @@
 # (Debian 12, as root). Safe to run again: it installs nothing twice.
 set -eu
 pkgs="autoconf automake libtool pkg-config make gcc libevent-dev libjansson-dev libcmocka-dev libsystemd-dev systemd"
+# The shell tests read JSON with jq (tests/integration/test_cli.sh,
+# test_exec.sh).
+pkgs="$pkgs jq"
 # The dashboard's browser test (tests/integration/test_dashboard.sh); large,
 # and without it that test skips.
 pkgs="$pkgs chromium"

@@ -3,6 +3,10 @@
 # for people and with --json, and the exit codes 0-4 of ARCHITECTURE.md.
 set -uo pipefail
 
+# JSON is checked by parsing it (jq), never by grepping its compact text.
+command -v jq >/dev/null 2>&1 ||
+	{ echo "ERROR: jq is not installed (scripts/deps.sh installs it)"; exit 99; }
+
 ARBORD=${ARBORD:-./arbord}
 ARBORCTL=${ARBORCTL:-$(dirname "$ARBORD")/arborctl}
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/arbor-cli.XXXXXX")
@@ -30,6 +34,22 @@ expect() {
 	LAST=$out
 }
 has() { if grep -q -- "$2" <<<"$LAST"; then ok "$1"; else fail "$1: no '$2' in: $LAST"; fi; }
+# jhas DESCRIPTION [JQ-OPTION...] FILTER: FILTER is true of the JSON in $LAST.
+jhas() {
+	local what=$1
+	shift
+	if jq -e "$@" <<<"$LAST" >/dev/null 2>&1; then ok "$what"; else
+		fail "$what: not ${*: -1} in: $LAST"; fi
+}
+# within SECONDS COMMAND...: polls COMMAND until it succeeds; 1 at the end.
+within() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.05
+	done
+}
 
 # Before the daemon: no daemon is exit 3, bad usage exit 2, help exit 0.
 expect 3 "no daemon at the socket" -- ping
@@ -54,7 +74,7 @@ for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
 
 expect 0 "ping" -- ping
 expect 0 "ping --json" -- --json ping
-has "ping JSON has the protocol" '"protocol":1'
+jhas "ping JSON has the protocol" '.protocol == 1'
 expect 0 "sup" -- sup --strategy one_for_all --intensity 5/10s web
 expect 0 "actor under a parent" -- actor -p /web a tick interval=50ms
 expect 0 "actor by path" -- actor /web/b sleep ms=300ms
@@ -67,7 +87,7 @@ has "tree shows states" "running"
 expect 0 "inspect" -- inspect /web
 has "inspect shows the strategy" "one_for_all"
 expect 0 "inspect --json" -- --json inspect /web/a
-has "inspect JSON is the node view" '"path":"/web/a"'
+jhas "inspect JSON is the node view" '.path == "/web/a"'
 expect 4 "wait that times out" -- wait --timeout 50ms /web/a
 expect 0 "wait until terminated" -- wait --for terminated --timeout 5s /web/b
 expect 0 "restart" -- restart /web/b
@@ -86,20 +106,22 @@ cat >"$DIR/tree.json" <<'JSON'
 JSON
 expect 0 "apply a file of specs" -- apply "$DIR/tree.json"
 expect 0 "stats" -- --json stats
-has "stats counts the nodes" '"nodes":5'
+jhas "stats counts the nodes" '.nodes == 5'
 echo '{"name":"bad","kind":"sleep","ms":"soon"}' >"$DIR/bad.json"
 expect 2 "apply of an invalid spec" -- apply "$DIR/bad.json"
 expect 0 "call with raw params" -- call inspect '{"path":"/app","depth":1}'
-has "call prints the raw result" '"children"'
+jhas "call prints the raw result" 'has("children")'
 expect 1 "call of an unknown method" -- call nosuch
 
 expect 0 "spawn a program" -- spawn -e GREETING=hi w -- sh -c "echo \$GREETING; exec sleep 4242$$"
 expect 0 "wait for it" -- wait --for running --timeout 5s /w
-sleep 0.2
+# Running is not printed yet: wait for the output itself.
+logs_say() { ctl logs "$1" 2>/dev/null | grep -q -- "$2"; }
+within 5 logs_say /w hi || fail "no output from /w in 5 s"
 expect 0 "logs" -- logs /w
 has "logs has its output" "hi"
 expect 0 "inspect shows its pid" -- --json inspect /w
-has "pid in the view" '"pid":[0-9]'
+jhas "pid in the view" '.pid | type == "number" and . > 0'
 expect 1 "a program that does not exist" -- spawn nope -- /nonexistent/prog
 has "spawn_failed says why" "No such file"
 expect 0 "cancel --rm" -- cancel --rm /w /app /solo
@@ -110,23 +132,31 @@ timeout 10 "$ARBORCTL" -s "$SOCK" watch /wt >"$DIR/watch.txt" 2>&1 &
 wpid=$!
 timeout 10 "$ARBORCTL" -s "$SOCK" --json watch /wt >"$DIR/watch.json" 2>&1 &
 jpid=$!
-sleep 0.3
+subscribed() { ctl --json stats | jq -e ".subscriptions == $1" >/dev/null 2>&1; }
+within 5 subscribed 2 || fail "the two watches did not subscribe in 5 s"
 expect 0 "spawn under watch" -- sup wt
 expect 0 "cancel under watch" -- cancel --wait --reason bye /wt
-sleep 0.3
+# Both watches print the last event, the move to exited with its cause.
+watched() {
+	grep -q "bye" "$DIR/watch.txt" && jq -e -s 'any(.[]; .type == "state"
+	    and .path == "/wt" and .to == "exited")' "$DIR/watch.json" >/dev/null 2>&1
+}
+within 5 watched || fail "the watches did not print the exit in 5 s"
 kill "$wpid" "$jpid" 2>/dev/null; wait "$wpid" "$jpid" 2>/dev/null
 LAST=$(cat "$DIR/watch.txt")
 has "watch prints state changes" "/wt"
 has "watch prints the cause" "bye"
 LAST=$(cat "$DIR/watch.json")
-has "watch --json prints event params" '"type":"state"'
-has "watch --json has the transition" '"to":"exited"'
+jhas "watch --json prints event params" -s 'any(.[]; .type == "state")'
+jhas "watch --json has the transition" -s \
+    'any(.[]; .type == "state" and .path == "/wt" and .to == "exited")'
 
 # logs -f: the tail, then output as it comes, until the node is removed.
 expect 0 "spawn a talker" -- spawn talk -- sh -c 'i=0; while :; do i=$((i+1)); echo "line $i"; sleep 0.1; done'
 timeout 10 "$ARBORCTL" -s "$SOCK" logs -f /talk >"$DIR/follow.txt" 2>&1 &
 fpid=$!
-sleep 1
+followed() { [ "$(grep -c "^line " "$DIR/follow.txt")" -ge "$1" ]; }
+within 10 followed 5 || fail "logs -f printed under 5 lines in 10 s"
 expect 0 "cancel the talker and remove it" -- cancel --rm /talk
 wait "$fpid"; rc=$?
 [ "$rc" -eq 0 ] && ok "logs -f ends when the node is removed" ||

@@ -251,6 +251,7 @@ static void
 test_client_gone_mid_wait_and_mid_batch_leaves_nothing(void **state)
 {
 	int fd = h_connect(&D), base, i;
+	json_int_t conns = 0;
 	json_t *r;
 
 	r = h_ok(fd, "spawn", json_pack("{s:s,s:s}", "name", "t", "kind",
@@ -269,10 +270,16 @@ test_client_gone_mid_wait_and_mid_batch_leaves_nothing(void **state)
 	}
 	r = h_ok(fd, "ping", NULL);
 	json_decref(r);
-	usleep(100000);
-	r = h_ok(fd, "stats", NULL);
-	assert_int_equal(h_num(r, "connections"), 1);
-	json_decref(r);
+	/* Until the daemon has seen the 50 clients go (5 s at most). */
+	for (i = 0; i < 500; i++) {
+		r = h_ok(fd, "stats", NULL);
+		conns = h_num(r, "connections");
+		json_decref(r);
+		if (conns == 1 && h_fd_count(D.pid) == base)
+			break;
+		usleep(10000);
+	}
+	assert_int_equal(conns, 1);
 	assert_int_equal(h_fd_count(D.pid), base);
 	/* The waits went with their clients: cancelling fires nothing. */
 	r = h_ok(fd, "cancel", json_pack("{s:s,s:b}", "path", "/t", "wait",

@@ -456,6 +456,42 @@ test_unwatch_and_limits(void **state)
 	h_close(o);
 }
 
+/* Polls until the daemon holds n subscriptions (5 s at most); returns
+ * the last count seen. */
+static json_int_t
+subscriptions_until(int fd, json_int_t n)
+{
+	json_int_t v = -1;
+	json_t *r;
+
+	for (int i = 0; i < 500 && v != n; i++) {
+		if (i > 0)
+			usleep(10000);
+		r = h_ok(fd, "stats", NULL);
+		v = h_num(r, "subscriptions");
+		json_decref(r);
+	}
+	return v;
+}
+
+/* Polls logs of path until its data holds s (5 s at most). */
+static bool
+logs_until(int fd, const char *path, const char *s)
+{
+	json_t *r;
+	bool found = false;
+
+	for (int i = 0; i < 500 && !found; i++) {
+		if (i > 0)
+			usleep(10000);
+		r = h_ok(fd, "logs", json_pack("{s:s}", "path", path));
+		found = strstr(h_str(r, "data") ? h_str(r, "data") : "", s) !=
+		    NULL;
+		json_decref(r);
+	}
+	return found;
+}
+
 /* Runs $ARBORCTL with args; returns its stdout (malloc'd). */
 static char *
 run_ctl(const char *const *args, int timeout_s, int *status)
@@ -497,7 +533,7 @@ run_ctl(const char *const *args, int timeout_s, int *status)
 static void
 test_arborctl_watch_and_logs_follow(void **state)
 {
-	int c = h_connect(&D), status;
+	int c = h_connect(&D), status, cstatus;
 	json_t *spec;
 	char *out;
 	pid_t pid;
@@ -505,38 +541,48 @@ test_arborctl_watch_and_logs_follow(void **state)
 	spec = json_pack("{s:s,s:s,s:[s,s,s]}", "name", "lf", "kind", "exec",
 	    "argv", "sh", "-c", "echo one; sleep 0.5; echo two; sleep 30");
 	json_decref(h_ok(c, "spawn", spec));
-	usleep(200 * 1000);
-	/* Removing the node ends logs -f with status 0. */
+	/* "one" is in the tail before logs -f starts. */
+	assert_true(logs_until(c, "/lf", "one"));
+	assert_int_equal(subscriptions_until(c, 0), 0);
+	/* Removing the node ends logs -f with status 0: once logs -f has
+	 * subscribed and "two" was printed, which it then has been sent. */
 	pid = fork();
 	if (pid == 0) {
 		int fd = h_connect(&D);
 
-		usleep(1200 * 1000);
+		if (subscriptions_until(fd, 1) != 1 ||
+		    !logs_until(fd, "/lf", "two"))
+			_exit(1);
 		json_decref(h_ok(fd, "cancel", json_pack("{s:s,s:b,s:b}",
 		    "path", "/lf", "wait", 1, "remove", 1)));
 		_exit(0);
 	}
 	out = run_ctl((const char *[]){ "logs", "-f", "/lf", NULL }, 10,
 	    &status);
-	waitpid(pid, NULL, 0);
+	assert_int_equal(waitpid(pid, &cstatus, 0), pid);
+	assert_int_equal(cstatus, 0);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 	assert_string_equal(out, "one\ntwo\n");
 	free(out);
 
-	/* watch runs until interrupted: alarm ends it here. */
+	/* watch runs until interrupted: alarm ends it here. logs -f's
+	 * subscription goes first, so that the one counted is watch's. */
+	assert_int_equal(subscriptions_until(c, 0), 0);
 	pid = fork();
 	if (pid == 0) {
 		int fd = h_connect(&D);
 
-		usleep(300 * 1000);
+		if (subscriptions_until(fd, 1) != 1)
+			_exit(1);
 		spawn_tree(fd, "wt", 0, "sleep");
 		json_decref(h_ok(fd, "cancel", json_pack("{s:s,s:s}", "path",
 		    "/wt", "reason", "bye")));
 		_exit(0);
 	}
 	out = run_ctl((const char *[]){ "watch", "/wt", NULL }, 2, &status);
-	waitpid(pid, NULL, 0);
+	assert_int_equal(waitpid(pid, &cstatus, 0), pid);
+	assert_int_equal(cstatus, 0);
 	assert_true(WIFSIGNALED(status));
 	assert_non_null(strstr(out, "/wt spawned (supervisor)\n"));
 	assert_non_null(strstr(out, "/wt running -> stopping (cancelled: "

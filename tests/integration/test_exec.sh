@@ -9,6 +9,9 @@ set -euo pipefail
 ARBORD=${ARBORD:-./arbord}
 RPC=${RPC:-$(dirname "$ARBORD")/tests/helpers/rpc}
 [ -x "$RPC" ] || { echo "no rpc helper at $RPC (make check builds it)"; exit 77; }
+# JSON is checked by parsing it (jq), never by grepping its compact text.
+command -v jq >/dev/null 2>&1 ||
+	{ echo "ERROR: jq is not installed (scripts/deps.sh installs it)"; exit 99; }
 
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/arbor-exec.XXXXXX")
 SOCK=$DIR/sock
@@ -44,16 +47,23 @@ call() { rpc "$(req "$1" "$2")"; }
 spawn() {
 	call spawn "{\"name\":\"$1\",\"kind\":\"exec\",\"argv\":$2,\"env\":{\"ARBOR_TEST_TAG\":\"$TAG\"}${3:+,$3}}"
 }
-field() { grep -o "\"$1\":[^,}]*" | head -1 | cut -d: -f2- | tr -d '"'; }
+# is FILTER JSON: jq's FILTER is true of the response JSON.
+is() { jq -e "$1" >/dev/null 2>&1 <<<"$2"; }
 alive() { pgrep -f "$1" >/dev/null 2>&1; }
-# Waits (up to $2 ms) until nothing matches $1.
-gone_within() {
-	local end=$(( $(now_ms) + $2 ))
-	while alive "$1"; do
+# within MS COMMAND...: polls COMMAND until it succeeds; 1 after MS ms.
+within() {
+	local end=$(( $(now_ms) + $1 ))
+	shift
+	until "$@"; do
 		[ "$(now_ms)" -lt "$end" ] || return 1
 		sleep 0.02
 	done
 }
+# Waits (up to $2 ms) until nothing matches $1.
+gone_within() { within "$2" not_alive "$1"; }
+not_alive() { ! alive "$1"; }
+# count PATTERN N: N processes match PATTERN (a command line's start).
+count() { [ "$(pgrep -fc "^$1" || true)" -eq "$2" ]; }
 
 start_daemon() {
 	rm -f "$SOCK"
@@ -82,11 +92,11 @@ start_daemon
 
 # --- the done fd: a worker that watches it exits 0, no signal needed ------
 out=$(spawn done '["sh","-c","trap \"\" TERM; read x <&3; exit 0"]' '"shutdown_ms":5000')
-echo "$out" | grep -q '"state":"running"' || fail "done: $out"
+is '.result.state == "running"' "$out" || fail "done: $out"
 t0=$(now_ms)
 out=$(call cancel '{"path":"/done","wait":true}')
 dt=$(( $(now_ms) - t0 ))
-if echo "$out" | grep -q '"exit":{"code":0}' && [ "$dt" -lt 2000 ]; then
+if is '.result.exit == {"code": 0}' "$out" && [ "$dt" -lt 2000 ]; then
 	ok "done fd: exit 0 after ${dt} ms"
 else
 	fail "done fd ($dt ms): $out"
@@ -97,7 +107,7 @@ spawn grace '["sh","-c","trap \"\" TERM; while :; do sleep 0.05; done"]' '"shutd
 t0=$(now_ms)
 out=$(call cancel '{"path":"/grace","wait":true}')
 dt=$(( $(now_ms) - t0 ))
-if echo "$out" | grep -q '"exit":{"signal":"KILL"}' && [ "$dt" -ge 300 ] &&
+if is '.result.exit == {"signal": "KILL"}' "$out" && [ "$dt" -ge 300 ] &&
     [ "$dt" -lt 1000 ]; then
 	ok "grace: KILL after ${dt} ms"
 else
@@ -109,7 +119,7 @@ spawn quick '["sleep","1000"]' '"shutdown_ms":5000' >/dev/null
 t0=$(now_ms)
 out=$(call cancel '{"path":"/quick","wait":true}')
 dt=$(( $(now_ms) - t0 ))
-if echo "$out" | grep -q '"exit":{"signal":"TERM"}' && [ "$dt" -lt 500 ]; then
+if is '.result.exit == {"signal": "TERM"}' "$out" && [ "$dt" -lt 500 ]; then
 	ok "quick stop: ${dt} ms"
 else
 	fail "quick stop ($dt ms): $out"
@@ -118,8 +128,7 @@ fi
 # --- the process group: background children go too -----------------------
 m=$(marker 1)
 spawn group "[\"sh\",\"-c\",\"sleep $m & sleep $m\"]" >/dev/null
-sleep 0.2
-[ "$(pgrep -fc "^sleep $m")" -eq 2 ] || fail "group: expected 2 sleeps"
+within 2000 count "sleep $m" 2 || fail "group: expected 2 sleeps"
 call cancel '{"path":"/group","wait":true}' >/dev/null
 if gone_within "sleep $m" 200; then ok "group: nothing left"; else
 	fail "group: left $(pgrep -fa "sleep $m")"; fi
@@ -127,8 +136,7 @@ if gone_within "sleep $m" 200; then ok "group: nothing left"; else
 # --- escaped grandchildren (setsid) go too --------------------------------
 m=$(marker 2)
 spawn esc "[\"sh\",\"-c\",\"setsid sleep $m & sleep $m\"]" >/dev/null
-sleep 0.3
-[ "$(pgrep -fc "^sleep $m")" -eq 2 ] || fail "setsid: expected 2 sleeps"
+within 2000 count "sleep $m" 2 || fail "setsid: expected 2 sleeps"
 call cancel '{"path":"/esc","wait":true}' >/dev/null
 if gone_within "sleep $m" 200; then ok "setsid grandchild: nothing left"
 else fail "setsid: left $(pgrep -fa "sleep $m")"; fi
@@ -137,37 +145,39 @@ else fail "setsid: left $(pgrep -fa "sleep $m")"; fi
 m=$(marker 3)
 out=$(spawn left "[\"sh\",\"-c\",\"setsid sleep $m & sleep 0.2; exit 3\"]" '"restart":"temporary","shutdown_ms":2000')
 out=$(call wait '{"path":"/left","for":"terminated","timeout_ms":5000}')
-if echo "$out" | grep -q '"exit":{"code":3}' && ! alive "sleep $m"; then
+if is '.result.exit == {"code": 3}' "$out" && ! alive "sleep $m"; then
 	ok "leftover escapee stopped before the end"
 else
 	fail "leftover: $out $(pgrep -fa "sleep $m" || true)"
 fi
 # The escapee was orphaned to arbord, which reaped it as a stray.
-strays=$(call stats '{}' | field strays)
+strays=$(call stats '{}' | jq '.result.strays')
 if [ "${strays:-0}" -ge 1 ]; then ok "strays counted: $strays"; else
 	fail "strays not counted: $(call stats '{}')"; fi
 
 # --- spawn_failed: nothing is created -------------------------------------
 out=$(spawn missing '["arbor-no-such-program"]')
-if echo "$out" | grep -q '"code":-32006' && echo "$out" | grep -q '"errno":2' &&
-    echo "$out" | grep -q '"error":"ENOENT"'; then
+if is '.error.code == -32006 and .error.data.kind == "spawn_failed" and
+    .error.data.errno == 2 and .error.data.error == "ENOENT"' "$out"; then
 	ok "spawn_failed ENOENT"
 else
 	fail "spawn_failed: $out"
 fi
 out=$(call inspect '{"path":"/missing"}')
-echo "$out" | grep -q '"code":-32001' || fail "missing was created: $out"
+is '.error.code == -32001' "$out" || fail "missing was created: $out"
 out=$(spawn badcwd '["true"]' '"cwd":"/nonexistent/dir"')
-echo "$out" | grep -q '"code":-32006' || fail "bad cwd: $out"
+is '.error.code == -32006' "$out" || fail "bad cwd: $out"
 
 # --- ready fd: starting until the line arrives ----------------------------
 out=$(spawn rdy '["sh","-c","sleep 0.6; echo ready >&4; exec sleep 1000"]' '"ready":"fd"')
-echo "$out" | grep -q '"state":"starting"' || fail "ready: not starting: $out"
+is '.result.state == "starting"' "$out" || fail "ready: not starting: $out"
+# Not a wait for something: 0.2 s must pass with the ready line (due at
+# 0.6 s) not yet written, and the node must still be starting.
 sleep 0.2
-call inspect '{"path":"/rdy"}' | grep -q '"state":"starting"' ||
+is '.result.state == "starting"' "$(call inspect '{"path":"/rdy"}')" ||
     fail "ready: running too early"
 out=$(call wait '{"path":"/rdy","for":"running","timeout_ms":3000}')
-if echo "$out" | grep -q '"state":"running"'; then ok "ready fd"; else
+if is '.result.state == "running"' "$out"; then ok "ready fd"; else
 	fail "ready: $out"; fi
 call cancel '{"path":"/rdy","wait":true}' >/dev/null
 
@@ -175,21 +185,21 @@ call cancel '{"path":"/rdy","wait":true}' >/dev/null
 spawn lg '["sh","-c","echo to-stdout; echo to-stderr >&2; printf \"\\377\\n\""]' '"restart":"temporary"' >/dev/null
 call wait '{"path":"/lg","for":"terminated","timeout_ms":3000}' >/dev/null
 out=$(call logs '{"path":"/lg"}')
-if echo "$out" | grep -q 'to-stdout' && echo "$out" | grep -q 'to-stderr' &&
-    echo "$out" | grep -q '"truncated":false'; then
+if is '.result.data | contains("to-stdout") and contains("to-stderr")' "$out" &&
+    is '.result.truncated == false' "$out"; then
 	ok "logs: both streams"
 else
 	fail "logs: $out"
 fi
 out=$(call logs '{"path":"/lg","bytes":5}')
-echo "$out" | grep -q '"truncated":true' || fail "logs bytes=5: $out"
+is '.result.truncated == true' "$out" || fail "logs bytes=5: $out"
 out=$(call logs '{"path":"/"}')
-echo "$out" | grep -q '"data":"","truncated":false' || fail "logs /: $out"
+is '.result == {"data": "", "truncated": false}' "$out" || fail "logs /: $out"
 # A restart keeps what the earlier run printed, so a crash can be read.
 call restart '{"path":"/lg"}' >/dev/null
 call wait '{"path":"/lg","for":"terminated","timeout_ms":3000}' >/dev/null
 out=$(call logs '{"path":"/lg"}')
-if [ "$(echo "$out" | grep -o 'to-stdout' | wc -l)" -eq 2 ]; then
+if is '[.result.data | scan("to-stdout")] | length == 2' "$out"; then
 	ok "logs: kept across a restart"
 else
 	fail "logs after restart: $out"
@@ -201,16 +211,17 @@ worst=0
 end=$(( $(now_ms) + 1000 ))
 while [ "$(now_ms)" -lt "$end" ]; do
 	t0=$(now_ms)
-	call ping '{}' | grep -q '"result"' || fail "flood: no ping"
+	is 'has("result")' "$(call ping '{}')" || fail "flood: no ping"
 	dt=$(( $(now_ms) - t0 ))
 	[ "$dt" -gt "$worst" ] && worst=$dt
+	# Not a wait for something: a ping every 50 ms for the 1 s of flood.
 	sleep 0.05
 done
 rss=$(awk '/VmRSS/ { print $2 }' "/proc/$DPID/status")
 out=$(call logs '{"path":"/flood","bytes":100}')
 call cancel '{"path":"/flood","wait":true}' >/dev/null
 if [ "$rss" -lt "${ARBOR_TEST_RSS_KIB:-32768}" ] && [ "$worst" -lt 500 ] &&
-    echo "$out" | grep -q '"truncated":true'; then
+    is '.result.truncated == true' "$out"; then
 	ok "flood: RSS ${rss} kB, slowest ping ${worst} ms"
 else
 	fail "flood: RSS ${rss} kB, slowest ping ${worst} ms, $out"
@@ -225,7 +236,8 @@ for i in $(seq 100); do
 done
 rpc "${args[@]}" >"$DIR/cycles.out"
 fds_after=$(ls "/proc/$DPID/fd" | wc -l)
-nok=$(grep -c '"exit":{"signal":"TERM"}' "$DIR/cycles.out" || true)
+nok=$(jq -s '[.[] | select(.result.exit == {"signal": "TERM"})] | length' \
+    "$DIR/cycles.out")
 if [ "$fds_before" -eq "$fds_after" ] && [ "$nok" -eq 100 ]; then
 	ok "100 cycles: $fds_before fds before and after"
 else
@@ -245,9 +257,9 @@ for i in $(seq 50); do
 	args+=("$(req spawn "{\"name\":\"k$i\",\"kind\":\"exec\",\"argv\":[\"sh\",\"-c\",\"setsid sleep $m & sleep $m & sleep $m\"]}")")
 done
 rpc "${args[@]}" >"$DIR/k.out"
-sleep 0.5
+within 5000 count "sleep $m" 150 ||
+	fail "kill -9: expected 150 sleeps, saw $(pgrep -fc "^sleep $m" || true)"
 n=$(pgrep -fc "^sleep $m" || true)
-[ "$n" -eq 150 ] || fail "kill -9: expected 150 sleeps, saw $n"
 kill -9 "$DPID"
 wait "$DPID" 2>/dev/null || true
 DPID=

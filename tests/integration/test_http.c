@@ -533,6 +533,8 @@ test_rpc_deferred_wait_and_batch(void **state)
 	    "\r\n", "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"wait\","
 	    "\"params\":{\"path\":\"/z\"}},{\"jsonrpc\":\"2.0\",\"id\":2,"
 	    "\"method\":\"ping\"}]");
+	/* Kept: nothing shows a wait pending (no stat, no event), so the
+	 * request is given 200 ms to arrive before the cancel it waits on. */
 	usleep(200 * 1000);
 	json_decref(h_ok(fd, "cancel", json_pack("{s:s}", "path", "/z")));
 	r = http_read(hf);
@@ -547,6 +549,8 @@ test_rpc_deferred_wait_and_batch(void **state)
 	hf = http_send("POST", "/v1/rpc", "Authorization: Bearer " TOKEN
 	    "\r\n", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"wait\","
 	    "\"params\":{\"path\":\"/z2\"}}");
+	/* Kept, as above: 200 ms for the wait to arrive, then 200 ms for
+	 * the daemon to see the client go, which nothing shows either. */
 	usleep(200 * 1000);
 	close(hf);
 	usleep(200 * 1000);
@@ -634,6 +638,29 @@ sse_records(int fd, int n, char **head)
 	}
 }
 
+static json_int_t
+stat_num(int fd, const char *key)
+{
+	json_t *st = h_ok(fd, "stats", NULL);
+	json_int_t v = json_integer_value(json_object_get(st, key));
+
+	json_decref(st);
+	return v;
+}
+
+/* Polls stats until key is n, for up to 5 s; returns its last value. */
+static json_int_t
+stat_until(int fd, const char *key, json_int_t n)
+{
+	json_int_t v = stat_num(fd, key);
+
+	for (int i = 0; i < 500 && v != n; i++) {
+		usleep(10000);
+		v = stat_num(fd, key);
+	}
+	return v;
+}
+
 static void
 test_sse_streams_events_and_resumes_from_last_event_id(void **state)
 {
@@ -643,7 +670,7 @@ test_sse_streams_events_and_resumes_from_last_event_id(void **state)
 	json_int_t last, next;
 
 	s = http_send("GET", "/v1/events?path=/e", NULL, NULL);
-	usleep(100 * 1000);
+	assert_int_equal(stat_until(fd, "subscriptions", 1), 1);
 	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s}", "name", "e",
 	    "kind", "sleep")));
 	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s}", "name", "other",
@@ -684,16 +711,6 @@ test_sse_streams_events_and_resumes_from_last_event_id(void **state)
 	h_close(fd);
 }
 
-static json_int_t
-stat_num(int fd, const char *key)
-{
-	json_t *st = h_ok(fd, "stats", NULL);
-	json_int_t v = json_integer_value(json_object_get(st, key));
-
-	json_decref(st);
-	return v;
-}
-
 static void
 test_sse_client_that_does_not_read_is_dropped(void **state)
 {
@@ -704,8 +721,7 @@ test_sse_client_that_does_not_read_is_dropped(void **state)
 	s = http_connect();
 	setsockopt(s, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
 	h_send_raw(s, "GET /v1/events HTTP/1.0\r\n\r\n", 27);
-	usleep(100 * 1000);
-	assert_int_equal(stat_num(fd, "subscriptions"), 1);
+	assert_int_equal(stat_until(fd, "subscriptions", 1), 1);
 	/* Five events a node, well past what the kernel's buffers and the
 	 * 65,536 events of the history hold: the history moves on without
 	 * the stream, which is then dropped. */
