@@ -1,9 +1,15 @@
-/* Logging to stderr with journald priority prefixes. */
+/*
+ * Logging to stderr: with journald priority prefixes when a journal or a
+ * file reads it, with plain lines on a terminal (decided once, at
+ * log_init).
+ */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -12,11 +18,30 @@ static enum log_level log_level = LOG_LEVEL_INFO;
 static const char *const log_names[] = { "error", "warn", "info", "debug" };
 /* syslog priorities: err, warning, info, debug */
 static const int log_prio[] = { 3, 4, 6, 7 };
+/* On a terminal: a word for what needs a look, nothing for the rest. */
+static const char *const log_words[] = { "error: ", "warning: ", "", "" };
+/* Until log_init: prefixes, as a journal wants them. */
+static bool log_prefixed = true;
+
+bool
+log_want_prefixes(bool stderr_tty, const char *journal_stream)
+{
+	return !stderr_tty || (journal_stream != NULL &&
+	    *journal_stream != '\0');
+}
 
 void
 log_init(enum log_level level)
 {
 	log_level = level;
+	log_prefixed = log_want_prefixes(isatty(STDERR_FILENO) == 1,
+	    getenv("JOURNAL_STREAM"));
+}
+
+bool
+log_get_prefixed(void)
+{
+	return log_prefixed;
 }
 
 enum log_level
@@ -37,7 +62,7 @@ log_level_parse(const char *name)
 static void
 log_vwrite(enum log_level level, int errnum, const char *fmt, va_list ap)
 {
-	char buf[2048];
+	char buf[2048], head[16];
 	int n;
 
 	if (level > log_level)
@@ -45,11 +70,14 @@ log_vwrite(enum log_level level, int errnum, const char *fmt, va_list ap)
 	n = vsnprintf(buf, sizeof buf, fmt, ap);
 	if (n < 0)
 		return;
-	if (errnum != 0)
-		fprintf(stderr, "<%d>%s: %s\n", log_prio[level], buf,
-		    strerror(errnum));
+	if (log_prefixed)
+		snprintf(head, sizeof head, "<%d>", log_prio[level]);
 	else
-		fprintf(stderr, "<%d>%s\n", log_prio[level], buf);
+		snprintf(head, sizeof head, "%s", log_words[level]);
+	if (errnum != 0)
+		fprintf(stderr, "%s%s: %s\n", head, buf, strerror(errnum));
+	else
+		fprintf(stderr, "%s%s\n", head, buf);
 }
 
 #define LOG_FN(fn, level, with_errno)			\

@@ -1,9 +1,12 @@
 /*
  * A small logging API in the OpenBSD manner: to stderr, one line each, with
- * the sd-daemon priority prefix ("<3>") so journald keeps the level.
+ * the sd-daemon priority prefix ("<3>") so journald keeps the level; on a
+ * terminal, plain lines ("warning: " and "error: " for those levels).
  */
 #ifndef LOG_H
 #define LOG_H
+
+#include <stdbool.h>
 
 enum log_level {
 	LOG_LEVEL_ERROR,
@@ -12,7 +15,14 @@ enum log_level {
 	LOG_LEVEL_DEBUG,
 };
 
+/* Sets the level, and looks once at stderr and JOURNAL_STREAM to choose
+ * between priority prefixes and plain lines. */
 void log_init(enum log_level level);
+/* Prefixes unless stderr is a terminal and JOURNAL_STREAM is unset or
+ * empty: a journal, a pipe or a file keeps them. */
+bool log_want_prefixes(bool stderr_tty, const char *journal_stream);
+/* What log_init chose. */
+bool log_get_prefixed(void);
 enum log_level log_get_level(void);
 /* "error", "warn", "info", "debug"; -1 when unknown. */
 int log_level_parse(const char *name);

@@ -16,6 +16,8 @@ cancel_run(struct rpc_call *call, json_t **result, struct proto_err *err)
 
 	if (params_cancel(call->params, &p, err) == -1)
 		return RPC_ERROR;
+	rpc_target(call, "%s%s", p.path, p.remove ? " (remove)" :
+	    p.wait ? " (wait)" : "");
 	if ((n = tree_lookup(t, p.path, err)) == NULL)
 		return RPC_ERROR;
 	if (p.remove && n == t->root) {

@@ -19,6 +19,10 @@ reload_done(void *arg, json_t *result, const struct proto_err *err)
 static enum rpc_status
 reload_run(struct rpc_call *call, json_t **result, struct proto_err *err)
 {
+	if (call->d->cfg.config_path != NULL)
+		rpc_target(call, "/ (from %s)", call->d->cfg.config_path);
+	else
+		rpc_target(call, "/");
 	if (params_none(call->params, err) == -1)
 		return RPC_ERROR;
 	if (conf_reload(call->d->config, reload_done, call, err) == -1)

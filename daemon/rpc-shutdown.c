@@ -6,6 +6,7 @@
 static enum rpc_status
 shutdown_run(struct rpc_call *call, json_t **result, struct proto_err *err)
 {
+	rpc_target(call, "/");
 	if (params_none(call->params, err) == -1)
 		return RPC_ERROR;
 	/* The answer is queued before the tree starts going down; the

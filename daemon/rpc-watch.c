@@ -53,6 +53,7 @@ watch_run(struct rpc_call *call, json_t **result, struct proto_err *err)
 
 	if (params_watch(call->params, &p, err) == -1)
 		return RPC_ERROR;
+	rpc_target(call, "%s", p.path);
 	if (call->conn->sink != NULL) {
 		proto_errf(err, PROTO_CONFLICT, "watch needs a connection that "
 		    "stays open; over HTTP use GET /v1/events");

@@ -2,6 +2,8 @@
  * The table of methods, and the JSON-RPC plumbing around them: single
  * requests, notifications, batches, deferred answers.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +11,7 @@
 #include "daemon.h"
 #include "jsonrpc.h"
 #include "log.h"
+#include "path.h"
 #include "rpc.h"
 #include "tree.h"
 #include "view.h"
@@ -80,6 +83,7 @@ static void
 rpc_call_free(struct rpc_call *call)
 {
 	waiter_free(call->waiter);
+	free(call->target);
 	json_decref(call->id);
 	json_decref(call->params);
 	free(call);
@@ -173,14 +177,57 @@ rpc_defer_until(struct rpc_call *call, struct node *n, int cond,
 	return RPC_DEFERRED;
 }
 
+void
+rpc_target(struct rpc_call *call, const char *fmt, ...)
+{
+	va_list ap;
+
+	/* No work for a line nobody reads (reads below debug). */
+	if (!log_enabled(call->method->mutating ? LOG_LEVEL_INFO :
+	    LOG_LEVEL_DEBUG))
+		return;
+	free(call->target);
+	va_start(ap, fmt);
+	if (vasprintf(&call->target, fmt, ap) == -1)
+		call->target = NULL;
+	va_end(ap);
+}
+
+/* One line per request: the method, what it acts on, who asked, and why
+ * it failed. Changes to the tree at info, the rest at debug. */
 static void
-rpc_log_mutation(const struct rpc_call *call)
+rpc_log_call(struct rpc_call *call, enum rpc_status st,
+    const struct proto_err *err)
 {
 	const struct conn *c = call->conn;
+	enum log_level level = call->method->mutating ? LOG_LEVEL_INFO :
+	    LOG_LEVEL_DEBUG;
+	char line[PROTO_PATH_MAX + 512], who[64];
+	size_t i;
 
-	log_info("%s from pid %ld uid %ld (connection %llu)",
-	    call->method->name, (long)c->pid, (long)c->uid,
-	    (unsigned long long)c->id);
+	if (!log_enabled(level))
+		goto out;
+	if (c->sink != NULL)
+		snprintf(who, sizeof who, "over HTTP");
+	else
+		snprintf(who, sizeof who, "by pid %ld uid %ld", (long)c->pid,
+		    (long)c->uid);
+	snprintf(line, sizeof line, "%s%s%s %s%s%s", call->method->name,
+	    call->target != NULL ? " " : "",
+	    call->target != NULL ? call->target : "", who,
+	    st == RPC_ERROR ? " failed: " : "",
+	    st == RPC_ERROR ? err->message : "");
+	/* Paths and messages may quote what a client sent: one line. */
+	for (i = 0; line[i] != '\0'; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			line[i] = '?';
+	if (level == LOG_LEVEL_INFO)
+		log_info("%s", line);
+	else
+		log_debug("%s", line);
+out:
+	free(call->target);
+	call->target = NULL;
 }
 
 /* Runs one request object; answers it now or leaves it deferred. */
@@ -220,9 +267,8 @@ rpc_request(struct conn *conn, struct rpc_batch *batch, json_t *msg)
 		rpc_call_free(call);
 		return;
 	}
-	if (call->method->mutating)
-		rpc_log_mutation(call);
 	st = call->method->run(call, &result, &err);
+	rpc_log_call(call, st, &err);
 	switch (st) {
 	case RPC_DONE:
 		rpc_deliver(call, proto_rpc_result(call->id, result));

@@ -29,6 +29,8 @@ struct rpc_call {
 	const struct rpc_method *method;
 	struct waiter *waiter;		/* owned while deferred */
 	bool remove_after;		/* cancel --rm: remove once done */
+	char *target;			/* owned: what the call acts on, for
+					   its log line; freed once logged */
 	struct rpc_call *next, *prev;	/* conn's deferred calls */
 };
 
@@ -40,7 +42,7 @@ enum rpc_status {
 
 struct rpc_method {
 	const char *name;
-	bool mutating;		/* logged with the peer's credentials */
+	bool mutating;		/* logged at info, else at debug */
 	enum rpc_status (*run)(struct rpc_call *call, json_t **result,
 	    struct proto_err *err);
 	/* Optional: a deferred call's connection went away; drop what
@@ -62,6 +64,13 @@ void rpc_message(struct conn *conn, const char *line, size_t len);
  * n first when call->remove_after); timeout_ms -1: none. */
 enum rpc_status rpc_defer_until(struct rpc_call *call, struct node *n,
     int cond, int64_t timeout_ms, struct proto_err *err);
+
+/* Names what call acts on, for the one line rpc.c logs once the method
+ * has run ("spawn /web/w1 (exec) by pid 1234 uid 0"): a node path, then
+ * what helps to read it. Methods call it as soon as their params are read,
+ * so a refusal names its node too. */
+void rpc_target(struct rpc_call *call, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Answers a deferred call and frees it. result is stolen. */
 void rpc_reply(struct rpc_call *call, json_t *result);

@@ -21,6 +21,7 @@
 #include <event2/event.h>
 
 #include "log.h"
+#include "procenv.h"
 #include "reaper.h"
 #include "sentinel.h"
 
@@ -71,17 +72,18 @@ set_del(struct sen_set *s, pid_t p)
 		}
 }
 
-/* Processes whose environment says arbord (daemon_pid) started them. */
+/* Processes whose environment says arbord (daemon_pid) started them,
+ * wherever in it the marker sits. */
 static int
 sentinel_kill_marked(pid_t daemon_pid)
 {
-	char want[64], path[64], buf[16384];
+	char want[32], val[32];
 	struct dirent *de;
 	DIR *dir;
-	int killed = 0, fd;
-	ssize_t r;
+	int killed = 0;
+	ssize_t n;
 
-	snprintf(want, sizeof want, "ARBOR_DAEMON_PID=%ld", (long)daemon_pid);
+	snprintf(want, sizeof want, "%ld", (long)daemon_pid);
 	if ((dir = opendir("/proc")) == NULL)
 		return 0;
 	while ((de = readdir(dir)) != NULL) {
@@ -89,20 +91,11 @@ sentinel_kill_marked(pid_t daemon_pid)
 
 		if (p <= 0 || p == getpid())
 			continue;
-		snprintf(path, sizeof path, "/proc/%ld/environ", (long)p);
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-			continue;
-		r = read(fd, buf, sizeof buf - 1);
-		close(fd);
-		if (r <= 0)
-			continue;
-		buf[r] = '\0';
-		for (char *e = buf; e < buf + r; e += strlen(e) + 1)
-			if (strcmp(e, want) == 0) {
-				kill(p, SIGKILL);
-				killed++;
-				break;
-			}
+		n = procenv_get(p, "ARBOR_DAEMON_PID", val, sizeof val);
+		if (n == (ssize_t)strlen(want) && strcmp(val, want) == 0) {
+			kill(p, SIGKILL);
+			killed++;
+		}
 	}
 	closedir(dir);
 	return killed;

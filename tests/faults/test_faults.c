@@ -1507,6 +1507,75 @@ hup_and_pipe_leave_workers_running_and_term_stops_all_with_exit_0(
 	}
 }
 
+/* Where name=... starts in pid's environment; -1 when it is not there. */
+static ssize_t
+f_env_offset(pid_t pid, const char *name)
+{
+	static char buf[65536];
+	ssize_t len = f_environ(pid, buf, sizeof buf), i;
+	size_t nl = strlen(name);
+
+	for (i = 0; i < len; i += (ssize_t)strlen(buf + i) + 1)
+		if (strncmp(buf + i, name, nl) == 0 && buf[i + nl] == '=')
+			return i;
+	return -1;
+}
+
+/* Issue 11: the sentinel read only the first 16 KiB of an environment, and
+ * a shell re-exports its variables in its own order, so one 20 KB variable
+ * in a worker's env pushed ARBOR_DAEMON_PID out of sight and a grandchild
+ * that left the worker's group (setsid) outlived kill -9 of arbord. */
+static void
+kill_9_leaves_no_setsid_grandchild_behind_a_20k_variable(void **state)
+{
+	struct daemon_proc d;
+	unsigned long long start;
+	json_t *spec;
+	char *big;
+	pid_t gc[4];
+	ssize_t off;
+	int fd, i, n = 0, status;
+
+	assert_non_null(big = malloc(20 * 1024 + 1));
+	memset(big, 'x', 20 * 1024);
+	big[20 * 1024] = '\0';
+	f_start(&d, NULL);
+	fd = h_connect(&d);
+	spec = f_exec("escapee", F_ARGV("sh", "-c",
+	    "setsid sleep 1000 & wait"));
+	json_object_set_new(json_object_get(spec, "env"), "ARBOR_FAULT_BIG",
+	    json_string(big));
+	free(big);
+	json_decref(h_ok(fd, "spawn", spec));
+	h_close(fd);
+	for (i = 0; i < 300 && (n = f_tagged("sleep 1000", gc, 4)) < 1; i++)
+		f_sleep_ms(10);
+	assert_int_equal(n, 1);
+	start = f_starttime(gc[0]);
+	/* The case of the issue: the marker past the first 16 KiB. With
+	 * another /bin/sh it may sit elsewhere; the test still holds. */
+	off = f_env_offset(gc[0], "ARBOR_DAEMON_PID");
+	assert_true(off >= 0);
+	if (off < 16384)
+		print_message("note: ARBOR_DAEMON_PID at byte %ld of the "
+		    "grandchild's environment, not past 16 KiB\n", (long)off);
+
+	kill(d.pid, SIGKILL);
+	assert_int_equal(waitpid(d.pid, &status, 0), d.pid);
+	memset(&f_current, 0, sizeof f_current);
+	unlink(d.sock);
+	rmdir(d.dir);
+	for (i = 0; i < 200 && f_same_alive(gc[0], start); i++)
+		f_sleep_ms(10);
+	if (i == 200) {
+		kill(gc[0], SIGKILL);
+		fail_msg("setsid grandchild %ld outlived kill -9 of arbord by "
+		    "2 s (ARBOR_DAEMON_PID at byte %ld of its environment)",
+		    (long)gc[0], (long)off);
+	}
+	f_assert_none_left("after kill -9");
+}
+
 int
 main(void)
 {
@@ -1528,6 +1597,7 @@ main(void)
 		F_CASE(a_worker_with_200_children_leaves_none_after_cancel),
 		F_CASE(a_fork_bomb_under_rlimit_nproc_is_contained_and_cancelled),
 		F_CASE(hup_and_pipe_leave_workers_running_and_term_stops_all_with_exit_0),
+		F_CASE(kill_9_leaves_no_setsid_grandchild_behind_a_20k_variable),
 	};
 
 	/* Keep ASan's quarantine small in the daemon, so RSS means what
@@ -1539,6 +1609,9 @@ main(void)
 		    getenv("ASAN_OPTIONS"));
 		setenv("ASAN_OPTIONS", opts, 1);
 	}
+	/* ARBOR_TEST_FILTER=*kill_9*: only the tests whose names match. */
+	if (getenv("ARBOR_TEST_FILTER") != NULL)
+		cmocka_set_test_filter(getenv("ARBOR_TEST_FILTER"));
 	signal(SIGPIPE, SIG_IGN);
 	snprintf(f_tag, sizeof f_tag, "faults-%ld", (long)getpid());
 	return cmocka_run_group_tests(tests, NULL, NULL);

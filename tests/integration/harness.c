@@ -41,6 +41,12 @@ h_sleep_ms(int ms)
 void
 h_start(struct daemon_proc *d, const char *const *args)
 {
+	h_start_stderr(d, args, -1);
+}
+
+void
+h_start_stderr(struct daemon_proc *d, const char *const *args, int errfd)
+{
 	const char *bin = getenv("ARBORD");
 	const char *argv[32];
 	int i = 0;
@@ -62,6 +68,8 @@ h_start(struct daemon_proc *d, const char *const *args)
 	d->pid = fork();
 	assert_true(d->pid != -1);
 	if (d->pid == 0) {
+		if (errfd != -1 && dup2(errfd, STDERR_FILENO) == -1)
+			_exit(127);
 		execv(bin, (char *const *)argv);
 		_exit(127);
 	}

@@ -20,6 +20,9 @@ struct daemon_proc {
 /* Starts $ARBORD (or ./arbord) with extra args (NULL-terminated) and waits
  * for its socket; fails the test when it does not come up in 5 s. */
 void h_start(struct daemon_proc *d, const char *const *args);
+/* The same with errfd as the daemon's stderr (-1: the test's own). */
+void h_start_stderr(struct daemon_proc *d, const char *const *args,
+    int errfd);
 /* SIGTERM, then SIGKILL after 5 s; returns the exit status (waitpid). */
 int h_stop(struct daemon_proc *d);
 

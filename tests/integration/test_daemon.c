@@ -1,9 +1,11 @@
 /*
  * arbord end to end over its socket: every error code, batches,
  * pipelining, waits, limits, clients that vanish, big trees, fd baselines,
- * and exiting 0 after SIGTERM or shutdown.
+ * exiting 0 after SIGTERM or shutdown, and what it logs per request.
  */
+#include <fcntl.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -438,6 +440,84 @@ test_limits_on_nodes_and_connections(void **state)
 	assert_int_equal(WEXITSTATUS(h_stop(&small)), 0);
 }
 
+/* A daemon with its stderr in a file: stopped by pid however the test
+ * ends. */
+static struct daemon_proc logged;
+
+static int
+stop_logged(void **state)
+{
+	if (logged.pid > 0)
+		h_stop(&logged);
+	return 0;
+}
+
+/* Whether text holds line as a whole line. */
+static bool
+has_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+
+	for (const char *p = text; (p = strstr(p, line)) != NULL; p++)
+		if ((p == text || p[-1] == '\n') && p[n] == '\n')
+			return true;
+	return false;
+}
+
+static void
+test_changes_are_logged_with_node_and_client_reads_only_at_debug(
+    void **state)
+{
+	const char *args[] = { "--log-level", "info", NULL };
+	char tmpl[] = "/tmp/arbor-log-XXXXXX", text[16384], want[256];
+	int errfd, fd;
+	ssize_t n;
+	json_t *r;
+
+	assert_true((errfd = mkstemp(tmpl)) >= 0);
+	unlink(tmpl);
+	h_start_stderr(&logged, args, errfd);
+	fd = h_connect(&logged);
+	r = h_ok(fd, "spawn", json_pack("{s:s,s:s,s:[s,s]}", "name", "w1",
+	    "kind", "exec", "argv", "sleep", "100"));
+	json_decref(r);
+	json_decref(h_ok(fd, "inspect", json_pack("{s:s}", "path", "/w1")));
+	json_decref(h_ok(fd, "ping", NULL));
+	json_decref(h_ok(fd, "stats", NULL));
+	json_decref(h_ok(fd, "wait", json_pack("{s:s,s:s}", "path", "/w1",
+	    "for", "running")));
+	json_decref(h_ok(fd, "cancel", json_pack("{s:s,s:b}", "path", "/w1",
+	    "wait", 1)));
+	assert_int_equal(h_err(fd, "cancel", json_pack("{s:s}", "path",
+	    "/nope"), NULL), -32001);
+	h_close(fd);
+	assert_int_equal(WEXITSTATUS(h_stop(&logged)), 0);
+	n = pread(errfd, text, sizeof text - 1, 0);
+	close(errfd);
+	assert_true(n > 0);
+	text[n] = '\0';
+
+	/* stderr is a file: journald prefixes. The client is this test. */
+	snprintf(want, sizeof want, "<6>spawn /w1 (exec) by pid %ld uid %ld",
+	    (long)getpid(), (long)getuid());
+	if (!has_line(text, want))
+		fail_msg("no line \"%s\" in:\n%s", want, text);
+	snprintf(want, sizeof want, "<6>cancel /w1 (wait) by pid %ld uid %ld",
+	    (long)getpid(), (long)getuid());
+	if (!has_line(text, want))
+		fail_msg("no line \"%s\" in:\n%s", want, text);
+	snprintf(want, sizeof want, "<6>cancel /nope by pid %ld uid %ld "
+	    "failed: no node at /nope", (long)getpid(), (long)getuid());
+	if (!has_line(text, want))
+		fail_msg("no line \"%s\" in:\n%s", want, text);
+	/* Reads are not logged at info. */
+	if (strstr(text, "<6>inspect ") != NULL ||
+	    strstr(text, "<6>ping ") != NULL ||
+	    strstr(text, "<6>stats ") != NULL ||
+	    strstr(text, "<6>wait ") != NULL || strstr(text, "<7>") != NULL)
+		fail_msg("a read-only request was logged at info:\n%s", text);
+}
+
 int
 main(void)
 {
@@ -461,6 +541,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sigterm_cancels_the_tree_and_exits_zero, h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_answers_then_exits_zero, h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(test_limits_on_nodes_and_connections, h_setup, h_teardown),
+		cmocka_unit_test_teardown(
+		    test_changes_are_logged_with_node_and_client_reads_only_at_debug, stop_logged),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
