@@ -369,7 +369,9 @@ test_exec_restart_types_by_how_the_program_ended(void **state)
 
 /* --- Defects found from outside (issue: supervision made exact) ------ */
 
-#define IGNORES_TERM "trap '' TERM; sleep 100"
+/* Ready only once TERM is ignored (sleep inherits that), so a stop that
+ * follows readiness always spends the grace. */
+#define IGNORES_TERM "trap '' TERM; echo up >&$ARBOR_READY_FD; exec sleep 100"
 
 /* Polls path until its state is `state` (and, when min_restarts >= 0,
  * restarts >= min_restarts); fails after timeout_ms. */
@@ -434,14 +436,14 @@ test_rest_for_one_keeps_restarting_while_a_member_spends_its_grace(
 	/* b fails: {b, c} restart while c spends its grace; a fails
 	 * meanwhile: {a, b, c}. c's one stop is counted once. */
 	r = h_ok(fd, "spawn", json_pack("{s:s,s:s,s:s,s:i,s:i,s:[{s:s,s:s,"
-	    "s:i,s:s},{s:s,s:s,s:i,s:s},{s:s,s:s,s:s,s:i,s:[s,s,s]}]}",
+	    "s:i,s:s},{s:s,s:s,s:i,s:s},{s:s,s:s,s:s,s:s,s:i,s:[s,s,s]}]}",
 	    "name", "g", "kind", "supervisor", "strategy", "rest_for_one",
 	    "max_restarts", 10, "period_ms", 60000, "children",
 	    "name", "a", "kind", "fail", "after_ms", 600, "restart",
 	    "permanent",
 	    "name", "b", "kind", "fail", "after_ms", 100, "restart",
 	    "permanent",
-	    "name", "c", "kind", "exec", "restart", "permanent",
+	    "name", "c", "kind", "exec", "ready", "fd", "restart", "permanent",
 	    "shutdown_ms", 1500, "argv", "sh", "-c", IGNORES_TERM));
 	json_decref(r);
 	for (int i = 0; i < 8; i++) {
@@ -463,11 +465,12 @@ test_client_restart_of_a_held_child_waits_for_its_group(void **state)
 	json_t *r;
 
 	r = h_ok(fd, "spawn", json_pack("{s:s,s:s,s:s,s:i,s:[{s:s,s:s,s:s,"
-	    "s:i,s:[s,s,s]},{s:s,s:s,s:i,s:i,s:s},{s:s,s:s,s:s}]}",
+	    "s:s,s:i,s:[s,s,s]},{s:s,s:s,s:i,s:i,s:s},{s:s,s:s,s:s}]}",
 	    "name", "g", "kind", "supervisor", "strategy", "one_for_all",
 	    "max_restarts", 10, "children",
-	    "name", "a", "kind", "exec", "restart", "permanent",
-	    "shutdown_ms", 2000, "argv", "sh", "-c", IGNORES_TERM,
+	    "name", "a", "kind", "exec", "ready", "fd", "restart",
+	    "permanent", "shutdown_ms", 2000, "argv", "sh", "-c",
+	    IGNORES_TERM,
 	    "name", "b", "kind", "fail", "after_ms", 300, "backoff_ms", 1000,
 	    "restart", "permanent",
 	    "name", "c", "kind", "sleep", "restart", "permanent"));
@@ -502,14 +505,15 @@ test_child_restarted_by_client_follows_its_parents_group_stop(
 	json_t *r;
 
 	r = h_ok(fd, "spawn", json_pack("{s:s,s:s,s:s,s:i,s:[{s:s,s:s,s:i,"
-	    "s:s,s:i},{s:s,s:s,s:s,s:[{s:s,s:s,s:s,s:i,s:[s,s,s]}]}]}",
+	    "s:s,s:i},{s:s,s:s,s:s,s:[{s:s,s:s,s:s,s:s,s:i,s:[s,s,s]}]}]}",
 	    "name", "top", "kind", "supervisor", "strategy", "one_for_all",
 	    "max_restarts", 100, "children",
 	    "name", "a", "kind", "fail", "after_ms", 400, "restart",
 	    "permanent", "backoff_ms", 100,
 	    "name", "p", "kind", "supervisor", "restart", "permanent",
-	    "children", "name", "x", "kind", "exec", "restart", "permanent",
-	    "shutdown_ms", 1000, "argv", "sh", "-c", IGNORES_TERM));
+	    "children", "name", "x", "kind", "exec", "ready", "fd", "restart",
+	    "permanent", "shutdown_ms", 1000, "argv", "sh", "-c",
+	    IGNORES_TERM));
 	json_decref(r);
 	poll_state(fd, "/top/p/x", "running", 0, 3000);
 	r = h_ok(fd, "restart", json_pack("{s:s}", "path", "/top/p/x"));
@@ -532,10 +536,10 @@ test_cancel_with_remove_is_answered_while_the_parent_restarts(
 	json_t *r;
 	const char *kind;
 
-	r = h_ok(fd, "spawn", json_pack("{s:s,s:s,s:[{s:s,s:s,s:s,s:i,"
+	r = h_ok(fd, "spawn", json_pack("{s:s,s:s,s:[{s:s,s:s,s:s,s:s,s:i,"
 	    "s:[s,s,s]}]}", "name", "p", "kind", "supervisor", "children",
-	    "name", "x", "kind", "exec", "restart", "permanent", "shutdown_ms",
-	    300, "argv", "sh", "-c", IGNORES_TERM));
+	    "name", "x", "kind", "exec", "ready", "fd", "restart", "permanent",
+	    "shutdown_ms", 300, "argv", "sh", "-c", IGNORES_TERM));
 	json_decref(r);
 	poll_state(fd, "/p/x", "running", 0, 3000);
 	json_decref(h_ok(fd, "restart", json_pack("{s:s}", "path", "/p/x")));
@@ -651,6 +655,11 @@ expect_state_event(int w, const char *path, const char *from,
 			json_t *c = json_incref(json_object_get(p, "cause"));
 
 			json_decref(m);
+			/* Every move into a state of rest or stop says why. */
+			if (strcmp(to, "starting") != 0 && strcmp(to,
+			    "running") != 0 && !json_is_string(c))
+				fail_msg("%s: %s -> %s has no cause", path, from,
+				    to);
 			return c;
 		}
 		json_decref(m);
@@ -783,5 +792,8 @@ main(void)
 		    h_setup, h_teardown),
 	};
 
+	/* ARBOR_TEST_FILTER=*group*: only the tests whose names match. */
+	if (getenv("ARBOR_TEST_FILTER") != NULL)
+		cmocka_set_test_filter(getenv("ARBOR_TEST_FILTER"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
