@@ -138,26 +138,146 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
+static const struct option main_longopts[] = {
+	{ "socket", required_argument, NULL, 's' },
+	{ "socket-group", required_argument, NULL, 'g' },
+	{ "config", required_argument, NULL, 'c' },
+	{ "state", required_argument, NULL, 'S' },
+	{ "max-nodes", required_argument, NULL, 'N' },
+	{ "max-message", required_argument, NULL, 'M' },
+	{ "max-connections", required_argument, NULL, 'C' },
+	{ "max-batch", required_argument, NULL, 'B' },
+	{ "idle-timeout", required_argument, NULL, 'I' },
+	{ "http", required_argument, NULL, 'H' },
+	{ "http-token", required_argument, NULL, 'T' },
+	{ "log-level", required_argument, NULL, 'l' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* What the command line says beyond the daemon's config. */
+struct main_opts {
+	int level;
+	char *token;		/* owned: --http-token, copied off argv */
+};
+
+/* One option into cfg or o. Returns 0, 2 for a usage error, or 1 when
+ * the program is done (help, version). */
+static int
+main_option(int ch, struct daemon_config *cfg, struct main_opts *o)
+{
+	struct proto_err err;
+
+	switch (ch) {
+	case 's':
+		cfg->socket_path = optarg;
+		return 0;
+	case 'g':
+		cfg->socket_group = optarg;
+		return 0;
+	case 'c':
+		cfg->config_path = optarg;
+		return 0;
+	case 'S':
+		cfg->state_path = optarg;
+		return 0;
+	case 'N':
+		return parse_size(optarg, "--max-nodes", 1, 100000000,
+		    &cfg->max_nodes) == -1 ? 2 : 0;
+	case 'M':
+		return parse_size(optarg, "--max-message", 64,
+		    256 * 1024 * 1024, &cfg->max_message) == -1 ? 2 : 0;
+	case 'C':
+		return parse_size(optarg, "--max-connections", 1, 1000000,
+		    &cfg->max_connections) == -1 ? 2 : 0;
+	case 'B':
+		return parse_size(optarg, "--max-batch", 1, 1000000,
+		    &cfg->max_batch) == -1 ? 2 : 0;
+	case 'I':
+		if (proto_duration_parse(optarg, &cfg->idle_timeout_ms,
+		    &err) == -1) {
+			fprintf(stderr, "arbord: --idle-timeout: %s\n",
+			    err.message);
+			return 2;
+		}
+		return 0;
+	case 'H':
+		cfg->http_addr = optarg;
+		return 0;
+	case 'T':
+		/* Kept out of ps from here on. */
+		free(o->token);
+		if ((o->token = strdup(optarg)) == NULL)
+			fatalx("out of memory");
+		memset(optarg, 'x', strlen(optarg));
+		return 0;
+	case 'l':
+		if ((o->level = log_level_parse(optarg)) == -1) {
+			fprintf(stderr, "arbord: unknown log level \"%s\"\n",
+			    optarg);
+			return 2;
+		}
+		return 0;
+	case 'h':
+		usage(stdout);
+		return 1;
+	case 'V':
+		printf("arbord %s (protocol %d)\n", PACKAGE_VERSION,
+		    PROTO_VERSION);
+		return 1;
+	default:
+		usage(stderr);
+		return 2;
+	}
+}
+
+/* The command line into cfg and o: 0 to run, else main's exit code
+ * (0 after help or version, 2 for a usage error). */
+static int
+main_parse(int argc, char **argv, struct daemon_config *cfg,
+    struct main_opts *o, char *sockbuf, size_t socksize)
+{
+	int ch, r;
+
+	memset(cfg, 0, sizeof *cfg);
+	cfg->max_nodes = DEFAULT_MAX_NODES;
+	cfg->max_message = PROTO_MAX_MESSAGE_DEFAULT;
+	cfg->max_connections = DEFAULT_MAX_CONNECTIONS;
+	cfg->max_batch = PROTO_MAX_BATCH_DEFAULT;
+	cfg->max_pending = DEFAULT_MAX_PENDING;
+	cfg->idle_timeout_ms = DEFAULT_IDLE_TIMEOUT_MS;
+	while ((ch = getopt_long(argc, argv, "s:c:hV", main_longopts,
+	    NULL)) != -1)
+		if ((r = main_option(ch, cfg, o)) != 0)
+			return r == 1 ? -1 : 2;
+	if (optind != argc) {
+		fprintf(stderr, "arbord: unexpected argument \"%s\"\n",
+		    argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (cfg->socket_path == NULL)
+		cfg->socket_path = default_socket(sockbuf, socksize);
+	if (o->token != NULL && cfg->http_addr == NULL) {
+		fprintf(stderr, "arbord: --http-token needs --http\n");
+		return 2;
+	}
+	/* From the environment, and out of it, so workers do not inherit
+	 * the token. */
+	if (o->token == NULL && getenv("ARBOR_HTTP_TOKEN") != NULL &&
+	    *getenv("ARBOR_HTTP_TOKEN") != '\0' &&
+	    (o->token = strdup(getenv("ARBOR_HTTP_TOKEN"))) == NULL)
+		fatalx("out of memory");
+	unsetenv("ARBOR_HTTP_TOKEN");
+	cfg->http_token = o->token;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "socket-group", required_argument, NULL, 'g' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "state", required_argument, NULL, 'S' },
-		{ "max-nodes", required_argument, NULL, 'N' },
-		{ "max-message", required_argument, NULL, 'M' },
-		{ "max-connections", required_argument, NULL, 'C' },
-		{ "max-batch", required_argument, NULL, 'B' },
-		{ "idle-timeout", required_argument, NULL, 'I' },
-		{ "http", required_argument, NULL, 'H' },
-		{ "http-token", required_argument, NULL, 'T' },
-		{ "log-level", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
+	struct main_opts o = { .level = LOG_LEVEL_INFO };
 	struct daemon_config cfg;
 	struct daemon d;
 	struct event *sigs[3];
@@ -165,109 +285,14 @@ main(int argc, char **argv)
 	char sockbuf[PATH_MAX];
 	sigset_t startup;
 	struct proto_err err;
-	char *token = NULL;	/* --http-token, copied off argv */
-	int ch, level = LOG_LEVEL_INFO, code = 0;
+	int code;
 
-	memset(&cfg, 0, sizeof cfg);
-	cfg.max_nodes = DEFAULT_MAX_NODES;
-	cfg.max_message = PROTO_MAX_MESSAGE_DEFAULT;
-	cfg.max_connections = DEFAULT_MAX_CONNECTIONS;
-	cfg.max_batch = PROTO_MAX_BATCH_DEFAULT;
-	cfg.max_pending = DEFAULT_MAX_PENDING;
-	cfg.idle_timeout_ms = DEFAULT_IDLE_TIMEOUT_MS;
-	while ((ch = getopt_long(argc, argv, "s:c:hV", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 's':
-			cfg.socket_path = optarg;
-			break;
-		case 'g':
-			cfg.socket_group = optarg;
-			break;
-		case 'c':
-			cfg.config_path = optarg;
-			break;
-		case 'S':
-			cfg.state_path = optarg;
-			break;
-		case 'N':
-			if (parse_size(optarg, "--max-nodes", 1, 100000000,
-			    &cfg.max_nodes) == -1)
-				return 2;
-			break;
-		case 'M':
-			if (parse_size(optarg, "--max-message", 64,
-			    256 * 1024 * 1024, &cfg.max_message) == -1)
-				return 2;
-			break;
-		case 'C':
-			if (parse_size(optarg, "--max-connections", 1, 1000000,
-			    &cfg.max_connections) == -1)
-				return 2;
-			break;
-		case 'B':
-			if (parse_size(optarg, "--max-batch", 1, 1000000,
-			    &cfg.max_batch) == -1)
-				return 2;
-			break;
-		case 'I':
-			if (proto_duration_parse(optarg, &cfg.idle_timeout_ms,
-			    &err) == -1) {
-				fprintf(stderr, "arbord: --idle-timeout: %s\n",
-				    err.message);
-				return 2;
-			}
-			break;
-		case 'H':
-			cfg.http_addr = optarg;
-			break;
-		case 'T':
-			/* Kept out of ps from here on. */
-			free(token);
-			if ((token = strdup(optarg)) == NULL)
-				fatalx("out of memory");
-			memset(optarg, 'x', strlen(optarg));
-			break;
-		case 'l':
-			if ((level = log_level_parse(optarg)) == -1) {
-				fprintf(stderr, "arbord: unknown log level "
-				    "\"%s\"\n", optarg);
-				return 2;
-			}
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			printf("arbord %s (protocol %d)\n", PACKAGE_VERSION,
-			    PROTO_VERSION);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
+	if ((code = main_parse(argc, argv, &cfg, &o, sockbuf,
+	    sizeof sockbuf)) != 0) {
+		free(o.token);
+		return code == -1 ? 0 : code;
 	}
-	if (optind != argc) {
-		fprintf(stderr, "arbord: unexpected argument \"%s\"\n",
-		    argv[optind]);
-		usage(stderr);
-		return 2;
-	}
-	if (cfg.socket_path == NULL)
-		cfg.socket_path = default_socket(sockbuf, sizeof sockbuf);
-	if (token != NULL && cfg.http_addr == NULL) {
-		fprintf(stderr, "arbord: --http-token needs --http\n");
-		free(token);
-		return 2;
-	}
-	/* From the environment, and out of it, so workers do not inherit
-	 * the token. */
-	if (token == NULL && getenv("ARBOR_HTTP_TOKEN") != NULL &&
-	    *getenv("ARBOR_HTTP_TOKEN") != '\0' &&
-	    (token = strdup(getenv("ARBOR_HTTP_TOKEN"))) == NULL)
-		fatalx("out of memory");
-	unsetenv("ARBOR_HTTP_TOKEN");
-	cfg.http_token = token;
-	log_init(level);
+	log_init(o.level);
 	signal(SIGPIPE, SIG_IGN);
 	/* A stop asked for while starting stays pending until the loop
 	 * watches for it, instead of killing a half-made daemon. */
@@ -278,7 +303,7 @@ main(int argc, char **argv)
 
 	if (daemon_init(&d, &cfg) == -1) {
 		daemon_free(&d);
-		free(token);
+		free(o.token);
 		return 1;
 	}
 	for (int i = 0; i < 3; i++)
@@ -302,6 +327,6 @@ main(int argc, char **argv)
 	for (int i = 0; i < 3; i++)
 		event_free(sigs[i]);
 	daemon_free(&d);
-	free(token);
+	free(o.token);
 	return code;
 }

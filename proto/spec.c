@@ -500,6 +500,37 @@ spec_parse_sup(struct spec_parser *p, const json_t *obj, int depth,
 	return (spec_check_duplicates(p, s));
 }
 
+/* The fields every kind has: restart type and the times. */
+static int
+spec_parse_common(const json_t *obj, struct node_spec *spec,
+    struct proto_err *err)
+{
+	int	restart = RESTART_TRANSIENT;
+
+	if (proto_get_enum(obj, "restart", false, spec_restart_names,
+	    &restart, err) != 0)
+		return (-1);
+	spec->restart = (uint8_t)restart;
+	if (proto_get_ms(obj, "shutdown_ms", false, &spec->shutdown_ms,
+	    err) != 0 ||
+	    proto_get_ms(obj, "timeout_ms", false, &spec->timeout_ms,
+	    err) != 0 ||
+	    proto_get_ms(obj, "backoff_ms", false, &spec->backoff_ms,
+	    err) != 0 ||
+	    proto_get_ms(obj, "backoff_max_ms", false, &spec->backoff_max_ms,
+	    err) != 0 ||
+	    proto_get_ms(obj, "start_timeout_ms", false,
+	    &spec->start_timeout_ms, err) != 0)
+		return (-1);
+	if (spec->backoff_ms > spec->backoff_max_ms)
+		return (proto_errf(err, PROTO_INVALID_PARAMS,
+		    "field \"backoff_ms\" must not be greater than "
+		    "\"backoff_max_ms\" (%lld > %lld)",
+		    (long long)spec->backoff_ms,
+		    (long long)spec->backoff_max_ms));
+	return (0);
+}
+
 static int
 spec_parse_node(struct spec_parser *p, const json_t *obj, int depth,
     const char **parent_out, struct node_spec **out)
@@ -507,7 +538,7 @@ spec_parse_node(struct spec_parser *p, const json_t *obj, int depth,
 	struct proto_err	*err = p->err;
 	struct node_spec	*spec;
 	const char		*name = NULL, *parent = "/";
-	int			 kind = -1, restart = RESTART_TRANSIENT;
+	int			 kind = -1;
 	int			 top = depth == 0 && parent_out != NULL;
 
 	*out = NULL;
@@ -550,27 +581,8 @@ spec_parse_node(struct spec_parser *p, const json_t *obj, int depth,
 	spec->name = strdup(name);
 	if (spec->name == NULL)
 		return (spec_oom(err));
-	if (proto_get_enum(obj, "restart", false, spec_restart_names,
-	    &restart, err) != 0)
+	if (spec_parse_common(obj, spec, err) != 0)
 		return (-1);
-	spec->restart = (uint8_t)restart;
-	if (proto_get_ms(obj, "shutdown_ms", false, &spec->shutdown_ms,
-	    err) != 0 ||
-	    proto_get_ms(obj, "timeout_ms", false, &spec->timeout_ms,
-	    err) != 0 ||
-	    proto_get_ms(obj, "backoff_ms", false, &spec->backoff_ms,
-	    err) != 0 ||
-	    proto_get_ms(obj, "backoff_max_ms", false, &spec->backoff_max_ms,
-	    err) != 0 ||
-	    proto_get_ms(obj, "start_timeout_ms", false,
-	    &spec->start_timeout_ms, err) != 0)
-		return (-1);
-	if (spec->backoff_ms > spec->backoff_max_ms)
-		return (proto_errf(err, PROTO_INVALID_PARAMS,
-		    "field \"backoff_ms\" must not be greater than "
-		    "\"backoff_max_ms\" (%lld > %lld)",
-		    (long long)spec->backoff_ms,
-		    (long long)spec->backoff_max_ms));
 
 	switch (spec->kind) {
 	case KIND_SUPERVISOR:
