@@ -598,7 +598,8 @@ act_stop(struct node *n, const struct node_input *in)
 }
 
 /* Nothing runs: a hold keeps it waiting (in backoff, for the group), any
- * other stop ends it at once. Its children are all terminated. */
+ * other stop ends it at once, with its children, which are all waiting
+ * or terminated, first. */
 static void
 act_stop_waiting(struct node *n, const struct node_input *in)
 {
@@ -611,6 +612,9 @@ act_stop_waiting(struct node *n, const struct node_input *in)
 	if (in->cause != NULL)
 		node_set_cause(n, in->cause);
 	n->due_ms = 0;
+	n->in_stop = true;
+	node_stop_children(n, in->cause, AFTER_EXIT);
+	n->in_stop = false;
 	node_set_state(n, NODE_EXITED);
 	node_notify_parent(n);
 }

@@ -248,10 +248,44 @@ test_backoff_doubles_and_is_capped(void **state)
 	assert_in_range(d[5], 30, 40);
 }
 
+static void
+test_cancel_of_a_held_supervisor_ends_its_held_children(void **state)
+{
+	struct fixture *f = *state;
+	struct node *p, *x;
+
+	spawn_ok(f, "{\"name\":\"top\",\"kind\":\"supervisor\","
+	    "\"strategy\":\"one_for_all\",\"children\":["
+	    "{\"name\":\"a\",\"kind\":\"fail\",\"after_ms\":5,"
+	    "\"restart\":\"permanent\",\"backoff_ms\":400,"
+	    "\"backoff_max_ms\":400},"
+	    "{\"name\":\"p\",\"kind\":\"supervisor\",\"children\":["
+	    "{\"name\":\"x\",\"kind\":\"tick\"}]}]}");
+	p = lookup(f, "/top/p");
+	x = lookup(f, "/top/p/x");
+	run_for(f, 50);
+	assert_int_equal(p->state, NODE_HELD);
+	assert_int_equal(x->state, NODE_HELD);
+	assert_int_equal(tree_cancel(f->tree, p, "gone", NULL), 0);
+	assert_int_equal(p->state, NODE_EXITED);
+	assert_int_equal(x->state, NODE_EXITED);
+	assert_string_equal(cause_text(x->cause),
+	    "parent cancelled: /top/p: cancelled: gone");
+	assert_int_equal(f->violations, 0);
+	/* The group starts without them: p stays as the client left it. */
+	run_for(f, 600);
+	assert_true(lookup(f, "/top/a")->restarts >= 1);
+	assert_int_equal(p->state, NODE_EXITED);
+	assert_int_equal(f->violations, 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_cancel_of_a_held_supervisor_ends_its_held_children,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_permanent_child_is_restarted_with_same_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(
