@@ -1,8 +1,10 @@
 /*
- * --state FILE: collecting the nodes to save, writing them atomically and
- * coalesced (at most one write per STATE_MIN_GAP_MS, on a timer armed only
- * when something changed), reading them back at start. The state owns its
- * timer, the text it last wrote and what it read at start until restored.
+ * --state FILE: collecting the nodes to save, writing them atomically with
+ * group commit (every change of one loop turn goes into one write, made
+ * at the start of the next turn), telling the calls that wait for their
+ * change to be on disk, reading the file back at start. The state owns its
+ * timer, its waiting syncs, the text it last wrote and what it read at
+ * start until restored.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,11 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
+#include "cause.h"
 #include "clock.h"
 #include "daemon.h"
 #include "log.h"
@@ -22,9 +26,16 @@
 #include "state.h"
 #include "tree.h"
 
-#define STATE_VERSION 1
-#define STATE_MIN_GAP_MS 100	/* between two writes */
+#define STATE_VERSION 2		/* 1: no stopped entries; still read */
 #define STATE_RETRY_MS 10000	/* after a failed write */
+
+struct state_sync {
+	uint64_t gen;			/* done once this change is on disk */
+	state_sync_cb *cb;
+	void *arg;			/* borrowed */
+	TAILQ_ENTRY(state_sync) link;
+};
+TAILQ_HEAD(state_syncs, state_sync);
 
 struct state {
 	struct daemon *d;		/* borrowed */
@@ -32,9 +43,11 @@ struct state {
 	char *tmp;			/* owned: path + ".new" */
 	char *dir;			/* owned: path's directory */
 	struct event *write_ev;		/* owned */
+	struct state_syncs syncs;	/* owned: calls waiting for a write */
 	char *last;			/* owned: the text last written */
 	json_t *loaded;			/* owned: entries read at start */
-	int64_t last_write_mono;
+	uint64_t gen;			/* changes seen */
+	uint64_t gen_disk;		/* changes known to be on disk */
 	bool dirty;			/* a write is scheduled */
 	bool frozen;
 	uint64_t writes;
@@ -53,7 +66,7 @@ state_new(struct daemon *d, const char *path)
 	if ((s = calloc(1, sizeof *s)) == NULL)
 		return NULL;
 	s->d = d;
-	s->last_write_mono = -STATE_MIN_GAP_MS;
+	TAILQ_INIT(&s->syncs);
 	if ((s->path = strdup(path)) == NULL ||
 	    (s->tmp = malloc(strlen(path) + 5)) == NULL ||
 	    (copy = strdup(path)) == NULL) {
@@ -74,8 +87,15 @@ state_new(struct daemon *d, const char *path)
 void
 state_free(struct state *s)
 {
+	struct state_sync *w;
+
 	if (s == NULL)
 		return;
+	/* Their owners (calls) are gone by now; what is left is memory. */
+	while ((w = TAILQ_FIRST(&s->syncs)) != NULL) {
+		TAILQ_REMOVE(&s->syncs, w, link);
+		free(w);
+	}
 	if (s->write_ev != NULL)
 		event_free(s->write_ev);
 	json_decref(s->loaded);
@@ -88,6 +108,28 @@ state_free(struct state *s)
 
 /* --- reading --------------------------------------------------------- */
 
+/* A saved entry is a node spec, and for a node that was stopped,
+ * "stopped": the cause it had. *spec is a new reference to the entry
+ * without that member (so it parses as a spec), *why its text (borrowed
+ * from obj), NULL for a live node. -1 when "stopped" is not a string. */
+static int
+state_entry_split(json_t *obj, json_t **spec, const char **why)
+{
+	json_t *st = json_object_get(obj, "stopped");
+
+	*why = NULL;
+	*spec = NULL;
+	if (st == NULL) {
+		*spec = json_incref(obj);
+		return 0;
+	}
+	if (!json_is_string(st) || (*spec = json_copy(obj)) == NULL)
+		return -1;
+	*why = json_string_value(st);
+	json_object_del(*spec, "stopped");
+	return 0;
+}
+
 int
 state_load(struct state *s, struct proto_err *err)
 {
@@ -95,8 +137,11 @@ state_load(struct state *s, struct proto_err *err)
 	json_error_t jerr;
 	json_t *doc, *nodes, *one;
 	struct node_spec *spec;
-	const char *parent;
+	const char *parent, *why;
+	json_t *entry;
+	json_int_t version;
 	size_t i;
+	int rc;
 
 	if (s == NULL)
 		return 0;
@@ -117,9 +162,10 @@ state_load(struct state *s, struct proto_err *err)
 		return proto_errf(err, PROTO_PARSE_ERROR, "state file: %s",
 		    jerr.text);
 	}
-	if (!json_is_object(doc) || json_integer_value(json_object_get(doc,
-	    "version")) != STATE_VERSION || !json_is_array(nodes =
-	    json_object_get(doc, "nodes")) || json_object_size(doc) != 2) {
+	version = json_integer_value(json_object_get(doc, "version"));
+	if (!json_is_object(doc) || version < 1 || version > STATE_VERSION ||
+	    !json_is_array(nodes = json_object_get(doc, "nodes")) ||
+	    json_object_size(doc) != 2) {
 		json_decref(doc);
 		return proto_errf(err, PROTO_INVALID_PARAMS, "state file %s is "
 		    "not {\"version\": %d, \"nodes\": [...]}; fix or remove "
@@ -127,7 +173,16 @@ state_load(struct state *s, struct proto_err *err)
 	}
 	json_array_foreach(nodes, i, one) {
 		parent = NULL;
-		if (spec_parse(one, &lim, &parent, &spec, NULL, err) == -1) {
+		if (state_entry_split(one, &entry, &why) == -1) {
+			proto_errf(err, PROTO_INVALID_PARAMS, "state file %s: "
+			    "nodes[%zu]: \"stopped\" must be a string", s->path,
+			    i);
+			json_decref(doc);
+			return -1;
+		}
+		rc = spec_parse(entry, &lim, &parent, &spec, NULL, err);
+		json_decref(entry);
+		if (rc == -1) {
 			proto_err_prefix(err, "state file %s: nodes[%zu]",
 			    s->path, i);
 			json_decref(doc);
@@ -154,28 +209,38 @@ state_restore(struct state *s)
 	struct proto_err err;
 	struct node_spec *spec;
 	struct node *n;
-	const char *parent;
+	const char *parent, *why;
 	size_t i, count, ok = 0;
-	json_t *one;
+	json_t *one, *entry;
+	int rc;
 
 	if (s == NULL || s->loaded == NULL)
 		return;
 	lim.max_nodes = s->d->tree->lim.max_nodes;
 	json_array_foreach(s->loaded, i, one) {
 		parent = "/";
-		if (spec_parse(one, &lim, &parent, &spec, &count, &err) == -1) {
+		if (state_entry_split(one, &entry, &why) == -1)
+			continue;	/* state_load checked it */
+		rc = spec_parse(entry, &lim, &parent, &spec, &count, &err);
+		if (rc == -1) {
 			log_warnx("state: nodes[%zu]: %s", i, err.message);
+			json_decref(entry);
 			continue;
 		}
-		if (tree_spawn(s->d->tree, parent, spec, count, &n, &err)
-		    == -1) {
+		/* A node a client stopped comes back stopped: exited, until
+		 * a client restarts it. */
+		rc = why != NULL ? tree_add_stopped(s->d->tree, parent, spec,
+		    count, why, &n, &err) : tree_spawn(s->d->tree, parent,
+		    spec, count, &n, &err);
+		if (rc == -1) {
 			log_warnx("state: %s/%s is not restored: %s; it is "
 			    "dropped from %s", strcmp(parent, "/") == 0 ? "" :
 			    parent, spec->name, err.message, s->path);
 			spec_free(spec);
-			continue;
+		} else {
+			ok++;
 		}
-		ok++;
+		json_decref(entry);
 	}
 	log_info("%s: %zu of %zu saved nodes restored", s->path, ok,
 	    json_array_size(s->loaded));
@@ -185,9 +250,10 @@ state_restore(struct state *s)
 
 /* --- writing --------------------------------------------------------- */
 
-/* n's spec with the children it has now, terminated ones left out. */
+/* n's spec with its children: the live ones, or, for a stopped node
+ * (all) every one, to come back stopped with it. */
 static json_t *
-state_node_json(const struct node *n)
+state_node_json(const struct node *n, bool all)
 {
 	json_t *obj = spec_to_json(n->spec), *kids;
 
@@ -200,9 +266,9 @@ state_node_json(const struct node *n)
 	for (uint32_t i = 0; i < n->nchildren; i++) {
 		json_t *k;
 
-		if (node_terminated(n->children[i]))
+		if (!all && node_terminated(n->children[i]))
 			continue;
-		if ((k = state_node_json(n->children[i])) == NULL ||
+		if ((k = state_node_json(n->children[i], all)) == NULL ||
 		    json_array_append_new(kids, k) == -1) {
 			json_decref(kids);
 			json_decref(obj);
@@ -213,6 +279,8 @@ state_node_json(const struct node *n)
 	return obj;
 }
 
+/* The permanent nodes clients spawned under p: live ones, and stopped
+ * ones with the cause they stopped with. */
 static int
 state_collect(const struct node *p, json_t *out)
 {
@@ -220,6 +288,7 @@ state_collect(const struct node *p, json_t *out)
 
 	for (uint32_t i = 0; i < p->nchildren; i++) {
 		const struct node *c = p->children[i];
+		bool stopped = node_terminated(c);
 		json_t *obj;
 
 		if (c->from_config) {
@@ -227,12 +296,14 @@ state_collect(const struct node *p, json_t *out)
 				return -1;
 			continue;
 		}
-		if (c->spec->restart != RESTART_PERMANENT ||
-		    node_terminated(c))
+		if (c->spec->restart != RESTART_PERMANENT)
 			continue;
-		if ((obj = state_node_json(c)) == NULL ||
+		if ((obj = state_node_json(c, stopped)) == NULL ||
 		    json_object_set_new(obj, "parent",
 		    json_string(node_path(p, path, sizeof path))) == -1 ||
+		    (stopped && json_object_set_new(obj, "stopped",
+		    json_string(cause_text(c->cause) ? cause_text(c->cause) :
+		    "cancelled")) == -1) ||
 		    json_array_append_new(out, obj) == -1) {
 			json_decref(obj);
 			return -1;
@@ -257,11 +328,36 @@ state_write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
+/* Tells the calls waiting for changes up to gen: done, or not written
+ * (error). */
+static void
+state_syncs_release(struct state *s, uint64_t gen, const char *error)
+{
+	struct state_sync *w, *next;
+
+	for (w = TAILQ_FIRST(&s->syncs); w != NULL; w = next) {
+		next = TAILQ_NEXT(w, link);
+		if (w->gen > gen)
+			continue;
+		TAILQ_REMOVE(&s->syncs, w, link);
+		w->cb(w->arg, error);
+		free(w);
+	}
+}
+
+static void
+state_schedule(struct state *s, int64_t ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000),
+	    (suseconds_t)(ms % 1000 * 1000) };
+
+	s->dirty = true;
+	evtimer_add(s->write_ev, &tv);
+}
+
 static void
 state_error(struct state *s, const char *what, const char *file, int e)
 {
-	struct timeval tv = { STATE_RETRY_MS / 1000, 0 };
-
 	s->errors++;
 	snprintf(s->last_error, sizeof s->last_error, "%s %s: %s", what, file,
 	    strerror(e));
@@ -269,42 +365,20 @@ state_error(struct state *s, const char *what, const char *file, int e)
 	    "%d s)", s->last_error, s->path, STATE_RETRY_MS / 1000);
 	free(s->last);
 	s->last = NULL;
-	s->dirty = true;
-	evtimer_add(s->write_ev, &tv);
+	state_schedule(s, STATE_RETRY_MS);
 }
 
-/* The one blocking write of the daemon: small, and coalesced. */
-static void
-state_write(struct state *s)
+/* Writes text to the file atomically: .new, fsync, rename, fsync of the
+ * directory. -1 (error reported) when it did not get there. */
+static int
+state_put(struct state *s, const char *text)
 {
-	json_t *doc, *nodes;
-	char *text;
 	int fd, e;
 
-	s->dirty = false;
-	s->last_write_mono = clock_mono_ms();
-	if ((nodes = json_array()) == NULL ||
-	    state_collect(s->d->tree->root, nodes) == -1 ||
-	    (doc = json_pack("{s:i,s:o}", "version", STATE_VERSION, "nodes",
-	    nodes)) == NULL) {
-		state_error(s, "build", s->path, ENOMEM);
-		return;
-	}
-	text = json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
-	json_decref(doc);
-	if (text == NULL) {
-		state_error(s, "build", s->path, ENOMEM);
-		return;
-	}
-	if (s->last != NULL && strcmp(s->last, text) == 0) {
-		free(text);
-		return;
-	}
 	if ((fd = open(s->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    0600)) == -1) {
 		state_error(s, "open", s->tmp, errno);
-		free(text);
-		return;
+		return -1;
 	}
 	if (state_write_all(fd, text, strlen(text)) == -1 ||
 	    state_write_all(fd, "\n", 1) == -1 || fsync(fd) == -1) {
@@ -312,24 +386,61 @@ state_write(struct state *s)
 		close(fd);
 		unlink(s->tmp);
 		state_error(s, "write", s->tmp, e);
-		free(text);
-		return;
+		return -1;
 	}
 	if (close(fd) == -1 || rename(s->tmp, s->path) == -1) {
 		e = errno;
 		unlink(s->tmp);
 		state_error(s, "rename to", s->path, e);
-		free(text);
-		return;
+		return -1;
 	}
 	if ((fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
 		if (fsync(fd) == -1)
 			log_warn("state: fsync %s", s->dir);
 		close(fd);
 	}
-	s->writes++;
+	return 0;
+}
+
+/* The one blocking write of the daemon: small, and one per loop turn
+ * that changed what is saved, however many changes the turn made. */
+static void
+state_write(struct state *s)
+{
+	uint64_t gen = s->gen;
+	json_t *doc, *nodes;
+	char *text;
+
+	s->dirty = false;
+	text = NULL;
+	if ((nodes = json_array()) != NULL &&
+	    state_collect(s->d->tree->root, nodes) == -1) {
+		json_decref(nodes);
+		nodes = NULL;
+	}
+	/* "o" takes nodes, also when the pack fails. */
+	if (nodes != NULL && (doc = json_pack("{s:i,s:o}", "version",
+	    STATE_VERSION, "nodes", nodes)) != NULL) {
+		text = json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+		json_decref(doc);
+	}
+	if (text == NULL) {
+		state_error(s, "build", s->path, ENOMEM);
+		state_syncs_release(s, gen, s->last_error);
+		return;
+	}
+	if (s->last == NULL || strcmp(s->last, text) != 0) {
+		if (state_put(s, text) == -1) {
+			free(text);
+			state_syncs_release(s, gen, s->last_error);
+			return;
+		}
+		s->writes++;
+	}
 	free(s->last);
 	s->last = text;
+	s->gen_disk = gen;
+	state_syncs_release(s, gen, NULL);
 }
 
 static void
@@ -344,22 +455,48 @@ state_write_cb(evutil_socket_t fd, short what, void *arg)
 void
 state_tree_event(struct state *s, const struct tree_event *ev)
 {
-	struct timeval tv;
-	int64_t wait;
-
-	if (s == NULL || s->frozen || s->dirty)
+	if (s == NULL || s->frozen)
 		return;
+	/* What is saved changes with spawns, removals, and moves between
+	 * live and terminated. */
 	if (ev->type == TREE_EV_OUTPUT || (ev->type == TREE_EV_STATE &&
 	    (ev->from == NODE_EXITED || ev->from == NODE_FAILED) ==
 	    (ev->to == NODE_EXITED || ev->to == NODE_FAILED)))
 		return;
-	s->dirty = true;
-	wait = s->last_write_mono + STATE_MIN_GAP_MS - clock_mono_ms();
-	if (wait < 0)
-		wait = 0;
-	tv.tv_sec = (time_t)(wait / 1000);
-	tv.tv_usec = (suseconds_t)(wait % 1000 * 1000);
-	evtimer_add(s->write_ev, &tv);
+	s->gen++;
+	/* Group commit: the write goes at the start of the next loop turn,
+	 * after every request this turn read; a retry after a failure keeps
+	 * its delay. */
+	if (!s->dirty)
+		state_schedule(s, 0);
+}
+
+int
+state_sync(struct state *s, state_sync_cb *cb, void *arg,
+    struct state_sync **out)
+{
+	struct state_sync *w;
+
+	*out = NULL;
+	if (s == NULL || s->frozen || s->gen == s->gen_disk)
+		return 0;
+	if ((w = calloc(1, sizeof *w)) == NULL)
+		return -1;
+	w->gen = s->gen;
+	w->cb = cb;
+	w->arg = arg;
+	TAILQ_INSERT_TAIL(&s->syncs, w, link);
+	*out = w;
+	return 1;
+}
+
+void
+state_sync_cancel(struct state *s, struct state_sync *w)
+{
+	if (s == NULL || w == NULL)
+		return;
+	TAILQ_REMOVE(&s->syncs, w, link);
+	free(w);
 }
 
 void
@@ -367,12 +504,14 @@ state_freeze(struct state *s)
 {
 	if (s == NULL || s->frozen)
 		return;
-	if (s->dirty) {
-		evtimer_del(s->write_ev);
+	evtimer_del(s->write_ev);
+	if (s->dirty || s->gen != s->gen_disk)
 		state_write(s);
-	}
 	evtimer_del(s->write_ev);
 	s->frozen = true;
+	/* Nothing more will be written: whoever still waits hears so. */
+	state_syncs_release(s, UINT64_MAX, s->gen == s->gen_disk ? NULL :
+	    "the daemon is shutting down");
 }
 
 void

@@ -1,10 +1,14 @@
 /*
  * --state FILE: the nodes clients spawned that must come back after a
  * restart, written atomically (FILE.new, fsync, rename, fsync of the
- * directory) a short while after each change, coalesced, and read back at
- * start. Saved: every node not created from --config whose restart type
- * is permanent and that has not terminated, with its subtree (the nodes
- * of it that have not terminated), under the path of its parent.
+ * directory) at the start of the loop turn after a change, one write for
+ * all the changes of a turn (group commit), and read back at start.
+ * Saved: every node not created from --config whose restart type is
+ * permanent, under the path of its parent: a live one with the nodes of
+ * its subtree that have not terminated, a terminated one (a client
+ * stopped it) whole and marked "stopped" with its cause, to come back
+ * exited. Calls that changed what is saved wait for the write
+ * (state_sync); the state owns those waits until it calls them back.
  */
 #ifndef STATE_H
 #define STATE_H
@@ -34,8 +38,20 @@ void state_restore(struct state *s);
  * changed. */
 void state_tree_event(struct state *s, const struct tree_event *ev);
 /* Writes now if a write is pending, then stops writing (shutdown: what
- * was running before it is what comes back). */
+ * was running before it is what comes back). Waiting syncs are called. */
 void state_freeze(struct state *s);
+
+/* Waiting for the changes made so far to be on disk. cb gets NULL once
+ * they are, or a sentence when the write failed (the change stays in the
+ * tree and is retried). */
+struct state_sync;
+typedef void state_sync_cb(void *arg, const char *error);
+/* 0: nothing to wait for (no --state, or all on disk); 1: *out waits and
+ * cb will be called (unless cancelled); -1: out of memory. */
+int state_sync(struct state *s, state_sync_cb *cb, void *arg,
+    struct state_sync **out);
+/* The caller stops waiting (its connection went away): cb is not called. */
+void state_sync_cancel(struct state *s, struct state_sync *w);
 
 /* Adds state_writes, state_errors and state_last_error to a stats
  * object (zeros and null without --state). */

@@ -228,53 +228,69 @@ tree_starts_now(const struct node *p)
 	    !p->sup->group;
 }
 
-int
-tree_spawn(struct tree *t, const char *parent_path, struct node_spec *spec,
-    size_t count, struct node **out, struct proto_err *err)
+/* The parent a spawn of spec under parent_path goes into, once every
+ * check passed; NULL with err filled when one did not. */
+static struct node *
+tree_spawn_parent(struct tree *t, const char *parent_path,
+    const struct node_spec *spec, size_t count, struct proto_err *err)
 {
 	char path[PROTO_PATH_MAX];
-	struct node *p, *n;
-	bool prestart, ready = false;
+	struct node *p;
 
-	if (t->shutting_down)
-		return proto_errf(err, PROTO_CONFLICT,
-		    "the daemon is shutting down");
+	if (t->shutting_down) {
+		proto_errf(err, PROTO_CONFLICT, "the daemon is shutting down");
+		return NULL;
+	}
 	if ((p = tree_lookup(t, parent_path, err)) == NULL) {
 		if (err != NULL && err->code == PROTO_NOT_FOUND)
 			proto_errf(err, PROTO_NOT_FOUND,
 			    "parent %s does not exist", parent_path);
-		return -1;
+		return NULL;
 	}
 	node_path(p, path, sizeof path);
 	if (!node_is_sup(p))
-		return proto_errf(err, PROTO_CONFLICT,
+		proto_errf(err, PROTO_CONFLICT,
 		    "parent %s is a worker (%s), not a supervisor", path,
 		    spec_kind_names[p->spec->kind]);
-	if (p->state == NODE_STOPPING || node_terminated(p) ||
+	else if (p->state == NODE_STOPPING || node_terminated(p) ||
 	    p->state == NODE_ENDED)
-		return proto_errf(err, PROTO_CONFLICT,
+		proto_errf(err, PROTO_CONFLICT,
 		    "parent %s is %s; only a supervisor that is starting, "
 		    "running or in backoff takes new children", path,
 		    node_state_names[p->state]);
-	if (nameidx_get(&t->names, p, spec->name, strlen(spec->name)) != NULL)
-		return proto_errf(err, PROTO_EXISTS,
+	else if (nameidx_get(&t->names, p, spec->name, strlen(spec->name)) !=
+	    NULL)
+		proto_errf(err, PROTO_EXISTS,
 		    "%s already has a child named \"%s\"", path, spec->name);
-	if (count > t->lim.max_nodes || t->stats.nodes > t->lim.max_nodes -
-	    count)
-		return proto_errf(err, PROTO_LIMIT,
+	else if (count > t->lim.max_nodes || t->stats.nodes >
+	    t->lim.max_nodes - count)
+		proto_errf(err, PROTO_LIMIT,
 		    "%zu more nodes would pass the limit of %zu (--max-nodes);"
 		    " %zu exist", count, t->lim.max_nodes, t->stats.nodes);
-	if (tree_depth(p) + spec_depth(spec) > PROTO_DEPTH_MAX)
-		return proto_errf(err, PROTO_INVALID_PARAMS,
+	else if (tree_depth(p) + spec_depth(spec) > PROTO_DEPTH_MAX)
+		proto_errf(err, PROTO_INVALID_PARAMS,
 		    "the tree would be deeper than %d levels", PROTO_DEPTH_MAX);
+	else
+		return p;
+	return NULL;
+}
 
+int
+tree_spawn(struct tree *t, const char *parent_path, struct node_spec *spec,
+    size_t count, struct node **out, struct proto_err *err)
+{
+	struct node *p, *n;
+	bool prestart, ready = false;
+
+	if ((p = tree_spawn_parent(t, parent_path, spec, count, err)) == NULL)
+		return -1;
 	if ((n = tree_node_new(t, p, spec)) == NULL)
 		return proto_errf(err, PROTO_INTERNAL, "out of memory");
 	/* A lone program is executed before it exists in the tree, so one
-	 * that cannot start leaves nothing behind. */
+	 * that cannot start leaves nothing behind. One that must wait for
+	 * its turn is checked as execvp would, so a typo never becomes a
+	 * child failure that counts against p. */
 	prestart = spec->kind == KIND_EXEC && tree_starts_now(p);
-	/* One that must wait for its turn is checked as execvp would, so a
-	 * typo never becomes a child failure that counts against p. */
 	if ((prestart && node_prestart(n, &ready, err) == -1) ||
 	    (spec->kind == KIND_EXEC && !prestart &&
 	    exec_check_spec(spec, err) == -1)) {
@@ -284,12 +300,32 @@ tree_spawn(struct tree *t, const char *parent_path, struct node_spec *spec,
 		return -1;
 	}
 	tree_link(t, n);
-	if (prestart) {
+	if (prestart)
 		node_start_prestarted(n, ready);
-		sup_continue(p);
-	} else {
-		sup_continue(p);
+	sup_continue(p);
+	*out = n;
+	return 0;
+}
+
+int
+tree_add_stopped(struct tree *t, const char *parent_path,
+    struct node_spec *spec, size_t count, const char *why, struct node **out,
+    struct proto_err *err)
+{
+	struct node *p, *n;
+	struct cause *c;
+
+	if ((p = tree_spawn_parent(t, parent_path, spec, count, err)) == NULL)
+		return -1;
+	if ((c = cause_new(CAUSE_CANCELLED, "%s", why)) == NULL ||
+	    (n = tree_node_new(t, p, spec)) == NULL) {
+		cause_unref(c);
+		return proto_errf(err, PROTO_INTERNAL, "out of memory");
 	}
+	/* Linked waiting and ended at once: it never starts. */
+	tree_link(t, n);
+	node_cancel(n, c);
+	cause_unref(c);
 	*out = n;
 	return 0;
 }

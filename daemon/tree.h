@@ -82,6 +82,12 @@ struct node *tree_get(struct tree *t, uint64_t id);
 int tree_spawn(struct tree *t, const char *parent_path,
     struct node_spec *spec, size_t count, struct node **out,
     struct proto_err *err);
+/* As tree_spawn, but the node (and its subtree) is created exited, with
+ * cause why (a client's cancel: it stays exited until a client restarts
+ * it), and nothing starts: a stopped node brought back from --state. */
+int tree_add_stopped(struct tree *t, const char *parent_path,
+    struct node_spec *spec, size_t count, const char *why, struct node **out,
+    struct proto_err *err);
 /* Cancels n with "cancelled" or "cancelled: REASON". */
 int tree_cancel(struct tree *t, struct node *n, const char *reason,
     struct proto_err *err);
