@@ -513,6 +513,12 @@ conf_reload(struct conf *c, conf_done_fn *done, void *arg,
 	return 0;
 }
 
+bool
+conf_reloading(const struct conf *c)
+{
+	return c != NULL && c->reload != NULL;
+}
+
 void
 conf_reload_detach(struct conf *c, void *arg)
 {

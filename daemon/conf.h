@@ -49,6 +49,8 @@ bool conf_settled(const struct conf *c);
  * for a bad file, no --config, a reload under way, or shutdown. */
 int conf_reload(struct conf *c, conf_done_fn *done, void *arg,
     struct proto_err *err);
+/* A reload is under way (it has not answered yet). */
+bool conf_reloading(const struct conf *c);
 /* The caller of the reload under way went away (arg as given). */
 void conf_reload_detach(struct conf *c, void *arg);
 

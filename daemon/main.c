@@ -107,7 +107,11 @@ main_reload_done(void *arg, json_t *result, const struct proto_err *err)
 	json_decref(result);
 }
 
-/* SIGHUP: the outcome is logged by conf.c; a refusal here. */
+/* SIGHUP speaks the reload protocol to the service manager every time:
+ * RELOADING=1 (with MONOTONIC_USEC), then READY=1, also when there is
+ * nothing to reload or the file is refused, so `systemctl reload` never
+ * waits out its timeout. A reload that runs sends its own pair (conf.c);
+ * one already under way sends its READY=1 when it ends. */
 static void
 main_reload(struct daemon *d)
 {
@@ -115,11 +119,18 @@ main_reload(struct daemon *d)
 
 	if (d->cfg.config_path == NULL) {
 		log_info("SIGHUP: nothing to reload without --config");
+		notify_reloading(d->notify);
+		notify_reloaded(d->notify);
 		return;
 	}
 	log_info("SIGHUP: reloading %s", d->cfg.config_path);
-	if (conf_reload(d->config, main_reload_done, NULL, &err) == -1)
-		log_warnx("SIGHUP: %s; the tree is unchanged", err.message);
+	if (conf_reload(d->config, main_reload_done, NULL, &err) == 0)
+		return;
+	log_warnx("SIGHUP: %s; the tree is unchanged", err.message);
+	if (!conf_reloading(d->config)) {
+		notify_reloading(d->notify);
+		notify_reloaded(d->notify);
+	}
 }
 
 static void

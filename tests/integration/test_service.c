@@ -260,6 +260,40 @@ test_notify(void **state)
 	close(nfd);
 }
 
+/* SIGHUP speaks the reload protocol even with nothing to reload, and
+ * when the file is refused. */
+static void
+test_sighup_always_says_reloading_then_ready(void **state)
+{
+	char path[300], cfg[300], log[16384] = "";
+	const char *with_cfg[] = { "--config", cfg, NULL };
+	const char *none[] = { NULL };
+	const char *const *argsets[] = { none, with_cfg };
+	int nfd;
+
+	snprintf(path, sizeof path, "%s/notify-hup", tmpdir);
+	snprintf(cfg, sizeof cfg, "%s/hup-tree.json", tmpdir);
+	write_file(cfg, "[{\"name\":\"t\",\"kind\":\"tick\"}]");
+	for (int i = 0; i < 2; i++) {
+		unlink(path);
+		nfd = notify_bind(path);
+		setenv("NOTIFY_SOCKET", path, 1);
+		h_start(&d, argsets[i]);
+		unsetenv("NOTIFY_SOCKET");
+		notify_expect(nfd, "READY=1", 5000, log, sizeof log);
+		if (i == 1)	/* a file that is refused */
+			write_file(cfg, "[{\"name\":\"t\",\"kind\":\"nope\"}]");
+		log[0] = '\0';
+		kill(d.pid, SIGHUP);
+		notify_expect(nfd, "RELOADING=1", 2000, log, sizeof log);
+		assert_non_null(strstr(log, "MONOTONIC_USEC="));
+		notify_expect(nfd, "READY=1", 2000, log, sizeof log);
+		assert_true(strstr(log, "RELOADING=1") < strstr(log, "READY=1"));
+		assert_true(WIFEXITED(h_stop(&d)));
+		close(nfd);
+	}
+}
+
 /* --- socket activation ------------------------------------------------ */
 
 static void
@@ -672,6 +706,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_notify, stop_daemon),
+		cmocka_unit_test_teardown(
+		    test_sighup_always_says_reloading_then_ready, stop_daemon),
 		cmocka_unit_test_teardown(test_socket_activation, stop_daemon),
 		cmocka_unit_test_teardown(test_reload, stop_daemon),
 		cmocka_unit_test_teardown(test_reload_without_config, stop_daemon),
