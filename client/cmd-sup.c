@@ -8,6 +8,7 @@
 
 #include "spec.h"
 #include "ctl.h"
+#include "duration.h"
 
 static int sup_run(struct ctl *, int, char **);
 
@@ -37,26 +38,15 @@ enum {
 static int
 sup_intensity(struct ctl *c, json_t *spec, const char *arg)
 {
-	char n[32];
-	const char *slash = strchr(arg, '/');
-	size_t len = slash != NULL ? (size_t)(slash - arg) : strlen(arg);
-	long long max;
-	int64_t ms;
-	int rc;
+	struct proto_err err;
+	uint32_t max;
+	int64_t ms = -1;
 
-	if (len < sizeof n) {
-		memcpy(n, arg, len);
-		n[len] = '\0';
-	}
-	if (len >= sizeof n || ctl_parse_int(n, 0, SPEC_MAX_RESTARTS_MAX,
-	    &max) != 0)
-		return ctl_usage(c, "--intensity wants N/DUR like 5/10s, N "
-		    "from 0 to %d, not '%s'", SPEC_MAX_RESTARTS_MAX, arg);
-	if (slash != NULL &&
-	    (rc = ctl_parse_duration(c, "--intensity", slash + 1, &ms)) != 0)
-		return rc;
+	if (proto_intensity_parse(arg, SPEC_MAX_RESTARTS_MAX, &max, &ms,
+	    &err) == -1)
+		return ctl_usage(c, "--intensity: %s", err.message);
 	if (json_object_set_new(spec, "max_restarts", json_integer(max)) != 0 ||
-	    (slash != NULL &&
+	    (ms >= 0 &&
 	    json_object_set_new(spec, "period_ms", json_integer(ms)) != 0))
 		return ctl_oom();
 	return 0;

@@ -64,7 +64,9 @@ daemon_exit_check_cb(evutil_socket_t fd, short what, void *arg)
 int
 daemon_init(struct daemon *d, const struct daemon_config *cfg)
 {
-	struct tree_limits lim = { .max_nodes = cfg->max_nodes };
+	struct tree_limits lim = { .max_nodes = cfg->max_nodes,
+	    .root_max_restarts = cfg->root_max_restarts,
+	    .root_period_ms = cfg->root_period_ms };
 	struct tree_hooks hooks = { .event = daemon_tree_event, .arg = d };
 	struct proto_err err;
 	int listen_fd;

@@ -30,6 +30,8 @@ struct daemon_config {
 	const char *config_path;	/* NULL: none */
 	const char *state_path;		/* NULL: none */
 	size_t max_nodes;
+	uint32_t root_max_restarts;	/* the root's restart intensity */
+	int64_t root_period_ms;
 	size_t max_message;
 	size_t max_connections;
 	size_t max_batch;

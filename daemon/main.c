@@ -18,6 +18,7 @@
 #include "jsonrpc.h"
 #include "log.h"
 #include "notify.h"
+#include "spec.h"
 
 #define DEFAULT_MAX_NODES 2000000
 #define DEFAULT_MAX_CONNECTIONS 1024
@@ -28,6 +29,7 @@ static const char usage_text[] =
 "usage: arbord [-s SOCKET] [--socket-group GROUP] [--config FILE]\n"
 "              [--state FILE]\n"
 "              [--max-nodes N] [--max-message BYTES]\n"
+"              [--root-intensity N/DUR]\n"
 "              [--max-connections N] [--max-batch N]\n"
 "              [--idle-timeout DUR]\n"
 "              [--http ADDR:PORT [--http-token TOKEN]]\n"
@@ -44,6 +46,8 @@ static const char usage_text[] =
 "      --state FILE        save client-spawned permanent nodes in FILE\n"
 "                          and bring them back at start\n"
 "      --max-nodes N       nodes in the tree, root included (2000000)\n"
+"      --root-intensity N/DUR  restarts the root allows in DUR before it\n"
+"                          gives up on the child that fails (3/5s)\n"
 "      --max-message BYTES longest request line (1048576)\n"
 "      --max-connections N clients at once (1024)\n"
 "      --max-batch N       requests in one batch (1000)\n"
@@ -155,6 +159,7 @@ static const struct option main_longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
 	{ "state", required_argument, NULL, 'S' },
 	{ "max-nodes", required_argument, NULL, 'N' },
+	{ "root-intensity", required_argument, NULL, 'R' },
 	{ "max-message", required_argument, NULL, 'M' },
 	{ "max-connections", required_argument, NULL, 'C' },
 	{ "max-batch", required_argument, NULL, 'B' },
@@ -196,6 +201,15 @@ main_option(int ch, struct daemon_config *cfg, struct main_opts *o)
 	case 'N':
 		return parse_size(optarg, "--max-nodes", 1, 100000000,
 		    &cfg->max_nodes) == -1 ? 2 : 0;
+	case 'R':
+		if (proto_intensity_parse(optarg, SPEC_MAX_RESTARTS_MAX,
+		    &cfg->root_max_restarts, &cfg->root_period_ms,
+		    &err) == -1) {
+			fprintf(stderr, "arbord: --root-intensity: %s\n",
+			    err.message);
+			return 2;
+		}
+		return 0;
 	case 'M':
 		return parse_size(optarg, "--max-message", 64,
 		    256 * 1024 * 1024, &cfg->max_message) == -1 ? 2 : 0;
@@ -253,6 +267,8 @@ main_parse(int argc, char **argv, struct daemon_config *cfg,
 
 	memset(cfg, 0, sizeof *cfg);
 	cfg->max_nodes = DEFAULT_MAX_NODES;
+	cfg->root_max_restarts = SPEC_MAX_RESTARTS;
+	cfg->root_period_ms = SPEC_PERIOD_MS;
 	cfg->max_message = PROTO_MAX_MESSAGE_DEFAULT;
 	cfg->max_connections = DEFAULT_MAX_CONNECTIONS;
 	cfg->max_batch = PROTO_MAX_BATCH_DEFAULT;

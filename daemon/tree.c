@@ -142,8 +142,10 @@ tree_new(struct event_base *base, const struct tree_limits *lim,
 	spec->backoff_max_ms = SPEC_BACKOFF_MAX_MS;
 	spec->start_timeout_ms = -1;
 	spec->u.sup.strategy = STRATEGY_ONE_FOR_ONE;
-	spec->u.sup.max_restarts = SPEC_MAX_RESTARTS;
-	spec->u.sup.period_ms = SPEC_PERIOD_MS;
+	spec->u.sup.max_restarts = lim->root_period_ms > 0 ?
+	    lim->root_max_restarts : SPEC_MAX_RESTARTS;
+	spec->u.sup.period_ms = lim->root_period_ms > 0 ?
+	    lim->root_period_ms : SPEC_PERIOD_MS;
 	if ((t->root = tree_node_new(t, NULL, spec)) == NULL ||
 	    nodetab_put(&t->ids, t->root->id, t->root) == -1) {
 		tree_free(t);

@@ -43,6 +43,8 @@ struct tree_hooks {
 
 struct tree_limits {
 	size_t max_nodes;	/* every node, the root included */
+	uint32_t root_max_restarts;	/* the root's intensity; 0 and 0: */
+	int64_t root_period_ms;		/* the defaults (3 in 5 s) */
 };
 
 struct tree_stats {

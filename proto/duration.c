@@ -118,3 +118,34 @@ proto_duration_format(int64_t ms, char *buf, size_t size)
 	snprintf(buf, size, "%" PRId64 "ms", ms);
 	return (buf);
 }
+
+int
+proto_intensity_parse(const char *s, uint32_t max, uint32_t *restarts,
+    int64_t *period_ms, struct proto_err *err)
+{
+	const char *slash = strchr(s, '/');
+	unsigned long long n = 0;
+	const char *p = s;
+
+	if (p == slash || *p == '\0')
+		goto bad;
+	for (; p != slash && *p != '\0'; p++) {
+		if (*p < '0' || *p > '9' || (n = n * 10 + (unsigned)(*p - '0')) >
+		    max)
+			goto bad;
+	}
+	if (slash != NULL) {
+		if (proto_duration_parse(slash + 1, period_ms, err) == -1) {
+			proto_err_prefix(err, "intensity \"%s\"", s);
+			return -1;
+		}
+		if (*period_ms <= 0)
+			goto bad;
+	}
+	*restarts = (uint32_t)n;
+	return 0;
+bad:
+	return proto_errf(err, PROTO_INVALID_PARAMS, "intensity wants N/DUR "
+	    "like 5/10s (N from 0 to %u, a period above 0), not \"%s\"", max,
+	    s);
+}

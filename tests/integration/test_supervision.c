@@ -740,6 +740,34 @@ test_crash_causes_say_what_happened_and_are_counted(void **state)
 	close(fd);
 }
 
+static void
+test_root_intensity_is_an_option(void **state)
+{
+	const char *args[] = { "--root-intensity", "1/60s", NULL };
+	struct daemon_proc d2;
+	json_t *r;
+	int fd;
+
+	h_start(&d2, args);
+	fd = h_connect(&d2);
+	r = inspect(fd, "/");
+	assert_int_equal(h_num(json_object_get(r, "intensity"),
+	    "max_restarts"), 1);
+	assert_int_equal(h_num(json_object_get(r, "intensity"), "period_ms"),
+	    60000);
+	json_decref(r);
+	/* One restart allowed: the second failure gives up on the child. */
+	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s,s:i,s:s,s:i}",
+	    "name", "f", "kind", "fail", "after_ms", 10, "restart",
+	    "permanent", "backoff_ms", 1)));
+	poll_state(fd, "/f", "failed", 1, 3000);
+	r = inspect(fd, "/f");
+	assert_string_equal(h_str(r, "cause"), "restart intensity exceeded");
+	json_decref(r);
+	close(fd);
+	assert_int_equal(h_stop(&d2), 0);
+}
+
 int
 main(void)
 {
@@ -790,6 +818,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_crash_causes_say_what_happened_and_are_counted,
 		    h_setup, h_teardown),
+		cmocka_unit_test(test_root_intensity_is_an_option),
 	};
 
 	/* ARBOR_TEST_FILTER=*group*: only the tests whose names match. */

@@ -153,10 +153,47 @@ test_duration_format_truncates_to_buffer(void **state)
 	assert_ptr_equal(proto_duration_format(1, buf, 0), buf);
 }
 
+static void
+test_intensity_reads_count_and_period(void **state)
+{
+	struct proto_err err;
+	uint32_t n = 99;
+	int64_t ms = 1;
+
+	assert_int_equal(proto_intensity_parse("5/10s", 100, &n, &ms, &err),
+	    0);
+	assert_int_equal(n, 5);
+	assert_int_equal(ms, 10000);
+	ms = 7;
+	assert_int_equal(proto_intensity_parse("0", 100, &n, &ms, &err), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(ms, 7);	/* no period: left as it was */
+}
+
+static void
+test_intensity_refuses_what_is_not_n_slash_duration(void **state)
+{
+	const char *bad[] = { "", "/5s", "x/5s", "101/5s", "5/", "5/0s",
+	    "5/xs", "-1/5s", "5 /5s", NULL };
+	struct proto_err err;
+	uint32_t n;
+	int64_t ms;
+
+	for (const char **b = bad; *b != NULL; b++) {
+		assert_int_equal(proto_intensity_parse(*b, 100, &n, &ms, &err),
+		    -1);
+		assert_int_equal(err.code, PROTO_INVALID_PARAMS);
+		assert_non_null(strstr(err.message, "intensity"));
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_intensity_reads_count_and_period),
+		cmocka_unit_test(
+		    test_intensity_refuses_what_is_not_n_slash_duration),
 		cmocka_unit_test(test_duration_units),
 		cmocka_unit_test(test_duration_bare_number_is_ms),
 		cmocka_unit_test(test_duration_sums),
