@@ -6,6 +6,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "frame.h"
 #include "jsonrpc.h"
 #include "ctl.h"
+#include "trust.h"
 
 /* Requests in flight at once when a command sends many: enough to hide
  * the round trips, few enough that neither side's buffers fill up while
@@ -70,6 +72,33 @@ conn_resolve(struct ctl *c)
 		memcpy(c->socket_buf, fallback, sizeof c->socket_buf);
 }
 
+/* Requests carry secrets (env): a socket, or a directory holding it,
+ * that another user made or can replace is refused, as arbord refuses
+ * such a directory. What does not exist is left to connect to report. */
+static int
+conn_trusted(const char *path)
+{
+	char dir[PATH_MAX];
+	struct proto_err err;
+	struct stat st;
+	char *slash;
+
+	snprintf(dir, sizeof dir, "%s", path);
+	if ((slash = strrchr(dir, '/')) != NULL) {
+		slash[slash == dir ? 1 : 0] = '\0';
+		if (lstat(dir, &st) == 0 && proto_trust_check(&st, geteuid(),
+		    true, "socket directory", dir, &err) == -1)
+			goto refuse;
+	}
+	if (lstat(path, &st) == 0 && proto_trust_check(&st, geteuid(),
+	    false, "socket", path, &err) == -1)
+		goto refuse;
+	return 0;
+refuse:
+	fprintf(stderr, "arborctl: %s\n", err.message);
+	return -1;
+}
+
 static int
 conn_open(struct ctl *c)
 {
@@ -91,6 +120,8 @@ conn_open(struct ctl *c)
 	}
 	memcpy(sun.sun_path, c->socket, len + 1);
 
+	if (conn_trusted(c->socket) == -1)
+		return CTL_EXIT_NODAEMON;
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
 		fprintf(stderr, "arborctl: socket: %s\n", strerror(errno));
 		return CTL_EXIT_NODAEMON;

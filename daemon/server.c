@@ -20,17 +20,21 @@
 #include "jsonrpc.h"
 #include "log.h"
 #include "server.h"
+#include "trust.h"
 
 static void server_accept_cb(evutil_socket_t, short, void *);
 static void server_resume_cb(evutil_socket_t, short, void *);
 static void server_reap_cb(evutil_socket_t, short, void *);
 
 /* Makes the socket's directory when it is missing (one level, 0700 for a
- * private runtime directory, as tmux does). */
+ * private runtime directory, as tmux does), and refuses one that another
+ * user made or can write to: whoever can replace the socket gets every
+ * request, secrets in env included. */
 static int
 server_mkdir(const char *path, struct proto_err *err)
 {
 	char dir[sizeof ((struct sockaddr_un *)0)->sun_path];
+	struct stat st;
 	char *slash;
 
 	if (strlen(path) >= sizeof dir)
@@ -38,13 +42,19 @@ server_mkdir(const char *path, struct proto_err *err)
 		    "socket path %s is longer than %zu bytes", path,
 		    sizeof dir - 1);
 	strcpy(dir, path);
-	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+	if ((slash = strrchr(dir, '/')) == NULL)
 		return 0;
+	if (slash == dir)
+		slash++;	/* the socket is in / */
 	*slash = '\0';
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
 		return proto_errf(err, PROTO_INTERNAL, "cannot create %s: %s",
 		    dir, strerror(errno));
-	return 0;
+	if (lstat(dir, &st) == -1)
+		return proto_errf(err, PROTO_INTERNAL, "cannot stat %s: %s",
+		    dir, strerror(errno));
+	return proto_trust_check(&st, geteuid(), true, "socket directory",
+	    dir, err);
 }
 
 /* A socket file nobody answers on is stale and goes; one that answers

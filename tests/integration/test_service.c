@@ -624,6 +624,46 @@ test_bad_files_refused(void **state)
 	assert_int_equal(run_arbord(with_state), 1);
 }
 
+/* A socket directory another user made, or that others can write to, is
+ * refused by arbord at start and by arborctl at connect. */
+static void
+test_squatted_socket_directory_is_refused(void **state)
+{
+	const char *ctl = getenv("ARBORCTL") ? getenv("ARBORCTL") :
+	    "./arborctl";
+	char dir[300], sock[320], cmd[900];
+	const char *args[] = { "-s", sock, NULL };
+
+	snprintf(dir, sizeof dir, "%s/squat", tmpdir);
+	snprintf(sock, sizeof sock, "%s/arbord.sock", dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_int_equal(run_arbord(args), 1);
+	if (getuid() == 0) {
+		/* Made by another user, however private. */
+		assert_int_equal(chmod(dir, 0700), 0);
+		assert_int_equal(chown(dir, 65534, 65534), 0);
+		assert_int_equal(run_arbord(args), 1);
+		assert_int_equal(chown(dir, 0, 0), 0);
+	} else {
+		print_message("not root: the other-owner case is left to "
+		    "tests/unit/test_trust\n");
+	}
+	{
+		const char *none[] = { NULL };
+
+		h_start(&d, none);
+	}
+	snprintf(cmd, sizeof cmd, "%s -s %s ping >/dev/null 2>&1", ctl,
+	    d.sock);
+	assert_int_equal(WEXITSTATUS(system(cmd)), 0);
+	/* Opened up after the start: arborctl no longer talks to it. */
+	assert_int_equal(chmod(d.dir, 0777), 0);
+	assert_int_equal(WEXITSTATUS(system(cmd)), 3);
+	assert_int_equal(chmod(d.dir, 0700), 0);
+	h_stop(&d);
+}
+
 /* --- access -------------------------------------------------------------- */
 
 static void
@@ -716,6 +756,8 @@ main(void)
 		cmocka_unit_test_teardown(test_bad_files_refused, stop_daemon),
 		cmocka_unit_test_teardown(test_access_check, stop_daemon),
 		cmocka_unit_test_teardown(test_access_refused, stop_daemon),
+		cmocka_unit_test_teardown(
+		    test_squatted_socket_directory_is_refused, stop_daemon),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
