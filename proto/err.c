@@ -2,10 +2,6 @@
  * Filling struct proto_err: the code, its data.kind and a bounded message,
  * so every layer reports a mistake the same way.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>

@@ -2,10 +2,6 @@
  * JSON-RPC 2.0 on the wire: decoding one framed line, checking that it is a
  * request, and building the messages the daemon and clients send.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
