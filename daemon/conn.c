@@ -20,6 +20,7 @@
 #include "log.h"
 #include "rpc.h"
 #include "server.h"
+#include "timer.h"
 
 static void conn_read_cb(struct bufferevent *, void *);
 static void conn_write_cb(struct bufferevent *, void *);
@@ -56,10 +57,8 @@ conn_new(struct daemon *d, struct server *s, int fd)
 			bufferevent_free(c->bev);
 		else
 			close(fd);
-		if (c->more != NULL)
-			event_free(c->more);
-		if (c->idle != NULL)
-			event_free(c->idle);
+		timer_clear(&c->more);
+		timer_clear(&c->idle);
 		free(c);
 		return NULL;
 	}
@@ -328,10 +327,8 @@ conn_free(struct conn *c)
 		rpc_call_abandon(c->calls);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
-	if (c->more != NULL)
-		event_free(c->more);
-	if (c->idle != NULL)
-		event_free(c->idle);
+	timer_clear(&c->more);
+	timer_clear(&c->idle);
 	free(c);
 }
 

@@ -24,6 +24,7 @@
 #include "server.h"
 #include "spec.h"
 #include "state.h"
+#include "timer.h"
 
 /* How long, at most, exit waits for clients to take their last answers. */
 #define DAEMON_FLUSH_TRIES 40	/* of 25 ms */
@@ -139,8 +140,7 @@ daemon_free(struct daemon *d)
 	waiters_free(&d->waiters);
 	events_free(d->events);
 	notify_free(d->notify);
-	if (d->exit_check != NULL)
-		event_free(d->exit_check);
+	timer_clear(&d->exit_check);
 	if (d->base != NULL)
 		event_base_free(d->base);
 }

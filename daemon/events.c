@@ -19,6 +19,7 @@
 #include "node.h"
 #include "path.h"
 #include "spec.h"
+#include "timer.h"
 #include "tree.h"
 
 /* Records replayed per loop turn, so a long replay does not starve the
@@ -327,8 +328,7 @@ events_sub_free(struct events_sub *s)
 	if (s->next != NULL)
 		s->next->prev = s->prev;
 	ev->nsubs--;
-	if (s->replay_ev != NULL)
-		event_free(s->replay_ev);
+	timer_clear(&s->replay_ev);
 	free(s->path);
 	free(s);
 }

@@ -31,6 +31,7 @@
 #include "reaper.h"
 #include "ring.h"
 #include "sentinel.h"
+#include "timer.h"
 #include "tree.h"
 #include "worker.h"
 
@@ -369,15 +370,6 @@ fd_nonblock(int fd)
 	return fl == -1 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-static void
-event_clear(struct event **evp)
-{
-	if (*evp != NULL) {
-		event_free(*evp);
-		*evp = NULL;
-	}
-}
-
 /* --- /proc ---------------------------------------------------------------- */
 
 struct proc_ent {
@@ -557,7 +549,7 @@ static void
 exec_kill(struct exec *w)
 {
 	w->killed = true;
-	event_clear(&w->grace);
+	timer_clear(&w->grace);
 	exec_signal_all(w, SIGKILL);
 	exec_scan_request(w);
 }
@@ -761,12 +753,12 @@ exec_release(struct exec *w, bool kill_left)
 			reaper_unwatch(w->pid);
 	}
 	exec_close_done(w);
-	event_clear(&w->ready_ev);
+	timer_clear(&w->ready_ev);
 	fd_close(&w->ready_fd);
-	event_clear(&w->out_ev);
+	timer_clear(&w->out_ev);
 	fd_close(&w->out_fd);
-	event_clear(&w->grace);
-	event_clear(&w->poll);
+	timer_clear(&w->grace);
+	timer_clear(&w->poll);
 	for (size_t i = 0; i < w->ndescs; i++)
 		sentinel_del_pid(w->descs[i].pid);
 	free(w->descs);
@@ -821,7 +813,7 @@ exec_read_output(struct exec *w)
 	}
 	if (r == -1 && (errno == EAGAIN || errno == EINTR))
 		return 0;
-	event_clear(&w->out_ev);
+	timer_clear(&w->out_ev);
 	fd_close(&w->out_fd);
 	return -1;
 }
@@ -878,7 +870,7 @@ exec_check(struct exec *w)
 			log_warnx("%s: an unknown process holds its output "
 			    "open; closing it", node_path(w->node, path,
 			    sizeof path));
-			event_clear(&w->out_ev);
+			timer_clear(&w->out_ev);
 			fd_close(&w->out_fd);
 		}
 	}
@@ -948,7 +940,7 @@ exec_ready_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	if (r <= 0) {
 		/* EOF without a line is not ready: the start timeout is. */
-		event_clear(&w->ready_ev);
+		timer_clear(&w->ready_ev);
 		fd_close(&w->ready_fd);
 		return;
 	}
@@ -1124,8 +1116,8 @@ exec_start(struct node *n, bool *ready, struct proto_err *err)
 		kill(pid, SIGKILL);
 		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
 			;
-		event_clear(&w->out_ev);
-		event_clear(&w->ready_ev);
+		timer_clear(&w->out_ev);
+		timer_clear(&w->ready_ev);
 		fd_close(&w->done_fd);
 		fd_close(&w->out_fd);
 		fd_close(&w->ready_fd);
@@ -1236,7 +1228,7 @@ exec_teardown(void)
 		w->node->work = NULL;
 		exec_drop(w);
 	}
-	event_clear(&ex.scan_ev);
+	timer_clear(&ex.scan_ev);
 	reaper_set_after(NULL);
 	sentinel_set_replay(NULL);
 }

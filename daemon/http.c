@@ -35,6 +35,7 @@
 #include "spec.h"
 #include "state.h"
 #include "stats.h"
+#include "timer.h"
 #include "tree.h"
 #include "view.h"
 
@@ -1098,12 +1099,9 @@ http_free(struct http *h)
 	}
 	if (h->eh != NULL)
 		evhttp_free(h->eh);
-	if (h->resume != NULL)
-		event_free(h->resume);
-	if (h->keepalive != NULL)
-		event_free(h->keepalive);
-	if (h->reap != NULL)
-		event_free(h->reap);
+	timer_clear(&h->resume);
+	timer_clear(&h->keepalive);
+	timer_clear(&h->reap);
 	if (h->token != NULL) {
 		explicit_bzero(h->token, strlen(h->token));
 		free(h->token);

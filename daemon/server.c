@@ -20,6 +20,7 @@
 #include "jsonrpc.h"
 #include "log.h"
 #include "server.h"
+#include "timer.h"
 
 static void server_accept_cb(evutil_socket_t, short, void *);
 static void server_resume_cb(evutil_socket_t, short, void *);
@@ -228,12 +229,9 @@ server_free(struct server *s)
 	while (s->conns != NULL)
 		conn_close(s->conns);
 	server_reap(s);
-	if (s->accept_ev != NULL)
-		event_free(s->accept_ev);
-	if (s->resume_ev != NULL)
-		event_free(s->resume_ev);
-	if (s->reap_ev != NULL)
-		event_free(s->reap_ev);
+	timer_clear(&s->accept_ev);
+	timer_clear(&s->resume_ev);
+	timer_clear(&s->reap_ev);
 	if (s->fd != -1)
 		close(s->fd);
 	if (s->path != NULL) {

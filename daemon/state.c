@@ -20,6 +20,7 @@
 #include "log.h"
 #include "path.h"
 #include "state.h"
+#include "timer.h"
 #include "tree.h"
 
 #define STATE_VERSION 1
@@ -76,8 +77,7 @@ state_free(struct state *s)
 {
 	if (s == NULL)
 		return;
-	if (s->write_ev != NULL)
-		event_free(s->write_ev);
+	timer_clear(&s->write_ev);
 	json_decref(s->loaded);
 	free(s->last);
 	free(s->dir);
