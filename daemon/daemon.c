@@ -90,6 +90,10 @@ daemon_init(struct daemon *d, const struct daemon_config *cfg)
 		log_warnx("cannot watch child processes");
 		return -1;
 	}
+	if (exec_init(d->base) == -1) {
+		log_warnx("out of memory");
+		return -1;
+	}
 	if ((d->events = events_new(d->base)) == NULL ||
 	    (d->tree = tree_new(d->base, &lim, &hooks)) == NULL ||
 	    waiters_init(&d->waiters, d->base, d->tree) == -1 ||

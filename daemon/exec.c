@@ -1020,15 +1020,9 @@ exec_start(struct node *n, bool *ready, struct proto_err *err)
 	if (!reaper_ready())
 		return proto_errf(err, PROTO_INTERNAL,
 		    "exec workers need the daemon's reaper");
-	if (ex.scan_ev == NULL) {
-		ex.self = getpid();
-		if ((ex.scan_ev = event_new(n->tree->base, -1, 0,
-		    exec_scan_cb, NULL)) == NULL)
-			return proto_errf(err, PROTO_INTERNAL,
-			    "out of memory");
-		reaper_set_after(exec_after_reap);
-		sentinel_set_replay(exec_replay);
-	}
+	if (ex.scan_ev == NULL)
+		return proto_errf(err, PROTO_INTERNAL,
+		    "exec workers need exec_init");
 	if ((w = exec_take(n, &fresh)) == NULL)
 		return proto_errf(err, PROTO_INTERNAL, "out of memory");
 	exec_reset(w);
@@ -1216,6 +1210,17 @@ exec_logs(const struct node *n, size_t bytes, json_t **data, int *truncated)
 
 	*data = ring_json_tail(w != NULL ? &w->ring : NULL, bytes, truncated);
 	return *data == NULL ? -1 : 0;
+}
+
+int
+exec_init(struct event_base *base)
+{
+	ex.self = getpid();
+	if ((ex.scan_ev = event_new(base, -1, 0, exec_scan_cb, NULL)) == NULL)
+		return -1;
+	reaper_set_after(exec_after_reap);
+	sentinel_set_replay(exec_replay);
+	return 0;
 }
 
 void
