@@ -21,6 +21,7 @@
 #include "spec.h"
 #include "timer.h"
 #include "tree.h"
+#include "utf8.h"
 
 /* Records replayed per loop turn, so a long replay does not starve the
  * loop. */
@@ -141,36 +142,6 @@ sb_printf(struct sbuf *b, const char *fmt, ...)
 	sb_add(b, tmp, (size_t)n);
 }
 
-/* Length of the valid UTF-8 sequence at s (1 to 4), 0 when invalid. */
-static size_t
-utf8_seq(const unsigned char *s, size_t len)
-{
-	uint32_t cp;
-	size_t n, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 /* s as a JSON string; invalid UTF-8 bytes become U+FFFD. */
 static void
 sb_json_str(struct sbuf *b, const char *s, size_t len)
@@ -187,7 +158,7 @@ sb_json_str(struct sbuf *b, const char *s, size_t len)
 			run++;
 			continue;
 		}
-		n = c < 0x80 ? 1 : utf8_seq(u + i, len - i);
+		n = c < 0x80 ? 1 : proto_utf8_seq(u + i, len - i);
 		if (n > 1) {
 			i += n;
 			run += n;

@@ -9,6 +9,7 @@
 
 #include "jsonrpc.h"
 #include "names.h"
+#include "utf8.h"
 
 json_t *
 proto_rpc_decode(const char *line, size_t len, struct proto_err *err)

@@ -17,6 +17,7 @@
 #include "names.h"
 #include "path.h"
 #include "spec.h"
+#include "utf8.h"
 
 const char *const spec_kind_names[] = {
 	"supervisor", "exec", "sleep", "tick", "fail", NULL
