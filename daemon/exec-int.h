@@ -13,6 +13,7 @@
 #define EXEC_INT_H
 
 #include <stdbool.h>
+#include <sys/queue.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
@@ -31,7 +32,7 @@ struct exec_desc {
 
 struct exec {
 	struct node *node;		/* borrowed */
-	struct exec *next, *prev;	/* the live list */
+	LIST_ENTRY(exec) entry;		/* the live list */
 	pid_t pid;			/* main process; 0 once reaped */
 	pid_t pgid;			/* its group (= pid of the last run) */
 	int done_fd;			/* owned: write end, -1 closed */
@@ -60,7 +61,7 @@ struct exec {
 
 /* Module state, one per process: made by exec_init. */
 struct exec_module {
-	struct exec *live;		/* borrowed: workers with a run */
+	LIST_HEAD(, exec) live;		/* borrowed: workers with a run */
 	struct event *scan_ev;		/* owned: one /proc scan per turn */
 	pid_t self;			/* arbord's pid */
 };

@@ -34,30 +34,6 @@
 
 struct exec_module exec_mod;
 
-/* --- lists ------------------------------------------------------------ */
-
-static void
-list_add(struct exec **head, struct exec *w)
-{
-	w->prev = NULL;
-	w->next = *head;
-	if (*head != NULL)
-		(*head)->prev = w;
-	*head = w;
-}
-
-static void
-list_del(struct exec **head, struct exec *w)
-{
-	if (w->prev != NULL)
-		w->prev->next = w->next;
-	else
-		*head = w->next;
-	if (w->next != NULL)
-		w->next->prev = w->prev;
-	w->next = w->prev = NULL;
-}
-
 /* Checks the workers marked for it. Checks may end runs (and start new
  * ones): start over each time. */
 static void
@@ -66,7 +42,8 @@ exec_recheck(void)
 	struct exec *w;
 
 	for (;;) {
-		for (w = exec_mod.live; w != NULL && !w->recheck; w = w->next)
+		for (w = LIST_FIRST(&exec_mod.live); w != NULL && !w->recheck;
+		    w = LIST_NEXT(w, entry))
 			;
 		if (w == NULL)
 			break;
@@ -423,7 +400,7 @@ exec_scan_cb(evutil_socket_t fd, short what, void *arg)
 	if (proc_read_all(&v, &n) == -1)
 		log_warn("cannot read /proc; escaped descendants are not "
 		    "found");
-	for (w = exec_mod.live; w != NULL; w = w->next) {
+	LIST_FOREACH(w, &exec_mod.live, entry) {
 		if (!w->scan_want)
 			continue;
 		w->scan_want = false;
@@ -465,7 +442,7 @@ exec_release(struct exec *w, bool kill_left)
 		sentinel_del_group(w->pgid);
 	w->group_gone = true;
 	if (w->live) {
-		list_del(&exec_mod.live, w);
+		LIST_REMOVE(w, entry);
 		w->live = false;
 	}
 }
@@ -477,7 +454,7 @@ exec_track(struct exec *w)
 {
 	sentinel_add_group(w->pgid);
 	w->live = true;
-	list_add(&exec_mod.live, w);
+	LIST_INSERT_HEAD(&exec_mod.live, w, entry);
 }
 
 static void
@@ -604,7 +581,7 @@ exec_after_reap(void)
 	struct exec *w;
 	bool any = false;
 
-	for (w = exec_mod.live; w != NULL; w = w->next)
+	LIST_FOREACH(w, &exec_mod.live, entry)
 		if (w->reaped && w->scanned) {
 			w->recheck = true;
 			any = true;
@@ -618,7 +595,9 @@ exec_after_reap(void)
 void
 exec_replay(void)
 {
-	for (struct exec *w = exec_mod.live; w != NULL; w = w->next) {
+	struct exec *w;
+
+	LIST_FOREACH(w, &exec_mod.live, entry) {
 		if (!w->group_gone && w->pgid > 0)
 			sentinel_add_group(w->pgid);
 		for (size_t i = 0; i < w->ndescs; i++)

@@ -249,7 +249,7 @@ exec_teardown(void)
 {
 	struct exec *w;
 
-	while ((w = exec_mod.live) != NULL) {
+	while ((w = LIST_FIRST(&exec_mod.live)) != NULL) {
 		exec_release(w, true);
 		w->node->work = NULL;
 		exec_drop(w);

@@ -30,7 +30,7 @@ struct http_stream {
 	struct events_sub *sub;		/* owned through events */
 	bool blocked;			/* a replay waits for the drain */
 	bool ending;			/* overflowed: end on the next turn */
-	struct http_stream *next, *prev;
+	LIST_ENTRY(http_stream) entry;	/* http's streams */
 };
 
 /* SSE: "id: SEQ\ndata: {params}\n\n" per event. */
@@ -112,12 +112,7 @@ http_stream_unlink(struct http_stream *s)
 {
 	struct http *h = s->h;
 
-	if (s->prev != NULL)
-		s->prev->next = s->next;
-	else
-		h->streams = s->next;
-	if (s->next != NULL)
-		s->next->prev = s->prev;
+	LIST_REMOVE(s, entry);
 	h->nstreams--;
 	if (h->nstreams == 0)
 		evtimer_del(h->keepalive);
@@ -157,7 +152,7 @@ http_keepalive_cb(evutil_socket_t fd, short what, void *arg)
 
 	/* A comment line: keeps proxies from timing the stream out and
 	 * finds clients that went away without a word. */
-	for (s = h->streams; s != NULL; s = s->next) {
+	LIST_FOREACH(s, &h->streams, entry) {
 		if (s->ending || http_stream_queued(s) > 0 ||
 		    (b = evbuffer_new()) == NULL)
 			continue;
@@ -181,10 +176,7 @@ http_stream_start(struct http_stream *s)
 	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
 	struct evbuffer *b;
 
-	s->next = h->streams;
-	if (h->streams != NULL)
-		h->streams->prev = s;
-	h->streams = s;
+	LIST_INSERT_HEAD(&h->streams, s, entry);
 	if (h->nstreams++ == 0)
 		evtimer_add(h->keepalive, &ka);
 	http_count(h, 200);
@@ -273,7 +265,8 @@ http_streams_reap(struct http *h)
 	struct http_stream *s;
 
 	for (;;) {
-		for (s = h->streams; s != NULL && !s->ending; s = s->next)
+		for (s = LIST_FIRST(&h->streams); s != NULL && !s->ending;
+		    s = LIST_NEXT(s, entry))
 			;
 		if (s == NULL)
 			break;
@@ -286,7 +279,7 @@ http_streams_free(struct http *h)
 {
 	struct http_stream *s;
 
-	while ((s = h->streams) != NULL) {
+	while ((s = LIST_FIRST(&h->streams)) != NULL) {
 		events_owner_gone(h->d->events, s);
 		evhttp_connection_set_closecb(s->evcon, NULL, NULL);
 		http_stream_unlink(s);

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
 #include <jansson.h>
 
 #include <event2/util.h>
@@ -40,11 +41,11 @@ struct http {
 	struct event *keepalive;	/* owned: pending while streams exist */
 	struct event *reap;		/* owned: frees what ended */
 	char *token;			/* owned; NULL: no RPC */
-	struct http_stream *streams;	/* owned list */
+	LIST_HEAD(, http_stream) streams;	/* owned */
 	size_t nstreams;
-	struct http_rpc *held;		/* owned list */
+	LIST_HEAD(http_rpc_list, http_rpc) held;	/* owned */
 	size_t nheld;
-	struct http_rpc *dead;		/* owned list, freed by reap */
+	struct http_rpc_list dead;	/* owned, freed by reap */
 	uint64_t requests[HTTP_NCODES];
 };
 

@@ -28,22 +28,10 @@ struct http_rpc {
 	struct conn *conn;		/* owned: a conn without a socket */
 	json_t *answer;			/* owned: an answer that came at once */
 	bool held;			/* the request waits for its answer */
-	struct http_rpc *next, *prev;	/* held or dead list */
+	LIST_ENTRY(http_rpc) entry;	/* http's held or dead list */
 };
 
 /* POST /v1/rpc */
-
-static void
-http_rpc_unlink(struct http_rpc *r, struct http_rpc **list)
-{
-	if (r->prev != NULL)
-		r->prev->next = r->next;
-	else
-		*list = r->next;
-	if (r->next != NULL)
-		r->next->prev = r->prev;
-	r->next = r->prev = NULL;
-}
 
 static void
 http_rpc_bury(struct http_rpc *r)
@@ -51,14 +39,11 @@ http_rpc_bury(struct http_rpc *r)
 	struct http *h = r->h;
 
 	if (r->held) {
-		http_rpc_unlink(r, &h->held);
+		LIST_REMOVE(r, entry);
 		h->nheld--;
 		r->held = false;
 	}
-	r->next = h->dead;
-	if (h->dead != NULL)
-		h->dead->prev = r;
-	h->dead = r;
+	LIST_INSERT_HEAD(&h->dead, r, entry);
 	event_active(h->reap, 0, 0);
 }
 
@@ -190,10 +175,7 @@ http_rpc(struct http *h, struct evhttp_request *req)
 	}
 	/* A deferred call (wait, cancel with wait): answered later. */
 	r->held = true;
-	r->next = h->held;
-	if (h->held != NULL)
-		h->held->prev = r;
-	h->held = r;
+	LIST_INSERT_HEAD(&h->held, r, entry);
 	h->nheld++;
 	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
 	    http_rpc_closed_cb, r);
@@ -204,8 +186,8 @@ http_rpcs_reap(struct http *h)
 {
 	struct http_rpc *r;
 
-	while ((r = h->dead) != NULL) {
-		h->dead = r->next;
+	while ((r = LIST_FIRST(&h->dead)) != NULL) {
+		LIST_REMOVE(r, entry);
 		http_rpc_free(r);
 	}
 }
@@ -215,11 +197,11 @@ http_rpcs_free(struct http *h)
 {
 	struct http_rpc *r;
 
-	while ((r = h->held) != NULL) {
+	while ((r = LIST_FIRST(&h->held)) != NULL) {
 		if (r->req != NULL)
 			evhttp_connection_set_closecb(
 			    evhttp_request_get_connection(r->req), NULL, NULL);
-		http_rpc_unlink(r, &h->held);
+		LIST_REMOVE(r, entry);
 		h->nheld--;
 		http_rpc_free(r);
 	}

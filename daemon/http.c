@@ -25,10 +25,10 @@
 #include "log.h"
 #include "node.h"
 #include "params.h"
+#include "stats.h"
 #include "timer.h"
 #include "tree.h"
 #include "view.h"
-#include "stats.h"
 
 #define HTTP_MAX_HEADERS (16 * 1024)
 
@@ -475,6 +475,9 @@ http_new(struct daemon *d, const char *addr, const char *token,
 		return NULL;
 	}
 	h->d = d;
+	LIST_INIT(&h->streams);
+	LIST_INIT(&h->held);
+	LIST_INIT(&h->dead);
 	if ((token != NULL && (h->token = strdup(token)) == NULL) ||
 	    (h->eh = evhttp_new(d->base)) == NULL ||
 	    (h->resume = evtimer_new(d->base, http_resume_cb, h)) == NULL ||

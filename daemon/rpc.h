@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/queue.h>
 #include <jansson.h>
 
 #include "err.h"
@@ -37,7 +38,7 @@ struct rpc_call {
 	const struct rpc_method *method;
 	struct waiter *waiter;		/* owned while deferred */
 	rpc_complete_fn *complete;	/* set by the method; NULL: none */
-	struct rpc_call *next, *prev;	/* conn's deferred calls */
+	LIST_ENTRY(rpc_call) entry;	/* conn's deferred calls */
 };
 
 enum rpc_status {

@@ -15,6 +15,11 @@ struct waiter {
 	enum waiter_cond cond;
 	enum waiter_status status;
 	bool fired;
+	/* Hand-linked, not <sys/queue.h>: the head of a node's chain lives
+	 * in an idmap slot, which moves when the map grows, so a LIST's
+	 * pointer back to its head would dangle; and a waiter is freed
+	 * whether or not it is still on the fired stack, which SLIST_REMOVE
+	 * does not allow. */
 	struct waiter *next, *prev;	/* same node */
 	struct waiter *next_fired;
 	struct event *timeout;		/* owned */
