@@ -61,21 +61,33 @@ struct proc_ent {
 	bool mark;
 };
 
-static int
-proc_stat(pid_t pid, struct proc_ent *e)
+/* Reads /proc/PID/NAME into buf (size bytes, NUL-terminated); how much
+ * was read, or -1 when nothing could be. */
+static ssize_t
+proc_read(pid_t pid, const char *name, char *buf, size_t size)
 {
-	char path[64], buf[1024], state, *p;
+	char path[64];
 	ssize_t r;
 	int fd;
 
-	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	snprintf(path, sizeof path, "/proc/%ld/%s", (long)pid, name);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return -1;
-	r = read(fd, buf, sizeof buf - 1);
+	r = read(fd, buf, size - 1);
 	close(fd);
 	if (r <= 0)
 		return -1;
 	buf[r] = '\0';
+	return r;
+}
+
+static int
+proc_stat(pid_t pid, struct proc_ent *e)
+{
+	char buf[1024], state, *p;
+
+	if (proc_read(pid, "stat", buf, sizeof buf) == -1)
+		return -1;
 	if ((p = strrchr(buf, ')')) == NULL)
 		return -1;
 	if (sscanf(p + 1, " %c %d %d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
@@ -98,18 +110,11 @@ desc_alive(const struct exec_desc *d)
 static long long
 proc_arbor_id(pid_t pid)
 {
-	char path[64], buf[16384];
+	char buf[16384];
 	ssize_t r;
-	int fd;
 
-	snprintf(path, sizeof path, "/proc/%ld/environ", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if ((r = proc_read(pid, "environ", buf, sizeof buf)) == -1)
 		return -1;
-	r = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (r <= 0)
-		return -1;
-	buf[r] = '\0';
 	for (char *e = buf; e < buf + r; e += strlen(e) + 1)
 		if (strncmp(e, "ARBOR_ID=", 9) == 0)
 			return atoll(e + 9);
@@ -372,7 +377,8 @@ exec_scan_one(struct exec *w, struct proc_ent *v, size_t n)
 		for (size_t i = 0; i < n; i++) {
 			struct proc_ent *p;
 
-			if (v[i].mark || v[i].ppid == exec_mod.self || v[i].ppid <= 1)
+			if (v[i].mark || v[i].ppid == exec_mod.self ||
+			    v[i].ppid <= 1)
 				continue;
 			if ((p = proc_find(v, n, v[i].ppid)) != NULL &&
 			    p->mark) {

@@ -155,7 +155,8 @@ exec_start(struct node *n, bool *ready, struct proto_err *err)
 	else {
 		exec_reset(w);
 		n->work = NULL;
-		if (exec_spawn(n, &sp, err) == 0 && exec_watch(w, &sp, err) == 0)
+		if (exec_spawn(n, &sp, err) == 0 &&
+		    exec_watch(w, &sp, err) == 0)
 			rc = 0;
 	}
 	if (rc == 0) {

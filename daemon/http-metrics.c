@@ -27,6 +27,15 @@ http_metric(struct evbuffer *b, const char *name, const char *type,
 }
 
 /* The tree's: nodes by state and kind, and what happened to them. */
+/* A metric without labels, and its value. */
+static void
+http_metric_value(struct evbuffer *b, const char *name, const char *type,
+    const char *help, unsigned long long value)
+{
+	http_metric(b, name, type, help);
+	evbuffer_add_printf(b, "%s %llu\n", name, value);
+}
+
 static void
 http_metrics_tree(struct http *h, struct evbuffer *b)
 {
@@ -43,17 +52,12 @@ http_metrics_tree(struct http *h, struct evbuffer *b)
 	for (i = 0; i < KIND__COUNT; i++)
 		evbuffer_add_printf(b, "arbor_nodes_by_kind{kind=\"%s\"} %llu\n",
 		    spec_kind_names[i], (unsigned long long)st->by_kind[i]);
-	http_metric(b, "arbor_spawns_total", "counter", "Nodes created.");
-	evbuffer_add_printf(b, "arbor_spawns_total %llu\n",
-	    (unsigned long long)st->spawns);
-	http_metric(b, "arbor_restarts_total", "counter",
-	    "Starts of nodes after their first.");
-	evbuffer_add_printf(b, "arbor_restarts_total %llu\n",
-	    (unsigned long long)st->restarts);
-	http_metric(b, "arbor_cancels_total", "counter",
-	    "Cancel requests that stopped something.");
-	evbuffer_add_printf(b, "arbor_cancels_total %llu\n",
-	    (unsigned long long)st->cancels);
+	http_metric_value(b, "arbor_spawns_total", "counter",
+	    "Nodes created.", st->spawns);
+	http_metric_value(b, "arbor_restarts_total", "counter",
+	    "Starts of nodes after their first.", st->restarts);
+	http_metric_value(b, "arbor_cancels_total", "counter",
+	    "Cancel requests that stopped something.", st->cancels);
 	http_metric(b, "arbor_exits_total", "counter",
 	    "Nodes that terminated (exited or failed), by class of cause.");
 	for (i = 0; i < STATS_EXIT__CLASSES; i++)
@@ -68,25 +72,17 @@ http_metrics_daemon(struct http *h, struct evbuffer *b)
 {
 	uint64_t writes, errors;
 
-	http_metric(b, "arbor_connections", "gauge",
-	    "Connections open on the control socket.");
-	evbuffer_add_printf(b, "arbor_connections %zu\n",
-	    h->d->server->nconns);
-	http_metric(b, "arbor_subscriptions", "gauge",
-	    "Event subscriptions (watch and SSE).");
-	evbuffer_add_printf(b, "arbor_subscriptions %zu\n",
+	http_metric_value(b, "arbor_connections", "gauge",
+	    "Connections open on the control socket.", h->d->server->nconns);
+	http_metric_value(b, "arbor_subscriptions", "gauge",
+	    "Event subscriptions (watch and SSE).",
 	    events_sub_count(h->d->events));
-	http_metric(b, "arbor_http_streams", "gauge",
-	    "Server-Sent Events streams open.");
-	evbuffer_add_printf(b, "arbor_http_streams %zu\n", h->nstreams);
-	http_metric(b, "arbor_event_history_size", "gauge",
-	    "Events held for replay.");
-	evbuffer_add_printf(b, "arbor_event_history_size %zu\n",
-	    events_history_size(h->d->events));
-	http_metric(b, "arbor_event_seq", "gauge",
-	    "The sequence number of the last event.");
-	evbuffer_add_printf(b, "arbor_event_seq %llu\n",
-	    (unsigned long long)events_seq(h->d->events));
+	http_metric_value(b, "arbor_http_streams", "gauge",
+	    "Server-Sent Events streams open.", h->nstreams);
+	http_metric_value(b, "arbor_event_history_size", "gauge",
+	    "Events held for replay.", events_history_size(h->d->events));
+	http_metric_value(b, "arbor_event_seq", "gauge",
+	    "The sequence number of the last event.", events_seq(h->d->events));
 	http_metric(b, "arbor_resident_memory_bytes", "gauge",
 	    "Resident memory of arbord.");
 	evbuffer_add_printf(b, "arbor_resident_memory_bytes %lld\n",
@@ -95,19 +91,14 @@ http_metrics_daemon(struct http *h, struct evbuffer *b)
 	    "Seconds since arbord started.");
 	evbuffer_add_printf(b, "arbor_uptime_seconds %.3f\n",
 	    (double)daemon_uptime_ms(h->d) / 1000.0);
-	http_metric(b, "arbor_strays_total", "counter",
-	    "Processes reaped that no node started (orphaned grandchildren).");
-	evbuffer_add_printf(b, "arbor_strays_total %llu\n",
-	    (unsigned long long)reaper_strays());
+	http_metric_value(b, "arbor_strays_total", "counter",
+	    "Processes reaped that no node started (orphaned grandchildren).",
+	    reaper_strays());
 	state_counts(h->d->state, &writes, &errors);
-	http_metric(b, "arbor_state_writes_total", "counter",
-	    "State file writes that succeeded (--state).");
-	evbuffer_add_printf(b, "arbor_state_writes_total %llu\n",
-	    (unsigned long long)writes);
-	http_metric(b, "arbor_state_write_errors_total", "counter",
-	    "State file writes that failed; the old file was kept.");
-	evbuffer_add_printf(b, "arbor_state_write_errors_total %llu\n",
-	    (unsigned long long)errors);
+	http_metric_value(b, "arbor_state_writes_total", "counter",
+	    "State file writes that succeeded (--state).", writes);
+	http_metric_value(b, "arbor_state_write_errors_total", "counter",
+	    "State file writes that failed; the old file was kept.", errors);
 }
 
 /* HTTP's own, by status. */
