@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "log.h"
 #include "node.h"
+#include "timer.h"
 #include "tree.h"
 #include "worker.h"
 
@@ -30,8 +31,7 @@ actor_new(struct node *n, int64_t ms, bool persist, event_callback_fn cb)
 	a->timer = event_new(n->tree->base, -1, persist ? EV_PERSIST : 0, cb,
 	    n);
 	if (a->timer == NULL || event_add(a->timer, &tv) == -1) {
-		if (a->timer != NULL)
-			event_free(a->timer);
+		timer_clear(&a->timer);
 		free(a);
 		return NULL;
 	}
@@ -41,10 +41,8 @@ actor_new(struct node *n, int64_t ms, bool persist, event_callback_fn cb)
 static void
 actor_release(struct actor *a)
 {
-	if (a != NULL && a->timer != NULL) {
-		event_free(a->timer);
-		a->timer = NULL;
-	}
+	if (a != NULL)
+		timer_clear(&a->timer);
 }
 
 static void

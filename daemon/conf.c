@@ -18,6 +18,7 @@
 #include "notify.h"
 #include "path.h"
 #include "state.h"
+#include "timer.h"
 #include "tree.h"
 #include "waiter.h"
 
@@ -96,8 +97,7 @@ conf_free(struct conf *c)
 	if (c == NULL)
 		return;
 	reload_free(c->reload);
-	if (c->finish_ev != NULL)
-		event_free(c->finish_ev);
+	timer_clear(&c->finish_ev);
 	free(c);
 }
 

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "rpc.h"
 #include "server.h"
+#include "timer.h"
 
 static void conn_read_cb(struct bufferevent *, void *);
 static void conn_write_cb(struct bufferevent *, void *);
@@ -38,6 +39,7 @@ conn_new(struct daemon *d, struct server *s, int fd)
 		return NULL;
 	c->d = d;
 	c->server = s;
+	LIST_INIT(&c->calls);
 	c->id = ++s->next_conn_id;
 	c->pid = -1;
 	c->uid = (uid_t)-1;
@@ -56,10 +58,8 @@ conn_new(struct daemon *d, struct server *s, int fd)
 			bufferevent_free(c->bev);
 		else
 			close(fd);
-		if (c->more != NULL)
-			event_free(c->more);
-		if (c->idle != NULL)
-			event_free(c->idle);
+		timer_clear(&c->more);
+		timer_clear(&c->idle);
 		free(c);
 		return NULL;
 	}
@@ -81,6 +81,7 @@ conn_new_sink(struct daemon *d, conn_sink_fn *fn, void *arg)
 		return NULL;
 	c->d = d;
 	c->server = d->server;
+	LIST_INIT(&c->calls);
 	c->id = ++d->server->next_conn_id;
 	c->pid = -1;
 	c->uid = (uid_t)-1;
@@ -286,8 +287,8 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_EOF) {
 		/* A client that hung up takes nothing with it: what it waited
 		 * for is dropped, what was answered is still written. */
-		while (c->calls != NULL)
-			rpc_call_abandon(c->calls);
+		while (!LIST_EMPTY(&c->calls))
+			rpc_call_abandon(LIST_FIRST(&c->calls));
 		conn_close_after_write(c);
 	}
 }
@@ -309,8 +310,8 @@ conn_close(struct conn *c)
 	if (c->dead)
 		return;
 	c->dead = true;
-	while (c->calls != NULL)
-		rpc_call_abandon(c->calls);
+	while (!LIST_EMPTY(&c->calls))
+		rpc_call_abandon(LIST_FIRST(&c->calls));
 	events_owner_gone(c->d->events, c);
 	if (c->sink != NULL)
 		return;
@@ -324,37 +325,25 @@ conn_close(struct conn *c)
 void
 conn_free(struct conn *c)
 {
-	while (c->calls != NULL)
-		rpc_call_abandon(c->calls);
+	while (!LIST_EMPTY(&c->calls))
+		rpc_call_abandon(LIST_FIRST(&c->calls));
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
-	if (c->more != NULL)
-		event_free(c->more);
-	if (c->idle != NULL)
-		event_free(c->idle);
+	timer_clear(&c->more);
+	timer_clear(&c->idle);
 	free(c);
 }
 
 void
 conn_call_add(struct conn *c, struct rpc_call *call)
 {
-	call->prev = NULL;
-	call->next = c->calls;
-	if (c->calls != NULL)
-		c->calls->prev = call;
-	c->calls = call;
+	LIST_INSERT_HEAD(&c->calls, call, entry);
 	c->ncalls++;
 }
 
 void
 conn_call_del(struct conn *c, struct rpc_call *call)
 {
-	if (call->prev != NULL)
-		call->prev->next = call->next;
-	else
-		c->calls = call->next;
-	if (call->next != NULL)
-		call->next->prev = call->prev;
-	call->next = call->prev = NULL;
+	LIST_REMOVE(call, entry);
 	c->ncalls--;
 }

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/queue.h>
 #include <sys/types.h>
 #include <jansson.h>
 
@@ -42,7 +43,7 @@ struct conn {
 	pid_t pid;
 	uid_t uid;
 	gid_t gid;
-	struct rpc_call *calls;		/* owned: deferred calls */
+	LIST_HEAD(, rpc_call) calls;	/* owned: deferred calls */
 	size_t ncalls;
 	bool closing;			/* write what is queued, then close */
 	bool dead;			/* closed; freed next turn */
@@ -51,7 +52,7 @@ struct conn {
 					   to drain (events.c) */
 	conn_sink_fn *sink;		/* NULL: a socket connection */
 	void *sink_arg;			/* borrowed */
-	struct conn *next, *prev;	/* server's list */
+	LIST_ENTRY(conn) entry;		/* server's live or dead list */
 };
 
 struct conn *conn_new(struct daemon *d, struct server *s, int fd);

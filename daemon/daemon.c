@@ -24,6 +24,7 @@
 #include "server.h"
 #include "spec.h"
 #include "state.h"
+#include "timer.h"
 
 /* How long, at most, exit waits for clients to take their last answers. */
 #define DAEMON_FLUSH_TRIES 40	/* of 25 ms */
@@ -91,6 +92,10 @@ daemon_init(struct daemon *d, const struct daemon_config *cfg)
 		log_warnx("cannot watch child processes");
 		return -1;
 	}
+	if (exec_init(d->base) == -1) {
+		log_warnx("out of memory");
+		return -1;
+	}
 	if ((d->events = events_new(d->base)) == NULL ||
 	    (d->tree = tree_new(d->base, &lim, &hooks)) == NULL ||
 	    waiters_init(&d->waiters, d->base, d->tree) == -1 ||
@@ -141,8 +146,7 @@ daemon_free(struct daemon *d)
 	waiters_free(&d->waiters);
 	events_free(d->events);
 	notify_free(d->notify);
-	if (d->exit_check != NULL)
-		event_free(d->exit_check);
+	timer_clear(&d->exit_check);
 	if (d->base != NULL)
 		event_base_free(d->base);
 }

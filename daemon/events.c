@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include <event2/event.h>
 
@@ -19,7 +20,9 @@
 #include "node.h"
 #include "path.h"
 #include "spec.h"
+#include "timer.h"
 #include "tree.h"
+#include "utf8.h"
 
 /* Records replayed per loop turn, so a long replay does not starve the
  * loop. */
@@ -70,7 +73,7 @@ struct events_sub {
 					   dropped if the history moves on */
 	uint64_t gap_seq;		/* the last seq it may have missed */
 	struct event *replay_ev;	/* owned */
-	struct events_sub *next, *prev;
+	LIST_ENTRY(events_sub) entry;	/* events' list */
 };
 
 struct events {
@@ -78,7 +81,7 @@ struct events {
 	uint64_t seq;
 	struct events_hist hist;	/* state, spawned, removed */
 	struct events_hist out;		/* output */
-	struct events_sub *subs;	/* owned list */
+	LIST_HEAD(, events_sub) subs;	/* owned */
 	size_t nsubs;
 	uint64_t next_sub_id;
 };
@@ -140,36 +143,6 @@ sb_printf(struct sbuf *b, const char *fmt, ...)
 	sb_add(b, tmp, (size_t)n);
 }
 
-/* Length of the valid UTF-8 sequence at s (1 to 4), 0 when invalid. */
-static size_t
-utf8_seq(const unsigned char *s, size_t len)
-{
-	uint32_t cp;
-	size_t n, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 /* s as a JSON string; invalid UTF-8 bytes become U+FFFD. */
 static void
 sb_json_str(struct sbuf *b, const char *s, size_t len)
@@ -186,7 +159,7 @@ sb_json_str(struct sbuf *b, const char *s, size_t len)
 			run++;
 			continue;
 		}
-		n = c < 0x80 ? 1 : utf8_seq(u + i, len - i);
+		n = c < 0x80 ? 1 : proto_utf8_seq(u + i, len - i);
 		if (n > 1) {
 			i += n;
 			run += n;
@@ -305,6 +278,7 @@ events_new(struct event_base *base)
 		return NULL;
 	ev->base = base;
 	ev->next_sub_id = 1;
+	LIST_INIT(&ev->subs);
 	if (hist_init(&ev->hist, EVENTS_HISTORY, 0) == -1 ||
 	    hist_init(&ev->out, EVENTS_OUTPUT_HISTORY, EVENTS_OUTPUT_BYTES)
 	    == -1) {
@@ -320,15 +294,9 @@ events_sub_free(struct events_sub *s)
 {
 	struct events *ev = s->ev;
 
-	if (s->prev != NULL)
-		s->prev->next = s->next;
-	else
-		ev->subs = s->next;
-	if (s->next != NULL)
-		s->next->prev = s->prev;
+	LIST_REMOVE(s, entry);
 	ev->nsubs--;
-	if (s->replay_ev != NULL)
-		event_free(s->replay_ev);
+	timer_clear(&s->replay_ev);
 	free(s->path);
 	free(s);
 }
@@ -338,8 +306,8 @@ events_free(struct events *ev)
 {
 	if (ev == NULL)
 		return;
-	while (ev->subs != NULL)
-		events_sub_free(ev->subs);
+	while (!LIST_EMPTY(&ev->subs))
+		events_sub_free(LIST_FIRST(&ev->subs));
 	hist_free(&ev->hist);
 	hist_free(&ev->out);
 	free(ev);
@@ -559,7 +527,7 @@ events_subscribe(struct events *ev, void *owner,
 		    "daemon (limit %d)", EVENTS_MAX_SUBS);
 		return NULL;
 	}
-	for (s = ev->subs; s != NULL; s = s->next)
+	LIST_FOREACH(s, &ev->subs, entry)
 		if (s->owner == owner)
 			mine++;
 	if (mine >= EVENTS_MAX_OWNER_SUBS) {
@@ -597,10 +565,7 @@ events_subscribe(struct events *ev, void *owner,
 		}
 		event_active(s->replay_ev, 0, 0);
 	}
-	s->next = ev->subs;
-	if (ev->subs != NULL)
-		ev->subs->prev = s;
-	ev->subs = s;
+	LIST_INSERT_HEAD(&ev->subs, s, entry);
 	ev->nsubs++;
 	return s;
 }
@@ -609,7 +574,9 @@ int
 events_unsubscribe(struct events *ev, void *owner, uint64_t id,
     struct proto_err *err)
 {
-	for (struct events_sub *s = ev->subs; s != NULL; s = s->next)
+	struct events_sub *s;
+
+	LIST_FOREACH(s, &ev->subs, entry)
 		if (s->id == id && s->owner == owner) {
 			events_sub_free(s);
 			return 0;
@@ -625,8 +592,8 @@ events_owner_gone(struct events *ev, void *owner)
 
 	if (ev == NULL)
 		return;
-	for (s = ev->subs; s != NULL; s = next) {
-		next = s->next;
+	for (s = LIST_FIRST(&ev->subs); s != NULL; s = next) {
+		next = LIST_NEXT(s, entry);
 		if (s->owner == owner)
 			events_sub_free(s);
 	}
@@ -635,9 +602,11 @@ events_owner_gone(struct events *ev, void *owner)
 void
 events_owner_writable(struct events *ev, void *owner)
 {
+	struct events_sub *s;
+
 	if (ev == NULL)
 		return;
-	for (struct events_sub *s = ev->subs; s != NULL; s = s->next)
+	LIST_FOREACH(s, &ev->subs, entry)
 		if (s->owner == owner && s->blocked) {
 			s->blocked = false;
 			event_active(s->replay_ev, 0, 0);
@@ -690,8 +659,8 @@ events_fan_out(struct events *ev, struct events_rec *r, bool output)
 {
 	struct events_sub *s, *next;
 
-	for (s = ev->subs; s != NULL; s = next) {
-		next = s->next;
+	for (s = LIST_FIRST(&ev->subs); s != NULL; s = next) {
+		next = LIST_NEXT(s, entry);
 		if (s->paced && !s->live && (ev->hist.dropped_upto >= s->cursor
 		    || (s->output && ev->out.dropped_upto >= s->cursor))) {
 			/* The history has moved past what it has not read. */

@@ -1,15 +1,20 @@
 /*
- * Exec workers (exec.c) beyond their worker_ops: the teardown of what the
- * module keeps between runs, called once the tree is freed; the check of
- * a spec that cannot start at once (exec-check.c).
+ * Exec workers (exec.c) beyond their worker_ops: the process-wide set-up
+ * (the /proc scan event, the reaper's and the sentinel's hooks), made once
+ * the loop, the reaper and the sentinel exist, and its teardown, once the
+ * tree is freed; the check of a spec that cannot start at once
+ * (exec-check.c).
  */
 #ifndef EXEC_H
 #define EXEC_H
 
 #include "err.h"
 
+struct event_base;
 struct node_spec;
 
+/* Before the first exec worker starts; -1 when out of memory. */
+int exec_init(struct event_base *base);
 void exec_teardown(void);
 /* Refuses, as spawn_failed, a program execvp would not find or run, or a
  * cwd chdir would refuse. */

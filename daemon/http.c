@@ -1,14 +1,11 @@
 /*
- * HTTP monitoring with libevent's evhttp: one route table; JSON answers
- * and JSON errors; SSE streams fed by event subscriptions (paced by the
- * connection's output, dropped when the client does not read); metrics in
- * the Prometheus text format; POST /v1/rpc through the same dispatch as the
- * socket, on a connection without a socket (conn_new_sink), answered when
- * its calls are, dropped when the client goes. Limits on headers, bodies,
- * time and held requests keep stalled clients from costing more than that.
+ * HTTP monitoring with libevent's evhttp: the server and its limits (on
+ * headers, bodies, time, and accepting when out of fds), one route table,
+ * JSON answers and JSON errors, and the small routes (the dashboard,
+ * health, the tree, stats). Metrics, event streams and the RPC bridge have
+ * files of their own (http-metrics.c, http-events.c, http-rpc.c).
  */
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,70 +19,24 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 
-#include "conn.h"
 #include "daemon.h"
 #include "events.h"
-#include "http.h"
+#include "http-int.h"
 #include "log.h"
 #include "node.h"
 #include "params.h"
-#include "reaper.h"
-#include "rpc.h"
-#include "server.h"
-#include "spec.h"
-#include "state.h"
 #include "stats.h"
+#include "timer.h"
 #include "tree.h"
 #include "view.h"
 
-#define HTTP_TIMEOUT_S 30		/* read a request, write an answer */
 #define HTTP_MAX_HEADERS (16 * 1024)
-#define HTTP_MAX_STREAMS 256		/* SSE clients at once */
-#define HTTP_MAX_HELD 256		/* RPC answers waited for at once */
-#define HTTP_KEEPALIVE_S 15
 
 /* Generated from daemon/dashboard.html (Makefile.am). */
 extern const char http_dashboard_html[];
 
-/* Statuses counted for arbor_http_requests_total; the last is "other". */
-static const int http_codes[] = {
+const int http_codes[HTTP_NCODES] = {
 	200, 204, 400, 403, 404, 405, 413, 500, 503, 0
-};
-#define HTTP_NCODES (sizeof http_codes / sizeof http_codes[0])
-
-struct http_stream {
-	struct http *h;			/* borrowed */
-	struct evhttp_request *req;	/* borrowed: evhttp owns it */
-	struct evhttp_connection *evcon;	/* borrowed */
-	struct events_sub *sub;		/* owned through events */
-	bool blocked;			/* a replay waits for the drain */
-	bool ending;			/* overflowed: end on the next turn */
-	struct http_stream *next, *prev;
-};
-
-struct http_rpc {
-	struct http *h;			/* borrowed */
-	struct evhttp_request *req;	/* borrowed; NULL once answered */
-	struct conn *conn;		/* owned: a conn without a socket */
-	json_t *answer;			/* owned: an answer that came at once */
-	bool held;			/* the request waits for its answer */
-	struct http_rpc *next, *prev;	/* held or dead list */
-};
-
-struct http {
-	struct daemon *d;		/* borrowed */
-	struct evhttp *eh;		/* owned */
-	struct evconnlistener *listener;	/* borrowed from eh */
-	struct event *resume;		/* owned: accept again after EMFILE */
-	struct event *keepalive;	/* owned: pending while streams exist */
-	struct event *reap;		/* owned: frees what ended */
-	char *token;			/* owned; NULL: no RPC */
-	struct http_stream *streams;	/* owned list */
-	size_t nstreams;
-	struct http_rpc *held;		/* owned list */
-	size_t nheld;
-	struct http_rpc *dead;		/* owned list, freed by reap */
-	uint64_t requests[HTTP_NCODES];
 };
 
 struct http_route {
@@ -94,8 +45,6 @@ struct http_route {
 	const char *allow;	/* the Allow header for 405 */
 	void (*run)(struct http *, struct evhttp_request *);
 };
-
-static void http_stream_end(struct http_stream *s);
 
 static const char *
 http_reason(int code)
@@ -113,7 +62,7 @@ http_reason(int code)
 	}
 }
 
-static void
+void
 http_count(struct http *h, int code)
 {
 	size_t i;
@@ -123,7 +72,7 @@ http_count(struct http *h, int code)
 	h->requests[i]++;
 }
 
-static void
+void
 http_send(struct http *h, struct evhttp_request *req, int code,
     const char *type, struct evbuffer *body)
 {
@@ -135,7 +84,7 @@ http_send(struct http *h, struct evhttp_request *req, int code,
 	evhttp_send_reply(req, code, http_reason(code), body);
 }
 
-static void
+void
 http_send_text(struct http *h, struct evhttp_request *req, int code,
     const char *type, const char *text, size_t len)
 {
@@ -151,7 +100,7 @@ http_send_text(struct http *h, struct evhttp_request *req, int code,
 }
 
 /* json is stolen. */
-static void
+void
 http_send_json(struct http *h, struct evhttp_request *req, int code,
     json_t *json)
 {
@@ -174,11 +123,11 @@ http_send_json(struct http *h, struct evhttp_request *req, int code,
 	free(text);
 }
 
-static void
+void
 http_error(struct http *h, struct evhttp_request *req, int status,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-static void
+void
 http_error(struct http *h, struct evhttp_request *req, int status,
     const char *fmt, ...)
 {
@@ -193,7 +142,7 @@ http_error(struct http *h, struct evhttp_request *req, int status,
 }
 
 /* A protocol error as HTTP: its status, and the JSON-RPC code and kind. */
-static void
+void
 http_proto_error(struct http *h, struct evhttp_request *req,
     const struct proto_err *err)
 {
@@ -222,7 +171,7 @@ http_proto_error(struct http *h, struct evhttp_request *req,
 }
 
 /* A strict decimal integer. */
-static int
+int
 http_parse_int(const char *s, json_int_t *out)
 {
 	char *end;
@@ -243,7 +192,7 @@ http_parse_int(const char *s, json_int_t *out)
  * numeric fields, booleans for "output", strings for the rest; unknown
  * names are left for the params parser to refuse. NULL with a 400 sent.
  */
-static json_t *
+json_t *
 http_query_params(struct http *h, struct evhttp_request *req)
 {
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
@@ -310,6 +259,18 @@ fail:
 	evhttp_clear_headers(&kv);
 	json_decref(params);
 	return NULL;
+}
+
+/*
+ * A request its client left before it was answered: evhttp (2.1) detaches
+ * it from the connection and leaves it to us; one still attached is
+ * evhttp's to free with the connection.
+ */
+void
+http_request_orphaned(struct evhttp_request *req)
+{
+	if (req != NULL && evhttp_request_get_connection(req) == NULL)
+		evhttp_request_free(req);
 }
 
 static void
@@ -394,515 +355,6 @@ http_stats(struct http *h, struct evhttp_request *req)
 	http_send_json(h, req, 200, stats_json(h->d));
 }
 
-/* Prometheus text exposition, version 0.0.4. */
-static void
-http_metric(struct evbuffer *b, const char *name, const char *type,
-    const char *help)
-{
-	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help,
-	    name, type);
-}
-
-static void
-http_metrics(struct http *h, struct evhttp_request *req)
-{
-	const struct tree_stats *st = &h->d->tree->stats;
-	struct evbuffer *b = evbuffer_new();
-	size_t i;
-
-	if (b == NULL) {
-		http_error(h, req, 500, "out of memory");
-		return;
-	}
-	http_metric(b, "arbor_nodes", "gauge",
-	    "Nodes in the tree, the root included, by state.");
-	for (i = 0; i < NODE__STATES; i++)
-		evbuffer_add_printf(b, "arbor_nodes{state=\"%s\"} %llu\n",
-		    node_state_names[i], (unsigned long long)st->by_state[i]);
-	http_metric(b, "arbor_nodes_by_kind", "gauge",
-	    "Nodes in the tree, the root included, by kind.");
-	for (i = 0; i < KIND__COUNT; i++)
-		evbuffer_add_printf(b, "arbor_nodes_by_kind{kind=\"%s\"} %llu\n",
-		    spec_kind_names[i], (unsigned long long)st->by_kind[i]);
-	http_metric(b, "arbor_spawns_total", "counter", "Nodes created.");
-	evbuffer_add_printf(b, "arbor_spawns_total %llu\n",
-	    (unsigned long long)st->spawns);
-	http_metric(b, "arbor_restarts_total", "counter",
-	    "Starts of nodes after their first.");
-	evbuffer_add_printf(b, "arbor_restarts_total %llu\n",
-	    (unsigned long long)st->restarts);
-	http_metric(b, "arbor_cancels_total", "counter",
-	    "Cancel requests that stopped something.");
-	evbuffer_add_printf(b, "arbor_cancels_total %llu\n",
-	    (unsigned long long)st->cancels);
-	http_metric(b, "arbor_exits_total", "counter",
-	    "Nodes that terminated (exited or failed), by class of cause.");
-	for (i = 0; i < STATS_EXIT__CLASSES; i++)
-		evbuffer_add_printf(b, "arbor_exits_total{cause=\"%s\"} %llu\n",
-		    stats_exit_class_names[i],
-		    (unsigned long long)h->d->stats.exits[i]);
-	http_metric(b, "arbor_connections", "gauge",
-	    "Connections open on the control socket.");
-	evbuffer_add_printf(b, "arbor_connections %zu\n",
-	    h->d->server->nconns);
-	http_metric(b, "arbor_subscriptions", "gauge",
-	    "Event subscriptions (watch and SSE).");
-	evbuffer_add_printf(b, "arbor_subscriptions %zu\n",
-	    events_sub_count(h->d->events));
-	http_metric(b, "arbor_http_streams", "gauge",
-	    "Server-Sent Events streams open.");
-	evbuffer_add_printf(b, "arbor_http_streams %zu\n", h->nstreams);
-	http_metric(b, "arbor_event_history_size", "gauge",
-	    "Events held for replay.");
-	evbuffer_add_printf(b, "arbor_event_history_size %zu\n",
-	    events_history_size(h->d->events));
-	http_metric(b, "arbor_event_seq", "gauge",
-	    "The sequence number of the last event.");
-	evbuffer_add_printf(b, "arbor_event_seq %llu\n",
-	    (unsigned long long)events_seq(h->d->events));
-	http_metric(b, "arbor_resident_memory_bytes", "gauge",
-	    "Resident memory of arbord.");
-	evbuffer_add_printf(b, "arbor_resident_memory_bytes %lld\n",
-	    (long long)stats_rss_bytes());
-	http_metric(b, "arbor_uptime_seconds", "gauge",
-	    "Seconds since arbord started.");
-	evbuffer_add_printf(b, "arbor_uptime_seconds %.3f\n",
-	    (double)daemon_uptime_ms(h->d) / 1000.0);
-	http_metric(b, "arbor_strays_total", "counter",
-	    "Processes reaped that no node started (orphaned grandchildren).");
-	evbuffer_add_printf(b, "arbor_strays_total %llu\n",
-	    (unsigned long long)reaper_strays());
-	{
-		uint64_t writes, errors;
-
-		state_counts(h->d->state, &writes, &errors);
-		http_metric(b, "arbor_state_writes_total", "counter",
-		    "State file writes that succeeded (--state).");
-		evbuffer_add_printf(b, "arbor_state_writes_total %llu\n",
-		    (unsigned long long)writes);
-		http_metric(b, "arbor_state_write_errors_total", "counter",
-		    "State file writes that failed; the old file was kept.");
-		evbuffer_add_printf(b,
-		    "arbor_state_write_errors_total %llu\n",
-		    (unsigned long long)errors);
-	}
-	http_metric(b, "arbor_http_requests_total", "counter",
-	    "HTTP requests answered, by status code.");
-	/* This request is counted once it is answered. */
-	for (i = 0; i < HTTP_NCODES; i++) {
-		if (http_codes[i] != 0)
-			evbuffer_add_printf(b, "arbor_http_requests_total"
-			    "{code=\"%d\"} %llu\n", http_codes[i],
-			    (unsigned long long)h->requests[i]);
-		else
-			evbuffer_add_printf(b, "arbor_http_requests_total"
-			    "{code=\"other\"} %llu\n",
-			    (unsigned long long)h->requests[i]);
-	}
-	http_send(h, req, 200, "text/plain; version=0.0.4; charset=utf-8", b);
-	evbuffer_free(b);
-}
-
-/* SSE: "id: SEQ\ndata: {params}\n\n" per event. */
-
-static struct evbuffer *
-http_stream_output(const struct http_stream *s)
-{
-	return bufferevent_get_output(evhttp_connection_get_bufferevent(
-	    s->evcon));
-}
-
-static void
-http_stream_drained_cb(struct evhttp_connection *evcon, void *arg)
-{
-	struct http_stream *s = arg;
-
-	if (s->blocked) {
-		s->blocked = false;
-		events_owner_writable(s->h->d->events, s);
-	}
-}
-
-static void
-http_stream_write(struct http_stream *s, struct evbuffer *b)
-{
-	evhttp_send_reply_chunk_with_cb(s->req, b, http_stream_drained_cb, s);
-}
-
-static void
-http_stream_send(void *arg, const struct events_msg *m)
-{
-	struct http_stream *s = arg;
-	struct evbuffer *b;
-
-	if (s->ending || (b = evbuffer_new()) == NULL)
-		return;
-	evbuffer_add_printf(b, "id: %llu\ndata: {\"subscription\":%llu,",
-	    (unsigned long long)m->seq, (unsigned long long)m->sub);
-	evbuffer_add(b, m->body, m->len);
-	evbuffer_add(b, "}\n\n", 3);
-	http_stream_write(s, b);
-	evbuffer_free(b);
-}
-
-static size_t
-http_stream_queued(void *arg)
-{
-	return evbuffer_get_length(http_stream_output(arg));
-}
-
-static void
-http_stream_wait_writable(void *arg)
-{
-	struct http_stream *s = arg;
-
-	s->blocked = true;
-}
-
-static void
-http_stream_overflowed(void *arg, uint64_t sub)
-{
-	struct http_stream *s = arg;
-
-	/* Ended from the loop, not from inside the event being sent. */
-	s->sub = NULL;
-	s->ending = true;
-	event_active(s->h->reap, 0, 0);
-}
-
-static const struct events_sink http_stream_sink = {
-	.send = http_stream_send,
-	.queued = http_stream_queued,
-	.wait_writable = http_stream_wait_writable,
-	.overflowed = http_stream_overflowed,
-};
-
-static void
-http_stream_unlink(struct http_stream *s)
-{
-	struct http *h = s->h;
-
-	if (s->prev != NULL)
-		s->prev->next = s->next;
-	else
-		h->streams = s->next;
-	if (s->next != NULL)
-		s->next->prev = s->prev;
-	h->nstreams--;
-	if (h->nstreams == 0)
-		evtimer_del(h->keepalive);
-}
-
-/*
- * A request its client left before it was answered: evhttp (2.1) detaches
- * it from the connection and leaves it to us; one still attached is
- * evhttp's to free with the connection.
- */
-static void
-http_request_orphaned(struct evhttp_request *req)
-{
-	if (req != NULL && evhttp_request_get_connection(req) == NULL)
-		evhttp_request_free(req);
-}
-
-/* The client went away. */
-static void
-http_stream_closed_cb(struct evhttp_connection *evcon, void *arg)
-{
-	struct http_stream *s = arg;
-
-	events_owner_gone(s->h->d->events, s);
-	http_stream_unlink(s);
-	http_request_orphaned(s->req);
-	free(s);
-}
-
-/* Ends the stream: what is queued is still written, then evhttp closes
- * the connection (Connection: close), or its write timeout does. */
-static void
-http_stream_end(struct http_stream *s)
-{
-	events_owner_gone(s->h->d->events, s);
-	http_stream_unlink(s);
-	evhttp_connection_set_closecb(s->evcon, NULL, NULL);
-	evhttp_send_reply_end(s->req);
-	free(s);
-}
-
-static void
-http_keepalive_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct http *h = arg;
-	struct timeval tv = { HTTP_KEEPALIVE_S, 0 };
-	struct http_stream *s;
-	struct evbuffer *b;
-
-	/* A comment line: keeps proxies from timing the stream out and
-	 * finds clients that went away without a word. */
-	for (s = h->streams; s != NULL; s = s->next) {
-		if (s->ending || http_stream_queued(s) > 0 ||
-		    (b = evbuffer_new()) == NULL)
-			continue;
-		evbuffer_add(b, ": keepalive\n\n", 13);
-		http_stream_write(s, b);
-		evbuffer_free(b);
-	}
-	if (h->nstreams > 0)
-		evtimer_add(h->keepalive, &tv);
-}
-
-static void
-http_events(struct http *h, struct evhttp_request *req)
-{
-	struct timeval ka = { HTTP_KEEPALIVE_S, 0 };
-	struct timeval wto = { HTTP_TIMEOUT_S, 0 };
-	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
-	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
-	struct params_watch p;
-	struct events_filter f;
-	struct proto_err err;
-	struct http_stream *s;
-	const char *last;
-	json_int_t since;
-	json_t *params;
-	struct evbuffer *b;
-
-	if ((params = http_query_params(h, req)) == NULL)
-		return;
-	/* A reconnecting EventSource says where it was. */
-	if ((last = evhttp_find_header(in, "Last-Event-ID")) != NULL &&
-	    json_object_get(params, "since") == NULL) {
-		if (http_parse_int(last, &since) == -1 || since < 0) {
-			json_decref(params);
-			http_error(h, req, 400, "Last-Event-ID must be an event "
-			    "seq, not \"%.64s\"", last);
-			return;
-		}
-		json_object_set_new(params, "since", json_integer(since));
-	}
-	proto_err_clear(&err);
-	if (params_watch(params, &p, &err) == -1) {
-		http_proto_error(h, req, &err);
-		json_decref(params);
-		return;
-	}
-	if (h->nstreams >= HTTP_MAX_STREAMS) {
-		json_decref(params);
-		http_error(h, req, 503, "too many event streams (limit %d)",
-		    HTTP_MAX_STREAMS);
-		return;
-	}
-	if ((s = calloc(1, sizeof *s)) == NULL) {
-		json_decref(params);
-		http_error(h, req, 500, "out of memory");
-		return;
-	}
-	s->h = h;
-	s->req = req;
-	s->evcon = evhttp_request_get_connection(req);
-	f.path = p.path;
-	f.output = p.output;
-	f.has_since = p.has_since;
-	f.since = p.since;
-	s->sub = events_subscribe(h->d->events, s, &http_stream_sink, s, &f,
-	    &err);
-	json_decref(params);
-	if (s->sub == NULL) {
-		free(s);
-		http_proto_error(h, req, &err);
-		return;
-	}
-	s->next = h->streams;
-	if (h->streams != NULL)
-		h->streams->prev = s;
-	h->streams = s;
-	if (h->nstreams++ == 0)
-		evtimer_add(h->keepalive, &ka);
-	http_count(h, 200);
-	evhttp_add_header(out, "Content-Type", "text/event-stream");
-	evhttp_add_header(out, "Cache-Control", "no-store");
-	evhttp_add_header(out, "Connection", "close");
-	evhttp_send_reply_start(req, 200, "OK");
-	/* Only a write that does not move times out; an idle stream is
-	 * fine (the keepalive finds dead ones). */
-	bufferevent_set_timeouts(evhttp_connection_get_bufferevent(s->evcon),
-	    NULL, &wto);
-	evhttp_connection_set_closecb(s->evcon, http_stream_closed_cb, s);
-	if ((b = evbuffer_new()) != NULL) {
-		evbuffer_add_printf(b, ": arbor events, seq %llu\nretry: 1000"
-		    "\n\n", (unsigned long long)events_seq(h->d->events));
-		http_stream_write(s, b);
-		evbuffer_free(b);
-	}
-}
-
-/* POST /v1/rpc */
-
-static void
-http_rpc_unlink(struct http_rpc *r, struct http_rpc **list)
-{
-	if (r->prev != NULL)
-		r->prev->next = r->next;
-	else
-		*list = r->next;
-	if (r->next != NULL)
-		r->next->prev = r->prev;
-	r->next = r->prev = NULL;
-}
-
-static void
-http_rpc_bury(struct http_rpc *r)
-{
-	struct http *h = r->h;
-
-	if (r->held) {
-		http_rpc_unlink(r, &h->held);
-		h->nheld--;
-		r->held = false;
-	}
-	r->next = h->dead;
-	if (h->dead != NULL)
-		h->dead->prev = r;
-	h->dead = r;
-	event_active(h->reap, 0, 0);
-}
-
-static void
-http_rpc_answer(struct http_rpc *r, const json_t *msg)
-{
-	http_send_json(r->h, r->req, 200, json_incref((json_t *)msg));
-	r->req = NULL;
-}
-
-/* What the dispatch sends this request: its answer (an object, or an
- * array for a batch). Notifications (events) are not for HTTP. */
-static void
-http_rpc_sink(void *arg, const json_t *msg)
-{
-	struct http_rpc *r = arg;
-
-	if (json_is_object(msg) && json_object_get(msg, "method") != NULL)
-		return;
-	if (r->held) {
-		if (r->req != NULL) {
-			evhttp_connection_set_closecb(
-			    evhttp_request_get_connection(r->req), NULL, NULL);
-			http_rpc_answer(r, msg);
-		}
-		/* Closed and freed by the reap: the dispatch is still
-		 * using the conn and the call. */
-		http_rpc_bury(r);
-	} else if (r->answer == NULL) {
-		r->answer = json_incref((json_t *)msg);
-	}
-}
-
-/* The client went before its answer: the calls are dropped. */
-static void
-http_rpc_closed_cb(struct evhttp_connection *evcon, void *arg)
-{
-	struct http_rpc *r = arg;
-
-	http_request_orphaned(r->req);
-	r->req = NULL;
-	conn_close(r->conn);
-	http_rpc_bury(r);
-}
-
-static void
-http_rpc_free(struct http_rpc *r)
-{
-	if (r->conn != NULL) {
-		conn_close(r->conn);
-		conn_free(r->conn);
-	}
-	json_decref(r->answer);
-	free(r);
-}
-
-/* Bearer TOKEN, compared in constant time. */
-static bool
-http_token_ok(const struct http *h, struct evhttp_request *req)
-{
-	const char *auth = evhttp_find_header(
-	    evhttp_request_get_input_headers(req), "Authorization");
-	size_t tlen, glen, i;
-	unsigned char diff;
-
-	if (h->token == NULL || auth == NULL ||
-	    strncasecmp(auth, "Bearer ", 7) != 0)
-		return false;
-	auth += 7;
-	tlen = strlen(h->token);
-	glen = strlen(auth);
-	diff = glen != tlen;
-	for (i = 0; i < tlen; i++)
-		diff |= (unsigned char)h->token[i] ^
-		    (unsigned char)(i < glen ? auth[i] : 0);
-	return diff == 0;
-}
-
-static void
-http_rpc(struct http *h, struct evhttp_request *req)
-{
-	struct evbuffer *in = evhttp_request_get_input_buffer(req);
-	struct http_rpc *r;
-	size_t len = evbuffer_get_length(in);
-	const char *body;
-
-	if (h->token == NULL) {
-		http_error(h, req, 403, "POST /v1/rpc is off: arbord was "
-		    "started without --http-token");
-		return;
-	}
-	if (!http_token_ok(h, req)) {
-		http_error(h, req, 403, "POST /v1/rpc needs the header "
-		    "\"Authorization: Bearer TOKEN\" with arbord's "
-		    "--http-token");
-		return;
-	}
-	if (len == 0) {
-		http_error(h, req, 400, "the body must be a JSON-RPC request "
-		    "or batch");
-		return;
-	}
-	if (h->nheld >= HTTP_MAX_HELD) {
-		http_error(h, req, 503, "too many requests waiting for their "
-		    "answers (limit %d)", HTTP_MAX_HELD);
-		return;
-	}
-	if ((body = (const char *)evbuffer_pullup(in, -1)) == NULL ||
-	    (r = calloc(1, sizeof *r)) == NULL) {
-		http_error(h, req, 500, "out of memory");
-		return;
-	}
-	r->h = h;
-	r->req = req;
-	if ((r->conn = conn_new_sink(h->d, http_rpc_sink, r)) == NULL) {
-		free(r);
-		http_error(h, req, 500, "out of memory");
-		return;
-	}
-	rpc_message(r->conn, body, len);
-	if (r->answer != NULL || r->conn->ncalls == 0) {
-		if (r->answer != NULL)
-			http_rpc_answer(r, r->answer);
-		else
-			http_send_text(h, req, 204, "application/json", "",
-			    0);
-		http_rpc_free(r);
-		return;
-	}
-	/* A deferred call (wait, cancel with wait): answered later. */
-	r->held = true;
-	r->next = h->held;
-	if (h->held != NULL)
-		h->held->prev = r;
-	h->held = r;
-	h->nheld++;
-	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
-	    http_rpc_closed_cb, r);
-}
 
 static const struct http_route http_routes[] = {
 	{ "/", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "GET, HEAD",
@@ -953,23 +405,10 @@ static void
 http_reap_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct http *h = arg;
-	struct http_rpc *r;
-	struct http_stream *s;
 
-	while ((r = h->dead) != NULL) {
-		h->dead = r->next;
-		http_rpc_free(r);
-	}
-	/* Each end may run evhttp's callbacks: start over after each. */
-	for (;;) {
-		for (s = h->streams; s != NULL && !s->ending; s = s->next)
-			;
-		if (s == NULL)
-			break;
-		http_stream_end(s);
-	}
+	http_rpcs_reap(h);
+	http_streams_reap(h);
 }
-
 static void
 http_resume_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -1036,6 +475,9 @@ http_new(struct daemon *d, const char *addr, const char *token,
 		return NULL;
 	}
 	h->d = d;
+	LIST_INIT(&h->streams);
+	LIST_INIT(&h->held);
+	LIST_INIT(&h->dead);
 	if ((token != NULL && (h->token = strdup(token)) == NULL) ||
 	    (h->eh = evhttp_new(d->base)) == NULL ||
 	    (h->resume = evtimer_new(d->base, http_resume_cb, h)) == NULL ||
@@ -1072,38 +514,16 @@ http_new(struct daemon *d, const char *addr, const char *token,
 void
 http_free(struct http *h)
 {
-	struct http_stream *s;
-	struct http_rpc *r;
-
 	if (h == NULL)
 		return;
 	/* Our state goes first, so evhttp_free calls none of it. */
-	while ((s = h->streams) != NULL) {
-		events_owner_gone(h->d->events, s);
-		evhttp_connection_set_closecb(s->evcon, NULL, NULL);
-		http_stream_unlink(s);
-		free(s);
-	}
-	while ((r = h->held) != NULL) {
-		if (r->req != NULL)
-			evhttp_connection_set_closecb(
-			    evhttp_request_get_connection(r->req), NULL, NULL);
-		http_rpc_unlink(r, &h->held);
-		h->nheld--;
-		http_rpc_free(r);
-	}
-	while ((r = h->dead) != NULL) {
-		h->dead = r->next;
-		http_rpc_free(r);
-	}
+	http_streams_free(h);
+	http_rpcs_free(h);
 	if (h->eh != NULL)
 		evhttp_free(h->eh);
-	if (h->resume != NULL)
-		event_free(h->resume);
-	if (h->keepalive != NULL)
-		event_free(h->keepalive);
-	if (h->reap != NULL)
-		event_free(h->reap);
+	timer_clear(&h->resume);
+	timer_clear(&h->keepalive);
+	timer_clear(&h->reap);
 	if (h->token != NULL) {
 		explicit_bzero(h->token, strlen(h->token));
 		free(h->token);
@@ -1116,3 +536,4 @@ http_stream_count(const struct http *h)
 {
 	return h == NULL ? 0 : h->nstreams;
 }
+

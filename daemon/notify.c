@@ -27,6 +27,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "notify.h"
+#include "timer.h"
 #include "tree.h"
 
 /* STATUS= at most this often, and only after something changed. */
@@ -176,10 +177,8 @@ notify_free(struct notify *n)
 {
 	if (n == NULL)
 		return;
-	if (n->watchdog_ev != NULL)
-		event_free(n->watchdog_ev);
-	if (n->status_ev != NULL)
-		event_free(n->status_ev);
+	timer_clear(&n->watchdog_ev);
+	timer_clear(&n->status_ev);
 	free(n->socket);
 	free(n);
 }

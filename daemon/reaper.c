@@ -13,6 +13,7 @@
 #include "index.h"
 #include "log.h"
 #include "reaper.h"
+#include "timer.h"
 
 struct reaper_watch {
 	reaper_cb *cb;
@@ -78,10 +79,7 @@ reaper_free(void)
 	/* Watches are owned by whoever still holds pids; at exit nobody
 	 * does, but free what is left. Only the slot array can be walked by
 	 * deleting, so the callers unwatched theirs already. */
-	if (reaper.ev != NULL) {
-		event_free(reaper.ev);
-		reaper.ev = NULL;
-	}
+	timer_clear(&reaper.ev);
 	idmap_free(&reaper.watches);
 	reaper.ready = 0;
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "ring.h"
+#include "utf8.h"
 
 int
 ring_init(struct ring *r, size_t cap)
@@ -86,41 +87,6 @@ ring_tail(const struct ring *r, size_t want, char *out)
 	return n;
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t len;
-	uint32_t cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 ||
-	    cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 json_t *
 ring_json_tail(const struct ring *r, size_t bytes, int *truncated)
 {
@@ -147,7 +113,7 @@ ring_json_tail(const struct ring *r, size_t bytes, int *truncated)
 		while (i < n && i < 3 && (raw[i] & 0xc0) == 0x80)
 			i++;
 	while (i < n) {
-		if ((k = utf8_seq(raw + i, n - i)) == 0) {
+		if ((k = proto_utf8_seq(raw + i, n - i)) == 0) {
 			memcpy(out + o, "\xef\xbf\xbd", 3);
 			o += 3;
 			i++;

@@ -7,6 +7,13 @@
 #include "view.h"
 #include "waiter.h"
 
+/* cancel with remove: the node goes once it has terminated. */
+static int
+cancel_remove(struct rpc_call *call, struct node *n, struct proto_err *err)
+{
+	return tree_remove(call->d->tree, n, err);
+}
+
 static enum rpc_status
 cancel_run(struct rpc_call *call, json_t **result, struct proto_err *err)
 {
@@ -29,7 +36,8 @@ cancel_run(struct rpc_call *call, json_t **result, struct proto_err *err)
 		return RPC_ERROR;
 	/* Removing needs the node terminated, so remove implies waiting. */
 	if (p.wait || p.remove) {
-		call->remove_after = p.remove;
+		if (p.remove)
+			call->complete = cancel_remove;
 		return rpc_defer_until(call, n, WAITER_TERMINATED, -1, err);
 	}
 	*result = view_node(n, 0);

@@ -11,7 +11,7 @@ wait_run(struct rpc_call *call, json_t **result, struct proto_err *err)
 {
 	struct params_wait p;
 	struct node *n;
-	int cond;
+	enum waiter_cond cond;
 
 	if (params_wait(call->params, &p, err) == -1)
 		return RPC_ERROR;

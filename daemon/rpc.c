@@ -151,7 +151,7 @@ rpc_wait_done(struct waiter *w, enum waiter_status st, void *arg)
 		return;
 	}
 	view = view_node(n, 0);
-	if (call->remove_after && tree_remove(t, n, &err) == -1) {
+	if (call->complete != NULL && call->complete(call, n, &err) == -1) {
 		json_decref(view);
 		rpc_fail(call, &err);
 		return;
@@ -160,8 +160,8 @@ rpc_wait_done(struct waiter *w, enum waiter_status st, void *arg)
 }
 
 enum rpc_status
-rpc_defer_until(struct rpc_call *call, struct node *n, int cond,
-    int64_t timeout_ms, struct proto_err *err)
+rpc_defer_until(struct rpc_call *call, struct node *n,
+    enum waiter_cond cond, int64_t timeout_ms, struct proto_err *err)
 {
 	if (call->conn->ncalls >= call->d->cfg.max_pending) {
 		proto_errf(err, PROTO_LIMIT, "too many calls waiting on this "

@@ -10,15 +10,24 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/queue.h>
 #include <jansson.h>
 
 #include "err.h"
+#include "waiter.h"
 
 struct conn;
 struct daemon;
 struct waiter;
 struct rpc_batch;
 struct node;
+
+struct rpc_call;
+
+/* What a deferred call does once its node met the condition, before it is
+ * answered with the node's view; -1 with err filled answers with err. */
+typedef int rpc_complete_fn(struct rpc_call *call, struct node *n,
+    struct proto_err *err);
 
 struct rpc_call {
 	struct daemon *d;		/* borrowed */
@@ -28,10 +37,10 @@ struct rpc_call {
 	json_t *params;			/* owned reference */
 	const struct rpc_method *method;
 	struct waiter *waiter;		/* owned while deferred */
-	bool remove_after;		/* cancel --rm: remove once done */
+	rpc_complete_fn *complete;	/* set by the method; NULL: none */
 	char *target;			/* owned: what the call acts on, for
 					   its log line; freed once logged */
-	struct rpc_call *next, *prev;	/* conn's deferred calls */
+	LIST_ENTRY(rpc_call) entry;	/* conn's deferred calls */
 };
 
 enum rpc_status {
@@ -60,10 +69,10 @@ const struct rpc_method *rpc_find(const char *name);
 /* Handles one framed message (a request or a batch) from conn. */
 void rpc_message(struct conn *conn, const char *line, size_t len);
 
-/* Defers call until n meets cond, then answers with n's view (removing
- * n first when call->remove_after); timeout_ms -1: none. */
+/* Defers call until n meets cond, then runs call->complete if set and
+ * answers with n's view; timeout_ms -1: none. */
 enum rpc_status rpc_defer_until(struct rpc_call *call, struct node *n,
-    int cond, int64_t timeout_ms, struct proto_err *err);
+    enum waiter_cond cond, int64_t timeout_ms, struct proto_err *err);
 
 /* Names what call acts on, for the one line rpc.c logs once the method
  * has run ("spawn /web/w1 (exec) by pid 1234 uid 0"): a node path, then

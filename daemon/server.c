@@ -20,6 +20,7 @@
 #include "jsonrpc.h"
 #include "log.h"
 #include "server.h"
+#include "timer.h"
 #include "trust.h"
 
 static void server_accept_cb(evutil_socket_t, short, void *);
@@ -186,6 +187,8 @@ server_start(struct daemon *d, const char *path, int fd, const char *group,
 	}
 	s->d = d;
 	s->fd = -1;
+	LIST_INIT(&s->conns);
+	LIST_INIT(&s->dead);
 	s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if ((fd != -1 ? server_adopt(s, fd, group, err) :
 	    server_bind(s, path, group, err)) == -1) {
@@ -224,8 +227,8 @@ server_reap(struct server *s)
 {
 	struct conn *c;
 
-	while ((c = s->dead) != NULL) {
-		s->dead = c->next;
+	while ((c = LIST_FIRST(&s->dead)) != NULL) {
+		LIST_REMOVE(c, entry);
 		conn_free(c);
 	}
 }
@@ -235,15 +238,12 @@ server_free(struct server *s)
 {
 	if (s == NULL)
 		return;
-	while (s->conns != NULL)
-		conn_close(s->conns);
+	while (!LIST_EMPTY(&s->conns))
+		conn_close(LIST_FIRST(&s->conns));
 	server_reap(s);
-	if (s->accept_ev != NULL)
-		event_free(s->accept_ev);
-	if (s->resume_ev != NULL)
-		event_free(s->resume_ev);
-	if (s->reap_ev != NULL)
-		event_free(s->reap_ev);
+	timer_clear(&s->accept_ev);
+	timer_clear(&s->resume_ev);
+	timer_clear(&s->reap_ev);
 	if (s->fd != -1)
 		close(s->fd);
 	if (s->path != NULL) {
@@ -403,10 +403,7 @@ server_accept_cb(evutil_socket_t lfd, short what, void *arg)
 			log_warnx("out of memory for a connection");
 			continue;
 		}
-		c->next = s->conns;
-		if (s->conns != NULL)
-			s->conns->prev = c;
-		s->conns = c;
+		LIST_INSERT_HEAD(&s->conns, c, entry);
 		s->nconns++;
 		s->accepted++;
 		s->out_of_fds = false;
@@ -422,15 +419,8 @@ server_reap_cb(evutil_socket_t fd, short what, void *arg)
 void
 server_conn_dead(struct server *s, struct conn *c)
 {
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		s->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	c->prev = NULL;
-	c->next = s->dead;
-	s->dead = c;
+	LIST_REMOVE(c, entry);
+	LIST_INSERT_HEAD(&s->dead, c, entry);
 	s->nconns--;
 	event_active(s->reap_ev, 0, 0);
 }
@@ -438,7 +428,9 @@ server_conn_dead(struct server *s, struct conn *c)
 int
 server_output_empty(const struct server *s)
 {
-	for (const struct conn *c = s->conns; c != NULL; c = c->next)
+	const struct conn *c;
+
+	LIST_FOREACH(c, &s->conns, entry)
 		if (!conn_output_empty(c))
 			return 0;
 	return 1;

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
 #include <sys/types.h>
 
 #include "err.h"
@@ -28,8 +29,8 @@ struct server {
 	struct event *resume_ev;	/* owned: accept again after EMFILE */
 	struct event *reap_ev;		/* owned: frees dead connections */
 	int reserve_fd;			/* owned: spent on EMFILE */
-	struct conn *conns;		/* owned list */
-	struct conn *dead;		/* owned list, freed next turn */
+	LIST_HEAD(conn_list, conn) conns;	/* owned */
+	struct conn_list dead;		/* owned, freed next turn */
 	size_t nconns;
 	uint64_t next_conn_id;
 	uint64_t accepted;

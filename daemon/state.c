@@ -24,6 +24,7 @@
 #include "log.h"
 #include "path.h"
 #include "state.h"
+#include "timer.h"
 #include "tree.h"
 
 #define STATE_VERSION 2		/* 1: no stopped entries; still read */
@@ -96,8 +97,7 @@ state_free(struct state *s)
 		TAILQ_REMOVE(&s->syncs, w, link);
 		free(w);
 	}
-	if (s->write_ev != NULL)
-		event_free(s->write_ev);
+	timer_clear(&s->write_ev);
 	json_decref(s->loaded);
 	free(s->last);
 	free(s->dir);

@@ -5,6 +5,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "timer.h"
 #include "tree.h"
 #include "waiter.h"
 
@@ -14,6 +15,11 @@ struct waiter {
 	enum waiter_cond cond;
 	enum waiter_status status;
 	bool fired;
+	/* Hand-linked, not <sys/queue.h>: the head of a node's chain lives
+	 * in an idmap slot, which moves when the map grows, so a LIST's
+	 * pointer back to its head would dangle; and a waiter is freed
+	 * whether or not it is still on the fired stack, which SLIST_REMOVE
+	 * does not allow. */
 	struct waiter *next, *prev;	/* same node */
 	struct waiter *next_fired;
 	struct event *timeout;		/* owned */
@@ -39,8 +45,7 @@ waiters_init(struct waiters *ws, struct event_base *base, struct tree *tree)
 void
 waiters_free(struct waiters *ws)
 {
-	if (ws->fire_ev != NULL)
-		event_free(ws->fire_ev);
+	timer_clear(&ws->fire_ev);
 	idmap_free(&ws->by_node);
 }
 
@@ -163,16 +168,14 @@ waiter_add(struct waiters *ws, struct node *n, enum waiter_cond cond,
 
 		if ((w->timeout = event_new(ws->base, -1, 0, waiter_timeout_cb,
 		    w)) == NULL || event_add(w->timeout, &tv) == -1) {
-			if (w->timeout != NULL)
-				event_free(w->timeout);
+			timer_clear(&w->timeout);
 			free(w);
 			return NULL;
 		}
 	}
 	head = idmap_get(&ws->by_node, n->id);
 	if (idmap_put(&ws->by_node, n->id, w) == -1) {
-		if (w->timeout != NULL)
-			event_free(w->timeout);
+		timer_clear(&w->timeout);
 		free(w);
 		return NULL;
 	}
@@ -208,8 +211,7 @@ waiter_free(struct waiter *w)
 				*pp = w->next_fired;
 				break;
 			}
-	if (w->timeout != NULL)
-		event_free(w->timeout);
+	timer_clear(&w->timeout);
 	ws->count--;
 	free(w);
 }

@@ -1,10 +1,6 @@
 /*
  * Durations as people write them, to and from milliseconds.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>

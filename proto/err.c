@@ -2,15 +2,12 @@
  * Filling struct proto_err: the code, its data.kind and a bounded message,
  * so every layer reports a mistake the same way.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "err.h"
+#include "utf8.h"
 
 const char *
 proto_code_kind(int code)
@@ -40,49 +37,6 @@ proto_code_kind(int code)
 	default:
 		/* An unknown code is our bug, never the client's. */
 		return "internal";
-	}
-}
-
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong
- * forms, no surrogates, nothing past U+10FFFF), 0 when there is none. */
-static size_t
-proto_utf8_seq(const unsigned char *s)
-{
-	if (s[0] < 0x80)
-		return (1);
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		return ((s[1] & 0xc0) == 0x80 ? 2 : 0);
-	if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
-		    (s[0] == 0xe0 && s[1] < 0xa0) ||
-		    (s[0] == 0xed && s[1] > 0x9f))
-			return (0);
-		return (3);
-	}
-	if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
-		    (s[3] & 0xc0) != 0x80 ||
-		    (s[0] == 0xf0 && s[1] < 0x90) ||
-		    (s[0] == 0xf4 && s[1] > 0x8f))
-			return (0);
-		return (4);
-	}
-	return (0);
-}
-
-void
-proto_utf8_repair(char *s)
-{
-	unsigned char	*p = (unsigned char *)s;
-	size_t		 n;
-
-	/* A NUL stops every check above early, so no read runs past it. */
-	while (*p != '\0') {
-		if ((n = proto_utf8_seq(p)) == 0) {
-			*p++ = '?';
-			continue;
-		}
-		p += n;
 	}
 }
 

@@ -52,9 +52,4 @@ void proto_err_prefix(struct proto_err *err, const char *fmt, ...)
 
 void proto_err_clear(struct proto_err *err);
 
-/* Replaces each byte of s that is not part of well-formed UTF-8 with "?",
- * in place: messages quote clients' strings and cut them short, and a JSON
- * string must stay valid UTF-8. */
-void proto_utf8_repair(char *s);
-
 #endif

@@ -2,10 +2,6 @@
  * Strict readers for the fields of a JSON object: each names the field and
  * the type it wanted, so a client can fix its request from the message.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>

@@ -2,10 +2,6 @@
  * Newline framing: finds the end of the next message in the caller's buffer
  * and tells as early as possible when a message cannot fit the limit.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <string.h>
 
 #include "frame.h"

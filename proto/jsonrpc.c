@@ -2,10 +2,6 @@
  * JSON-RPC 2.0 on the wire: decoding one framed line, checking that it is a
  * request, and building the messages the daemon and clients send.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +9,7 @@
 
 #include "jsonrpc.h"
 #include "names.h"
+#include "utf8.h"
 
 json_t *
 proto_rpc_decode(const char *line, size_t len, struct proto_err *err)

@@ -2,9 +2,6 @@
  * Name tables the protocol spells out: signal names without the "SIG"
  * prefix, and errno names for spawn_failed errors.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* the signals and errno values beyond ISO C */
 #endif

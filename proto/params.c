@@ -2,10 +2,6 @@
  * Params of every method but spawn, read strictly into typed structs with
  * their defaults, so handlers never look at raw JSON.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <string.h>
 
 #include "fields.h"

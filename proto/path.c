@@ -2,10 +2,6 @@
  * Node names and paths: the one place that says what a valid name or path
  * is, and how to walk one.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <string.h>
 
 #include "path.h"

@@ -3,9 +3,6 @@
  * and the way back to JSON, copies and comparison. The whole subtree is
  * checked here so the daemon never creates half of a bad spec.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* signal numbers beyond ISO C */
 #endif
@@ -20,6 +17,7 @@
 #include "names.h"
 #include "path.h"
 #include "spec.h"
+#include "utf8.h"
 
 const char *const spec_kind_names[] = {
 	"supervisor", "exec", "sleep", "tick", "fail", NULL

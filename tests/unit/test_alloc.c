@@ -6,10 +6,6 @@
  * must report an error, never crash, and free everything it allocated
  * (counted here, and checked by LeakSanitizer in the ASan build).
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>

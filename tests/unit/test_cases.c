@@ -4,10 +4,6 @@
  * A file is {"method", "params", "expect", "limits"?}; see README in
  * tests/proto. The tests directory comes from $TESTDATA (else "tests").
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <dirent.h>
 #include <stdarg.h>
 #include <stddef.h>

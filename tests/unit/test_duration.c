@@ -2,10 +2,6 @@
  * Tests for proto/duration.c: parsing what people type, rejecting the
  * rest by name, and the shortest exact format.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -1,10 +1,6 @@
 /*
  * Tests for proto/fields.c: strict typed reads that name the field.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -2,10 +2,6 @@
  * Tests for proto/frame.c: newline framing, "\r\n", blank lines, and the
  * message limit enforced before the newline arrives.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

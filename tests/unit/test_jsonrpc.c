@@ -2,10 +2,6 @@
  * Tests for proto/jsonrpc.c and proto/err.c: decoding lines, checking
  * requests as JSON-RPC 2.0 says, building and encoding responses.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,9 +1,6 @@
 /*
  * Tests for proto/names.c: signal and errno name tables.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif

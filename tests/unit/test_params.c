@@ -2,10 +2,6 @@
  * Tests for proto/params.c: each method's params, defaults, bounds and
  * the errors for absent, positional, unknown and ill-typed params.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -2,10 +2,6 @@
  * Tests for proto/path.c: what a name and a path are, the messages for
  * each way they can be wrong, and walking components.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -2,9 +2,6 @@
  * Tests for proto/spec.c: every node-spec field, defaults, kind rules,
  * nested errors with their location, limits, and the JSON round trip.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif

@@ -10,10 +10,9 @@
 
 #include <event2/event.h>
 
+#include "exec.h"
 #include "spec.h"
 #include "tree_fixture.h"
-
-
 
 static bool
 subtree_terminated(const struct node *n)
@@ -53,6 +52,8 @@ setup(void **state)
 
 	f->ev = calloc(MAX_EVENTS, sizeof *f->ev);
 	f->base = event_base_new();
+	/* As daemon_init does; without a reaper, exec workers are refused. */
+	assert_int_equal(exec_init(f->base), 0);
 	hooks.arg = f;
 	f->tree = tree_new(f->base, &lim, &hooks);
 	assert_non_null(f->tree);
@@ -66,6 +67,7 @@ teardown(void **state)
 	struct fixture *f = *state;
 
 	tree_free(f->tree);
+	exec_teardown();
 	event_base_free(f->base);
 	free(f->ev);
 	free(f);

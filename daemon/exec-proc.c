@@ -1,0 +1,612 @@
+/*
+ * The processes of an exec worker's run and how it ends: its main process
+ * (reaped through the reaper), its process group, the escaped descendants
+ * found in /proc, the stop (done handle, stop signal, SIGKILL once the
+ * grace is over), the poll for what is left, and draining its output. A
+ * run ends here (exec_check), and only when all of those are gone.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "clock.h"
+#include "exec-int.h"
+#include "log.h"
+#include "node.h"
+#include "reaper.h"
+#include "ring.h"
+#include "sentinel.h"
+#include "timer.h"
+#include "tree.h"
+
+#define EXEC_READ_MAX (64 * 1024)	/* per output callback */
+#define EXEC_POLL_MIN_MS 5
+#define EXEC_POLL_MAX_MS 100
+
+struct exec_module exec_mod;
+
+/* Checks the workers marked for it. Checks may end runs (and start new
+ * ones): start over each time. */
+static void
+exec_recheck(void)
+{
+	struct exec *w;
+
+	for (;;) {
+		for (w = LIST_FIRST(&exec_mod.live); w != NULL && !w->recheck;
+		    w = LIST_NEXT(w, entry))
+			;
+		if (w == NULL)
+			break;
+		w->recheck = false;
+		exec_check(w);
+	}
+}
+
+/* --- /proc ---------------------------------------------------------------- */
+
+struct proc_ent {
+	pid_t pid, ppid, pgid;
+	unsigned long long start;
+	long long arbor_id;		/* orphans: ARBOR_ID, -1 none, -2 n/a */
+	bool mark;
+};
+
+/* Reads /proc/PID/NAME into buf (size bytes, NUL-terminated); how much
+ * was read, or -1 when nothing could be. */
+static ssize_t
+proc_read(pid_t pid, const char *name, char *buf, size_t size)
+{
+	char path[64];
+	ssize_t r;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%ld/%s", (long)pid, name);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	r = read(fd, buf, size - 1);
+	close(fd);
+	if (r <= 0)
+		return -1;
+	buf[r] = '\0';
+	return r;
+}
+
+static int
+proc_stat(pid_t pid, struct proc_ent *e)
+{
+	char buf[1024], state, *p;
+
+	if (proc_read(pid, "stat", buf, sizeof buf) == -1)
+		return -1;
+	if ((p = strrchr(buf, ')')) == NULL)
+		return -1;
+	if (sscanf(p + 1, " %c %d %d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
+	    "%*u %*d %*d %*d %*d %*d %*d %llu", &state, &e->ppid, &e->pgid,
+	    &e->start) != 4)
+		return -1;
+	e->pid = pid;
+	return state == 'Z' || state == 'X' ? -1 : 0;
+}
+
+/* Live (not zombie) and the same process we found. */
+static bool
+desc_alive(const struct exec_desc *d)
+{
+	struct proc_ent e;
+
+	return proc_stat(d->pid, &e) == 0 && e.start == d->start;
+}
+
+static long long
+proc_arbor_id(pid_t pid)
+{
+	char buf[16384];
+	ssize_t r;
+
+	if ((r = proc_read(pid, "environ", buf, sizeof buf)) == -1)
+		return -1;
+	for (char *e = buf; e < buf + r; e += strlen(e) + 1)
+		if (strncmp(e, "ARBOR_ID=", 9) == 0)
+			return atoll(e + 9);
+	return -1;
+}
+
+static int
+proc_cmp(const void *a, const void *b)
+{
+	const struct proc_ent *x = a, *y = b;
+
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+static struct proc_ent *
+proc_find(struct proc_ent *v, size_t n, pid_t pid)
+{
+	struct proc_ent key = { .pid = pid };
+
+	return bsearch(&key, v, n, sizeof *v, proc_cmp);
+}
+
+static int
+proc_read_all(struct proc_ent **out, size_t *nout)
+{
+	struct proc_ent *v = NULL, *nv;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *dir;
+
+	if ((dir = opendir("/proc")) == NULL)
+		return -1;
+	while ((de = readdir(dir)) != NULL) {
+		pid_t pid;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		pid = (pid_t)atol(de->d_name);
+		if (n == cap) {
+			cap = cap ? cap * 2 : 512;
+			if ((nv = realloc(v, cap * sizeof *v)) == NULL) {
+				free(v);
+				closedir(dir);
+				return -1;
+			}
+			v = nv;
+		}
+		memset(&v[n], 0, sizeof v[n]);
+		if (proc_stat(pid, &v[n]) == -1)
+			continue;
+		v[n].arbor_id = -2;
+		if (v[n].ppid == exec_mod.self && !reaper_watched(pid) &&
+		    pid != sentinel_pid())
+			v[n].arbor_id = proc_arbor_id(pid);
+		n++;
+	}
+	closedir(dir);
+	qsort(v, n, sizeof *v, proc_cmp);
+	*out = v;
+	*nout = n;
+	return 0;
+}
+
+/* --- signalling ----------------------------------------------------------- */
+
+static bool
+exec_group_alive(struct exec *w)
+{
+	if (w->group_gone || w->pgid <= 0)
+		return false;
+	if (kill(-w->pgid, 0) == -1 && errno == ESRCH) {
+		/* Only once the main process was reaped can the group id go
+		 * to someone else; from then on it is never signalled. */
+		if (w->reaped) {
+			w->group_gone = true;
+			sentinel_del_group(w->pgid);
+		}
+		return false;
+	}
+	return true;
+}
+
+static void
+exec_signal_all(struct exec *w, int sig)
+{
+	if (w->pid > 0 && !w->reaped) {
+		pid_t g = getpgid(w->pid);
+
+		if (g != w->pgid)
+			kill(w->pid, sig);
+	}
+	if (!w->group_gone && w->pgid > 0) {
+		kill(-w->pgid, sig);
+		if (sig != SIGKILL)
+			kill(-w->pgid, SIGCONT);
+	}
+	for (size_t i = 0; i < w->ndescs; i++) {
+		kill(w->descs[i].pid, sig);
+		if (sig != SIGKILL)
+			kill(w->descs[i].pid, SIGCONT);
+	}
+}
+
+static void
+exec_scan_request(struct exec *w)
+{
+	w->scan_want = true;
+	if (exec_mod.scan_ev != NULL)
+		event_active(exec_mod.scan_ev, EV_TIMEOUT, 1);
+}
+
+static void
+exec_close_done(struct exec *w)
+{
+	exec_fd_close(&w->done_fd);
+}
+
+static void
+exec_kill(struct exec *w)
+{
+	w->killed = true;
+	timer_clear(&w->grace);
+	exec_signal_all(w, SIGKILL);
+	exec_scan_request(w);
+}
+
+static void
+exec_grace_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct exec *w = arg;
+	char path[PROTO_PATH_MAX];
+
+	log_info("%s: grace of %lld ms is over; SIGKILL",
+	    node_path(w->node, path, sizeof path),
+	    (long long)w->node->spec->shutdown_ms);
+	exec_kill(w);
+	exec_check(w);
+}
+
+/* The stop: the done handle first (the broadcast), then the stop signal,
+ * then SIGKILL once the grace is over. */
+void
+exec_stop(struct exec *w)
+{
+	int64_t ms = w->node->spec->shutdown_ms;
+	struct timeval tv;
+
+	if (w->stop_sent)
+		return;
+	w->stop_sent = true;
+	exec_close_done(w);
+	exec_signal_all(w, w->node->spec->u.exec.stop_signal);
+	exec_scan_request(w);
+	if (ms <= 0) {
+		exec_kill(w);
+		return;
+	}
+	tv = clock_tv(ms);
+	if ((w->grace = evtimer_new(w->node->tree->base, exec_grace_cb, w))
+	    == NULL || evtimer_add(w->grace, &tv) == -1)
+		fatalx("cannot arm a timer");
+}
+
+static void
+exec_poll_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct exec *w = arg;
+
+	/* Once killed, anything still there may have forked since. */
+	if (w->killed)
+		exec_scan_request(w);
+	exec_check(w);
+}
+
+static void
+exec_poll_arm(struct exec *w)
+{
+	struct timeval tv;
+
+	if (w->poll == NULL && (w->poll = evtimer_new(w->node->tree->base,
+	    exec_poll_cb, w)) == NULL)
+		fatalx("cannot arm a timer");
+	if (evtimer_pending(w->poll, NULL))
+		return;
+	w->poll_ms = w->poll_ms == 0 ? EXEC_POLL_MIN_MS : w->poll_ms * 2;
+	if (w->poll_ms > EXEC_POLL_MAX_MS)
+		w->poll_ms = EXEC_POLL_MAX_MS;
+	tv = clock_tv(w->poll_ms);
+	evtimer_add(w->poll, &tv);
+}
+
+/* --- descendants ----------------------------------------------------------- */
+
+static void
+exec_desc_add(struct exec *w, const struct proc_ent *e)
+{
+	struct exec_desc *v;
+
+	for (size_t i = 0; i < w->ndescs; i++)
+		if (w->descs[i].pid == e->pid && w->descs[i].start == e->start)
+			return;
+	if (w->ndescs == w->capdescs) {
+		size_t cap = w->capdescs ? w->capdescs * 2 : 4;
+
+		if ((v = realloc(w->descs, cap * sizeof *v)) == NULL) {
+			/* Not remembered, but killed all the same. */
+			kill(e->pid, SIGKILL);
+			return;
+		}
+		w->descs = v;
+		w->capdescs = cap;
+	}
+	w->descs[w->ndescs].pid = e->pid;
+	w->descs[w->ndescs].start = e->start;
+	w->ndescs++;
+	sentinel_add_pid(e->pid);
+	if (w->stop_sent) {
+		int sig = w->killed ? SIGKILL : w->node->spec->u.exec.stop_signal;
+
+		kill(e->pid, sig);
+		if (sig != SIGKILL)
+			kill(e->pid, SIGCONT);
+	}
+}
+
+static void
+exec_desc_prune(struct exec *w)
+{
+	for (size_t i = 0; i < w->ndescs;) {
+		if (desc_alive(&w->descs[i])) {
+			i++;
+			continue;
+		}
+		sentinel_del_pid(w->descs[i].pid);
+		w->descs[i] = w->descs[--w->ndescs];
+	}
+}
+
+/* Finds w's processes outside its group: descendants (by ppid chains) of
+ * its main process, its group and the descendants already known, and the
+ * orphans reparented to arbord that carry its ARBOR_ID or none at all. */
+static void
+exec_scan_one(struct exec *w, struct proc_ent *v, size_t n)
+{
+	bool changed = true;
+
+	for (size_t i = 0; i < n; i++) {
+		struct proc_ent *e = &v[i];
+
+		e->mark = (w->pid > 0 && e->pid == w->pid) ||
+		    (!w->group_gone && e->pgid == w->pgid) ||
+		    e->arbor_id == (long long)w->node->id ||
+		    (e->arbor_id == -1 && w->reaped);
+		for (size_t k = 0; !e->mark && k < w->ndescs; k++)
+			e->mark = w->descs[k].pid == e->pid &&
+			    w->descs[k].start == e->start;
+	}
+	while (changed) {
+		changed = false;
+		for (size_t i = 0; i < n; i++) {
+			struct proc_ent *p;
+
+			if (v[i].mark || v[i].ppid == exec_mod.self ||
+			    v[i].ppid <= 1)
+				continue;
+			if ((p = proc_find(v, n, v[i].ppid)) != NULL &&
+			    p->mark) {
+				v[i].mark = true;
+				changed = true;
+			}
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (v[i].mark && v[i].pid != w->pid && v[i].pgid != w->pgid)
+			exec_desc_add(w, &v[i]);
+	/* Claimed: another worker does not take the same orphans. */
+	for (size_t i = 0; i < n; i++)
+		if (v[i].mark && v[i].arbor_id == -1)
+			v[i].arbor_id = (long long)w->node->id;
+}
+
+void
+exec_scan_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proc_ent *v = NULL;
+	size_t n = 0;
+	struct exec *w;
+
+	if (proc_read_all(&v, &n) == -1)
+		log_warn("cannot read /proc; escaped descendants are not "
+		    "found");
+	LIST_FOREACH(w, &exec_mod.live, entry) {
+		if (!w->scan_want)
+			continue;
+		w->scan_want = false;
+		if (v != NULL)
+			exec_scan_one(w, v, n);
+		if (w->reaped)
+			w->scanned = true;
+		w->recheck = true;
+	}
+	free(v);
+	exec_recheck();
+}
+
+/* --- the end of a run ------------------------------------------------------ */
+
+/* Releases the run: fds, events, registrations. With kill, whatever is
+ * still running gets SIGKILL (only when the daemon tears down). */
+void
+exec_release(struct exec *w, bool kill_left)
+{
+	if (kill_left && w->live) {
+		exec_signal_all(w, SIGKILL);
+		if (w->pid > 0 && !w->reaped)
+			reaper_unwatch(w->pid);
+	}
+	exec_close_done(w);
+	timer_clear(&w->ready_ev);
+	exec_fd_close(&w->ready_fd);
+	timer_clear(&w->out_ev);
+	exec_fd_close(&w->out_fd);
+	timer_clear(&w->grace);
+	timer_clear(&w->poll);
+	for (size_t i = 0; i < w->ndescs; i++)
+		sentinel_del_pid(w->descs[i].pid);
+	free(w->descs);
+	w->descs = NULL;
+	w->ndescs = w->capdescs = 0;
+	if (!w->group_gone && w->pgid > 0)
+		sentinel_del_group(w->pgid);
+	w->group_gone = true;
+	if (w->live) {
+		LIST_REMOVE(w, entry);
+		w->live = false;
+	}
+}
+
+/* The run has begun: its group is registered with the sentinel and the
+ * worker is in the live list, where scans, reaps and teardown find it. */
+void
+exec_track(struct exec *w)
+{
+	sentinel_add_group(w->pgid);
+	w->live = true;
+	LIST_INSERT_HEAD(&exec_mod.live, w, entry);
+}
+
+static void
+exec_finish(struct exec *w)
+{
+	struct node *n = w->node;
+	struct node_exit ex_ = { .kind = EXIT_NONE, .pid = w->pid };
+
+	if (WIFEXITED(w->status)) {
+		ex_.kind = EXIT_CODE;
+		ex_.value = WEXITSTATUS(w->status);
+	} else if (WIFSIGNALED(w->status)) {
+		ex_.kind = EXIT_SIGNAL;
+		ex_.value = WTERMSIG(w->status);
+	}
+	exec_release(w, false);
+	/* Last: the node may start a new run (on this same struct). */
+	node_work_ended(n, ex_);
+}
+
+/* Reads what is there; at end of file closes the pipe. Returns how much
+ * was read, -1 at EOF. */
+static ssize_t
+exec_read_output(struct exec *w)
+{
+	static char buf[EXEC_READ_MAX];
+	struct tree_event ev;
+	ssize_t r;
+
+	r = read(w->out_fd, buf, sizeof buf);
+	if (r > 0) {
+		ring_write(&w->ring, buf, (size_t)r);
+		memset(&ev, 0, sizeof ev);
+		ev.type = TREE_EV_OUTPUT;
+		ev.node = w->node;
+		ev.data = buf;
+		ev.len = (size_t)r;
+		tree_emit(w->node->tree, &ev);
+		return r;
+	}
+	if (r == -1 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	timer_clear(&w->out_ev);
+	exec_fd_close(&w->out_fd);
+	return -1;
+}
+
+void
+exec_out_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct exec *w = arg;
+
+	if (exec_read_output(w) == -1)
+		exec_check(w);
+}
+
+/* Decides whether the run is over; if not, what to wait for. */
+void
+exec_check(struct exec *w)
+{
+	bool group;
+
+	if (!w->live || !w->reaped)
+		return;		/* SIGCHLD for the main process comes first */
+	if (!w->scanned) {
+		/* Escapees are looked for once the main process is gone. */
+		if (!w->stop_sent)
+			exec_close_done(w);
+		exec_scan_request(w);
+		return;
+	}
+	group = exec_group_alive(w);
+	exec_desc_prune(w);
+	if (group || w->ndescs > 0) {
+		/* Ended on its own but left processes behind: stop them. */
+		exec_stop(w);
+		exec_poll_arm(w);
+		return;
+	}
+	if (w->out_fd != -1) {
+		/* Everything is gone: what is in the pipe is all there is,
+		 * unless some process we never found holds its write end. */
+		for (int i = 0; i < 64 && w->out_fd != -1; i++)
+			if (exec_read_output(w) == 0)
+				break;
+		if (w->out_fd != -1 && !w->killed) {
+			if (w->grace == NULL && !w->stop_sent)
+				exec_stop(w);
+			if (!w->killed) {
+				exec_poll_arm(w);
+				return;
+			}
+		}
+		if (w->out_fd != -1) {
+			char path[PROTO_PATH_MAX];
+
+			log_warnx("%s: an unknown process holds its output "
+			    "open; closing it", node_path(w->node, path,
+			    sizeof path));
+			timer_clear(&w->out_ev);
+			exec_fd_close(&w->out_fd);
+		}
+	}
+	exec_finish(w);
+}
+
+void
+exec_reaped_cb(pid_t pid, int status, const struct rusage *ru, void *arg)
+{
+	struct exec *w = arg;
+
+	w->reaped = true;
+	w->pid = 0;
+	w->status = status;
+	w->ru = *ru;
+	w->has_rusage = true;
+	exec_check(w);
+}
+
+/* After any reap: a group member or escapee may have gone with it. */
+void
+exec_after_reap(void)
+{
+	struct exec *w;
+	bool any = false;
+
+	LIST_FOREACH(w, &exec_mod.live, entry)
+		if (w->reaped && w->scanned) {
+			w->recheck = true;
+			any = true;
+		}
+	if (!any)
+		return;
+	exec_recheck();
+}
+
+/* A new sentinel learns everything again. */
+void
+exec_replay(void)
+{
+	struct exec *w;
+
+	LIST_FOREACH(w, &exec_mod.live, entry) {
+		if (!w->group_gone && w->pgid > 0)
+			sentinel_add_group(w->pgid);
+		for (size_t i = 0; i < w->ndescs; i++)
+			sentinel_add_pid(w->descs[i].pid);
+	}
+}

@@ -1,0 +1,89 @@
+/*
+ * What http.c, http-metrics.c, http-events.c and http-rpc.c share: the
+ * server's state and the ways of answering a request. The http struct owns
+ * the SSE streams (http-events.c) and the RPC requests waiting for their
+ * answers (http-rpc.c); each file releases its own.
+ */
+#ifndef HTTP_INT_H
+#define HTTP_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <jansson.h>
+
+#include <event2/util.h>
+
+#include "err.h"
+#include "http.h"
+
+struct evbuffer;
+struct evconnlistener;
+struct event;
+struct evhttp;
+struct evhttp_request;
+struct http_rpc;
+struct http_stream;
+
+#define HTTP_TIMEOUT_S 30		/* read a request, write an answer */
+
+/* Statuses counted for arbor_http_requests_total; the last, 0, is
+ * "other". */
+#define HTTP_NCODES 10
+extern const int http_codes[HTTP_NCODES];
+
+struct http {
+	struct daemon *d;		/* borrowed */
+	struct evhttp *eh;		/* owned */
+	struct evconnlistener *listener;	/* borrowed from eh */
+	struct event *resume;		/* owned: accept again after EMFILE */
+	struct event *keepalive;	/* owned: pending while streams exist */
+	struct event *reap;		/* owned: frees what ended */
+	char *token;			/* owned; NULL: no RPC */
+	LIST_HEAD(, http_stream) streams;	/* owned */
+	size_t nstreams;
+	LIST_HEAD(http_rpc_list, http_rpc) held;	/* owned */
+	size_t nheld;
+	struct http_rpc_list dead;	/* owned, freed by reap */
+	uint64_t requests[HTTP_NCODES];
+};
+
+/* http.c: answers. Each counts the request by its status. */
+void http_count(struct http *h, int code);
+/* body is borrowed. */
+void http_send(struct http *h, struct evhttp_request *req, int code,
+    const char *type, struct evbuffer *body);
+void http_send_text(struct http *h, struct evhttp_request *req, int code,
+    const char *type, const char *text, size_t len);
+/* json is stolen. */
+void http_send_json(struct http *h, struct evhttp_request *req, int code,
+    json_t *json);
+void http_error(struct http *h, struct evhttp_request *req, int status,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* A protocol error as HTTP: its status, and the JSON-RPC code and kind. */
+void http_proto_error(struct http *h, struct evhttp_request *req,
+    const struct proto_err *err);
+/* A strict decimal integer. */
+int http_parse_int(const char *s, json_int_t *out);
+/* The query string as params; NULL with a 400 sent. */
+json_t *http_query_params(struct http *h, struct evhttp_request *req);
+/* Frees a request its client left before it was answered, if evhttp
+ * left it to us. */
+void http_request_orphaned(struct evhttp_request *req);
+
+/* http-metrics.c: GET /metrics. */
+void http_metrics(struct http *h, struct evhttp_request *req);
+
+/* http-events.c: GET /v1/events. */
+void http_events(struct http *h, struct evhttp_request *req);
+void http_keepalive_cb(evutil_socket_t fd, short what, void *arg);
+void http_streams_reap(struct http *h);	/* ends the overflowed ones */
+void http_streams_free(struct http *h);
+
+/* http-rpc.c: POST /v1/rpc. */
+void http_rpc(struct http *h, struct evhttp_request *req);
+void http_rpcs_reap(struct http *h);	/* frees the answered ones */
+void http_rpcs_free(struct http *h);
+
+#endif

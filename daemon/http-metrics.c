@@ -1,0 +1,139 @@
+/*
+ * GET /metrics: the daemon's counters and gauges in the Prometheus text
+ * format (version 0.0.4).
+ */
+#include <stdint.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+
+#include "daemon.h"
+#include "events.h"
+#include "http-int.h"
+#include "node.h"
+#include "reaper.h"
+#include "server.h"
+#include "spec.h"
+#include "state.h"
+#include "stats.h"
+#include "tree.h"
+
+static void
+http_metric(struct evbuffer *b, const char *name, const char *type,
+    const char *help)
+{
+	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help,
+	    name, type);
+}
+
+/* The tree's: nodes by state and kind, and what happened to them. */
+/* A metric without labels, and its value. */
+static void
+http_metric_value(struct evbuffer *b, const char *name, const char *type,
+    const char *help, unsigned long long value)
+{
+	http_metric(b, name, type, help);
+	evbuffer_add_printf(b, "%s %llu\n", name, value);
+}
+
+static void
+http_metrics_tree(struct http *h, struct evbuffer *b)
+{
+	const struct tree_stats *st = &h->d->tree->stats;
+	size_t i;
+
+	http_metric(b, "arbor_nodes", "gauge",
+	    "Nodes in the tree, the root included, by state.");
+	for (i = 0; i < NODE__STATES; i++)
+		evbuffer_add_printf(b, "arbor_nodes{state=\"%s\"} %llu\n",
+		    node_state_names[i], (unsigned long long)st->by_state[i]);
+	http_metric(b, "arbor_nodes_by_kind", "gauge",
+	    "Nodes in the tree, the root included, by kind.");
+	for (i = 0; i < KIND__COUNT; i++)
+		evbuffer_add_printf(b, "arbor_nodes_by_kind{kind=\"%s\"} %llu\n",
+		    spec_kind_names[i], (unsigned long long)st->by_kind[i]);
+	http_metric_value(b, "arbor_spawns_total", "counter",
+	    "Nodes created.", st->spawns);
+	http_metric_value(b, "arbor_restarts_total", "counter",
+	    "Starts of nodes after their first.", st->restarts);
+	http_metric_value(b, "arbor_cancels_total", "counter",
+	    "Cancel requests that stopped something.", st->cancels);
+	http_metric(b, "arbor_exits_total", "counter",
+	    "Nodes that terminated (exited or failed), by class of cause.");
+	for (i = 0; i < STATS_EXIT__CLASSES; i++)
+		evbuffer_add_printf(b, "arbor_exits_total{cause=\"%s\"} %llu\n",
+		    stats_exit_class_names[i],
+		    (unsigned long long)h->d->stats.exits[i]);
+}
+
+/* The daemon's: clients, events, memory, time, strays, the state file. */
+static void
+http_metrics_daemon(struct http *h, struct evbuffer *b)
+{
+	uint64_t writes, errors;
+
+	http_metric_value(b, "arbor_connections", "gauge",
+	    "Connections open on the control socket.", h->d->server->nconns);
+	http_metric_value(b, "arbor_subscriptions", "gauge",
+	    "Event subscriptions (watch and SSE).",
+	    events_sub_count(h->d->events));
+	http_metric_value(b, "arbor_http_streams", "gauge",
+	    "Server-Sent Events streams open.", h->nstreams);
+	http_metric_value(b, "arbor_event_history_size", "gauge",
+	    "Events held for replay.", events_history_size(h->d->events));
+	http_metric_value(b, "arbor_event_seq", "gauge",
+	    "The sequence number of the last event.", events_seq(h->d->events));
+	http_metric(b, "arbor_resident_memory_bytes", "gauge",
+	    "Resident memory of arbord.");
+	evbuffer_add_printf(b, "arbor_resident_memory_bytes %lld\n",
+	    (long long)stats_rss_bytes());
+	http_metric(b, "arbor_uptime_seconds", "gauge",
+	    "Seconds since arbord started.");
+	evbuffer_add_printf(b, "arbor_uptime_seconds %.3f\n",
+	    (double)daemon_uptime_ms(h->d) / 1000.0);
+	http_metric_value(b, "arbor_strays_total", "counter",
+	    "Processes reaped that no node started (orphaned grandchildren).",
+	    reaper_strays());
+	state_counts(h->d->state, &writes, &errors);
+	http_metric_value(b, "arbor_state_writes_total", "counter",
+	    "State file writes that succeeded (--state).", writes);
+	http_metric_value(b, "arbor_state_write_errors_total", "counter",
+	    "State file writes that failed; the old file was kept.", errors);
+}
+
+/* HTTP's own, by status. */
+static void
+http_metrics_requests(struct http *h, struct evbuffer *b)
+{
+	size_t i;
+
+	http_metric(b, "arbor_http_requests_total", "counter",
+	    "HTTP requests answered, by status code.");
+	/* This request is counted once it is answered. */
+	for (i = 0; i < HTTP_NCODES; i++) {
+		if (http_codes[i] != 0)
+			evbuffer_add_printf(b, "arbor_http_requests_total"
+			    "{code=\"%d\"} %llu\n", http_codes[i],
+			    (unsigned long long)h->requests[i]);
+		else
+			evbuffer_add_printf(b, "arbor_http_requests_total"
+			    "{code=\"other\"} %llu\n",
+			    (unsigned long long)h->requests[i]);
+	}
+}
+
+void
+http_metrics(struct http *h, struct evhttp_request *req)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	if (b == NULL) {
+		http_error(h, req, 500, "out of memory");
+		return;
+	}
+	http_metrics_tree(h, b);
+	http_metrics_daemon(h, b);
+	http_metrics_requests(h, b);
+	http_send(h, req, 200, "text/plain; version=0.0.4; charset=utf-8", b);
+	evbuffer_free(b);
+}
