@@ -22,6 +22,7 @@
 #include "exec-int.h"
 #include "log.h"
 #include "node.h"
+#include "procenv.h"
 #include "reaper.h"
 #include "ring.h"
 #include "sentinel.h"
@@ -110,15 +111,14 @@ desc_alive(const struct exec_desc *d)
 static long long
 proc_arbor_id(pid_t pid)
 {
-	char buf[16384];
-	ssize_t r;
+	char val[32];
+	ssize_t len;
 
-	if ((r = proc_read(pid, "environ", buf, sizeof buf)) == -1)
+	/* Wherever the process put it: the whole environment is read. */
+	if ((len = procenv_get(pid, "ARBOR_ID", val, sizeof val)) < 0 ||
+	    (size_t)len >= sizeof val)
 		return -1;
-	for (char *e = buf; e < buf + r; e += strlen(e) + 1)
-		if (strncmp(e, "ARBOR_ID=", 9) == 0)
-			return atoll(e + 9);
-	return -1;
+	return atoll(val);
 }
 
 static int

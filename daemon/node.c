@@ -19,6 +19,7 @@
 #include "names.h"
 #include "node.h"
 #include "supervisor.h"
+#include "timer.h"
 #include "tree.h"
 #include "worker.h"
 
@@ -300,22 +301,13 @@ node_timers(struct node *n)
 }
 
 static void
-node_timer_clear(struct event **evp)
-{
-	if (*evp != NULL) {
-		event_free(*evp);
-		*evp = NULL;
-	}
-}
-
-static void
 node_timers_clear(struct node *n)
 {
 	if (n->timers == NULL)
 		return;
-	node_timer_clear(&n->timers->deadline);
-	node_timer_clear(&n->timers->start);
-	node_timer_clear(&n->timers->backoff);
+	timer_clear(&n->timers->deadline);
+	timer_clear(&n->timers->start);
+	timer_clear(&n->timers->backoff);
 	free(n->timers);
 	n->timers = NULL;
 }
@@ -326,7 +318,7 @@ node_timer_arm(struct node *n, struct event **evp, int64_t ms,
 {
 	struct timeval tv = clock_tv(ms);
 
-	node_timer_clear(evp);
+	timer_clear(evp);
 	*evp = event_new(n->tree->base, -1, 0, cb, n);
 	if (*evp == NULL || event_add(*evp, &tv) == -1)
 		fatalx("cannot arm a timer");
@@ -337,7 +329,7 @@ node_deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct node *n = arg;
 
-	node_timer_clear(&n->timers->deadline);
+	timer_clear(&n->timers->deadline);
 	node_input(n, &(struct node_input){ .ev = NEV_DEADLINE });
 }
 
@@ -346,7 +338,7 @@ node_start_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct node *n = arg;
 
-	node_timer_clear(&n->timers->start);
+	timer_clear(&n->timers->start);
 	node_input(n, &(struct node_input){ .ev = NEV_START_TIMEOUT });
 }
 
@@ -355,7 +347,7 @@ node_backoff_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct node *n = arg;
 
-	node_timer_clear(&n->timers->backoff);
+	timer_clear(&n->timers->backoff);
 	node_input(n, &(struct node_input){ .ev = NEV_START });
 }
 
@@ -504,7 +496,7 @@ static void
 act_ready(struct node *n, const struct node_input *in)
 {
 	if (n->timers != NULL)
-		node_timer_clear(&n->timers->start);
+		timer_clear(&n->timers->start);
 	n->running_mono = clock_mono_ms();
 	node_set_state(n, NODE_RUNNING);
 	node_notify_parent(n);
@@ -580,8 +572,8 @@ static void
 act_stop(struct node *n, const struct node_input *in)
 {
 	if (n->timers != NULL) {
-		node_timer_clear(&n->timers->start);
-		node_timer_clear(&n->timers->deadline);
+		timer_clear(&n->timers->start);
+		timer_clear(&n->timers->deadline);
 	}
 	n->after = in->after;
 	if (in->cause != NULL)

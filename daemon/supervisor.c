@@ -12,6 +12,7 @@
 #include "log.h"
 #include "node.h"
 #include "supervisor.h"
+#include "timer.h"
 #include "tree.h"
 
 int
@@ -29,8 +30,7 @@ sup_free(struct node *n)
 
 	if (s == NULL)
 		return;
-	if (s->group_timer != NULL)
-		event_free(s->group_timer);
+	timer_clear(&s->group_timer);
 	free(s->window);
 	free(s);
 	n->sup = NULL;
