@@ -13,6 +13,7 @@
 #include "log.h"
 #include "path.h"
 #include "rpc.h"
+#include "state.h"
 #include "tree.h"
 #include "view.h"
 #include "waiter.h"
@@ -82,6 +83,8 @@ rpc_deliver(struct rpc_call *call, json_t *response)
 static void
 rpc_call_free(struct rpc_call *call)
 {
+	state_sync_cancel(call->d->state, call->sync);
+	json_decref(call->held);
 	waiter_free(call->waiter);
 	free(call->target);
 	json_decref(call->id);
@@ -97,18 +100,77 @@ rpc_deferred_done(struct rpc_call *call)
 	rpc_call_free(call);
 }
 
+static void
+rpc_synced_cb(void *arg, const char *error)
+{
+	struct rpc_call *call = arg;
+	json_t *response = call->held;
+	struct proto_err err;
+
+	call->sync = NULL;
+	call->held = NULL;
+	if (error != NULL) {
+		json_decref(response);
+		proto_errf(&err, PROTO_INTERNAL, "the change was made but the "
+		    "state file does not hold it yet (%s); it is retried, and "
+		    "lost if arbord stops before that", error);
+		response = proto_rpc_error(call->id, &err);
+	}
+	rpc_deliver(call, response);
+	rpc_deferred_done(call);
+}
+
+/* An answer to a call that changed the tree goes out only once a state
+ * file holding the change is on disk (--state): true when response
+ * (stolen) is held for that. The state writes once per loop turn, so
+ * calls pipelined together share one write. */
+static bool
+rpc_hold(struct rpc_call *call, json_t *response)
+{
+	int r;
+
+	if (!call->method->mutating || call->id == NULL || call->conn == NULL)
+		return false;
+	if ((r = state_sync(call->d->state, rpc_synced_cb, call,
+	    &call->sync)) == 0)
+		return false;
+	if (r == -1) {
+		log_warnx("out of memory waiting for the state file; "
+		    "answering before it is written");
+		return false;
+	}
+	call->held = response;
+	return true;
+}
+
+/* Answers call with response (stolen) and frees it, or holds it until its
+ * change is on disk. A call answered at once is not in its conn's list
+ * yet; a held one goes there, so a conn that goes away drops it. */
+static void
+rpc_answer(struct rpc_call *call, json_t *response, bool listed)
+{
+	if (rpc_hold(call, response)) {
+		if (!listed)
+			conn_call_add(call->conn, call);
+		return;
+	}
+	rpc_deliver(call, response);
+	if (listed)
+		rpc_deferred_done(call);
+	else
+		rpc_call_free(call);
+}
+
 void
 rpc_reply(struct rpc_call *call, json_t *result)
 {
-	rpc_deliver(call, proto_rpc_result(call->id, result));
-	rpc_deferred_done(call);
+	rpc_answer(call, proto_rpc_result(call->id, result), true);
 }
 
 void
 rpc_fail(struct rpc_call *call, const struct proto_err *err)
 {
-	rpc_deliver(call, proto_rpc_error(call->id, err));
-	rpc_deferred_done(call);
+	rpc_answer(call, proto_rpc_error(call->id, err), true);
 }
 
 void
@@ -271,12 +333,10 @@ rpc_request(struct conn *conn, struct rpc_batch *batch, json_t *msg)
 	rpc_log_call(call, st, &err);
 	switch (st) {
 	case RPC_DONE:
-		rpc_deliver(call, proto_rpc_result(call->id, result));
-		rpc_call_free(call);
+		rpc_answer(call, proto_rpc_result(call->id, result), false);
 		break;
 	case RPC_ERROR:
-		rpc_deliver(call, proto_rpc_error(call->id, &err));
-		rpc_call_free(call);
+		rpc_answer(call, proto_rpc_error(call->id, &err), false);
 		break;
 	case RPC_DEFERRED:
 		conn_call_add(conn, call);

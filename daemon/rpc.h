@@ -19,6 +19,7 @@
 struct conn;
 struct daemon;
 struct waiter;
+struct state_sync;
 struct rpc_batch;
 struct node;
 
@@ -38,6 +39,9 @@ struct rpc_call {
 	const struct rpc_method *method;
 	struct waiter *waiter;		/* owned while deferred */
 	rpc_complete_fn *complete;	/* set by the method; NULL: none */
+	struct state_sync *sync;	/* owned by the state while it waits
+					   for its change to be on disk */
+	json_t *held;			/* owned: the answer it holds then */
 	char *target;			/* owned: what the call acts on, for
 					   its log line; freed once logged */
 	LIST_ENTRY(rpc_call) entry;	/* conn's deferred calls */

@@ -531,6 +531,77 @@ test_state_kill9(void **state)
 	free(text);
 }
 
+/* An answered spawn is on disk: kill -9 right after the answer keeps it.
+ * Many pipelined spawns share few writes. A permanent node a client
+ * cancelled comes back exited, and restart brings it back to work. */
+static void
+test_state_answer_means_on_disk(void **state)
+{
+	char st[300], *text;
+	const char *args[] = { "--state", st, NULL };
+	char line[256];
+	json_t *v;
+	int fd;
+
+	snprintf(st, sizeof st, "%s/durable.json", tmpdir);
+	unlink(st);
+	h_start(&d, args);
+	fd = h_connect(&d);
+	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s,s:s}", "name", "p",
+	    "kind", "sleep", "restart", "permanent")));
+	/* No waiting: the answer came after the write. */
+	text = read_file(st);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "\"p\""));
+	free(text);
+	/* 1,000 spawns in one go: a handful of writes, not 1,000. */
+	for (int i = 0; i < 1000; i++) {
+		snprintf(line, sizeof line, "{\"jsonrpc\":\"2.0\",\"id\":%d,"
+		    "\"method\":\"spawn\",\"params\":{\"name\":\"n%d\","
+		    "\"kind\":\"sleep\",\"restart\":\"permanent\"}}\n",
+		    10000 + i, i);
+		h_send_raw(fd, line, strlen(line));
+	}
+	for (int i = 0; i < 1000; i++) {
+		v = h_recv(fd, 10000);
+		assert_non_null(v);
+		assert_non_null(json_object_get(v, "result"));
+		json_decref(v);
+	}
+	v = h_ok(fd, "stats", NULL);
+	print_message("1,000 pipelined spawns: %lld state writes\n",
+	    (long long)num(v, "state_writes"));
+	assert_true(num(v, "state_writes") < 200);
+	json_decref(v);
+	json_decref(h_ok(fd, "cancel", json_pack("{s:s,s:s,s:b}", "path", "/p",
+	    "reason", "maintenance", "wait", 1)));
+	close(fd);
+	kill(d.pid, SIGKILL);
+	waitpid(d.pid, NULL, 0);
+	d.pid = 0;
+	unlink(d.sock);
+	rmdir(d.dir);
+
+	h_start(&d, args);
+	fd = h_connect(&d);
+	v = h_ok(fd, "inspect", json_pack("{s:s}", "path", "/p"));
+	assert_string_equal(json_string_value(json_object_get(v, "state")),
+	    "exited");
+	assert_string_equal(json_string_value(json_object_get(v, "cause")),
+	    "cancelled: maintenance");
+	json_decref(v);
+	v = h_ok(fd, "inspect", json_pack("{s:s}", "path", "/n999"));
+	assert_string_equal(json_string_value(json_object_get(v, "state")),
+	    "running");
+	json_decref(v);
+	v = h_ok(fd, "restart", json_pack("{s:s}", "path", "/p"));
+	assert_string_equal(json_string_value(json_object_get(v, "state")),
+	    "running");
+	json_decref(v);
+	close(fd);
+	h_stop(&d);
+}
+
 static void
 test_state_write_fails(void **state)
 {
@@ -571,8 +642,22 @@ test_state_write_fails(void **state)
 			;
 	}
 	close(ffd);
-	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s,s:s}", "name", "q",
-	    "kind", "sleep", "restart", "permanent")));
+	/* The change is made, and the answer says it is not on disk. */
+	{
+		json_t *r = h_call(fd, "spawn", json_pack("{s:s,s:s,s:s}",
+		    "name", "q", "kind", "sleep", "restart", "permanent"));
+		json_t *e = json_object_get(r, "error");
+
+		assert_non_null(e);
+		assert_int_equal(num(e, "code"), -32603);
+		assert_non_null(strstr(json_string_value(json_object_get(e,
+		    "message")), "state file does not hold it yet"));
+		assert_non_null(strstr(json_string_value(json_object_get(e,
+		    "message")), "No space left"));
+		json_decref(r);
+		json_decref(h_ok(fd, "inspect", json_pack("{s:s}", "path",
+		    "/q")));
+	}
 	for (int i = 0; i < 200; i++) {
 		v = h_ok(fd, "stats", NULL);
 		if (num(v, "state_errors") >= 1)
@@ -752,6 +837,8 @@ main(void)
 		cmocka_unit_test_teardown(test_reload, stop_daemon),
 		cmocka_unit_test_teardown(test_reload_without_config, stop_daemon),
 		cmocka_unit_test_teardown(test_state_kill9, stop_daemon),
+		cmocka_unit_test_teardown(test_state_answer_means_on_disk,
+		    stop_daemon),
 		cmocka_unit_test_teardown(test_state_write_fails, stop_daemon),
 		cmocka_unit_test_teardown(test_bad_files_refused, stop_daemon),
 		cmocka_unit_test_teardown(test_access_check, stop_daemon),
