@@ -1,5 +1,5 @@
 /*
- * daemon/conf.c: a reload applies the difference between the file and the
+ * daemon/service/conf.c: a reload applies the difference between the file and the
  * nodes it made before, and nothing else: unchanged nodes keep running
  * untouched, changed ones are restarted with their new spec, removed ones
  * are cancelled and removed, added ones are spawned, and client nodes are

@@ -1,5 +1,5 @@
 /*
- * daemon/events.c: the history is bounded, `since` replays what came after
+ * daemon/monitor/events.c: the history is bounded, `since` replays what came after
  * it in order, a since older than the history reports a gap first, a
  * subscriber that does not read is paced from the history instead of
  * queued to, and one the history leaves behind is dropped after an

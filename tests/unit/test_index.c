@@ -1,5 +1,5 @@
 /*
- * daemon/index.c: the id map (open addressing, linear probing,
+ * daemon/tree/index.c: the id map (open addressing, linear probing,
  * backward-shift deletion) and the dense node table keep every entry
  * findable through growth, collisions and deletions.
  */

@@ -32,7 +32,7 @@
 
 #define HTTP_MAX_HEADERS (16 * 1024)
 
-/* Generated from daemon/dashboard.html (Makefile.am). */
+/* Generated from daemon/monitor/dashboard.html (Makefile.am). */
 extern const char http_dashboard_html[];
 
 const int http_codes[HTTP_NCODES] = {
