@@ -68,7 +68,7 @@ const struct ctl_cmd *const ctl_cmd_table[] = {
 	&ctl_cmd_watch,
 	&ctl_cmd_reload,
 	&ctl_cmd_help,
-	NULL
+	NULL,
 };
 
 static const char ctl_main_usage[] =
@@ -230,8 +230,7 @@ ctl_parse_int(const char *s, long long min, long long max, long long *out)
 }
 
 int
-ctl_parse_duration(struct ctl *c, const char *what, const char *s,
-    int64_t *ms)
+ctl_parse_duration(struct ctl *c, const char *what, const char *s, int64_t *ms)
 {
 	struct proto_err err;
 
@@ -267,7 +266,9 @@ ctl_parse_choice(struct ctl *c, const char *what, const char *s,
 	list[0] = '\0';
 	for (i = 0; choices[i] != NULL && len < sizeof list; i++)
 		len += (size_t)snprintf(list + len, sizeof list - len, "%s%s",
-		    i == 0 ? "" : choices[i + 1] == NULL ? " or " : ", ",
+		    i == 0                     ? "" :
+		        choices[i + 1] == NULL ? " or " :
+		                                 ", ",
 		    choices[i]);
 	return ctl_usage(c, "%s must be %s, not '%s'", what, list, s);
 }
@@ -283,7 +284,7 @@ ctl_parse_args(struct ctl *c, int argc, char **argv, int min, int max,
 {
 	static const struct option opts[] = {
 		CTL_LONGOPTS_COMMON,
-		{ NULL, 0, NULL, 0 }
+		{ NULL, 0, NULL, 0 },
 	};
 	int ch, rc, n;
 
@@ -305,7 +306,7 @@ help_run(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		CTL_LONGOPTS_COMMON,
-		{ NULL, 0, NULL, 0 }
+		{ NULL, 0, NULL, 0 },
 	};
 	const struct ctl_cmd *cmd;
 	int ch, rc;
@@ -346,7 +347,7 @@ main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "version", no_argument, NULL, 'V' },
 		CTL_LONGOPTS_COMMON,
-		{ NULL, 0, NULL, 0 }
+		{ NULL, 0, NULL, 0 },
 	};
 	struct ctl c;
 	const struct ctl_cmd *cmd;

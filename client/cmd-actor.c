@@ -17,10 +17,7 @@ const struct ctl_cmd ctl_cmd_actor = {
 	.usage =
 	    "actor [-p PARENT] [-r RESTART] [--grace DUR] [--timeout DUR]\n"
 	    "                      NAME sleep|tick|fail [KEY=VALUE...]\n"
-	    "\n"
-	    SPAWN_OPTS_HELP
-	    SPAWN_NAME_HELP
-	    "\n"
+	    "\n" SPAWN_OPTS_HELP SPAWN_NAME_HELP "\n"
 	    "KEY=VALUE, by kind:\n"
 	    "  sleep  ms=DUR        exit 0 after DUR (default: sleep until "
 	    "cancelled)\n"
@@ -37,7 +34,7 @@ static const struct actor_key {
 	const char *kind;
 	const char *key;
 	const char *field;
-	bool duration;		/* else an exit code */
+	bool duration; /* else an exit code */
 } actor_keys[] = {
 	{ "sleep", "ms", "ms", true },
 	{ "tick", "interval", "interval_ms", true },
@@ -70,16 +67,20 @@ actor_keyval(struct ctl *c, json_t *spec, const char *kind, const char *kv)
 			k = &actor_keys[i];
 	}
 	if (k == NULL)
-		return ctl_usage(c, "unknown key '%.*s' for a %s actor (see "
-		    "'arborctl help actor')", (int)len, kv, kind);
+		return ctl_usage(c,
+		    "unknown key '%.*s' for a %s actor (see "
+		    "'arborctl help actor')",
+		    (int)len, kv, kind);
 	if (k->duration) {
 		if ((rc = ctl_parse_duration(c, k->key, eq + 1, &ms)) != 0)
 			return rc;
 		rc = json_object_set_new(spec, k->field, json_integer(ms));
 	} else {
 		if (ctl_parse_int(eq + 1, 0, 255, &code) != 0)
-			return ctl_usage(c, "%s must be an exit status from 0 "
-			    "to 255, not '%s'", k->key, eq + 1);
+			return ctl_usage(c,
+			    "%s must be an exit status from 0 "
+			    "to 255, not '%s'",
+			    k->key, eq + 1);
 		rc = json_object_set_new(spec, k->field, json_integer(code));
 	}
 	if (rc != 0)
@@ -93,7 +94,7 @@ actor_run(struct ctl *c, int argc, char **argv)
 	static const struct option opts[] = {
 		SPAWN_LONGOPTS,
 		CTL_LONGOPTS_COMMON,
-		{ NULL, 0, NULL, 0 }
+		{ NULL, 0, NULL, 0 },
 	};
 	struct spawn_args a;
 	int ch, rc, i;
@@ -101,7 +102,7 @@ actor_run(struct ctl *c, int argc, char **argv)
 	if ((rc = spawn_args_init(&a)) != 0)
 		return rc;
 	while ((ch = getopt_long(argc, argv, "+:h" SPAWN_SHORTOPTS, opts,
-	    NULL)) != -1) {
+	            NULL)) != -1) {
 		if ((rc = spawn_opt(c, &a, ch, argv)) != CTL_CONTINUE)
 			goto out;
 	}
@@ -109,8 +110,9 @@ actor_run(struct ctl *c, int argc, char **argv)
 	argv += optind;
 
 	if (argc < 2) {
-		rc = ctl_usage(c, argc == 0 ? "missing NAME and KIND" :
-		    "missing KIND (sleep, tick or fail)");
+		rc = ctl_usage(c,
+		    argc == 0 ? "missing NAME and KIND" :
+		                "missing KIND (sleep, tick or fail)");
 		goto out;
 	}
 	if ((rc = ctl_parse_choice(c, "KIND", argv[1], actor_kinds)) != 0 ||

@@ -43,7 +43,7 @@ apply_load(struct ctl *c, const char *path)
 		ctl_usage(c, "%s:%d:%d: %s", path, jerr.line, jerr.column,
 		    jerr.text);
 	else if (strcmp(path, "-") != 0)
-		ctl_usage(c, "%s", jerr.text);	/* it names the file */
+		ctl_usage(c, "%s", jerr.text); /* it names the file */
 	else
 		ctl_usage(c, "%s: %s", path, jerr.text);
 	return NULL;
@@ -64,11 +64,14 @@ apply_check(struct ctl *c, const char *path, json_t *specs, bool many)
 	json_t *one;
 	size_t i;
 
-	json_array_foreach(specs, i, one) {
+	json_array_foreach(specs, i, one)
+	{
 		proto_err_clear(&err);
 		if (!json_is_object(one))
-			return ctl_usage(c, "%s: [%zu] is not a node spec "
-			    "object", path, i);
+			return ctl_usage(c,
+			    "%s: [%zu] is not a node spec "
+			    "object",
+			    path, i);
 		parent = NULL;
 		spec = NULL;
 		if (spec_parse(one, &lim, &parent, &spec, NULL, &err) != 0) {
@@ -109,8 +112,10 @@ apply_run(struct ctl *c, int argc, char **argv)
 		specs = doc;
 	else {
 		json_decref(doc);
-		return ctl_usage(c, "%s holds neither a node spec nor an array "
-		    "of them", path);
+		return ctl_usage(c,
+		    "%s holds neither a node spec nor an array "
+		    "of them",
+		    path);
 	}
 	n = json_array_size(specs);
 	if (n == 0) {
@@ -125,7 +130,8 @@ apply_run(struct ctl *c, int argc, char **argv)
 	}
 
 	/* One at a time: a later spec may name an earlier one as parent. */
-	json_array_foreach(specs, i, one) {
+	json_array_foreach(specs, i, one)
+	{
 		if ((rc = ctl_call(c, "spawn", json_incref(one), &view)) != 0)
 			break;
 		if (c->json) {
@@ -139,8 +145,10 @@ apply_run(struct ctl *c, int argc, char **argv)
 		ctl_print_views(c, views, done);
 	if (rc != CTL_EXIT_OK && many && done > 0) {
 		fflush(stdout);
-		fprintf(stderr, "arborctl: %s: stopped at [%zu]; the specs "
-		    "before it were started\n", path, done);
+		fprintf(stderr,
+		    "arborctl: %s: stopped at [%zu]; the specs "
+		    "before it were started\n",
+		    path, done);
 	}
 	for (i = 0; i < done; i++)
 		json_decref(views[i]);

@@ -47,9 +47,10 @@ call_run(struct ctl *c, int argc, char **argv)
 			params = json_loads(text, JSON_REJECT_DUPLICATES,
 			    &jerr);
 		if (params == NULL)
-			return ctl_usage(c, "params are not a JSON object or "
-			    "array: %s (line %d, column %d)", jerr.text,
-			    jerr.line, jerr.column);
+			return ctl_usage(c,
+			    "params are not a JSON object or "
+			    "array: %s (line %d, column %d)",
+			    jerr.text, jerr.line, jerr.column);
 	}
 
 	if ((rc = ctl_send(c, method, params, &id)) != 0 ||

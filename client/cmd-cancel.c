@@ -39,7 +39,7 @@ cancel_run(struct ctl *c, int argc, char **argv)
 		{ "rm", no_argument, NULL, OPT_RM },
 		{ "reason", required_argument, NULL, OPT_REASON },
 		CTL_LONGOPTS_COMMON,
-		{ NULL, 0, NULL, 0 }
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *reason = NULL;
 	bool wait = false, rm = false;
@@ -56,8 +56,10 @@ cancel_run(struct ctl *c, int argc, char **argv)
 			break;
 		case OPT_REASON:
 			if (strlen(optarg) > PARAMS_REASON_MAX)
-				return ctl_usage(c, "--reason is longer than "
-				    "%d bytes", PARAMS_REASON_MAX);
+				return ctl_usage(c,
+				    "--reason is longer than "
+				    "%d bytes",
+				    PARAMS_REASON_MAX);
 			reason = optarg;
 			break;
 		default:

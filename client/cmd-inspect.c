@@ -32,7 +32,7 @@ ctl_inspect_run(struct ctl *c, int argc, char **argv, const char *dflt,
 	static const struct option opts[] = {
 		{ "depth", required_argument, NULL, 'd' },
 		CTL_LONGOPTS_COMMON,
-		{ NULL, 0, NULL, 0 }
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *path;
 	json_t *view;
@@ -43,7 +43,8 @@ ctl_inspect_run(struct ctl *c, int argc, char **argv, const char *dflt,
 		switch (ch) {
 		case 'd':
 			if (ctl_parse_int(optarg, -1, INT_MAX, &depth) != 0)
-				return ctl_usage(c, "--depth wants a number "
+				return ctl_usage(c,
+				    "--depth wants a number "
 				    "of levels, or -1 for all");
 			break;
 		default:
@@ -55,8 +56,9 @@ ctl_inspect_run(struct ctl *c, int argc, char **argv, const char *dflt,
 	if ((rc = ctl_one_path(c, argc, argv, dflt, &path)) != 0)
 		return rc;
 
-	rc = ctl_call(c, "inspect", json_pack("{s:s,s:I}", "path", path,
-	    "depth", (json_int_t)depth), &view);
+	rc = ctl_call(c, "inspect",
+	    json_pack("{s:s,s:I}", "path", path, "depth", (json_int_t)depth),
+	    &view);
 	if (rc != 0)
 		return rc;
 	if (c->json)

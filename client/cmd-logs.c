@@ -54,8 +54,8 @@ logs_bytes(const char *s, long long *out)
 	return 0;
 }
 
-static int logs_follow_one(struct ctl *, const char *, json_int_t,
-    json_int_t *);
+static int
+logs_follow_one(struct ctl *, const char *, json_int_t, json_int_t *);
 
 static void
 logs_print(struct ctl *c, json_t *result)
@@ -84,14 +84,15 @@ logs_follow(struct ctl *c, json_t *params)
 	json_t *batch;
 	int rc;
 
-	batch = json_pack("[o,o]", proto_rpc_call(logs_id, "logs",
-	    json_incref(params)), proto_rpc_call(watch_id, "watch",
-	    json_pack("{s:s,s:b}", "path", path, "output", 1)));
+	batch = json_pack("[o,o]",
+	    proto_rpc_call(logs_id, "logs", json_incref(params)),
+	    proto_rpc_call(watch_id, "watch",
+	        json_pack("{s:s,s:b}", "path", path, "output", 1)));
 	rc = batch != NULL ? ctl_send_json(c, batch) : CTL_EXIT_ERROR;
 	json_decref(batch);
 	while (rc == 0)
 		rc = logs_follow_one(c, path, logs_id, &watch_id);
-	json_decref(params);	/* path was in it */
+	json_decref(params); /* path was in it */
 	return rc == -1 ? CTL_EXIT_OK : rc;
 }
 
@@ -109,7 +110,8 @@ logs_follow_one(struct ctl *c, const char *path, json_int_t logs_id,
 	if ((rc = ctl_next(c, &msg)) != 0)
 		return rc;
 	if (json_is_array(msg)) {
-		json_array_foreach(msg, i, r) {
+		json_array_foreach(msg, i, r)
+		{
 			json_int_t id = json_integer_value(
 			    json_object_get(r, "id"));
 
@@ -119,8 +121,7 @@ logs_follow_one(struct ctl *c, const char *path, json_int_t logs_id,
 				return rc;
 			}
 			if (id == logs_id)
-				logs_print(c, json_object_get(r,
-				    "result"));
+				logs_print(c, json_object_get(r, "result"));
 		}
 	} else if (json_object_get(msg, "error") != NULL) {
 		rc = ctl_report_error(c, msg);
@@ -139,8 +140,8 @@ logs_follow_one(struct ctl *c, const char *path, json_int_t logs_id,
 			ctl_json_print(c, p);
 		else
 			fwrite(ctl_str(p, "data"), 1,
-			    json_string_length(json_object_get(p,
-			    "data")), stdout);
+			    json_string_length(json_object_get(p, "data")),
+			    stdout);
 		fflush(stdout);
 	} else if (strcmp(type, "removed") == 0 &&
 	    strcmp(ctl_str(p, "path"), path) == 0) {
@@ -151,8 +152,8 @@ logs_follow_one(struct ctl *c, const char *path, json_int_t logs_id,
 		fprintf(stderr, "arborctl: some output was lost\n");
 	} else if (strcmp(type, "overflow") == 0 &&
 	    (rc = ctl_watch_send(c, path, true, true,
-	    json_integer_value(json_object_get(p, "seq")),
-	    watch_id)) != 0) {
+	         json_integer_value(json_object_get(p, "seq")), watch_id)) !=
+	        0) {
 		json_decref(msg);
 		return rc;
 	}
@@ -167,7 +168,7 @@ logs_run(struct ctl *c, int argc, char **argv)
 		{ "bytes", required_argument, NULL, 'n' },
 		{ "follow", no_argument, NULL, 'f' },
 		CTL_LONGOPTS_COMMON,
-		{ NULL, 0, NULL, 0 }
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *path;
 	json_t *params, *result;
@@ -179,7 +180,8 @@ logs_run(struct ctl *c, int argc, char **argv)
 		switch (ch) {
 		case 'n':
 			if (logs_bytes(optarg, &bytes) != 0)
-				return ctl_usage(c, "--bytes wants a size from "
+				return ctl_usage(c,
+				    "--bytes wants a size from "
 				    "0 to %d (K and M allowed), not '%s'",
 				    PARAMS_LOGS_MAX, optarg);
 			break;

@@ -35,9 +35,11 @@ ping_run(struct ctl *c, int argc, char **argv)
 		ctl_kv_json(c, "version", json_object_get(result, "version"));
 		ctl_kv_json(c, "protocol", json_object_get(result, "protocol"));
 		ctl_kv_json(c, "pid", json_object_get(result, "pid"));
-		ctl_kv(c, "uptime", json_is_integer(uptime) ?
-		    ctl_fmt_ago(json_integer_value(uptime), buf, sizeof buf) :
-		    NULL);
+		ctl_kv(c, "uptime",
+		    json_is_integer(uptime) ?
+		        ctl_fmt_ago(json_integer_value(uptime), buf,
+		            sizeof buf) :
+		        NULL);
 		ctl_kv(c, "socket", c->socket);
 	}
 	json_decref(result);

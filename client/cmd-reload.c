@@ -30,7 +30,8 @@ reload_list(struct ctl *c, const char *key, const json_t *list)
 	const json_t *v;
 	size_t i;
 
-	json_array_foreach(list, i, v) {
+	json_array_foreach(list, i, v)
+	{
 		if (json_is_string(v))
 			ctl_kv(c, key, json_string_value(v));
 		else if (json_is_object(v)) {
@@ -69,7 +70,8 @@ reload_run(struct ctl *c, int argc, char **argv)
 	ctl_kv_json(c, "unchanged", json_object_get(result, "unchanged"));
 	reload_list(c, "failed", json_object_get(result, "failed"));
 	rc = json_array_size(json_object_get(result, "failed")) > 0 ?
-	    CTL_EXIT_ERROR : CTL_EXIT_OK;
+	    CTL_EXIT_ERROR :
+	    CTL_EXIT_OK;
 	json_decref(result);
 	return rc;
 }

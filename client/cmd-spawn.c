@@ -22,13 +22,11 @@ const struct ctl_cmd ctl_cmd_spawn = {
 	    "spawn [-p PARENT] [-r RESTART] [--grace DUR] [--timeout DUR]\n"
 	    "                      [--ready fd] [-e K=V]... [-C DIR]\n"
 	    "                      NAME -- PROGRAM [ARG...]\n"
-	    "\n"
-	    SPAWN_OPTS_HELP
+	    "\n" SPAWN_OPTS_HELP
 	    "      --ready MODE    exec (default): running once executed;\n"
 	    "                      fd: once it writes a line to $ARBOR_READY_FD\n"
 	    "  -e, --env K=V       add a variable to its environment (repeatable)\n"
-	    "  -C, --cwd DIR       its working directory (relative to here)\n"
-	    SPAWN_NAME_HELP
+	    "  -C, --cwd DIR       its working directory (relative to here)\n" SPAWN_NAME_HELP
 	    "PROGRAM without a / is looked up in the daemon's PATH; no shell is\n"
 	    "involved.\n",
 	.summary = "start a program as a new node",
@@ -81,12 +79,13 @@ spawn_opt(struct ctl *c, struct spawn_args *a, int ch, char **argv)
 		break;
 	case 'r':
 		if ((rc = ctl_parse_choice(c, "--restart", optarg,
-		    spec_restart_names)) == 0)
+		         spec_restart_names)) == 0)
 			rc = spawn_set(a->spec, "restart", json_string(optarg));
 		break;
 	case SPAWN_OPT_GRACE:
 		if ((rc = ctl_parse_duration(c, "--grace", optarg, &ms)) == 0)
-			rc = spawn_set(a->spec, "shutdown_ms", json_integer(ms));
+			rc = spawn_set(a->spec, "shutdown_ms",
+			    json_integer(ms));
 		break;
 	case SPAWN_OPT_TIMEOUT:
 		if ((rc = ctl_parse_duration(c, "--timeout", optarg, &ms)) == 0)
@@ -113,15 +112,19 @@ spawn_target(struct ctl *c, struct spawn_args *a, const char *target,
 	proto_err_clear(&err);
 	if (target[0] == '/') {
 		if (a->parent != NULL)
-			return ctl_usage(c, "give NAME with -p, or a full path "
-			    "like %s, not both", target);
+			return ctl_usage(c,
+			    "give NAME with -p, or a full path "
+			    "like %s, not both",
+			    target);
 		if (strcmp(target, "/") == 0)
-			return ctl_usage(c, "/ always exists; give the new "
+			return ctl_usage(c,
+			    "/ always exists; give the new "
 			    "node a name");
 		if (proto_path_check(target, "path", &err) != 0)
 			return ctl_usage(c, "%s", err.message);
 		slash = strrchr(target, '/');
-		parent = slash == target ? json_string("/") :
+		parent = slash == target ?
+		    json_string("/") :
 		    json_stringn(target, (size_t)(slash - target));
 		if (spawn_set(a->spec, "parent", parent) != 0 ||
 		    spawn_set(a->spec, "name", json_string(slash + 1)) != 0)
@@ -129,8 +132,9 @@ spawn_target(struct ctl *c, struct spawn_args *a, const char *target,
 	} else {
 		if (proto_name_check(target, "name", &err) != 0)
 			return ctl_usage(c, "%s", err.message);
-		if (spawn_set(a->spec, "parent", json_string(a->parent != NULL ?
-		    a->parent : "/")) != 0 ||
+		if (spawn_set(a->spec, "parent",
+		        json_string(a->parent != NULL ? a->parent : "/")) !=
+		        0 ||
 		    spawn_set(a->spec, "name", json_string(target)) != 0)
 			return CTL_EXIT_ERROR;
 	}
@@ -221,15 +225,15 @@ spawn_run(struct ctl *c, int argc, char **argv)
 		{ "env", required_argument, NULL, 'e' },
 		{ "cwd", required_argument, NULL, 'C' },
 		CTL_LONGOPTS_COMMON,
-		{ NULL, 0, NULL, 0 }
+		{ NULL, 0, NULL, 0 },
 	};
 	struct spawn_args a;
 	int ch, rc, i;
 
 	if ((rc = spawn_args_init(&a)) != 0)
 		return rc;
-	while ((ch = getopt_long(argc, argv, "+:h" SPAWN_SHORTOPTS "e:C:",
-	    opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+:h" SPAWN_SHORTOPTS "e:C:", opts,
+	            NULL)) != -1) {
 		switch (ch) {
 		case OPT_READY:
 			rc = ctl_parse_choice(c, "--ready", optarg,
@@ -267,8 +271,10 @@ spawn_run(struct ctl *c, int argc, char **argv)
 	if (i < argc && strcmp(argv[i], "--") == 0)
 		i++;
 	else if (i < argc && argv[i][0] == '-') {
-		ctl_usage(c, "options go before NAME; put -- before a PROGRAM "
-		    "that starts with '-' (got '%s')", argv[i]);
+		ctl_usage(c,
+		    "options go before NAME; put -- before a PROGRAM "
+		    "that starts with '-' (got '%s')",
+		    argv[i]);
 		goto out;
 	}
 	if (i >= argc) {

@@ -14,7 +14,7 @@ const struct ctl_cmd ctl_cmd_stats = {
 	.name = "stats",
 	.usage = "stats",
 	.summary = "show the daemon's counters: nodes by state, spawns, "
-	    "restarts, memory",
+	           "restarts, memory",
 	.run = stats_run,
 };
 
@@ -30,8 +30,10 @@ stats_nodes(struct ctl *c, const json_t *nodes, const json_t *by_state)
 		ctl_kv_json(c, "nodes", nodes);
 		return;
 	}
-	printf("%-12s %" JSON_INTEGER_FORMAT, "nodes", json_integer_value(nodes));
-	json_object_foreach((json_t *)by_state, state, n) {
+	printf("%-12s %" JSON_INTEGER_FORMAT, "nodes",
+	    json_integer_value(nodes));
+	json_object_foreach((json_t *)by_state, state, n)
+	{
 		if (json_is_integer(n) && json_integer_value(n) == 0)
 			continue;
 		fputs(shown++ == 0 ? " (" : ", ", stdout);
@@ -49,8 +51,15 @@ static void
 stats_print(struct ctl *c, json_t *result)
 {
 	static const char *const shown[] = {
-		"nodes", "by_state", "spawns", "restarts", "cancels",
-		"connections", "rss_bytes", "uptime_ms", NULL
+		"nodes",
+		"by_state",
+		"spawns",
+		"restarts",
+		"cancels",
+		"connections",
+		"rss_bytes",
+		"uptime_ms",
+		NULL,
 	};
 	const char *const *k;
 	const char *key;
@@ -64,14 +73,19 @@ stats_print(struct ctl *c, json_t *result)
 	ctl_kv_json(c, "cancels", json_object_get(result, "cancels"));
 	ctl_kv_json(c, "connections", json_object_get(result, "connections"));
 	v = json_object_get(result, "rss_bytes");
-	ctl_kv(c, "rss", json_is_integer(v) ?
-	    ctl_fmt_bytes(json_integer_value(v), buf, sizeof buf) : NULL);
+	ctl_kv(c, "rss",
+	    json_is_integer(v) ?
+	        ctl_fmt_bytes(json_integer_value(v), buf, sizeof buf) :
+	        NULL);
 	v = json_object_get(result, "uptime_ms");
-	ctl_kv(c, "uptime", json_is_integer(v) ?
-	    ctl_fmt_ago(json_integer_value(v), buf, sizeof buf) : NULL);
+	ctl_kv(c, "uptime",
+	    json_is_integer(v) ?
+	        ctl_fmt_ago(json_integer_value(v), buf, sizeof buf) :
+	        NULL);
 
 	/* Counters a newer daemon adds still show. */
-	json_object_foreach(result, key, v) {
+	json_object_foreach(result, key, v)
+	{
 		for (k = shown; *k != NULL; k++) {
 			if (strcmp(*k, key) == 0)
 				break;

@@ -17,14 +17,12 @@ const struct ctl_cmd ctl_cmd_sup = {
 	.usage =
 	    "sup [-p PARENT] [-r RESTART] [--strategy S] [--intensity N/DUR]\n"
 	    "                    [--grace DUR] [--timeout DUR] NAME\n"
-	    "\n"
-	    SPAWN_OPTS_HELP
+	    "\n" SPAWN_OPTS_HELP
 	    "      --strategy S    one_for_one (default), one_for_all or\n"
 	    "                      rest_for_one, as in Erlang/OTP\n"
 	    "      --intensity N/DUR\n"
 	    "                      fail after more than N restarts within DUR\n"
-	    "                      (default 3/5s)\n"
-	    SPAWN_NAME_HELP,
+	    "                      (default 3/5s)\n" SPAWN_NAME_HELP,
 	.summary = "start a supervisor node",
 	.run = sup_run,
 };
@@ -43,11 +41,11 @@ sup_intensity(struct ctl *c, json_t *spec, const char *arg)
 	int64_t ms = -1;
 
 	if (proto_intensity_parse(arg, SPEC_MAX_RESTARTS_MAX, &max, &ms,
-	    &err) == -1)
+	        &err) == -1)
 		return ctl_usage(c, "--intensity: %s", err.message);
 	if (json_object_set_new(spec, "max_restarts", json_integer(max)) != 0 ||
 	    (ms >= 0 &&
-	    json_object_set_new(spec, "period_ms", json_integer(ms)) != 0))
+	        json_object_set_new(spec, "period_ms", json_integer(ms)) != 0))
 		return ctl_oom();
 	return 0;
 }
@@ -60,7 +58,7 @@ sup_run(struct ctl *c, int argc, char **argv)
 		{ "strategy", required_argument, NULL, OPT_STRATEGY },
 		{ "intensity", required_argument, NULL, OPT_INTENSITY },
 		CTL_LONGOPTS_COMMON,
-		{ NULL, 0, NULL, 0 }
+		{ NULL, 0, NULL, 0 },
 	};
 	struct spawn_args a;
 	const char *name;
@@ -69,13 +67,14 @@ sup_run(struct ctl *c, int argc, char **argv)
 	if ((rc = spawn_args_init(&a)) != 0)
 		return rc;
 	while ((ch = getopt_long(argc, argv, "+:h" SPAWN_SHORTOPTS, opts,
-	    NULL)) != -1) {
+	            NULL)) != -1) {
 		switch (ch) {
 		case OPT_STRATEGY:
 			rc = ctl_parse_choice(c, "--strategy", optarg,
 			    spec_strategy_names);
-			if (rc == 0 && json_object_set_new(a.spec, "strategy",
-			    json_string(optarg)) != 0)
+			if (rc == 0 &&
+			    json_object_set_new(a.spec, "strategy",
+			        json_string(optarg)) != 0)
 				rc = ctl_oom();
 			break;
 		case OPT_INTENSITY:

@@ -35,7 +35,7 @@ wait_run(struct ctl *c, int argc, char **argv)
 		{ "for", required_argument, NULL, OPT_FOR },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		CTL_LONGOPTS_COMMON,
-		{ NULL, 0, NULL, 0 }
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *what = NULL, *path;
 	json_t *params;
@@ -46,13 +46,13 @@ wait_run(struct ctl *c, int argc, char **argv)
 		switch (ch) {
 		case OPT_FOR:
 			if ((rc = ctl_parse_choice(c, "--for", optarg,
-			    wait_fors)) != 0)
+			         wait_fors)) != 0)
 				return rc;
 			what = optarg;
 			break;
 		case OPT_TIMEOUT:
 			if ((rc = ctl_parse_duration(c, "--timeout", optarg,
-			    &timeout)) != 0)
+			         &timeout)) != 0)
 				return rc;
 			break;
 		default:
@@ -69,7 +69,8 @@ wait_run(struct ctl *c, int argc, char **argv)
 	if (params != NULL && what != NULL)
 		json_object_set_new(params, "for", json_string(what));
 	if (params != NULL && timeout >= 0)
-		json_object_set_new(params, "timeout_ms", json_integer(timeout));
+		json_object_set_new(params, "timeout_ms",
+		    json_integer(timeout));
 	/* A timeout is CTL_EXIT_TIMEOUT. */
 	return ctl_call_view(c, "wait", params);
 }

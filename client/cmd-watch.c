@@ -69,7 +69,7 @@ watch_print(const json_t *p)
 	}
 	if (strcmp(type, "overflow") == 0) {
 		printf("-- overflow: too slow to read; resuming after seq "
-		    "%lld\n",
+		       "%lld\n",
 		    (long long)json_integer_value(json_object_get(p, "seq")));
 		return;
 	}
@@ -109,8 +109,7 @@ int
 ctl_watch_send(struct ctl *c, const char *path, bool output, bool has_since,
     json_int_t since, json_int_t *id)
 {
-	json_t *params = json_pack("{s:s,s:b}", "path", path, "output",
-	    output);
+	json_t *params = json_pack("{s:s,s:b}", "path", path, "output", output);
 
 	if (params != NULL && has_since)
 		json_object_set_new(params, "since", json_integer(since));
@@ -124,7 +123,7 @@ watch_run(struct ctl *c, int argc, char **argv)
 		{ "output", no_argument, NULL, OPT_OUTPUT },
 		{ "since", required_argument, NULL, OPT_SINCE },
 		CTL_LONGOPTS_COMMON,
-		{ NULL, 0, NULL, 0 }
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *path;
 	bool output = false, has_since = false;
@@ -140,8 +139,10 @@ watch_run(struct ctl *c, int argc, char **argv)
 			break;
 		case OPT_SINCE:
 			if (ctl_parse_int(optarg, 0, INT64_MAX, &since) != 0)
-				return ctl_usage(c, "--since wants an event "
-				    "seq, not '%s'", optarg);
+				return ctl_usage(c,
+				    "--since wants an event "
+				    "seq, not '%s'",
+				    optarg);
 			has_since = true;
 			break;
 		default:
@@ -152,8 +153,7 @@ watch_run(struct ctl *c, int argc, char **argv)
 	}
 	if ((rc = ctl_one_path(c, argc, argv, "/", &path)) != 0)
 		return rc;
-	if ((rc = ctl_watch_send(c, path, output, has_since, since, &id))
-	    != 0)
+	if ((rc = ctl_watch_send(c, path, output, has_since, since, &id)) != 0)
 		return rc;
 	for (;;) {
 		if ((rc = ctl_next(c, &msg)) != 0)
@@ -165,8 +165,9 @@ watch_run(struct ctl *c, int argc, char **argv)
 			return rc;
 		}
 		p = json_object_get(msg, "params");
-		if (!json_is_object(p) || strcmp(ctl_str(msg, "method") ?
-		    ctl_str(msg, "method") : "", "event") != 0) {
+		if (!json_is_object(p) ||
+		    strcmp(ctl_str(msg, "method") ? ctl_str(msg, "method") : "",
+		        "event") != 0) {
 			json_decref(msg);
 			continue;
 		}
@@ -177,9 +178,10 @@ watch_run(struct ctl *c, int argc, char **argv)
 		fflush(stdout);
 		/* Too slow: the daemon dropped us; pick up where it said. */
 		if (strcmp(ctl_str(p, "type") ? ctl_str(p, "type") : "",
-		    "overflow") == 0 && (rc = ctl_watch_send(c, path, output,
-		    true, json_integer_value(json_object_get(p, "seq")),
-		    &id)) != 0) {
+		        "overflow") == 0 &&
+		    (rc = ctl_watch_send(c, path, output, true,
+		         json_integer_value(json_object_get(p, "seq")), &id)) !=
+		        0) {
 			json_decref(msg);
 			return rc;
 		}

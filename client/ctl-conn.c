@@ -86,12 +86,14 @@ conn_trusted(const char *path)
 	snprintf(dir, sizeof dir, "%s", path);
 	if ((slash = strrchr(dir, '/')) != NULL) {
 		slash[slash == dir ? 1 : 0] = '\0';
-		if (lstat(dir, &st) == 0 && proto_trust_check(&st, geteuid(),
-		    true, "socket directory", dir, &err) == -1)
+		if (lstat(dir, &st) == 0 &&
+		    proto_trust_check(&st, geteuid(), true, "socket directory",
+		        dir, &err) == -1)
 			goto refuse;
 	}
-	if (lstat(path, &st) == 0 && proto_trust_check(&st, geteuid(),
-	    false, "socket", path, &err) == -1)
+	if (lstat(path, &st) == 0 &&
+	    proto_trust_check(&st, geteuid(), false, "socket", path, &err) ==
+	        -1)
 		goto refuse;
 	return 0;
 refuse:
@@ -130,7 +132,8 @@ conn_open(struct ctl *c)
 		e = errno;
 		close(fd);
 		if (e == ENOENT || e == ECONNREFUSED || e == ENOTDIR)
-			fprintf(stderr, "arborctl: no daemon at %s\n", c->socket);
+			fprintf(stderr, "arborctl: no daemon at %s\n",
+			    c->socket);
 		else
 			fprintf(stderr, "arborctl: cannot connect to %s: %s\n",
 			    c->socket, strerror(e));
@@ -163,11 +166,13 @@ conn_gone(struct ctl *c, const char *doing, int e)
 {
 	fflush(stdout);
 	if (e == 0 || e == EPIPE || e == ECONNRESET)
-		fprintf(stderr, "arborctl: the daemon at %s closed the "
-		    "connection before answering\n", c->socket);
+		fprintf(stderr,
+		    "arborctl: the daemon at %s closed the "
+		    "connection before answering\n",
+		    c->socket);
 	else
-		fprintf(stderr, "arborctl: %s the daemon at %s: %s\n",
-		    doing, c->socket, strerror(e));
+		fprintf(stderr, "arborctl: %s the daemon at %s: %s\n", doing,
+		    c->socket, strerror(e));
 	return CTL_EXIT_NODAEMON;
 }
 
@@ -202,9 +207,10 @@ conn_next(struct ctl *c, json_t **out)
 
 	for (;;) {
 		/* No buffer yet: NULL + 0 is undefined behaviour. */
-		st = c->buf == NULL ? PROTO_FRAME_MORE :
+		st = c->buf == NULL ?
+		    PROTO_FRAME_MORE :
 		    proto_frame_next(&c->framer, c->buf + c->off, c->len,
-		    &line_len, &consumed);
+		        &line_len, &consumed);
 		if (st == PROTO_FRAME_LINE) {
 			p = c->buf + c->off;
 			c->off += consumed;
@@ -212,19 +218,23 @@ conn_next(struct ctl *c, json_t **out)
 			if (line_len == 0)
 				continue;
 			proto_err_clear(&err);
-			if ((*out = proto_rpc_decode(p, line_len, &err)) == NULL) {
+			if ((*out = proto_rpc_decode(p, line_len, &err)) ==
+			    NULL) {
 				fflush(stdout);
-				fprintf(stderr, "arborctl: %s sent something "
-				    "that is not JSON-RPC: %s\n", c->socket,
-				    err.message);
+				fprintf(stderr,
+				    "arborctl: %s sent something "
+				    "that is not JSON-RPC: %s\n",
+				    c->socket, err.message);
 				return CTL_EXIT_NODAEMON;
 			}
 			return 0;
 		}
 		if (st == PROTO_FRAME_TOO_LARGE) {
 			fflush(stdout);
-			fprintf(stderr, "arborctl: %s sent a message too large "
-			    "to read\n", c->socket);
+			fprintf(stderr,
+			    "arborctl: %s sent a message too large "
+			    "to read\n",
+			    c->socket);
 			return CTL_EXIT_NODAEMON;
 		}
 
@@ -235,7 +245,7 @@ conn_next(struct ctl *c, json_t **out)
 		}
 		if (c->size - c->len < CONN_READ_MIN / 2) {
 			size = c->size < CONN_READ_MIN ? CONN_READ_MIN :
-			    c->size * 2;
+			                                 c->size * 2;
 			if ((p = realloc(c->buf, size)) == NULL)
 				return ctl_oom();
 			c->buf = p;
@@ -344,8 +354,10 @@ ctl_report_error(struct ctl *c, const json_t *msg)
 	err = json_object_get(msg, "error");
 	if (!json_is_object(err)) {
 		fflush(stdout);
-		fprintf(stderr, "arborctl: %s answered with neither a result "
-		    "nor an error\n", c->socket);
+		fprintf(stderr,
+		    "arborctl: %s answered with neither a result "
+		    "nor an error\n",
+		    c->socket);
 		return CTL_EXIT_ERROR;
 	}
 	if (c->json)
@@ -497,8 +509,8 @@ ctl_call_paths(struct ctl *c, const char *method, int argc, char **argv,
 		if ((rc = ctl_check_path(c, argv[i])) != 0)
 			return rc;
 	}
-	if ((params = calloc(argc > 0 ? (size_t)argc : 1,
-	    sizeof *params)) == NULL)
+	if ((params = calloc(argc > 0 ? (size_t)argc : 1, sizeof *params)) ==
+	    NULL)
 		return ctl_oom();
 	for (i = 0; i < argc; i++)
 		params[i] = json_pack("{s:s}", "path", argv[i]);

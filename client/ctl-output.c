@@ -14,8 +14,8 @@
 
 /* Deeper than PROTO_DEPTH_MAX allows, so only odd JSON is cut short. */
 #define OUT_TREE_DEPTH 64
-#define OUT_KEY_WIDTH 12
-#define OUT_RESET "\033[0m"
+#define OUT_KEY_WIDTH  12
+#define OUT_RESET      "\033[0m"
 
 struct out_widths {
 	int name;
@@ -34,10 +34,16 @@ struct out_guides {
 };
 
 static const struct out_guides out_utf8 = {
-	"\u2502   ", "\u251c\u2500\u2500 ", "\u2514\u2500\u2500 ", "    "
+	"\u2502   ",
+	"\u251c\u2500\u2500 ",
+	"\u2514\u2500\u2500 ",
+	"    ",
 };
 static const struct out_guides out_ascii = {
-	"|   ", "|-- ", "`-- ", "    "
+	"|   ",
+	"|-- ",
+	"`-- ",
+	"    ",
 };
 #define OUT_GUIDE_COLS 4
 
@@ -87,12 +93,12 @@ out_state_color(const char *state)
 		const char *state;
 		const char *sgr;
 	} colors[] = {
-		{ "running", "\033[32m" },	/* green */
-		{ "starting", "\033[36m" },	/* cyan */
-		{ "backoff", "\033[33m" },	/* yellow */
+		{ "running", "\033[32m" },  /* green */
+		{ "starting", "\033[36m" }, /* cyan */
+		{ "backoff", "\033[33m" },  /* yellow */
 		{ "stopping", "\033[33m" },
-		{ "exited", "\033[2m" },	/* dim: done, no harm */
-		{ "failed", "\033[1;31m" },	/* bold red */
+		{ "exited", "\033[2m" },    /* dim: done, no harm */
+		{ "failed", "\033[1;31m" }, /* bold red */
 	};
 	size_t i;
 
@@ -313,16 +319,16 @@ out_widths_add(struct out_widths *w, const json_t *view, int name_cols)
 	w->name = out_max(w->name, name_cols);
 	w->kind = out_max(w->kind, (int)strlen(out_strfield(view, "kind")));
 	w->state = out_max(w->state, (int)strlen(out_strfield(view, "state")));
-	w->pid = out_max(w->pid, (int)strlen(out_int(view, "pid", buf,
-	    sizeof buf)));
-	w->restarts = out_max(w->restarts, (int)strlen(out_int(view,
-	    "restarts", buf, sizeof buf)));
+	w->pid = out_max(w->pid,
+	    (int)strlen(out_int(view, "pid", buf, sizeof buf)));
+	w->restarts = out_max(w->restarts,
+	    (int)strlen(out_int(view, "restarts", buf, sizeof buf)));
 }
 
 static void
 out_widths_init(struct out_widths *w)
 {
-	w->name = 4;		/* the headings' widths */
+	w->name = 4; /* the headings' widths */
 	w->kind = 4;
 	w->state = 5;
 	w->pid = 3;
@@ -354,11 +360,12 @@ out_tree_widths(struct out_widths *w, const json_t *view, int depth)
 	if (out_hidden_children(view) > 0) {
 		snprintf(buf, sizeof buf, "(%" JSON_INTEGER_FORMAT " more)",
 		    out_hidden_children(view));
-		w->name = out_max(w->name, cols + OUT_GUIDE_COLS +
-		    (int)strlen(buf));
+		w->name = out_max(w->name,
+		    cols + OUT_GUIDE_COLS + (int)strlen(buf));
 	}
 	children = json_object_get(view, "children");
-	json_array_foreach(children, i, child) {
+	json_array_foreach(children, i, child)
+	{
 		if (json_is_object(child))
 			out_tree_widths(w, child, depth + 1);
 	}
@@ -367,9 +374,9 @@ out_tree_widths(struct out_widths *w, const json_t *view, int depth)
 static void
 out_header(const struct out_widths *w)
 {
-	printf("%-*s  %-*s  %-*s  %*s  %*s  %s\n", w->name, "NAME",
-	    w->kind, "KIND", w->state, "STATE", w->pid, "PID",
-	    w->restarts, "RESTARTS", "CAUSE");
+	printf("%-*s  %-*s  %-*s  %*s  %*s  %s\n", w->name, "NAME", w->kind,
+	    "KIND", w->state, "STATE", w->pid, "PID", w->restarts, "RESTARTS",
+	    "CAUSE");
 }
 
 /* One row; the name column starts with cols columns of guides already
@@ -420,7 +427,8 @@ out_tree_rows(struct ctl *c, const struct out_widths *w, const json_t *view,
 	n = json_array_size(children);
 	for (i = 0, shown = 0; i < n; i++)
 		shown += json_is_object(json_array_get(children, i));
-	json_array_foreach(children, i, child) {
+	json_array_foreach(children, i, child)
+	{
 		if (!json_is_object(child))
 			continue;
 		last[depth + 1] = ++drawn == shown;
@@ -461,7 +469,8 @@ ctl_print_views(struct ctl *c, json_t *const *views, size_t n)
 
 	out_widths_init(&w);
 	for (i = 0; i < n; i++)
-		out_widths_add(&w, views[i], (int)strlen(out_name(views[i], 0)));
+		out_widths_add(&w, views[i],
+		    (int)strlen(out_name(views[i], 0)));
 	out_header(&w);
 	for (i = 0; i < n; i++) {
 		if (json_is_object(views[i]))
@@ -501,8 +510,19 @@ void
 ctl_print_node(struct ctl *c, const json_t *view)
 {
 	static const char *const first[] = {
-		"path", "id", "name", "kind", "state", "restart", "restarts",
-		"pid", "started_ms", "exit", "cause", "child_count", NULL
+		"path",
+		"id",
+		"name",
+		"kind",
+		"state",
+		"restart",
+		"restarts",
+		"pid",
+		"started_ms",
+		"exit",
+		"cause",
+		"child_count",
+		NULL,
 	};
 	const char *const *k;
 	const char *key;
@@ -528,7 +548,8 @@ ctl_print_node(struct ctl *c, const json_t *view)
 		} else
 			ctl_kv_json(c, *k, v);
 	}
-	json_object_foreach((json_t *)view, key, v) {
+	json_object_foreach((json_t *)view, key, v)
+	{
 		for (k = first; *k != NULL; k++) {
 			if (strcmp(*k, key) == 0)
 				break;
@@ -559,7 +580,7 @@ ctl_print_replies(struct ctl *c, json_t **replies, size_t n, bool views)
 		return ctl_oom();
 	for (i = 0; i < n; i++) {
 		if (replies[i] == NULL)
-			continue;	/* never answered; already said */
+			continue; /* never answered; already said */
 		if ((r = ctl_result(c, replies[i], &one)) != NULL) {
 			if (c->json)
 				ctl_json_print(c, r);

@@ -20,10 +20,10 @@
 /* Exit statuses; scripts rely on them, so they never change meaning. */
 enum ctl_exit {
 	CTL_EXIT_OK = 0,
-	CTL_EXIT_ERROR = 1,	/* the daemon answered with an error */
-	CTL_EXIT_USAGE = 2,	/* bad usage; nothing was sent */
-	CTL_EXIT_NODAEMON = 3,	/* no daemon at the socket, or it went away */
-	CTL_EXIT_TIMEOUT = 4,	/* `wait` ran out of time */
+	CTL_EXIT_ERROR = 1,    /* the daemon answered with an error */
+	CTL_EXIT_USAGE = 2,    /* bad usage; nothing was sent */
+	CTL_EXIT_NODAEMON = 3, /* no daemon at the socket, or it went away */
+	CTL_EXIT_TIMEOUT = 4,  /* `wait` ran out of time */
 };
 
 /* ctl_opt_common's "not mine, keep parsing". */
@@ -37,26 +37,28 @@ enum {
 };
 
 /* Every command accepts these after its name as well. */
-#define CTL_LONGOPTS_COMMON					\
-	{ "help", no_argument, NULL, 'h' },			\
-	{ "json", no_argument, NULL, CTL_OPT_JSON }
+#define CTL_LONGOPTS_COMMON                                                    \
+	{ "help", no_argument, NULL, 'h' },                                    \
+	{                                                                      \
+		"json", no_argument, NULL, CTL_OPT_JSON                        \
+	}
 
 struct ctl {
-	const char *socket;	/* borrowed: -s, environ or socket_buf */
+	const char *socket; /* borrowed: -s, environ or socket_buf */
 	char socket_buf[PATH_MAX];
-	bool json;		/* --json: results as JSON, one per line */
-	bool color;		/* stdout is a terminal that wants colour */
-	bool utf8;		/* the locale can draw box-drawing guides */
-	const struct ctl_cmd *cmd;	/* borrowed: the command running */
+	bool json;                 /* --json: results as JSON, one per line */
+	bool color;                /* stdout is a terminal that wants colour */
+	bool utf8;                 /* the locale can draw box-drawing guides */
+	const struct ctl_cmd *cmd; /* borrowed: the command running */
 
-	int fd;			/* owned; -1 until the first request */
-	char *buf;		/* owned: bytes read, not yet framed from off */
+	int fd;    /* owned; -1 until the first request */
+	char *buf; /* owned: bytes read, not yet framed from off */
 	size_t off;
 	size_t len;
 	size_t size;
 	struct proto_framer framer;
 	json_int_t next_id;
-	json_t *early;		/* owned: responses read before asked for */
+	json_t *early; /* owned: responses read before asked for */
 };
 
 struct ctl_cmd {
@@ -64,7 +66,7 @@ struct ctl_cmd {
 	/* The synopsis after "arborctl ", then optionally a blank line and
 	 * option descriptions for `arborctl help NAME`. */
 	const char *usage;
-	const char *summary;	/* one line for `arborctl --help` */
+	const char *summary; /* one line for `arborctl --help` */
 	/* argv[0] is the command's name; returns an enum ctl_exit. */
 	int (*run)(struct ctl *, int argc, char **argv);
 };
@@ -76,10 +78,9 @@ int ctl_usage(struct ctl *, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void ctl_help(const struct ctl_cmd *, FILE *);
 int ctl_opt_common(struct ctl *, int ch, char **argv);
-int ctl_parse_duration(struct ctl *, const char *what, const char *s,
-    int64_t *ms);
-int ctl_parse_int(const char *s, long long min, long long max,
-    long long *out);
+int
+ctl_parse_duration(struct ctl *, const char *what, const char *s, int64_t *ms);
+int ctl_parse_int(const char *s, long long min, long long max, long long *out);
 int ctl_parse_choice(struct ctl *, const char *what, const char *s,
     const char *const *choices);
 int ctl_check_path(struct ctl *, const char *path);
@@ -98,22 +99,20 @@ int ctl_one_path(struct ctl *, int argc, char **argv, const char *dflt,
 /* ctl-conn.c: the connection to arbord. Each returns an enum ctl_exit
  * after saying what went wrong on stderr. */
 void ctl_close(struct ctl *);
-int ctl_send(struct ctl *, const char *method, json_t *params,
-    json_int_t *id);
+int ctl_send(struct ctl *, const char *method, json_t *params, json_int_t *id);
 int ctl_recv(struct ctl *, json_int_t id, json_t **msg);
 json_t *ctl_result(struct ctl *, json_t *msg, int *rc);
 int ctl_report_error(struct ctl *, const json_t *msg);
-int ctl_call(struct ctl *, const char *method, json_t *params,
-    json_t **result);
+int ctl_call(struct ctl *, const char *method, json_t *params, json_t **result);
 int ctl_call_view(struct ctl *, const char *method, json_t *params);
 /* Any message: a request or batch out (msg borrowed); the next message in,
  * responses and notifications alike (for watch and logs -f). */
 int ctl_send_json(struct ctl *, const json_t *msg);
 int ctl_next(struct ctl *, json_t **msg);
-int ctl_call_many(struct ctl *, const char *method, json_t **params,
-    size_t n, json_t **replies);
-int ctl_call_each(struct ctl *, const char *method, json_t **params,
-    size_t n, bool views);
+int ctl_call_many(struct ctl *, const char *method, json_t **params, size_t n,
+    json_t **replies);
+int ctl_call_each(struct ctl *, const char *method, json_t **params, size_t n,
+    bool views);
 int ctl_call_paths(struct ctl *, const char *method, int argc, char **argv,
     bool views);
 
@@ -133,8 +132,8 @@ int ctl_print_replies(struct ctl *, json_t **replies, size_t n, bool views);
 
 /* cmd-watch.c: shared with logs -f. Sends `watch`; its answer comes
  * with the events (ctl_next). */
-int ctl_watch_send(struct ctl *, const char *path, bool output,
-    bool has_since, json_int_t since, json_int_t *id);
+int ctl_watch_send(struct ctl *, const char *path, bool output, bool has_since,
+    json_int_t since, json_int_t *id);
 
 /* cmd-inspect.c: shared with tree. [-d DEPTH] PATH (dflt: PATH may be
  * left out), then the `inspect` call, its view printed by print. */
@@ -143,27 +142,29 @@ int ctl_inspect_run(struct ctl *, int argc, char **argv, const char *dflt,
 
 /* cmd-spawn.c: shared by spawn, sup, actor and apply. */
 #define SPAWN_SHORTOPTS "p:r:"
-#define SPAWN_LONGOPTS						\
-	{ "parent", required_argument, NULL, 'p' },		\
-	{ "restart", required_argument, NULL, 'r' },		\
-	{ "grace", required_argument, NULL, SPAWN_OPT_GRACE },	\
-	{ "timeout", required_argument, NULL, SPAWN_OPT_TIMEOUT }
-#define SPAWN_OPTS_HELP							\
-	"  -p, --parent PATH   the supervisor to start it under (\"/\")\n"	\
-	"  -r, --restart TYPE  permanent, transient (default) or temporary\n"	\
-	"      --grace DUR     time between the stop signal and SIGKILL (5s)\n"	\
+#define SPAWN_LONGOPTS                                                         \
+	{ "parent", required_argument, NULL, 'p' },                            \
+	    { "restart", required_argument, NULL, 'r' },                       \
+	    { "grace", required_argument, NULL, SPAWN_OPT_GRACE },             \
+	{                                                                      \
+		"timeout", required_argument, NULL, SPAWN_OPT_TIMEOUT          \
+	}
+#define SPAWN_OPTS_HELP                                                         \
+	"  -p, --parent PATH   the supervisor to start it under (\"/\")\n"      \
+	"  -r, --restart TYPE  permanent, transient (default) or temporary\n"   \
+	"      --grace DUR     time between the stop signal and SIGKILL (5s)\n" \
 	"      --timeout DUR   cancel it this long after it starts\n"
-#define SPAWN_NAME_HELP							\
+#define SPAWN_NAME_HELP                                                        \
 	"NAME may also be a full path: /web/w1 is w1 under /web.\n"
 enum {
 	SPAWN_OPT_GRACE = CTL_OPT_CMD,
 	SPAWN_OPT_TIMEOUT,
-	SPAWN_OPT_NEXT,		/* commands go on from here */
+	SPAWN_OPT_NEXT, /* commands go on from here */
 };
 
 struct spawn_args {
-	const char *parent;	/* borrowed: -p, NULL when not given */
-	json_t *spec;		/* owned: fields the options set */
+	const char *parent; /* borrowed: -p, NULL when not given */
+	json_t *spec;       /* owned: fields the options set */
 };
 
 int spawn_args_init(struct spawn_args *);

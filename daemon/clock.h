@@ -5,8 +5,8 @@
 #include <stdint.h>
 #include <sys/time.h>
 
-int64_t clock_wall_ms(void);	/* ms since the epoch, for started_ms etc. */
-int64_t clock_mono_ms(void);	/* ms on CLOCK_MONOTONIC, for intervals */
+int64_t clock_wall_ms(void); /* ms since the epoch, for started_ms etc. */
+int64_t clock_mono_ms(void); /* ms on CLOCK_MONOTONIC, for intervals */
 struct timeval clock_tv(int64_t ms);
 
 #endif

@@ -27,7 +27,7 @@
 #include "timer.h"
 
 /* How long, at most, exit waits for clients to take their last answers. */
-#define DAEMON_FLUSH_TRIES 40	/* of 25 ms */
+#define DAEMON_FLUSH_TRIES 40 /* of 25 ms */
 
 static void
 daemon_tree_event(void *arg, const struct tree_event *ev)
@@ -66,8 +66,8 @@ int
 daemon_init(struct daemon *d, const struct daemon_config *cfg)
 {
 	struct tree_limits lim = { .max_nodes = cfg->max_nodes,
-	    .root_max_restarts = cfg->root_max_restarts,
-	    .root_period_ms = cfg->root_period_ms };
+		.root_max_restarts = cfg->root_max_restarts,
+		.root_period_ms = cfg->root_period_ms };
 	struct tree_hooks hooks = { .event = daemon_tree_event, .arg = d };
 	struct proto_err err;
 	int listen_fd;
@@ -99,28 +99,30 @@ daemon_init(struct daemon *d, const struct daemon_config *cfg)
 	if ((d->events = events_new(d->base)) == NULL ||
 	    (d->tree = tree_new(d->base, &lim, &hooks)) == NULL ||
 	    waiters_init(&d->waiters, d->base, d->tree) == -1 ||
-	    (d->exit_check = evtimer_new(d->base, daemon_exit_check_cb, d))
-	    == NULL) {
+	    (d->exit_check = evtimer_new(d->base, daemon_exit_check_cb, d)) ==
+	        NULL) {
 		log_warnx("out of memory");
 		return -1;
 	}
 	if ((d->notify = notify_new(d)) == NULL ||
 	    (d->config = conf_new(d, cfg->config_path)) == NULL ||
 	    (cfg->state_path != NULL &&
-	    (d->state = state_new(d, cfg->state_path)) == NULL)) {
+	        (d->state = state_new(d, cfg->state_path)) == NULL)) {
 		if (listen_fd != -1)
 			close(listen_fd);
 		log_warnx("out of memory");
 		return -1;
 	}
-	if ((d->server = listen_fd != -1 ? server_new_fd(d, listen_fd,
-	    cfg->socket_group, &err) : server_new(d, cfg->socket_path,
-	    cfg->socket_group, &err)) == NULL) {
+	if ((d->server = listen_fd != -1 ?
+	            server_new_fd(d, listen_fd, cfg->socket_group, &err) :
+	            server_new(d, cfg->socket_path, cfg->socket_group, &err)) ==
+	    NULL) {
 		log_warnx("%s", err.message);
 		return -1;
 	}
-	if (cfg->http_addr != NULL && (d->http = http_new(d, cfg->http_addr,
-	    cfg->http_token, &err)) == NULL) {
+	if (cfg->http_addr != NULL &&
+	    (d->http = http_new(d, cfg->http_addr, cfg->http_token, &err)) ==
+	        NULL) {
 		log_warnx("%s", err.message);
 		return -1;
 	}

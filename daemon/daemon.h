@@ -26,38 +26,38 @@ struct notify;
 
 struct daemon_config {
 	const char *socket_path;
-	const char *socket_group;	/* NULL: mode 0600 */
-	const char *config_path;	/* NULL: none */
-	const char *state_path;		/* NULL: none */
+	const char *socket_group; /* NULL: mode 0600 */
+	const char *config_path;  /* NULL: none */
+	const char *state_path;   /* NULL: none */
 	size_t max_nodes;
-	uint32_t root_max_restarts;	/* the root's restart intensity */
+	uint32_t root_max_restarts; /* the root's restart intensity */
 	int64_t root_period_ms;
 	size_t max_message;
 	size_t max_connections;
 	size_t max_batch;
-	size_t max_pending;		/* deferred calls per connection */
-	int64_t idle_timeout_ms;	/* to finish a message; 0: forever */
-	const char *http_addr;		/* NULL: no HTTP */
-	const char *http_token;		/* NULL: no POST /v1/rpc */
+	size_t max_pending;      /* deferred calls per connection */
+	int64_t idle_timeout_ms; /* to finish a message; 0: forever */
+	const char *http_addr;   /* NULL: no HTTP */
+	const char *http_token;  /* NULL: no POST /v1/rpc */
 };
 
 struct daemon {
-	struct event_base *base;	/* owned */
-	struct tree *tree;		/* owned */
-	struct waiters waiters;		/* owned */
-	struct server *server;		/* owned */
-	struct events *events;		/* owned */
-	struct http *http;		/* owned; NULL without --http */
-	struct conf *config;		/* owned: --config (conf.c) */
-	struct state *state;		/* owned; NULL without --state */
-	struct notify *notify;		/* owned */
+	struct event_base *base; /* owned */
+	struct tree *tree;       /* owned */
+	struct waiters waiters;  /* owned */
+	struct server *server;   /* owned */
+	struct events *events;   /* owned */
+	struct http *http;       /* owned; NULL without --http */
+	struct conf *config;     /* owned: --config (conf.c) */
+	struct state *state;     /* owned; NULL without --state */
+	struct notify *notify;   /* owned */
 	struct stats stats;
-	struct daemon_config cfg;	/* strings borrowed from argv */
+	struct daemon_config cfg; /* strings borrowed from argv */
 	int64_t started_mono;
 	pid_t pid;
-	bool stopping;			/* shutdown begun */
+	bool stopping; /* shutdown begun */
 	int exit_code;
-	struct event *exit_check;	/* owned: waits for output to drain */
+	struct event *exit_check; /* owned: waits for output to drain */
 	int exit_tries;
 };
 

@@ -26,8 +26,8 @@ static bool log_prefixed = true;
 bool
 log_want_prefixes(bool stderr_tty, const char *journal_stream)
 {
-	return !stderr_tty || (journal_stream != NULL &&
-	    *journal_stream != '\0');
+	return !stderr_tty ||
+	    (journal_stream != NULL && *journal_stream != '\0');
 }
 
 void
@@ -80,15 +80,15 @@ log_vwrite(enum log_level level, int errnum, const char *fmt, va_list ap)
 		fprintf(stderr, "%s%s\n", head, buf);
 }
 
-#define LOG_FN(fn, level, with_errno)			\
-	void fn(const char *fmt, ...)			\
-	{						\
-		int saved = errno;			\
-		va_list ap;				\
-		va_start(ap, fmt);			\
-		log_vwrite(level, with_errno ? saved : 0, fmt, ap); \
-		va_end(ap);				\
-		errno = saved;				\
+#define LOG_FN(fn, level, with_errno)                                          \
+	void fn(const char *fmt, ...)                                          \
+	{                                                                      \
+		int saved = errno;                                             \
+		va_list ap;                                                    \
+		va_start(ap, fmt);                                             \
+		log_vwrite(level, with_errno ? saved : 0, fmt, ap);            \
+		va_end(ap);                                                    \
+		errno = saved;                                                 \
 	}
 
 LOG_FN(log_debug, LOG_LEVEL_DEBUG, 0)

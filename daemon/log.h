@@ -33,10 +33,10 @@ void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Only for a broken invariant: logs and aborts. */
-void fatal(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2), noreturn));
-void fatalx(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2), noreturn));
+void
+fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void
+fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 #define log_enabled(l) ((l) <= log_get_level())
 

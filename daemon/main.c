@@ -20,47 +20,47 @@
 #include "notify.h"
 #include "spec.h"
 
-#define DEFAULT_MAX_NODES 2000000
+#define DEFAULT_MAX_NODES       2000000
 #define DEFAULT_MAX_CONNECTIONS 1024
-#define DEFAULT_MAX_PENDING 1024
+#define DEFAULT_MAX_PENDING     1024
 #define DEFAULT_IDLE_TIMEOUT_MS 30000
 
 static const char usage_text[] =
-"usage: arbord [-s SOCKET] [--socket-group GROUP] [--config FILE]\n"
-"              [--state FILE]\n"
-"              [--max-nodes N] [--max-message BYTES]\n"
-"              [--root-intensity N/DUR]\n"
-"              [--max-connections N] [--max-batch N]\n"
-"              [--idle-timeout DUR]\n"
-"              [--http ADDR:PORT [--http-token TOKEN]]\n"
-"              [--log-level error|warn|info|debug]\n"
-"\n"
-"Runs the arbor supervision daemon in the foreground.\n"
-"\n"
-"  -s, --socket PATH       control socket (default: $ARBOR_SOCKET, else\n"
-"                          /run/arbor/arbord.sock for root, else\n"
-"                          $XDG_RUNTIME_DIR/arbor/arbord.sock)\n"
-"      --socket-group G    socket mode 0660 with group G (default 0600)\n"
-"  -c, --config FILE       spawn the node specs in FILE at start; SIGHUP\n"
-"                          and `arborctl reload` apply its changes\n"
-"      --state FILE        save client-spawned permanent nodes in FILE\n"
-"                          and bring them back at start\n"
-"      --max-nodes N       nodes in the tree, root included (2000000)\n"
-"      --root-intensity N/DUR  restarts the root allows in DUR before it\n"
-"                          gives up on the child that fails (3/5s)\n"
-"      --max-message BYTES longest request line (1048576)\n"
-"      --max-connections N clients at once (1024)\n"
-"      --max-batch N       requests in one batch (1000)\n"
-"      --idle-timeout DUR  time a client has to finish a message it\n"
-"                          began (30s; 0 waits forever)\n"
-"      --http ADDR:PORT    serve monitoring over HTTP on exactly that\n"
-"                          address (off by default; keep it on loopback)\n"
-"      --http-token T      allow POST /v1/rpc with \"Authorization: Bearer\n"
-"                          T\" (default: $ARBOR_HTTP_TOKEN, which ps\n"
-"                          does not show)\n"
-"      --log-level LEVEL   error, warn, info (default) or debug\n"
-"  -h, --help              this text\n"
-"  -V, --version           the version\n";
+    "usage: arbord [-s SOCKET] [--socket-group GROUP] [--config FILE]\n"
+    "              [--state FILE]\n"
+    "              [--max-nodes N] [--max-message BYTES]\n"
+    "              [--root-intensity N/DUR]\n"
+    "              [--max-connections N] [--max-batch N]\n"
+    "              [--idle-timeout DUR]\n"
+    "              [--http ADDR:PORT [--http-token TOKEN]]\n"
+    "              [--log-level error|warn|info|debug]\n"
+    "\n"
+    "Runs the arbor supervision daemon in the foreground.\n"
+    "\n"
+    "  -s, --socket PATH       control socket (default: $ARBOR_SOCKET, else\n"
+    "                          /run/arbor/arbord.sock for root, else\n"
+    "                          $XDG_RUNTIME_DIR/arbor/arbord.sock)\n"
+    "      --socket-group G    socket mode 0660 with group G (default 0600)\n"
+    "  -c, --config FILE       spawn the node specs in FILE at start; SIGHUP\n"
+    "                          and `arborctl reload` apply its changes\n"
+    "      --state FILE        save client-spawned permanent nodes in FILE\n"
+    "                          and bring them back at start\n"
+    "      --max-nodes N       nodes in the tree, root included (2000000)\n"
+    "      --root-intensity N/DUR  restarts the root allows in DUR before it\n"
+    "                          gives up on the child that fails (3/5s)\n"
+    "      --max-message BYTES longest request line (1048576)\n"
+    "      --max-connections N clients at once (1024)\n"
+    "      --max-batch N       requests in one batch (1000)\n"
+    "      --idle-timeout DUR  time a client has to finish a message it\n"
+    "                          began (30s; 0 waits forever)\n"
+    "      --http ADDR:PORT    serve monitoring over HTTP on exactly that\n"
+    "                          address (off by default; keep it on loopback)\n"
+    "      --http-token T      allow POST /v1/rpc with \"Authorization: Bearer\n"
+    "                          T\" (default: $ARBOR_HTTP_TOKEN, which ps\n"
+    "                          does not show)\n"
+    "      --log-level LEVEL   error, warn, info (default) or debug\n"
+    "  -h, --help              this text\n"
+    "  -V, --version           the version\n";
 
 static void
 usage(FILE *f)
@@ -69,8 +69,7 @@ usage(FILE *f)
 }
 
 static int
-parse_size(const char *s, const char *what, size_t min, size_t max,
-    size_t *out)
+parse_size(const char *s, const char *what, size_t min, size_t max, size_t *out)
 {
 	char *end;
 	unsigned long long v;
@@ -79,8 +78,10 @@ parse_size(const char *s, const char *what, size_t min, size_t max,
 	v = strtoull(s, &end, 10);
 	if (errno != 0 || end == s || *end != '\0' || *s == '-' || v < min ||
 	    v > max) {
-		fprintf(stderr, "arbord: %s must be a number from %zu to %zu, "
-		    "got \"%s\"\n", what, min, max, s);
+		fprintf(stderr,
+		    "arbord: %s must be a number from %zu to %zu, "
+		    "got \"%s\"\n",
+		    what, min, max, s);
 		return -1;
 	}
 	*out = (size_t)v;
@@ -169,13 +170,13 @@ static const struct option main_longopts[] = {
 	{ "log-level", required_argument, NULL, 'l' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 }
+	{ NULL, 0, NULL, 0 },
 };
 
 /* What the command line says beyond the daemon's config. */
 struct main_opts {
 	int level;
-	char *token;		/* owned: --http-token, copied off argv */
+	char *token; /* owned: --http-token, copied off argv */
 };
 
 /* One option into cfg or o. Returns 0, 2 for a usage error, or 1 when
@@ -200,11 +201,13 @@ main_option(int ch, struct daemon_config *cfg, struct main_opts *o)
 		return 0;
 	case 'N':
 		return parse_size(optarg, "--max-nodes", 1, 100000000,
-		    &cfg->max_nodes) == -1 ? 2 : 0;
+		           &cfg->max_nodes) == -1 ?
+		    2 :
+		    0;
 	case 'R':
 		if (proto_intensity_parse(optarg, SPEC_MAX_RESTARTS_MAX,
-		    &cfg->root_max_restarts, &cfg->root_period_ms,
-		    &err) == -1) {
+		        &cfg->root_max_restarts, &cfg->root_period_ms,
+		        &err) == -1) {
 			fprintf(stderr, "arbord: --root-intensity: %s\n",
 			    err.message);
 			return 2;
@@ -212,16 +215,22 @@ main_option(int ch, struct daemon_config *cfg, struct main_opts *o)
 		return 0;
 	case 'M':
 		return parse_size(optarg, "--max-message", 64,
-		    256 * 1024 * 1024, &cfg->max_message) == -1 ? 2 : 0;
+		           256 * 1024 * 1024, &cfg->max_message) == -1 ?
+		    2 :
+		    0;
 	case 'C':
 		return parse_size(optarg, "--max-connections", 1, 1000000,
-		    &cfg->max_connections) == -1 ? 2 : 0;
+		           &cfg->max_connections) == -1 ?
+		    2 :
+		    0;
 	case 'B':
 		return parse_size(optarg, "--max-batch", 1, 1000000,
-		    &cfg->max_batch) == -1 ? 2 : 0;
+		           &cfg->max_batch) == -1 ?
+		    2 :
+		    0;
 	case 'I':
-		if (proto_duration_parse(optarg, &cfg->idle_timeout_ms,
-		    &err) == -1) {
+		if (proto_duration_parse(optarg, &cfg->idle_timeout_ms, &err) ==
+		    -1) {
 			fprintf(stderr, "arbord: --idle-timeout: %s\n",
 			    err.message);
 			return 2;
@@ -274,8 +283,8 @@ main_parse(int argc, char **argv, struct daemon_config *cfg,
 	cfg->max_batch = PROTO_MAX_BATCH_DEFAULT;
 	cfg->max_pending = DEFAULT_MAX_PENDING;
 	cfg->idle_timeout_ms = DEFAULT_IDLE_TIMEOUT_MS;
-	while ((ch = getopt_long(argc, argv, "s:c:hV", main_longopts,
-	    NULL)) != -1)
+	while (
+	    (ch = getopt_long(argc, argv, "s:c:hV", main_longopts, NULL)) != -1)
 		if ((r = main_option(ch, cfg, o)) != 0)
 			return r == 1 ? -1 : 2;
 	if (optind != argc) {
@@ -315,7 +324,7 @@ main(int argc, char **argv)
 	int code;
 
 	if ((code = main_parse(argc, argv, &cfg, &o, sockbuf,
-	    sizeof sockbuf)) != 0) {
+	         sizeof sockbuf)) != 0) {
 		free(o.token);
 		return code == -1 ? 0 : code;
 	}
@@ -334,8 +343,9 @@ main(int argc, char **argv)
 		return 1;
 	}
 	for (int i = 0; i < 3; i++)
-		if ((sigs[i] = evsignal_new(d.base, signums[i], signal_cb, &d))
-		    == NULL || evsignal_add(sigs[i], NULL) == -1)
+		if ((sigs[i] = evsignal_new(d.base, signums[i], signal_cb,
+		         &d)) == NULL ||
+		    evsignal_add(sigs[i], NULL) == -1)
 			fatalx("cannot watch signals");
 	sigprocmask(SIG_UNBLOCK, &startup, NULL);
 	if (conf_start(d.config, &err) == -1) {

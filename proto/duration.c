@@ -8,8 +8,8 @@
 #include "duration.h"
 
 struct proto_unit {
-	const char	*suffix;
-	int64_t		 ms;
+	const char *suffix;
+	int64_t ms;
 };
 
 /* Largest first, the order formatting tries them in. A suffix only
@@ -28,7 +28,8 @@ proto_duration_bad(const char *s, struct proto_err *err)
 {
 	return (proto_errf(err, PROTO_INVALID_PARAMS,
 	    "duration \"%.64s\" is not a duration like \"250ms\", \"5s\", "
-	    "\"2m\", \"1h\" or \"1m30s\"", s));
+	    "\"2m\", \"1h\" or \"1m30s\"",
+	    s));
 }
 
 static int
@@ -41,9 +42,9 @@ proto_duration_too_large(const char *s, struct proto_err *err)
 int
 proto_duration_parse(const char *s, int64_t *ms, struct proto_err *err)
 {
-	const char	*p;
-	int64_t		 n, total, last;
-	size_t		 i, len;
+	const char *p;
+	int64_t n, total, last;
+	size_t i, len;
 
 	if (s == NULL || *s == '\0')
 		return (proto_errf(err, PROTO_INVALID_PARAMS,
@@ -53,7 +54,7 @@ proto_duration_parse(const char *s, int64_t *ms, struct proto_err *err)
 		    "duration \"%.64s\" is negative", s));
 
 	total = 0;
-	last = INT64_MAX;	/* units must come largest first, once each */
+	last = INT64_MAX; /* units must come largest first, once each */
 	for (p = s; *p != '\0';) {
 		if (*p < '0' || *p > '9')
 			return (proto_duration_bad(s, err));
@@ -65,7 +66,7 @@ proto_duration_parse(const char *s, int64_t *ms, struct proto_err *err)
 		}
 		if (*p == '\0') {
 			if (last == INT64_MAX) {
-				total = n;	/* a bare number: ms */
+				total = n; /* a bare number: ms */
 				break;
 			}
 			return (proto_duration_bad(s, err));
@@ -73,7 +74,8 @@ proto_duration_parse(const char *s, int64_t *ms, struct proto_err *err)
 		for (i = 0; i < PROTO_NUNITS; i++) {
 			len = strlen(proto_units[i].suffix);
 			if (strncmp(p, proto_units[i].suffix, len) == 0 &&
-			    (p[len] == '\0' || (p[len] >= '0' && p[len] <= '9')))
+			    (p[len] == '\0' ||
+			        (p[len] >= '0' && p[len] <= '9')))
 				break;
 		}
 		if (i == PROTO_NUNITS || proto_units[i].ms >= last)
@@ -93,7 +95,7 @@ proto_duration_parse(const char *s, int64_t *ms, struct proto_err *err)
 char *
 proto_duration_format(int64_t ms, char *buf, size_t size)
 {
-	size_t	i;
+	size_t i;
 
 	if (size == 0)
 		return (buf);
@@ -126,8 +128,8 @@ proto_intensity_parse(const char *s, uint32_t max, uint32_t *restarts,
 	if (p == slash || *p == '\0')
 		goto bad;
 	for (; p != slash && *p != '\0'; p++) {
-		if (*p < '0' || *p > '9' || (n = n * 10 + (unsigned)(*p - '0')) >
-		    max)
+		if (*p < '0' || *p > '9' ||
+		    (n = n * 10 + (unsigned)(*p - '0')) > max)
 			goto bad;
 	}
 	if (slash != NULL) {
@@ -141,7 +143,8 @@ proto_intensity_parse(const char *s, uint32_t max, uint32_t *restarts,
 	*restarts = (uint32_t)n;
 	return 0;
 bad:
-	return proto_errf(err, PROTO_INVALID_PARAMS, "intensity wants N/DUR "
-	    "like 5/10s (N from 0 to %u, a period above 0), not \"%s\"", max,
-	    s);
+	return proto_errf(err, PROTO_INVALID_PARAMS,
+	    "intensity wants N/DUR "
+	    "like 5/10s (N from 0 to %u, a period above 0), not \"%s\"",
+	    max, s);
 }

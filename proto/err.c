@@ -48,7 +48,7 @@ proto_code_kind(int code)
 static void
 proto_err_set_message(struct proto_err *err, const char *fmt, va_list ap)
 {
-	int	n;
+	int n;
 
 	n = vsnprintf(err->message, sizeof err->message, fmt, ap);
 	if (n < 0)
@@ -73,7 +73,7 @@ proto_verrf(struct proto_err *err, int code, const char *fmt, va_list ap)
 int
 proto_errf(struct proto_err *err, int code, const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	va_start(ap, fmt);
 	proto_verrf(err, code, fmt, ap);
@@ -82,10 +82,10 @@ proto_errf(struct proto_err *err, int code, const char *fmt, ...)
 }
 
 int
-proto_errk(struct proto_err *err, int code, const char *kind,
-    const char *fmt, ...)
+proto_errk(struct proto_err *err, int code, const char *kind, const char *fmt,
+    ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	va_start(ap, fmt);
 	proto_verrf(err, code, fmt, ap);
@@ -98,10 +98,10 @@ proto_errk(struct proto_err *err, int code, const char *kind,
 void
 proto_err_prefix(struct proto_err *err, const char *fmt, ...)
 {
-	char	prefix[PROTO_ERR_MESSAGE_MAX];
-	char	old[PROTO_ERR_MESSAGE_MAX];
-	va_list	ap;
-	int	n;
+	char prefix[PROTO_ERR_MESSAGE_MAX];
+	char old[PROTO_ERR_MESSAGE_MAX];
+	va_list ap;
+	int n;
 
 	if (err == NULL)
 		return;

@@ -25,9 +25,9 @@ enum proto_code {
 #define PROTO_ERR_MESSAGE_MAX 256
 
 struct proto_err {
-	int code;		/* enum proto_code, 0 when unset */
-	const char *kind;	/* static string: data.kind */
-	int sys_errno;		/* spawn_failed: data.errno, else 0 */
+	int code;         /* enum proto_code, 0 when unset */
+	const char *kind; /* static string: data.kind */
+	int sys_errno;    /* spawn_failed: data.errno, else 0 */
 	char message[PROTO_ERR_MESSAGE_MAX];
 };
 

@@ -25,8 +25,7 @@ proto_describe(const json_t *v, char *buf, size_t size)
 	case JSON_REAL:
 		snprintf(buf, size, "%.17g", json_real_value(v));
 		/* 5.0 prints as "5": say it was not an integer. */
-		if (strpbrk(buf, ".eEn") == NULL &&
-		    strlen(buf) + 2 < size)
+		if (strpbrk(buf, ".eEn") == NULL && strlen(buf) + 2 < size)
 			strcat(buf, ".0");
 		break;
 	case JSON_TRUE:
@@ -53,17 +52,18 @@ int
 proto_fields_check(const json_t *obj, const char *what,
     const char *const *allowed, struct proto_err *err)
 {
-	const char	*key;
-	json_t		*value;
-	char		 got[64];
-	size_t		 i;
+	const char *key;
+	json_t *value;
+	char got[64];
+	size_t i;
 
 	if (!json_is_object(obj))
 		return (proto_errf(err, PROTO_INVALID_PARAMS,
 		    "%s must be an object, got %s", what,
-		    obj == NULL ? "nothing" : proto_describe(obj, got,
-		    sizeof got)));
-	json_object_foreach((json_t *)obj, key, value) {
+		    obj == NULL ? "nothing" :
+		                  proto_describe(obj, got, sizeof got)));
+	json_object_foreach((json_t *)obj, key, value)
+	{
 		for (i = 0; allowed[i] != NULL; i++) {
 			if (strcmp(allowed[i], key) == 0)
 				break;
@@ -92,7 +92,7 @@ static int
 proto_type_error(const char *key, const char *want, const json_t *v,
     struct proto_err *err)
 {
-	char	got[64];
+	char got[64];
 
 	return (proto_errf(err, PROTO_INVALID_PARAMS,
 	    "field \"%s\" must be %s, got %s", key, want,
@@ -103,7 +103,7 @@ int
 proto_get_string(const json_t *obj, const char *key, bool required,
     const char **out, struct proto_err *err)
 {
-	json_t	*v;
+	json_t *v;
 
 	if (proto_get(obj, key, required, &v, err) != 0)
 		return (-1);
@@ -116,10 +116,10 @@ proto_get_string(const json_t *obj, const char *key, bool required,
 }
 
 int
-proto_get_bool(const json_t *obj, const char *key, bool required,
-    bool *out, struct proto_err *err)
+proto_get_bool(const json_t *obj, const char *key, bool required, bool *out,
+    struct proto_err *err)
 {
-	json_t	*v;
+	json_t *v;
 
 	if (proto_get(obj, key, required, &v, err) != 0)
 		return (-1);
@@ -132,11 +132,11 @@ proto_get_bool(const json_t *obj, const char *key, bool required,
 }
 
 int
-proto_get_int(const json_t *obj, const char *key, bool required,
-    int64_t min, int64_t max, int64_t *out, struct proto_err *err)
+proto_get_int(const json_t *obj, const char *key, bool required, int64_t min,
+    int64_t max, int64_t *out, struct proto_err *err)
 {
-	json_t		*v;
-	json_int_t	 n;
+	json_t *v;
+	json_int_t n;
 
 	if (proto_get(obj, key, required, &v, err) != 0)
 		return (-1);
@@ -148,17 +148,18 @@ proto_get_int(const json_t *obj, const char *key, bool required,
 	if (n < min || n > max)
 		return (proto_errf(err, PROTO_INVALID_PARAMS,
 		    "field \"%s\" must be between %" PRId64 " and %" PRId64
-		    ", got %" JSON_INTEGER_FORMAT, key, min, max, n));
+		    ", got %" JSON_INTEGER_FORMAT,
+		    key, min, max, n));
 	*out = n;
 	return (0);
 }
 
 int
-proto_get_ms(const json_t *obj, const char *key, bool required,
-    int64_t *out, struct proto_err *err)
+proto_get_ms(const json_t *obj, const char *key, bool required, int64_t *out,
+    struct proto_err *err)
 {
-	json_t		*v;
-	json_int_t	 n;
+	json_t *v;
+	json_int_t n;
 
 	if (proto_get(obj, key, required, &v, err) != 0)
 		return (-1);
@@ -170,8 +171,8 @@ proto_get_ms(const json_t *obj, const char *key, bool required,
 	n = json_integer_value(v);
 	if (n > PROTO_DURATION_MAX_MS)
 		return (proto_errf(err, PROTO_INVALID_PARAMS,
-		    "field \"%s\" must be at most %lld ms (30 days), got %"
-		    JSON_INTEGER_FORMAT, key, PROTO_DURATION_MAX_MS, n));
+		    "field \"%s\" must be at most %lld ms (30 days), got %" JSON_INTEGER_FORMAT,
+		    key, PROTO_DURATION_MAX_MS, n));
 	*out = n;
 	return (0);
 }
@@ -180,11 +181,11 @@ int
 proto_get_enum(const json_t *obj, const char *key, bool required,
     const char *const *choices, int *out, struct proto_err *err)
 {
-	json_t		*v;
-	const char	*s;
-	char		 list[160], got[64];
-	size_t		 i, used;
-	int		 n;
+	json_t *v;
+	const char *s;
+	char list[160], got[64];
+	size_t i, used;
+	int n;
 
 	if (proto_get(obj, key, required, &v, err) != 0)
 		return (-1);

@@ -22,8 +22,8 @@ int proto_fields_check(const json_t *obj, const char *what,
  * required, which is an error. Strings are borrowed from obj. */
 int proto_get_string(const json_t *obj, const char *key, bool required,
     const char **out, struct proto_err *err);
-int proto_get_bool(const json_t *obj, const char *key, bool required,
-    bool *out, struct proto_err *err);
+int proto_get_bool(const json_t *obj, const char *key, bool required, bool *out,
+    struct proto_err *err);
 int proto_get_int(const json_t *obj, const char *key, bool required,
     int64_t min, int64_t max, int64_t *out, struct proto_err *err);
 /* A duration in ms: a non-negative integer up to PROTO_DURATION_MAX_MS. */

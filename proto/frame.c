@@ -34,8 +34,8 @@ enum proto_frame_status
 proto_frame_next(struct proto_framer *f, const char *data, size_t len,
     size_t *line_len, size_t *consumed)
 {
-	const char	*nl;
-	size_t		 n;
+	const char *nl;
+	size_t n;
 
 	*line_len = 0;
 	*consumed = 0;

@@ -11,14 +11,14 @@
 #define PROTO_MAX_MESSAGE_DEFAULT (1024 * 1024)
 
 enum proto_frame_status {
-	PROTO_FRAME_MORE,	/* no complete line yet */
-	PROTO_FRAME_LINE,	/* a line is ready */
-	PROTO_FRAME_TOO_LARGE,	/* the line is (or will be) over the limit */
+	PROTO_FRAME_MORE,      /* no complete line yet */
+	PROTO_FRAME_LINE,      /* a line is ready */
+	PROTO_FRAME_TOO_LARGE, /* the line is (or will be) over the limit */
 };
 
 struct proto_framer {
-	size_t max;		/* longest message, without its "\n" */
-	size_t scanned;		/* bytes of the buffer known to hold no "\n" */
+	size_t max;     /* longest message, without its "\n" */
+	size_t scanned; /* bytes of the buffer known to hold no "\n" */
 };
 
 void proto_framer_init(struct proto_framer *f, size_t max);

@@ -14,16 +14,17 @@
 json_t *
 proto_rpc_decode(const char *line, size_t len, struct proto_err *err)
 {
-	json_error_t	 jerr;
-	json_t		*msg;
-	const char	*nul;
+	json_error_t jerr;
+	json_t *msg;
+	const char *nul;
 
 	/* jansson would reject it too, but this says why in plain words. */
 	nul = len > 0 ? memchr(line, '\0', len) : NULL;
 	if (nul != NULL) {
 		proto_errf(err, PROTO_PARSE_ERROR,
 		    "message is not valid JSON: it contains a NUL byte at "
-		    "offset %zu", (size_t)(nul - line));
+		    "offset %zu",
+		    (size_t)(nul - line));
 		return (NULL);
 	}
 	/* Any JSON text decodes: a valid scalar is an invalid request (-32600),
@@ -37,7 +38,7 @@ proto_rpc_decode(const char *line, size_t len, struct proto_err *err)
 #if JANSSON_VERSION_HEX >= 0x020b00
 		    || json_error_code(&jerr) == json_error_out_of_memory
 #endif
-		    ) {
+		) {
 			proto_errf(err, PROTO_INTERNAL, "out of memory");
 			return (NULL);
 		}
@@ -72,11 +73,11 @@ proto_json_type_name(const json_t *v)
 }
 
 int
-proto_rpc_request(json_t *msg, struct proto_request *req,
-    json_t **id_out, struct proto_err *err)
+proto_rpc_request(json_t *msg, struct proto_request *req, json_t **id_out,
+    struct proto_err *err)
 {
-	json_t		*id, *version, *method, *params, *value;
-	const char	*key;
+	json_t *id, *version, *method, *params, *value;
+	const char *key;
 
 	if (id_out != NULL)
 		*id_out = NULL;
@@ -94,7 +95,8 @@ proto_rpc_request(json_t *msg, struct proto_request *req,
 		    !json_is_null(id))
 			return (proto_errf(err, PROTO_INVALID_REQUEST,
 			    "request \"id\" must be a string, a number or "
-			    "null, got %s", proto_json_type_name(id)));
+			    "null, got %s",
+			    proto_json_type_name(id)));
 		if (id_out != NULL)
 			*id_out = id;
 	}
@@ -124,7 +126,8 @@ proto_rpc_request(json_t *msg, struct proto_request *req,
 		    "request \"params\" must be an object or an array, got %s",
 		    proto_json_type_name(params)));
 
-	json_object_foreach(msg, key, value) {
+	json_object_foreach(msg, key, value)
+	{
 		if (strcmp(key, "jsonrpc") != 0 && strcmp(key, "id") != 0 &&
 		    strcmp(key, "method") != 0 && strcmp(key, "params") != 0)
 			return (proto_errf(err, PROTO_INVALID_REQUEST,
@@ -141,14 +144,14 @@ proto_rpc_request(json_t *msg, struct proto_request *req,
 static json_t *
 proto_rpc_response(json_t *id)
 {
-	json_t	*msg;
+	json_t *msg;
 
 	msg = json_object();
 	if (msg == NULL)
 		return (NULL);
 	if (json_object_set_new(msg, "jsonrpc", json_string("2.0")) != 0 ||
 	    json_object_set_new(msg, "id",
-	    id != NULL ? json_incref(id) : json_null()) != 0) {
+	        id != NULL ? json_incref(id) : json_null()) != 0) {
 		json_decref(msg);
 		return (NULL);
 	}
@@ -158,7 +161,7 @@ proto_rpc_response(json_t *id)
 json_t *
 proto_rpc_result(json_t *id, json_t *result)
 {
-	json_t	*msg;
+	json_t *msg;
 
 	msg = proto_rpc_response(id);
 	if (msg == NULL) {
@@ -166,7 +169,7 @@ proto_rpc_result(json_t *id, json_t *result)
 		return (NULL);
 	}
 	if (json_object_set_new(msg, "result",
-	    result != NULL ? result : json_null()) != 0) {
+	        result != NULL ? result : json_null()) != 0) {
 		json_decref(msg);
 		return (NULL);
 	}
@@ -176,10 +179,10 @@ proto_rpc_result(json_t *id, json_t *result)
 json_t *
 proto_rpc_error(json_t *id, const struct proto_err *err)
 {
-	json_t		*msg, *error, *data;
-	const char	*kind;
-	char		 message[PROTO_ERR_MESSAGE_MAX];
-	int		 code;
+	json_t *msg, *error, *data;
+	const char *kind;
+	char message[PROTO_ERR_MESSAGE_MAX];
+	int code;
 
 	code = err->code != 0 ? err->code : PROTO_INTERNAL;
 	kind = err->kind != NULL ? err->kind : proto_code_kind(code);
@@ -201,14 +204,13 @@ proto_rpc_error(json_t *id, const struct proto_err *err)
 		goto fail;
 	if (code == PROTO_SPAWN_FAILED) {
 		if (json_object_set_new(data, "errno",
-		    json_integer(err->sys_errno)) != 0 ||
+		        json_integer(err->sys_errno)) != 0 ||
 		    json_object_set_new(data, "error",
-		    json_string(proto_errno_name(err->sys_errno))) != 0)
+		        json_string(proto_errno_name(err->sys_errno))) != 0)
 			goto fail;
 	}
 	if (json_object_set_new(error, "code", json_integer(code)) != 0 ||
-	    json_object_set_new(error, "message",
-	    json_string(message)) != 0)
+	    json_object_set_new(error, "message", json_string(message)) != 0)
 		goto fail;
 	/* set_new takes the reference even when it fails. */
 	if (json_object_set_new(error, "data", data) != 0) {
@@ -232,7 +234,7 @@ fail:
 json_t *
 proto_rpc_notification(const char *method, json_t *params)
 {
-	json_t	*msg;
+	json_t *msg;
 
 	msg = json_object();
 	if (msg == NULL) {
@@ -255,7 +257,7 @@ proto_rpc_notification(const char *method, json_t *params)
 json_t *
 proto_rpc_call(json_int_t id, const char *method, json_t *params)
 {
-	json_t	*msg;
+	json_t *msg;
 
 	msg = json_object();
 	if (msg == NULL) {
@@ -277,9 +279,9 @@ proto_rpc_call(json_int_t id, const char *method, json_t *params)
 }
 
 struct proto_buf {
-	char	*data;
-	size_t	 len;
-	size_t	 size;
+	char *data;
+	size_t len;
+	size_t size;
 };
 
 /* Our own buffer rather than json_dumps, so the caller frees with free()
@@ -287,9 +289,9 @@ struct proto_buf {
 static int
 proto_buf_add_cb(const char *s, size_t n, void *arg)
 {
-	struct proto_buf	*b = arg;
-	size_t			 size;
-	char			*p;
+	struct proto_buf *b = arg;
+	size_t size;
+	char *p;
 
 	if (n > SIZE_MAX - b->len - 2)
 		return (-1);
@@ -314,11 +316,11 @@ proto_buf_add_cb(const char *s, size_t n, void *arg)
 char *
 proto_rpc_encode(const json_t *msg, size_t *len)
 {
-	struct proto_buf	b = { NULL, 0, 0 };
+	struct proto_buf b = { NULL, 0, 0 };
 
 	/* COMPACT escapes every control character, so no "\n" inside. */
 	if (json_dump_callback(msg, proto_buf_add_cb, &b,
-	    JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY) != 0 ||
+	        JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY) != 0 ||
 	    proto_buf_add_cb("", 0, &b) != 0) {
 		free(b.data);
 		return (NULL);
@@ -335,11 +337,21 @@ static const char *
 proto_kind_static(const char *kind, int code)
 {
 	static const char *const kinds[] = {
-		"parse_error", "invalid_request", "too_large",
-		"method_not_found", "invalid_params", "internal", "not_found",
-		"exists", "conflict", "limit", "timeout", "spawn_failed", NULL
+		"parse_error",
+		"invalid_request",
+		"too_large",
+		"method_not_found",
+		"invalid_params",
+		"internal",
+		"not_found",
+		"exists",
+		"conflict",
+		"limit",
+		"timeout",
+		"spawn_failed",
+		NULL,
 	};
-	size_t	i;
+	size_t i;
 
 	if (kind != NULL) {
 		for (i = 0; kinds[i] != NULL; i++) {
@@ -353,8 +365,8 @@ proto_kind_static(const char *kind, int code)
 int
 proto_rpc_error_read(const json_t *msg, struct proto_err *err)
 {
-	json_t		*error, *code, *message, *data, *kind, *eno;
-	const char	*text;
+	json_t *error, *code, *message, *data, *kind, *eno;
+	const char *text;
 
 	if (!json_is_object(msg))
 		return (-1);

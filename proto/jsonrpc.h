@@ -12,13 +12,13 @@
 
 #include "err.h"
 
-#define PROTO_VERSION 1
+#define PROTO_VERSION           1
 #define PROTO_MAX_BATCH_DEFAULT 1000
 
 struct proto_request {
-	json_t *id;		/* borrowed from the message; NULL: notification */
-	const char *method;	/* borrowed */
-	json_t *params;		/* borrowed; NULL when absent */
+	json_t *id;         /* borrowed from the message; NULL: notification */
+	const char *method; /* borrowed */
+	json_t *params;     /* borrowed; NULL when absent */
 };
 
 /* Parses one framed line (UTF-8, no NUL, no duplicate keys, nesting bounded
@@ -29,8 +29,8 @@ json_t *proto_rpc_decode(const char *line, size_t len, struct proto_err *err);
  * an optional id (string, number or null) and optional params (object or
  * array), nothing else. On error, *id_out (if not NULL) is the id to answer
  * with: the request's id when it was readable, else NULL (JSON null). */
-int proto_rpc_request(json_t *msg, struct proto_request *req,
-    json_t **id_out, struct proto_err *err);
+int proto_rpc_request(json_t *msg, struct proto_request *req, json_t **id_out,
+    struct proto_err *err);
 
 /* {"jsonrpc":"2.0","id":id,"result":result}; result is stolen, id is
  * borrowed (copied by reference), NULL id means JSON null. */

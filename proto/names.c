@@ -3,7 +3,7 @@
  * prefix, and errno names for spawn_failed errors.
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE	/* the signals and errno values beyond ISO C */
+#define _GNU_SOURCE /* the signals and errno values beyond ISO C */
 #endif
 
 #include <errno.h>
@@ -14,8 +14,8 @@
 #include "names.h"
 
 struct proto_name {
-	int		 value;
-	const char	*name;
+	int value;
+	const char *name;
 };
 
 static const struct proto_name proto_signals[] = {
@@ -61,25 +61,98 @@ static const struct proto_name proto_signals[] = {
 
 /* Where two names share a value (EAGAIN and EWOULDBLOCK), the first wins
  * when formatting. */
-#define E(x) { x, #x }
+#define E(x)                                                                   \
+	{                                                                      \
+		x, #x                                                          \
+	}
 static const struct proto_name proto_errnos[] = {
-	E(EPERM), E(ENOENT), E(ESRCH), E(EINTR), E(EIO), E(ENXIO), E(E2BIG),
-	E(ENOEXEC), E(EBADF), E(ECHILD), E(EAGAIN), E(ENOMEM), E(EACCES),
-	E(EFAULT), E(ENOTBLK), E(EBUSY), E(EEXIST), E(EXDEV), E(ENODEV),
-	E(ENOTDIR), E(EISDIR), E(EINVAL), E(ENFILE), E(EMFILE), E(ENOTTY),
-	E(ETXTBSY), E(EFBIG), E(ENOSPC), E(ESPIPE), E(EROFS), E(EMLINK),
-	E(EPIPE), E(EDOM), E(ERANGE), E(EDEADLK), E(ENAMETOOLONG), E(ENOLCK),
-	E(ENOSYS), E(ENOTEMPTY), E(ELOOP), E(EWOULDBLOCK), E(ENOMSG),
-	E(EIDRM), E(ENOSTR), E(ENODATA), E(ETIME), E(ENOSR), E(ENOLINK),
-	E(EPROTO), E(EBADMSG), E(EOVERFLOW), E(EILSEQ), E(EUSERS),
-	E(ENOTSOCK), E(EDESTADDRREQ), E(EMSGSIZE), E(EPROTOTYPE),
-	E(ENOPROTOOPT), E(EPROTONOSUPPORT), E(ESOCKTNOSUPPORT), E(EOPNOTSUPP),
-	E(ENOTSUP), E(EPFNOSUPPORT), E(EAFNOSUPPORT), E(EADDRINUSE),
-	E(EADDRNOTAVAIL), E(ENETDOWN), E(ENETUNREACH), E(ENETRESET),
-	E(ECONNABORTED), E(ECONNRESET), E(ENOBUFS), E(EISCONN), E(ENOTCONN),
-	E(ESHUTDOWN), E(ETOOMANYREFS), E(ETIMEDOUT), E(ECONNREFUSED),
-	E(EHOSTDOWN), E(EHOSTUNREACH), E(EALREADY), E(EINPROGRESS), E(ESTALE),
-	E(EDQUOT), E(ECANCELED), E(EOWNERDEAD), E(ENOTRECOVERABLE),
+	E(EPERM),
+	E(ENOENT),
+	E(ESRCH),
+	E(EINTR),
+	E(EIO),
+	E(ENXIO),
+	E(E2BIG),
+	E(ENOEXEC),
+	E(EBADF),
+	E(ECHILD),
+	E(EAGAIN),
+	E(ENOMEM),
+	E(EACCES),
+	E(EFAULT),
+	E(ENOTBLK),
+	E(EBUSY),
+	E(EEXIST),
+	E(EXDEV),
+	E(ENODEV),
+	E(ENOTDIR),
+	E(EISDIR),
+	E(EINVAL),
+	E(ENFILE),
+	E(EMFILE),
+	E(ENOTTY),
+	E(ETXTBSY),
+	E(EFBIG),
+	E(ENOSPC),
+	E(ESPIPE),
+	E(EROFS),
+	E(EMLINK),
+	E(EPIPE),
+	E(EDOM),
+	E(ERANGE),
+	E(EDEADLK),
+	E(ENAMETOOLONG),
+	E(ENOLCK),
+	E(ENOSYS),
+	E(ENOTEMPTY),
+	E(ELOOP),
+	E(EWOULDBLOCK),
+	E(ENOMSG),
+	E(EIDRM),
+	E(ENOSTR),
+	E(ENODATA),
+	E(ETIME),
+	E(ENOSR),
+	E(ENOLINK),
+	E(EPROTO),
+	E(EBADMSG),
+	E(EOVERFLOW),
+	E(EILSEQ),
+	E(EUSERS),
+	E(ENOTSOCK),
+	E(EDESTADDRREQ),
+	E(EMSGSIZE),
+	E(EPROTOTYPE),
+	E(ENOPROTOOPT),
+	E(EPROTONOSUPPORT),
+	E(ESOCKTNOSUPPORT),
+	E(EOPNOTSUPP),
+	E(ENOTSUP),
+	E(EPFNOSUPPORT),
+	E(EAFNOSUPPORT),
+	E(EADDRINUSE),
+	E(EADDRNOTAVAIL),
+	E(ENETDOWN),
+	E(ENETUNREACH),
+	E(ENETRESET),
+	E(ECONNABORTED),
+	E(ECONNRESET),
+	E(ENOBUFS),
+	E(EISCONN),
+	E(ENOTCONN),
+	E(ESHUTDOWN),
+	E(ETOOMANYREFS),
+	E(ETIMEDOUT),
+	E(ECONNREFUSED),
+	E(EHOSTDOWN),
+	E(EHOSTUNREACH),
+	E(EALREADY),
+	E(EINPROGRESS),
+	E(ESTALE),
+	E(EDQUOT),
+	E(ECANCELED),
+	E(EOWNERDEAD),
+	E(ENOTRECOVERABLE),
 #ifdef ENOMEDIUM
 	E(ENOMEDIUM),
 #endif
@@ -99,7 +172,7 @@ static const struct proto_name proto_errnos[] = {
 int
 proto_signal_parse(const char *name)
 {
-	size_t	i;
+	size_t i;
 
 	if (name == NULL)
 		return (-1);
@@ -115,7 +188,7 @@ proto_signal_parse(const char *name)
 const char *
 proto_signal_name(int sig)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < PROTO_NSIGNALS; i++) {
 		if (proto_signals[i].value == sig)
@@ -127,7 +200,7 @@ proto_signal_name(int sig)
 const char *
 proto_errno_name(int e)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < PROTO_NERRNOS; i++) {
 		if (proto_errnos[i].value == e)

@@ -48,14 +48,13 @@ params_none(const json_t *params, struct proto_err *err)
 	if (json_object_size(params) != 0)
 		return (proto_errf(err, PROTO_INVALID_PARAMS,
 		    "unknown field \"%.64s\" in params; this method takes "
-		    "none", json_object_iter_key(json_object_iter(
-		    (json_t *)params))));
+		    "none",
+		    json_object_iter_key(json_object_iter((json_t *)params))));
 	return (0);
 }
 
 int
-params_path(const json_t *params, struct params_path *p,
-    struct proto_err *err)
+params_path(const json_t *params, struct params_path *p, struct proto_err *err)
 {
 	static const char *const allowed[] = { "path", NULL };
 
@@ -71,9 +70,13 @@ params_cancel(const json_t *params, struct params_cancel *p,
     struct proto_err *err)
 {
 	static const char *const allowed[] = {
-		"path", "reason", "wait", "remove", NULL
+		"path",
+		"reason",
+		"wait",
+		"remove",
+		NULL,
 	};
-	json_t	*reason;
+	json_t *reason;
 
 	memset(p, 0, sizeof *p);
 	if (params_object(params, allowed, err) != 0 ||
@@ -87,8 +90,8 @@ params_cancel(const json_t *params, struct params_cancel *p,
 		if (json_string_length(reason) > PARAMS_REASON_MAX)
 			return (proto_errf(err, PROTO_INVALID_PARAMS,
 			    "field \"reason\" must be at most %d bytes, got "
-			    "%zu", PARAMS_REASON_MAX,
-			    json_string_length(reason)));
+			    "%zu",
+			    PARAMS_REASON_MAX, json_string_length(reason)));
 		if (strlen(p->reason) != json_string_length(reason))
 			return (proto_errf(err, PROTO_INVALID_PARAMS,
 			    "field \"reason\" contains a NUL character"));
@@ -101,22 +104,21 @@ params_inspect(const json_t *params, struct params_inspect *p,
     struct proto_err *err)
 {
 	static const char *const allowed[] = { "path", "depth", NULL };
-	int64_t	depth = 0;
+	int64_t depth = 0;
 
 	memset(p, 0, sizeof *p);
 	p->path = "/";
 	if (params_object(params, allowed, err) != 0 ||
 	    params_get_path(params, false, &p->path, err) != 0 ||
 	    proto_get_int(params, "depth", false, -1, PROTO_DEPTH_MAX, &depth,
-	    err) != 0)
+	        err) != 0)
 		return (-1);
 	p->depth = (int)depth;
 	return (0);
 }
 
 int
-params_logs(const json_t *params, struct params_logs *p,
-    struct proto_err *err)
+params_logs(const json_t *params, struct params_logs *p, struct proto_err *err)
 {
 	static const char *const allowed[] = { "path", "bytes", NULL };
 
@@ -124,8 +126,8 @@ params_logs(const json_t *params, struct params_logs *p,
 	p->bytes = 4096;
 	if (params_object(params, allowed, err) != 0 ||
 	    params_get_path(params, true, &p->path, err) != 0 ||
-	    proto_get_int(params, "bytes", false, 1, PARAMS_LOGS_MAX,
-	    &p->bytes, err) != 0)
+	    proto_get_int(params, "bytes", false, 1, PARAMS_LOGS_MAX, &p->bytes,
+	        err) != 0)
 		return (-1);
 	return (0);
 }
@@ -135,17 +137,20 @@ params_watch(const json_t *params, struct params_watch *p,
     struct proto_err *err)
 {
 	static const char *const allowed[] = {
-		"path", "output", "since", NULL
+		"path",
+		"output",
+		"since",
+		NULL,
 	};
-	int64_t	since = -1;
+	int64_t since = -1;
 
 	memset(p, 0, sizeof *p);
 	p->path = "/";
 	if (params_object(params, allowed, err) != 0 ||
 	    params_get_path(params, false, &p->path, err) != 0 ||
 	    proto_get_bool(params, "output", false, &p->output, err) != 0 ||
-	    proto_get_int(params, "since", false, 0, INT64_MAX, &since,
-	    err) != 0)
+	    proto_get_int(params, "since", false, 0, INT64_MAX, &since, err) !=
+	        0)
 		return (-1);
 	if (since >= 0) {
 		p->has_since = true;
@@ -159,34 +164,35 @@ params_unwatch(const json_t *params, struct params_unwatch *p,
     struct proto_err *err)
 {
 	static const char *const allowed[] = { "subscription", NULL };
-	int64_t	sub = 0;
+	int64_t sub = 0;
 
 	memset(p, 0, sizeof *p);
 	if (params_object(params, allowed, err) != 0 ||
 	    proto_get_int(params, "subscription", true, 0, INT64_MAX, &sub,
-	    err) != 0)
+	        err) != 0)
 		return (-1);
 	p->subscription = (uint64_t)sub;
 	return (0);
 }
 
 int
-params_wait(const json_t *params, struct params_wait *p,
-    struct proto_err *err)
+params_wait(const json_t *params, struct params_wait *p, struct proto_err *err)
 {
 	static const char *const allowed[] = {
-		"path", "for", "timeout_ms", NULL
+		"path",
+		"for",
+		"timeout_ms",
+		NULL,
 	};
 	static const char *const fors[] = { "terminated", "running", NULL };
-	int	wait_for = WAIT_TERMINATED;
+	int wait_for = WAIT_TERMINATED;
 
 	memset(p, 0, sizeof *p);
 	p->timeout_ms = -1;
 	if (params_object(params, allowed, err) != 0 ||
 	    params_get_path(params, true, &p->path, err) != 0 ||
 	    proto_get_enum(params, "for", false, fors, &wait_for, err) != 0 ||
-	    proto_get_ms(params, "timeout_ms", false, &p->timeout_ms,
-	    err) != 0)
+	    proto_get_ms(params, "timeout_ms", false, &p->timeout_ms, err) != 0)
 		return (-1);
 	p->wait_for = wait_for;
 	return (0);

@@ -15,15 +15,15 @@
 /* For methods that take nothing: params absent, {} or []. */
 int params_none(const json_t *params, struct proto_err *err);
 
-struct params_path {		/* restart, remove */
+struct params_path { /* restart, remove */
 	const char *path;
 };
-int params_path(const json_t *params, struct params_path *p,
-    struct proto_err *err);
+int
+params_path(const json_t *params, struct params_path *p, struct proto_err *err);
 
 struct params_cancel {
 	const char *path;
-	const char *reason;	/* NULL: none */
+	const char *reason; /* NULL: none */
 	bool wait;
 	bool remove;
 };
@@ -31,21 +31,21 @@ int params_cancel(const json_t *params, struct params_cancel *p,
     struct proto_err *err);
 
 struct params_inspect {
-	const char *path;	/* "/" */
-	int depth;		/* 0; -1 = the whole subtree */
+	const char *path; /* "/" */
+	int depth;        /* 0; -1 = the whole subtree */
 };
 int params_inspect(const json_t *params, struct params_inspect *p,
     struct proto_err *err);
 
 struct params_logs {
 	const char *path;
-	int64_t bytes;		/* 4096 */
+	int64_t bytes; /* 4096 */
 };
-int params_logs(const json_t *params, struct params_logs *p,
-    struct proto_err *err);
+int
+params_logs(const json_t *params, struct params_logs *p, struct proto_err *err);
 
 struct params_watch {
-	const char *path;	/* "/" */
+	const char *path; /* "/" */
 	bool output;
 	bool has_since;
 	uint64_t since;
@@ -65,11 +65,11 @@ enum wait_for {
 };
 struct params_wait {
 	const char *path;
-	int wait_for;		/* enum wait_for, WAIT_TERMINATED */
-	int64_t timeout_ms;	/* -1: no timeout */
+	int wait_for;       /* enum wait_for, WAIT_TERMINATED */
+	int64_t timeout_ms; /* -1: no timeout */
 };
-int params_wait(const json_t *params, struct params_wait *p,
-    struct proto_err *err);
+int
+params_wait(const json_t *params, struct params_wait *p, struct proto_err *err);
 
 /* Largest `reason` a client may give. */
 #define PARAMS_REASON_MAX 1024

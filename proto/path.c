@@ -17,14 +17,14 @@ proto_name_char(unsigned char c)
 static const char *
 proto_name_problem(const char *s, size_t len)
 {
-	size_t	i;
+	size_t i;
 
 	if (len == 0)
 		return ("is empty");
 	if (len > PROTO_NAME_MAX)
 		return ("is longer than 64 characters");
-	if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' &&
-	    s[1] == '.'))
+	if ((len == 1 && s[0] == '.') ||
+	    (len == 2 && s[0] == '.' && s[1] == '.'))
 		return ("is reserved; \".\" and \"..\" are not names");
 	for (i = 0; i < len; i++) {
 		if (!proto_name_char((unsigned char)s[i]))
@@ -42,23 +42,23 @@ proto_name_valid(const char *s, size_t len)
 int
 proto_name_check(const char *s, const char *what, struct proto_err *err)
 {
-	const char	*problem;
+	const char *problem;
 
 	if (s == NULL)
 		return (proto_errf(err, PROTO_INVALID_PARAMS, "%s is missing",
 		    what));
 	problem = proto_name_problem(s, strlen(s));
 	if (problem != NULL)
-		return (proto_errf(err, PROTO_INVALID_PARAMS,
-		    "%s \"%.80s\" %s", what, s, problem));
+		return (proto_errf(err, PROTO_INVALID_PARAMS, "%s \"%.80s\" %s",
+		    what, s, problem));
 	return (0);
 }
 
 int
 proto_path_check(const char *path, const char *what, struct proto_err *err)
 {
-	const char	*p, *slash, *problem;
-	size_t		 len, n, depth;
+	const char *p, *slash, *problem;
+	size_t len, n, depth;
 
 	if (path == NULL)
 		return (proto_errf(err, PROTO_INVALID_PARAMS, "%s is missing",
@@ -102,7 +102,7 @@ proto_path_check(const char *path, const char *what, struct proto_err *err)
 const char *
 proto_path_next(const char *path, size_t *pos, size_t *len)
 {
-	const char	*p, *slash;
+	const char *p, *slash;
 
 	p = path + *pos;
 	while (*p == '/')

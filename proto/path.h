@@ -11,9 +11,9 @@
 
 #include "err.h"
 
-#define PROTO_NAME_MAX 64
-#define PROTO_PATH_MAX 4096
-#define PROTO_DEPTH_MAX 32	/* names in a path, levels in a tree */
+#define PROTO_NAME_MAX  64
+#define PROTO_PATH_MAX  4096
+#define PROTO_DEPTH_MAX 32 /* names in a path, levels in a tree */
 
 bool proto_name_valid(const char *s, size_t len);
 

@@ -4,7 +4,7 @@
  * checked here so the daemon never creates half of a bad spec.
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE	/* signal numbers beyond ISO C */
+#define _GNU_SOURCE /* signal numbers beyond ISO C */
 #endif
 
 #include <signal.h>
@@ -20,27 +20,56 @@
 #include "utf8.h"
 
 const char *const spec_kind_names[] = {
-	"supervisor", "exec", "sleep", "tick", "fail", NULL
+	"supervisor",
+	"exec",
+	"sleep",
+	"tick",
+	"fail",
+	NULL,
 };
 const char *const spec_restart_names[] = {
-	"permanent", "transient", "temporary", NULL
+	"permanent",
+	"transient",
+	"temporary",
+	NULL,
 };
 const char *const spec_strategy_names[] = {
-	"one_for_one", "one_for_all", "rest_for_one", NULL
+	"one_for_one",
+	"one_for_all",
+	"rest_for_one",
+	NULL,
 };
 const char *const spec_ready_names[] = {
-	"exec", "fd", NULL
+	"exec",
+	"fd",
+	NULL,
 };
 
 static const char *const spec_common_fields[] = {
-	"name", "kind", "restart", "shutdown_ms", "timeout_ms", "backoff_ms",
-	"backoff_max_ms", "start_timeout_ms", NULL
+	"name",
+	"kind",
+	"restart",
+	"shutdown_ms",
+	"timeout_ms",
+	"backoff_ms",
+	"backoff_max_ms",
+	"start_timeout_ms",
+	NULL,
 };
 static const char *const spec_sup_fields[] = {
-	"strategy", "max_restarts", "period_ms", "children", NULL
+	"strategy",
+	"max_restarts",
+	"period_ms",
+	"children",
+	NULL,
 };
 static const char *const spec_exec_fields[] = {
-	"argv", "env", "cwd", "stop_signal", "ready", NULL
+	"argv",
+	"env",
+	"cwd",
+	"stop_signal",
+	"ready",
+	NULL,
 };
 static const char *const spec_sleep_fields[] = { "ms", NULL };
 static const char *const spec_tick_fields[] = { "interval_ms", NULL };
@@ -57,7 +86,7 @@ static const char *const *const spec_kind_fields[KIND__COUNT] = {
 /* Without limits from the caller, still refuse what no daemon should
  * build. */
 static const struct spec_limits spec_default_limits = { 100000,
-    PROTO_DEPTH_MAX };
+	PROTO_DEPTH_MAX };
 
 /*
  * loc is the index of each child on the way down to the node being
@@ -65,15 +94,15 @@ static const struct spec_limits spec_default_limits = { 100000,
  * error is once, at the top, however deep it was.
  */
 struct spec_parser {
-	const struct spec_limits	*lim;
-	size_t				 count;
-	struct proto_err		*err;
-	size_t				*loc;
-	size_t				 nloc;
+	const struct spec_limits *lim;
+	size_t count;
+	struct proto_err *err;
+	size_t *loc;
+	size_t nloc;
 };
 
-static int	spec_parse_node(struct spec_parser *, const json_t *, int,
-		    const char **, struct node_spec **);
+static int spec_parse_node(struct spec_parser *, const json_t *, int,
+    const char **, struct node_spec **);
 
 /* Out of memory is not the request's fault: no location either. */
 static int
@@ -85,7 +114,7 @@ spec_oom(struct proto_err *err)
 static int
 spec_in_list(const char *const *list, const char *key)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; list[i] != NULL; i++) {
 		if (strcmp(list[i], key) == 0)
@@ -99,8 +128,8 @@ spec_in_list(const char *const *list, const char *key)
 static void
 spec_loc_format(const struct spec_parser *p, char *buf, size_t size)
 {
-	size_t	i, used = 0;
-	int	n;
+	size_t i, used = 0;
+	int n;
 
 	buf[0] = '\0';
 	for (i = 0; i < p->nloc; i++) {
@@ -109,8 +138,9 @@ spec_loc_format(const struct spec_parser *p, char *buf, size_t size)
 			i = p->nloc - 4;
 		} else
 			n = snprintf(buf + used, size - used, "%schildren[%zu]",
-			    (i == 0 || (p->nloc > 6 && i == p->nloc - 3)) ?
-			    "" : ".", p->loc[i]);
+			    (i == 0 || (p->nloc > 6 && i == p->nloc - 3)) ? "" :
+			                                                    ".",
+			    p->loc[i]);
 		if (n < 0 || (size_t)n >= size - used)
 			return;
 		used += (size_t)n;
@@ -125,10 +155,10 @@ spec_loc_format(const struct spec_parser *p, char *buf, size_t size)
 static void
 spec_err_locate(const struct spec_parser *p)
 {
-	struct proto_err	*err = p->err;
-	char			 old[PROTO_ERR_MESSAGE_MAX], loc[128];
-	const char		*end;
-	int			 n;
+	struct proto_err *err = p->err;
+	char old[PROTO_ERR_MESSAGE_MAX], loc[128];
+	const char *end;
+	int n;
 
 	if (err == NULL || p->nloc == 0)
 		return;
@@ -152,11 +182,12 @@ static int
 spec_check_fields(const json_t *obj, uint8_t kind, int depth, int top,
     struct proto_err *err)
 {
-	const char	*key;
-	json_t		*value;
-	int		 k;
+	const char *key;
+	json_t *value;
+	int k;
 
-	json_object_foreach((json_t *)obj, key, value) {
+	json_object_foreach((json_t *)obj, key, value)
+	{
 		if (spec_in_list(spec_common_fields, key) ||
 		    spec_in_list(spec_kind_fields[kind], key))
 			continue;
@@ -174,7 +205,8 @@ spec_check_fields(const json_t *obj, uint8_t kind, int depth, int top,
 			if (spec_in_list(spec_kind_fields[k], key))
 				return (proto_errf(err, PROTO_INVALID_PARAMS,
 				    "field \"%s\" does not apply to kind "
-				    "\"%s\"", key, spec_kind_names[kind]));
+				    "\"%s\"",
+				    key, spec_kind_names[kind]));
 		}
 		return (proto_errf(err, PROTO_INVALID_PARAMS,
 		    "unknown field \"%.64s\" in node spec", key));
@@ -186,7 +218,7 @@ spec_check_fields(const json_t *obj, uint8_t kind, int depth, int top,
 static int
 spec_check_cstring(const json_t *v, const char *what, struct proto_err *err)
 {
-	size_t	len;
+	size_t len;
 
 	len = json_string_length(v);
 	if (strlen(json_string_value(v)) != len)
@@ -201,7 +233,7 @@ spec_check_cstring(const json_t *v, const char *what, struct proto_err *err)
 static void
 spec_strv_free(char **v)
 {
-	size_t	i;
+	size_t i;
 
 	if (v == NULL)
 		return;
@@ -213,9 +245,9 @@ spec_strv_free(char **v)
 static int
 spec_parse_argv(const json_t *obj, struct spec_exec *x, struct proto_err *err)
 {
-	json_t	*argv, *arg;
-	size_t	 i, n;
-	char	 what[32];
+	json_t *argv, *arg;
+	size_t i, n;
+	char what[32];
 
 	argv = json_object_get(obj, "argv");
 	if (argv == NULL)
@@ -232,12 +264,14 @@ spec_parse_argv(const json_t *obj, struct spec_exec *x, struct proto_err *err)
 	x->argv = calloc(n + 1, sizeof *x->argv);
 	if (x->argv == NULL)
 		return (spec_oom(err));
-	json_array_foreach(argv, i, arg) {
+	json_array_foreach(argv, i, arg)
+	{
 		snprintf(what, sizeof what, "argv[%zu]", i);
 		if (!json_is_string(arg))
 			return (proto_errf(err, PROTO_INVALID_PARAMS,
 			    "field \"argv\" must be an array of strings; "
-			    "%s is not a string", what));
+			    "%s is not a string",
+			    what));
 		if (spec_check_cstring(arg, what, err) != 0)
 			return (-1);
 		if (i == 0 && json_string_length(arg) == 0)
@@ -254,10 +288,10 @@ spec_parse_argv(const json_t *obj, struct spec_exec *x, struct proto_err *err)
 static int
 spec_parse_env(const json_t *obj, struct spec_exec *x, struct proto_err *err)
 {
-	json_t		*env, *value;
-	const char	*key;
-	size_t		 i, n, klen, vlen;
-	char		 what[96];
+	json_t *env, *value;
+	const char *key;
+	size_t i, n, klen, vlen;
+	char what[96];
 
 	env = json_object_get(obj, "env");
 	if (env == NULL)
@@ -276,7 +310,8 @@ spec_parse_env(const json_t *obj, struct spec_exec *x, struct proto_err *err)
 	if (x->env == NULL)
 		return (spec_oom(err));
 	i = 0;
-	json_object_foreach(env, key, value) {
+	json_object_foreach(env, key, value)
+	{
 		klen = strlen(key);
 		if (klen == 0)
 			return (proto_errf(err, PROTO_INVALID_PARAMS,
@@ -284,16 +319,19 @@ spec_parse_env(const json_t *obj, struct spec_exec *x, struct proto_err *err)
 		if (strchr(key, '=') != NULL)
 			return (proto_errf(err, PROTO_INVALID_PARAMS,
 			    "field \"env\": variable name \"%.64s\" contains "
-			    "\"=\"", key));
+			    "\"=\"",
+			    key));
 		if (klen > SPEC_STRING_MAX)
 			return (proto_errf(err, PROTO_INVALID_PARAMS,
 			    "field \"env\": a variable name is longer than %d "
-			    "bytes", SPEC_STRING_MAX));
+			    "bytes",
+			    SPEC_STRING_MAX));
 		snprintf(what, sizeof what, "env.%.64s", key);
 		if (!json_is_string(value))
 			return (proto_errf(err, PROTO_INVALID_PARAMS,
 			    "field \"env\" must be an object of strings; %s "
-			    "is not a string", what));
+			    "is not a string",
+			    what));
 		if (spec_check_cstring(value, what, err) != 0)
 			return (-1);
 		vlen = json_string_length(value);
@@ -302,7 +340,8 @@ spec_parse_env(const json_t *obj, struct spec_exec *x, struct proto_err *err)
 			return (spec_oom(err));
 		memcpy(x->env[i], key, klen);
 		x->env[i][klen] = '=';
-		memcpy(x->env[i] + klen + 1, json_string_value(value), vlen + 1);
+		memcpy(x->env[i] + klen + 1, json_string_value(value),
+		    vlen + 1);
 		i++;
 	}
 	return (0);
@@ -311,9 +350,9 @@ spec_parse_env(const json_t *obj, struct spec_exec *x, struct proto_err *err)
 static int
 spec_parse_exec(const json_t *obj, struct spec_exec *x, struct proto_err *err)
 {
-	json_t		*cwd;
-	const char	*sig = NULL;
-	int		 ready = READY_EXEC;
+	json_t *cwd;
+	const char *sig = NULL;
+	int ready = READY_EXEC;
 
 	x->stop_signal = SIGTERM;
 	x->ready = READY_EXEC;
@@ -340,10 +379,11 @@ spec_parse_exec(const json_t *obj, struct spec_exec *x, struct proto_err *err)
 		if (x->stop_signal == -1)
 			return (proto_errf(err, PROTO_INVALID_PARAMS,
 			    "field \"stop_signal\" must be a signal name like "
-			    "\"TERM\" or \"INT\", got \"%.32s\"", sig));
+			    "\"TERM\" or \"INT\", got \"%.32s\"",
+			    sig));
 	}
 	if (proto_get_enum(obj, "ready", false, spec_ready_names, &ready,
-	    err) != 0)
+	        err) != 0)
 		return (-1);
 	x->ready = (uint8_t)ready;
 	return (0);
@@ -353,7 +393,7 @@ static int
 spec_parse_actor(const json_t *obj, uint8_t kind, struct spec_actor *a,
     struct proto_err *err)
 {
-	int64_t	code = SPEC_FAIL_CODE;
+	int64_t code = SPEC_FAIL_CODE;
 
 	a->ms = -1;
 	a->interval_ms = SPEC_INTERVAL_MS;
@@ -364,15 +404,15 @@ spec_parse_actor(const json_t *obj, uint8_t kind, struct spec_actor *a,
 		return (proto_get_ms(obj, "ms", false, &a->ms, err));
 	case KIND_TICK:
 		if (proto_get_ms(obj, "interval_ms", false, &a->interval_ms,
-		    err) != 0)
+		        err) != 0)
 			return (-1);
 		if (a->interval_ms < 1)
 			return (proto_errf(err, PROTO_INVALID_PARAMS,
 			    "field \"interval_ms\" must be at least 1"));
 		return (0);
 	case KIND_FAIL:
-		if (proto_get_ms(obj, "after_ms", false, &a->after_ms,
-		    err) != 0 ||
+		if (proto_get_ms(obj, "after_ms", false, &a->after_ms, err) !=
+		        0 ||
 		    proto_get_int(obj, "code", false, 0, 255, &code, err) != 0)
 			return (-1);
 		a->code = (int)code;
@@ -382,15 +422,15 @@ spec_parse_actor(const json_t *obj, uint8_t kind, struct spec_actor *a,
 }
 
 struct spec_sibling {
-	const char	*name;
-	size_t		 index;
+	const char *name;
+	size_t index;
 };
 
 static int
 spec_sibling_cmp(const void *a, const void *b)
 {
-	const struct spec_sibling	*x = a, *y = b;
-	int				 c;
+	const struct spec_sibling *x = a, *y = b;
+	int c;
 
 	c = strcmp(x->name, y->name);
 	if (c != 0)
@@ -403,9 +443,9 @@ spec_sibling_cmp(const void *a, const void *b)
 static int
 spec_check_duplicates(struct spec_parser *p, const struct spec_sup *s)
 {
-	struct proto_err	*err = p->err;
-	struct spec_sibling	*sorted;
-	size_t			 i, first;
+	struct proto_err *err = p->err;
+	struct spec_sibling *sorted;
+	size_t i, first;
 
 	if (s->nchildren < 2)
 		return (0);
@@ -437,17 +477,17 @@ static int
 spec_parse_sup(struct spec_parser *p, const json_t *obj, int depth,
     struct spec_sup *s)
 {
-	struct proto_err	*err = p->err;
-	json_t			*children, *child;
-	int64_t			 max_restarts = SPEC_MAX_RESTARTS;
-	int			 strategy = STRATEGY_ONE_FOR_ONE, rc;
-	size_t			 i, n;
+	struct proto_err *err = p->err;
+	json_t *children, *child;
+	int64_t max_restarts = SPEC_MAX_RESTARTS;
+	int strategy = STRATEGY_ONE_FOR_ONE, rc;
+	size_t i, n;
 
 	s->period_ms = SPEC_PERIOD_MS;
 	if (proto_get_enum(obj, "strategy", false, spec_strategy_names,
-	    &strategy, err) != 0 ||
+	        &strategy, err) != 0 ||
 	    proto_get_int(obj, "max_restarts", false, 0, SPEC_MAX_RESTARTS_MAX,
-	    &max_restarts, err) != 0 ||
+	        &max_restarts, err) != 0 ||
 	    proto_get_ms(obj, "period_ms", false, &s->period_ms, err) != 0)
 		return (-1);
 	s->strategy = (uint8_t)strategy;
@@ -481,7 +521,8 @@ spec_parse_sup(struct spec_parser *p, const json_t *obj, int depth,
 	s->children = calloc(n, sizeof *s->children);
 	if (s->children == NULL)
 		return (spec_oom(err));
-	json_array_foreach(children, i, child) {
+	json_array_foreach(children, i, child)
+	{
 		p->loc[p->nloc++] = i;
 		if (!json_is_object(child))
 			return (proto_errf(err, PROTO_INVALID_PARAMS,
@@ -503,22 +544,22 @@ static int
 spec_parse_common(const json_t *obj, struct node_spec *spec,
     struct proto_err *err)
 {
-	int	restart = RESTART_TRANSIENT;
+	int restart = RESTART_TRANSIENT;
 
-	if (proto_get_enum(obj, "restart", false, spec_restart_names,
-	    &restart, err) != 0)
+	if (proto_get_enum(obj, "restart", false, spec_restart_names, &restart,
+	        err) != 0)
 		return (-1);
 	spec->restart = (uint8_t)restart;
-	if (proto_get_ms(obj, "shutdown_ms", false, &spec->shutdown_ms,
-	    err) != 0 ||
-	    proto_get_ms(obj, "timeout_ms", false, &spec->timeout_ms,
-	    err) != 0 ||
-	    proto_get_ms(obj, "backoff_ms", false, &spec->backoff_ms,
-	    err) != 0 ||
+	if (proto_get_ms(obj, "shutdown_ms", false, &spec->shutdown_ms, err) !=
+	        0 ||
+	    proto_get_ms(obj, "timeout_ms", false, &spec->timeout_ms, err) !=
+	        0 ||
+	    proto_get_ms(obj, "backoff_ms", false, &spec->backoff_ms, err) !=
+	        0 ||
 	    proto_get_ms(obj, "backoff_max_ms", false, &spec->backoff_max_ms,
-	    err) != 0 ||
+	        err) != 0 ||
 	    proto_get_ms(obj, "start_timeout_ms", false,
-	    &spec->start_timeout_ms, err) != 0)
+	        &spec->start_timeout_ms, err) != 0)
 		return (-1);
 	if (spec->backoff_ms > spec->backoff_max_ms)
 		return (proto_errf(err, PROTO_INVALID_PARAMS,
@@ -533,16 +574,16 @@ static int
 spec_parse_node(struct spec_parser *p, const json_t *obj, int depth,
     const char **parent_out, struct node_spec **out)
 {
-	struct proto_err	*err = p->err;
-	struct node_spec	*spec;
-	const char		*name = NULL, *parent = "/";
-	int			 kind = -1;
-	int			 top = depth == 0 && parent_out != NULL;
+	struct proto_err *err = p->err;
+	struct node_spec *spec;
+	const char *name = NULL, *parent = "/";
+	int kind = -1;
+	int top = depth == 0 && parent_out != NULL;
 
 	*out = NULL;
 	if (!json_is_object(obj))
-		return (proto_fields_check(obj, "node spec",
-		    spec_common_fields, err));
+		return (proto_fields_check(obj, "node spec", spec_common_fields,
+		    err));
 	if (++p->count > p->lim->max_nodes) {
 		p->nloc = 0;
 		return (proto_errf(err, PROTO_LIMIT,
@@ -550,8 +591,7 @@ spec_parse_node(struct spec_parser *p, const json_t *obj, int depth,
 	}
 
 	/* The kind decides which other fields may be there. */
-	if (proto_get_enum(obj, "kind", true, spec_kind_names, &kind,
-	    err) != 0)
+	if (proto_get_enum(obj, "kind", true, spec_kind_names, &kind, err) != 0)
 		return (-1);
 	if (spec_check_fields(obj, (uint8_t)kind, depth, top, err) != 0)
 		return (-1);
@@ -592,8 +632,7 @@ spec_parse_node(struct spec_parser *p, const json_t *obj, int depth,
 			return (-1);
 		break;
 	default:
-		if (spec_parse_actor(obj, spec->kind, &spec->u.actor,
-		    err) != 0)
+		if (spec_parse_actor(obj, spec->kind, &spec->u.actor, err) != 0)
 			return (-1);
 		break;
 	}
@@ -607,9 +646,9 @@ spec_parse(const json_t *obj, const struct spec_limits *lim,
     const char **parent_out, struct node_spec **out, size_t *count,
     struct proto_err *err)
 {
-	struct spec_parser	 p;
-	struct node_spec	*spec = NULL;
-	const char		*parent = "/";
+	struct spec_parser p;
+	struct node_spec *spec = NULL;
+	const char *parent = "/";
 
 	*out = NULL;
 	memset(&p, 0, sizeof p);
@@ -618,8 +657,8 @@ spec_parse(const json_t *obj, const struct spec_limits *lim,
 	if (!json_is_object(obj))
 		return (proto_errf(err, PROTO_INVALID_PARAMS,
 		    "params must be an object (a node spec)"));
-	if (p.lim->max_depth < 0 || (size_t)p.lim->max_depth >= SIZE_MAX /
-	    sizeof *p.loc - 1)
+	if (p.lim->max_depth < 0 ||
+	    (size_t)p.lim->max_depth >= SIZE_MAX / sizeof *p.loc - 1)
 		return (proto_errf(err, PROTO_INTERNAL,
 		    "spec depth limit %d is out of range", p.lim->max_depth));
 	/* One more than the depth: a duplicate is located one level down. */
@@ -627,7 +666,7 @@ spec_parse(const json_t *obj, const struct spec_limits *lim,
 	if (p.loc == NULL)
 		return (spec_oom(err));
 	if (spec_parse_node(&p, obj, 0, parent_out != NULL ? &parent : NULL,
-	    &spec) != 0) {
+	        &spec) != 0) {
 		if (err != NULL && err->code != PROTO_INTERNAL)
 			spec_err_locate(&p);
 		free(p.loc);
@@ -646,7 +685,7 @@ spec_parse(const json_t *obj, const struct spec_limits *lim,
 void
 spec_free(struct node_spec *spec)
 {
-	size_t	i;
+	size_t i;
 
 	if (spec == NULL)
 		return;
@@ -678,9 +717,9 @@ spec_set(json_t *obj, const char *key, json_t *value)
 static json_t *
 spec_exec_to_json(const struct spec_exec *x, json_t *obj)
 {
-	json_t		*argv, *env;
-	const char	*eq, *sig;
-	size_t		 i;
+	json_t *argv, *env;
+	const char *eq, *sig;
+	size_t i;
 
 	argv = json_array();
 	if (spec_set(obj, "argv", argv) != 0)
@@ -697,7 +736,7 @@ spec_exec_to_json(const struct spec_exec *x, json_t *obj)
 		if (eq == NULL)
 			continue;
 		if (json_object_setn_new(env, x->env[i],
-		    (size_t)(eq - x->env[i]), json_string(eq + 1)) != 0)
+		        (size_t)(eq - x->env[i]), json_string(eq + 1)) != 0)
 			return (NULL);
 	}
 	if (x->cwd != NULL && spec_set(obj, "cwd", json_string(x->cwd)) != 0)
@@ -706,7 +745,8 @@ spec_exec_to_json(const struct spec_exec *x, json_t *obj)
 	if (sig != NULL && spec_set(obj, "stop_signal", json_string(sig)) != 0)
 		return (NULL);
 	if (x->ready < READY__COUNT &&
-	    spec_set(obj, "ready", json_string(spec_ready_names[x->ready])) != 0)
+	    spec_set(obj, "ready", json_string(spec_ready_names[x->ready])) !=
+	        0)
 		return (NULL);
 	return (obj);
 }
@@ -714,36 +754,41 @@ spec_exec_to_json(const struct spec_exec *x, json_t *obj)
 static json_t *
 spec_node_to_json(const struct node_spec *s)
 {
-	json_t	*obj, *children, *child;
-	size_t	 i;
+	json_t *obj, *children, *child;
+	size_t i;
 
 	obj = json_object();
 	if (obj == NULL)
 		return (NULL);
 	if (spec_set(obj, "name", json_string(s->name)) != 0 ||
-	    spec_set(obj, "kind", json_string(s->kind < KIND__COUNT ?
-	    spec_kind_names[s->kind] : "?")) != 0 ||
-	    spec_set(obj, "restart", json_string(s->restart < RESTART__COUNT ?
-	    spec_restart_names[s->restart] : "?")) != 0 ||
+	    spec_set(obj, "kind",
+	        json_string(s->kind < KIND__COUNT ? spec_kind_names[s->kind] :
+	                                            "?")) != 0 ||
+	    spec_set(obj, "restart",
+	        json_string(s->restart < RESTART__COUNT ?
+	                spec_restart_names[s->restart] :
+	                "?")) != 0 ||
 	    spec_set(obj, "shutdown_ms", json_integer(s->shutdown_ms)) != 0 ||
-	    (s->timeout_ms != -1 && spec_set(obj, "timeout_ms",
-	    json_integer(s->timeout_ms)) != 0) ||
+	    (s->timeout_ms != -1 &&
+	        spec_set(obj, "timeout_ms", json_integer(s->timeout_ms)) !=
+	            0) ||
 	    spec_set(obj, "backoff_ms", json_integer(s->backoff_ms)) != 0 ||
-	    spec_set(obj, "backoff_max_ms",
-	    json_integer(s->backoff_max_ms)) != 0 ||
+	    spec_set(obj, "backoff_max_ms", json_integer(s->backoff_max_ms)) !=
+	        0 ||
 	    spec_set(obj, "start_timeout_ms",
-	    json_integer(s->start_timeout_ms)) != 0)
+	        json_integer(s->start_timeout_ms)) != 0)
 		goto fail;
 
 	switch (s->kind) {
 	case KIND_SUPERVISOR:
-		if (spec_set(obj, "strategy", json_string(
-		    s->u.sup.strategy < STRATEGY__COUNT ?
-		    spec_strategy_names[s->u.sup.strategy] : "?")) != 0 ||
+		if (spec_set(obj, "strategy",
+		        json_string(s->u.sup.strategy < STRATEGY__COUNT ?
+		                spec_strategy_names[s->u.sup.strategy] :
+		                "?")) != 0 ||
 		    spec_set(obj, "max_restarts",
-		    json_integer(s->u.sup.max_restarts)) != 0 ||
+		        json_integer(s->u.sup.max_restarts)) != 0 ||
 		    spec_set(obj, "period_ms",
-		    json_integer(s->u.sup.period_ms)) != 0)
+		        json_integer(s->u.sup.period_ms)) != 0)
 			goto fail;
 		children = json_array();
 		if (spec_set(obj, "children", children) != 0)
@@ -760,18 +805,18 @@ spec_node_to_json(const struct node_spec *s)
 			goto fail;
 		break;
 	case KIND_SLEEP:
-		if (s->u.actor.ms != -1 && spec_set(obj, "ms",
-		    json_integer(s->u.actor.ms)) != 0)
+		if (s->u.actor.ms != -1 &&
+		    spec_set(obj, "ms", json_integer(s->u.actor.ms)) != 0)
 			goto fail;
 		break;
 	case KIND_TICK:
 		if (spec_set(obj, "interval_ms",
-		    json_integer(s->u.actor.interval_ms)) != 0)
+		        json_integer(s->u.actor.interval_ms)) != 0)
 			goto fail;
 		break;
 	case KIND_FAIL:
 		if (spec_set(obj, "after_ms",
-		    json_integer(s->u.actor.after_ms)) != 0 ||
+		        json_integer(s->u.actor.after_ms)) != 0 ||
 		    spec_set(obj, "code", json_integer(s->u.actor.code)) != 0)
 			goto fail;
 		break;
@@ -794,8 +839,8 @@ spec_to_json(const struct node_spec *spec)
 static char **
 spec_strv_dup(char *const *v)
 {
-	char	**copy;
-	size_t	  i, n;
+	char **copy;
+	size_t i, n;
 
 	if (v == NULL)
 		return (NULL);
@@ -817,9 +862,9 @@ spec_strv_dup(char *const *v)
 struct node_spec *
 spec_dup(const struct node_spec *spec)
 {
-	struct node_spec	*copy;
-	const struct spec_sup	*s;
-	size_t			 i;
+	struct node_spec *copy;
+	const struct spec_sup *s;
+	size_t i;
 
 	if (spec == NULL)
 		return (NULL);
@@ -860,12 +905,14 @@ spec_dup(const struct node_spec *spec)
 		}
 		break;
 	case KIND_EXEC:
-		if ((spec->u.exec.argv != NULL && (copy->u.exec.argv =
-		    spec_strv_dup(spec->u.exec.argv)) == NULL) ||
-		    (spec->u.exec.env != NULL && (copy->u.exec.env =
-		    spec_strv_dup(spec->u.exec.env)) == NULL) ||
-		    (spec->u.exec.cwd != NULL && (copy->u.exec.cwd =
-		    strdup(spec->u.exec.cwd)) == NULL))
+		if ((spec->u.exec.argv != NULL &&
+		        (copy->u.exec.argv = spec_strv_dup(
+		             spec->u.exec.argv)) == NULL) ||
+		    (spec->u.exec.env != NULL &&
+		        (copy->u.exec.env = spec_strv_dup(spec->u.exec.env)) ==
+		            NULL) ||
+		    (spec->u.exec.cwd != NULL &&
+		        (copy->u.exec.cwd = strdup(spec->u.exec.cwd)) == NULL))
 			goto fail;
 		break;
 	}
@@ -879,12 +926,12 @@ fail:
 static bool
 spec_strv_equal(char *const *a, char *const *b)
 {
-	size_t	i;
+	size_t i;
 
 	/* No env and an empty env are the same configuration. */
 	if (a == NULL || b == NULL)
-		return ((a == NULL || a[0] == NULL) &&
-		    (b == NULL || b[0] == NULL));
+		return (
+		    (a == NULL || a[0] == NULL) && (b == NULL || b[0] == NULL));
 	for (i = 0; a[i] != NULL && b[i] != NULL; i++) {
 		if (strcmp(a[i], b[i]) != 0)
 			return (false);
@@ -897,8 +944,7 @@ spec_equal_shallow(const struct node_spec *a, const struct node_spec *b)
 {
 	if (a->kind != b->kind || a->restart != b->restart ||
 	    a->shutdown_ms != b->shutdown_ms ||
-	    a->timeout_ms != b->timeout_ms ||
-	    a->backoff_ms != b->backoff_ms ||
+	    a->timeout_ms != b->timeout_ms || a->backoff_ms != b->backoff_ms ||
 	    a->backoff_max_ms != b->backoff_max_ms ||
 	    a->start_timeout_ms != b->start_timeout_ms)
 		return (false);
@@ -914,7 +960,7 @@ spec_equal_shallow(const struct node_spec *a, const struct node_spec *b)
 			return (false);
 		if ((a->u.exec.cwd == NULL) != (b->u.exec.cwd == NULL) ||
 		    (a->u.exec.cwd != NULL &&
-		    strcmp(a->u.exec.cwd, b->u.exec.cwd) != 0))
+		        strcmp(a->u.exec.cwd, b->u.exec.cwd) != 0))
 			return (false);
 		return (spec_strv_equal(a->u.exec.argv, b->u.exec.argv) &&
 		    spec_strv_equal(a->u.exec.env, b->u.exec.env));

@@ -36,57 +36,53 @@ enum strategy {
 	STRATEGY__COUNT
 };
 
-enum ready_mode {
-	READY_EXEC,
-	READY_FD,
-	READY__COUNT
-};
+enum ready_mode { READY_EXEC, READY_FD, READY__COUNT };
 
 /* Defaults, as PROTOCOL.md lists them. */
-#define SPEC_SHUTDOWN_MS 5000
-#define SPEC_MAX_RESTARTS 3
-#define SPEC_PERIOD_MS 5000
-#define SPEC_BACKOFF_MS 100
-#define SPEC_BACKOFF_MAX_MS 30000
+#define SPEC_SHUTDOWN_MS      5000
+#define SPEC_MAX_RESTARTS     3
+#define SPEC_PERIOD_MS        5000
+#define SPEC_BACKOFF_MS       100
+#define SPEC_BACKOFF_MAX_MS   30000
 #define SPEC_START_TIMEOUT_MS 10000
-#define SPEC_INTERVAL_MS 1000
-#define SPEC_FAIL_CODE 1
+#define SPEC_INTERVAL_MS      1000
+#define SPEC_FAIL_CODE        1
 
 /* Bounds that keep one spec from costing the daemon without limit. */
 #define SPEC_MAX_RESTARTS_MAX 10000
-#define SPEC_ARGV_MAX 4096	/* arguments */
-#define SPEC_ENV_MAX 4096	/* variables */
-#define SPEC_STRING_MAX 65536	/* bytes in one argument, variable or cwd */
+#define SPEC_ARGV_MAX         4096  /* arguments */
+#define SPEC_ENV_MAX          4096  /* variables */
+#define SPEC_STRING_MAX       65536 /* bytes in one argument, variable or cwd */
 
 struct spec_sup {
-	uint8_t strategy;		/* enum strategy */
+	uint8_t strategy; /* enum strategy */
 	uint32_t max_restarts;
 	int64_t period_ms;
-	struct node_spec **children;	/* owned, each owned */
+	struct node_spec **children; /* owned, each owned */
 	size_t nchildren;
 };
 
 struct spec_exec {
-	char **argv;		/* owned, NULL-terminated, argc >= 1 */
-	char **env;		/* owned, "K=V", NULL-terminated (may be NULL) */
-	char *cwd;		/* owned, NULL: the daemon's */
-	int stop_signal;	/* SIGTERM by default */
-	uint8_t ready;		/* enum ready_mode */
+	char **argv;     /* owned, NULL-terminated, argc >= 1 */
+	char **env;      /* owned, "K=V", NULL-terminated (may be NULL) */
+	char *cwd;       /* owned, NULL: the daemon's */
+	int stop_signal; /* SIGTERM by default */
+	uint8_t ready;   /* enum ready_mode */
 };
 
 struct spec_actor {
-	int64_t ms;		/* sleep: -1 = until cancelled */
-	int64_t interval_ms;	/* tick */
-	int64_t after_ms;	/* fail */
-	int code;		/* fail */
+	int64_t ms;          /* sleep: -1 = until cancelled */
+	int64_t interval_ms; /* tick */
+	int64_t after_ms;    /* fail */
+	int code;            /* fail */
 };
 
 struct node_spec {
-	char *name;		/* owned */
-	uint8_t kind;		/* enum node_kind */
-	uint8_t restart;	/* enum restart_type */
+	char *name;      /* owned */
+	uint8_t kind;    /* enum node_kind */
+	uint8_t restart; /* enum restart_type */
 	int64_t shutdown_ms;
-	int64_t timeout_ms;	/* -1: no deadline */
+	int64_t timeout_ms; /* -1: no deadline */
 	int64_t backoff_ms;
 	int64_t backoff_max_ms;
 	int64_t start_timeout_ms;
@@ -98,11 +94,11 @@ struct node_spec {
 };
 
 struct spec_limits {
-	size_t max_nodes;	/* nodes in one spec, the root of it included */
-	int max_depth;		/* levels of children */
+	size_t max_nodes; /* nodes in one spec, the root of it included */
+	int max_depth;    /* levels of children */
 };
 
-extern const char *const spec_kind_names[];	/* NULL-terminated */
+extern const char *const spec_kind_names[]; /* NULL-terminated */
 extern const char *const spec_restart_names[];
 extern const char *const spec_strategy_names[];
 extern const char *const spec_ready_names[];

@@ -16,7 +16,8 @@
  * Trusted: owned by uid or root, the right type (a directory when dir,
  * else a socket; never a symlink), and, for a directory, not writable by
  * group or others unless sticky (as /tmp), where nobody else can remove
- * or rename what uid put there. -1 with err (-32003, kind "forbidden") otherwise. */
+ * or rename what uid put there. -1 with err (-32003, kind "forbidden")
+ * otherwise. */
 int proto_trust_check(const struct stat *st, uid_t uid, bool dir,
     const char *what, const char *path, struct proto_err *err);
 

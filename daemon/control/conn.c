@@ -121,7 +121,7 @@ conn_send_raw(struct conn *c, const char *buf, size_t len)
 	bufferevent_write(c->bev, buf, len);
 	if (!c->paused &&
 	    evbuffer_get_length(bufferevent_get_output(c->bev)) >
-	    CONN_OUTPUT_HIGH) {
+	        CONN_OUTPUT_HIGH) {
 		/* The client is not reading: stop taking its requests rather
 		 * than buffering answers without end. */
 		c->paused = true;
@@ -178,7 +178,8 @@ conn_idle_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	log_info("connection %llu: message unfinished after %lld ms; closing",
 	    (unsigned long long)c->id, (long long)c->d->cfg.idle_timeout_ms);
-	proto_errf(&err, PROTO_INVALID_REQUEST, "message not finished "
+	proto_errf(&err, PROTO_INVALID_REQUEST,
+	    "message not finished "
 	    "within %lld ms of its first byte (--idle-timeout); closing",
 	    (long long)c->d->cfg.idle_timeout_ms);
 	msg = proto_rpc_error(NULL, &err);

@@ -27,32 +27,32 @@ typedef void conn_sink_fn(void *arg, const json_t *msg);
 
 /* Output past this stops reading requests until the client catches up. */
 #define CONN_OUTPUT_HIGH (4 * 1024 * 1024)
-#define CONN_OUTPUT_LOW (256 * 1024)
+#define CONN_OUTPUT_LOW  (256 * 1024)
 /* Messages handled per loop turn before other connections get theirs. */
 #define CONN_BURST 256
 
 struct conn {
-	struct daemon *d;		/* borrowed */
-	struct server *server;		/* borrowed */
-	struct bufferevent *bev;	/* owned */
-	struct event *more;		/* owned: resumes a long burst */
-	struct event *idle;		/* owned: armed only while part of a
-					   message waits for the rest */
+	struct daemon *d;        /* borrowed */
+	struct server *server;   /* borrowed */
+	struct bufferevent *bev; /* owned */
+	struct event *more;      /* owned: resumes a long burst */
+	struct event *idle;      /* owned: armed only while part of a
+	                            message waits for the rest */
 	struct proto_framer framer;
 	uint64_t id;
 	pid_t pid;
 	uid_t uid;
 	gid_t gid;
-	LIST_HEAD(, rpc_call) calls;	/* owned: deferred calls */
+	LIST_HEAD(, rpc_call) calls; /* owned: deferred calls */
 	size_t ncalls;
-	bool closing;			/* write what is queued, then close */
-	bool dead;			/* closed; freed next turn */
-	bool paused;			/* output over CONN_OUTPUT_HIGH */
-	bool events_blocked;		/* a subscription waits for output
-					   to drain (events.c) */
-	conn_sink_fn *sink;		/* NULL: a socket connection */
-	void *sink_arg;			/* borrowed */
-	LIST_ENTRY(conn) entry;		/* server's live or dead list */
+	bool closing;           /* write what is queued, then close */
+	bool dead;              /* closed; freed next turn */
+	bool paused;            /* output over CONN_OUTPUT_HIGH */
+	bool events_blocked;    /* a subscription waits for output
+	                           to drain (events.c) */
+	conn_sink_fn *sink;     /* NULL: a socket connection */
+	void *sink_arg;         /* borrowed */
+	LIST_ENTRY(conn) entry; /* server's live or dead list */
 };
 
 struct conn *conn_new(struct daemon *d, struct server *s, int fd);

@@ -23,12 +23,15 @@ cancel_run(struct rpc_call *call, json_t **result, struct proto_err *err)
 
 	if (params_cancel(call->params, &p, err) == -1)
 		return RPC_ERROR;
-	rpc_target(call, "%s%s", p.path, p.remove ? " (remove)" :
-	    p.wait ? " (wait)" : "");
+	rpc_target(call, "%s%s", p.path,
+	    p.remove   ? " (remove)" :
+	        p.wait ? " (wait)" :
+	                 "");
 	if ((n = tree_lookup(t, p.path, err)) == NULL)
 		return RPC_ERROR;
 	if (p.remove && n == t->root) {
-		proto_errf(err, PROTO_CONFLICT, "the root cannot be removed; "
+		proto_errf(err, PROTO_CONFLICT,
+		    "the root cannot be removed; "
 		    "cancel / without remove stops its children");
 		return RPC_ERROR;
 	}

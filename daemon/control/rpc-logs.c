@@ -27,8 +27,7 @@ logs_run(struct rpc_call *call, json_t **result, struct proto_err *err)
 	} else {
 		data = json_string("");
 	}
-	*result = json_pack("{s:o,s:b}", "data", data, "truncated",
-	    truncated);
+	*result = json_pack("{s:o,s:b}", "data", data, "truncated", truncated);
 	return RPC_DONE;
 }
 

@@ -11,8 +11,8 @@ ping_run(struct rpc_call *call, json_t **result, struct proto_err *err)
 	if (params_none(call->params, err) == -1)
 		return RPC_ERROR;
 	*result = json_pack("{s:s,s:i,s:i,s:I}", "version", PACKAGE_VERSION,
-	    "protocol", PROTO_VERSION, "pid", (int)call->d->pid,
-	    "uptime_ms", (json_int_t)daemon_uptime_ms(call->d));
+	    "protocol", PROTO_VERSION, "pid", (int)call->d->pid, "uptime_ms",
+	    (json_int_t)daemon_uptime_ms(call->d));
 	return RPC_DONE;
 }
 

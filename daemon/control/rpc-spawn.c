@@ -28,8 +28,9 @@ spawn_run(struct rpc_call *call, json_t **result, struct proto_err *err)
 	}
 	if (spec_parse(call->params, &lim, &parent, &spec, &count, err) == -1)
 		return RPC_ERROR;
-	rpc_target(call, "%s%s%s (%s)", parent, strcmp(parent, "/") == 0 ?
-	    "" : "/", spec->name, spec_kind_names[spec->kind]);
+	rpc_target(call, "%s%s%s (%s)", parent,
+	    strcmp(parent, "/") == 0 ? "" : "/", spec->name,
+	    spec_kind_names[spec->kind]);
 	if (tree_spawn(t, parent, spec, count, &n, err) == -1) {
 		spec_free(spec);
 		return RPC_ERROR;

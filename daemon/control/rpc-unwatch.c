@@ -13,7 +13,7 @@ unwatch_run(struct rpc_call *call, json_t **result, struct proto_err *err)
 	if (params_unwatch(call->params, &p, err) == -1)
 		return RPC_ERROR;
 	if (events_unsubscribe(call->d->events, call->conn, p.subscription,
-	    err) == -1)
+	        err) == -1)
 		return RPC_ERROR;
 	*result = json_object();
 	return RPC_DONE;

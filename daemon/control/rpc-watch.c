@@ -15,7 +15,8 @@ watch_send(void *arg, const struct events_msg *m)
 	char head[96];
 	int n;
 
-	n = snprintf(head, sizeof head, "{\"jsonrpc\":\"2.0\",\"method\":"
+	n = snprintf(head, sizeof head,
+	    "{\"jsonrpc\":\"2.0\",\"method\":"
 	    "\"event\",\"params\":{\"subscription\":%llu,",
 	    (unsigned long long)m->sub);
 	conn_send_raw(c, head, (size_t)n);
@@ -41,7 +42,7 @@ static const struct events_sink watch_sink = {
 	.send = watch_send,
 	.queued = watch_queued,
 	.wait_writable = watch_wait_writable,
-	.overflowed = NULL,	/* the connection stays; it may resubscribe */
+	.overflowed = NULL, /* the connection stays; it may resubscribe */
 };
 
 static enum rpc_status
@@ -55,7 +56,8 @@ watch_run(struct rpc_call *call, json_t **result, struct proto_err *err)
 		return RPC_ERROR;
 	rpc_target(call, "%s", p.path);
 	if (call->conn->sink != NULL) {
-		proto_errf(err, PROTO_CONFLICT, "watch needs a connection that "
+		proto_errf(err, PROTO_CONFLICT,
+		    "watch needs a connection that "
 		    "stays open; over HTTP use GET /v1/events");
 		return RPC_ERROR;
 	}
@@ -68,7 +70,7 @@ watch_run(struct rpc_call *call, json_t **result, struct proto_err *err)
 	*result = json_pack("{s:I}", "seq",
 	    (json_int_t)events_seq(call->d->events));
 	if ((s = events_subscribe(call->d->events, call->conn, &watch_sink,
-	    call->conn, &f, err)) == NULL) {
+	         call->conn, &f, err)) == NULL) {
 		json_decref(*result);
 		*result = NULL;
 		return RPC_ERROR;

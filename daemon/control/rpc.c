@@ -36,16 +36,15 @@ static const struct rpc_method *const rpc_methods[] = {
 
 /* A batch is answered as one array once its last call is answered. */
 struct rpc_batch {
-	struct conn *conn;	/* borrowed; NULL once gone */
-	json_t *responses;	/* owned */
+	struct conn *conn; /* borrowed; NULL once gone */
+	json_t *responses; /* owned */
 	size_t pending;
 };
 
 const struct rpc_method *
 rpc_find(const char *name)
 {
-	for (size_t i = 0; i < sizeof rpc_methods / sizeof rpc_methods[0];
-	    i++)
+	for (size_t i = 0; i < sizeof rpc_methods / sizeof rpc_methods[0]; i++)
 		if (strcmp(rpc_methods[i]->name, name) == 0)
 			return rpc_methods[i];
 	return NULL;
@@ -111,9 +110,11 @@ rpc_synced_cb(void *arg, const char *error)
 	call->held = NULL;
 	if (error != NULL) {
 		json_decref(response);
-		proto_errf(&err, PROTO_INTERNAL, "the change was made but the "
+		proto_errf(&err, PROTO_INTERNAL,
+		    "the change was made but the "
 		    "state file does not hold it yet (%s); it is retried, and "
-		    "lost if arbord stops before that", error);
+		    "lost if arbord stops before that",
+		    error);
 		response = proto_rpc_error(call->id, &err);
 	}
 	rpc_deliver(call, response);
@@ -132,11 +133,11 @@ rpc_hold(struct rpc_call *call, json_t *response)
 	if (!call->method->mutating || call->id == NULL || call->conn == NULL)
 		return false;
 	if ((r = state_sync(call->d->state, rpc_synced_cb, call,
-	    &call->sync)) == 0)
+	         &call->sync)) == 0)
 		return false;
 	if (r == -1) {
 		log_warnx("out of memory waiting for the state file; "
-		    "answering before it is written");
+		          "answering before it is written");
 		return false;
 	}
 	call->held = response;
@@ -222,12 +223,14 @@ rpc_wait_done(struct waiter *w, enum waiter_status st, void *arg)
 }
 
 enum rpc_status
-rpc_defer_until(struct rpc_call *call, struct node *n,
-    enum waiter_cond cond, int64_t timeout_ms, struct proto_err *err)
+rpc_defer_until(struct rpc_call *call, struct node *n, enum waiter_cond cond,
+    int64_t timeout_ms, struct proto_err *err)
 {
 	if (call->conn->ncalls >= call->d->cfg.max_pending) {
-		proto_errf(err, PROTO_LIMIT, "too many calls waiting on this "
-		    "connection (limit %zu)", call->d->cfg.max_pending);
+		proto_errf(err, PROTO_LIMIT,
+		    "too many calls waiting on this "
+		    "connection (limit %zu)",
+		    call->d->cfg.max_pending);
 		return RPC_ERROR;
 	}
 	call->waiter = waiter_add(&call->d->waiters, n, cond, timeout_ms,
@@ -245,8 +248,8 @@ rpc_target(struct rpc_call *call, const char *fmt, ...)
 	va_list ap;
 
 	/* No work for a line nobody reads (reads below debug). */
-	if (!log_enabled(call->method->mutating ? LOG_LEVEL_INFO :
-	    LOG_LEVEL_DEBUG))
+	if (!log_enabled(
+	        call->method->mutating ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG))
 		return;
 	free(call->target);
 	va_start(ap, fmt);
@@ -263,7 +266,7 @@ rpc_log_call(struct rpc_call *call, enum rpc_status st,
 {
 	const struct conn *c = call->conn;
 	enum log_level level = call->method->mutating ? LOG_LEVEL_INFO :
-	    LOG_LEVEL_DEBUG;
+	                                                LOG_LEVEL_DEBUG;
 	char line[PROTO_PATH_MAX + 512], who[64];
 	size_t i;
 
@@ -376,12 +379,16 @@ rpc_message(struct conn *conn, const char *line, size_t len)
 		proto_errf(&err, PROTO_INVALID_REQUEST, "empty batch");
 		rpc_error_now(conn, &err);
 	} else if (n > conn->d->cfg.max_batch) {
-		proto_errf(&err, PROTO_LIMIT, "batch of %zu requests is over "
-		    "the limit of %zu", n, conn->d->cfg.max_batch);
+		proto_errf(&err, PROTO_LIMIT,
+		    "batch of %zu requests is over "
+		    "the limit of %zu",
+		    n, conn->d->cfg.max_batch);
 		rpc_error_now(conn, &err);
 	} else if (conn->ncalls + n > conn->d->cfg.max_pending) {
-		proto_errf(&err, PROTO_LIMIT, "too many calls waiting on this "
-		    "connection (limit %zu)", conn->d->cfg.max_pending);
+		proto_errf(&err, PROTO_LIMIT,
+		    "too many calls waiting on this "
+		    "connection (limit %zu)",
+		    conn->d->cfg.max_pending);
 		rpc_error_now(conn, &err);
 	} else if ((b = calloc(1, sizeof *b)) == NULL ||
 	    (b->responses = json_array()) == NULL) {

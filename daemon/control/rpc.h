@@ -27,35 +27,35 @@ struct rpc_call;
 
 /* What a deferred call does once its node met the condition, before it is
  * answered with the node's view; -1 with err filled answers with err. */
-typedef int rpc_complete_fn(struct rpc_call *call, struct node *n,
-    struct proto_err *err);
+typedef int
+rpc_complete_fn(struct rpc_call *call, struct node *n, struct proto_err *err);
 
 struct rpc_call {
-	struct daemon *d;		/* borrowed */
-	struct conn *conn;		/* borrowed; NULL once it is gone */
-	struct rpc_batch *batch;	/* borrowed; NULL: not in a batch */
-	json_t *id;			/* owned; NULL: a notification */
-	json_t *params;			/* owned reference */
+	struct daemon *d;        /* borrowed */
+	struct conn *conn;       /* borrowed; NULL once it is gone */
+	struct rpc_batch *batch; /* borrowed; NULL: not in a batch */
+	json_t *id;              /* owned; NULL: a notification */
+	json_t *params;          /* owned reference */
 	const struct rpc_method *method;
-	struct waiter *waiter;		/* owned while deferred */
-	rpc_complete_fn *complete;	/* set by the method; NULL: none */
-	struct state_sync *sync;	/* owned by the state while it waits
-					   for its change to be on disk */
-	json_t *held;			/* owned: the answer it holds then */
-	char *target;			/* owned: what the call acts on, for
-					   its log line; freed once logged */
-	LIST_ENTRY(rpc_call) entry;	/* conn's deferred calls */
+	struct waiter *waiter;      /* owned while deferred */
+	rpc_complete_fn *complete;  /* set by the method; NULL: none */
+	struct state_sync *sync;    /* owned by the state while it waits
+	                               for its change to be on disk */
+	json_t *held;               /* owned: the answer it holds then */
+	char *target;               /* owned: what the call acts on, for
+	                               its log line; freed once logged */
+	LIST_ENTRY(rpc_call) entry; /* conn's deferred calls */
 };
 
 enum rpc_status {
-	RPC_DONE,	/* *result is the answer */
-	RPC_ERROR,	/* err is the answer */
-	RPC_DEFERRED,	/* answered later with rpc_reply/rpc_fail */
+	RPC_DONE,     /* *result is the answer */
+	RPC_ERROR,    /* err is the answer */
+	RPC_DEFERRED, /* answered later with rpc_reply/rpc_fail */
 };
 
 struct rpc_method {
 	const char *name;
-	bool mutating;		/* logged at info, else at debug */
+	bool mutating; /* logged at info, else at debug */
 	enum rpc_status (*run)(struct rpc_call *call, json_t **result,
 	    struct proto_err *err);
 	/* Optional: a deferred call's connection went away; drop what
@@ -64,9 +64,8 @@ struct rpc_method {
 };
 
 extern const struct rpc_method rpc_ping, rpc_spawn, rpc_cancel, rpc_restart,
-    rpc_remove,
-    rpc_inspect, rpc_wait, rpc_stats, rpc_shutdown,
-    rpc_watch, rpc_unwatch, rpc_logs, rpc_reload;
+    rpc_remove, rpc_inspect, rpc_wait, rpc_stats, rpc_shutdown, rpc_watch,
+    rpc_unwatch, rpc_logs, rpc_reload;
 
 const struct rpc_method *rpc_find(const char *name);
 

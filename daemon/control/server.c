@@ -34,7 +34,7 @@ static void server_reap_cb(evutil_socket_t, short, void *);
 static int
 server_mkdir(const char *path, struct proto_err *err)
 {
-	char dir[sizeof ((struct sockaddr_un *)0)->sun_path];
+	char dir[sizeof((struct sockaddr_un *)0)->sun_path];
 	struct stat st;
 	char *slash;
 
@@ -46,7 +46,7 @@ server_mkdir(const char *path, struct proto_err *err)
 	if ((slash = strrchr(dir, '/')) == NULL)
 		return 0;
 	if (slash == dir)
-		slash++;	/* the socket is in / */
+		slash++; /* the socket is in / */
 	*slash = '\0';
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
 		return proto_errf(err, PROTO_INTERNAL, "cannot create %s: %s",
@@ -54,8 +54,8 @@ server_mkdir(const char *path, struct proto_err *err)
 	if (lstat(dir, &st) == -1)
 		return proto_errf(err, PROTO_INTERNAL, "cannot stat %s: %s",
 		    dir, strerror(errno));
-	return proto_trust_check(&st, geteuid(), true, "socket directory",
-	    dir, err);
+	return proto_trust_check(&st, geteuid(), true, "socket directory", dir,
+	    err);
 }
 
 /* A socket file nobody answers on is stale and goes; one that answers
@@ -75,8 +75,10 @@ server_check_stale(const struct sockaddr_un *sun, struct proto_err *err)
 	}
 	close(fd);
 	if (unlink(sun->sun_path) == -1 && errno != ENOENT)
-		return proto_errf(err, PROTO_INTERNAL, "cannot remove stale "
-		    "socket %s: %s", sun->sun_path, strerror(errno));
+		return proto_errf(err, PROTO_INTERNAL,
+		    "cannot remove stale "
+		    "socket %s: %s",
+		    sun->sun_path, strerror(errno));
 	return 0;
 }
 
@@ -107,11 +109,11 @@ server_bind(struct server *s, const char *path, const char *group,
 		    "socket path %s is longer than %zu bytes", path,
 		    sizeof sun.sun_path - 1);
 	strcpy(sun.sun_path, path);
-	if (server_mkdir(path, err) == -1 || server_check_stale(&sun, err)
-	    == -1)
+	if (server_mkdir(path, err) == -1 ||
+	    server_check_stale(&sun, err) == -1)
 		return -1;
-	if ((s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
-	    SOCK_NONBLOCK, 0)) == -1)
+	if ((s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	         0)) == -1)
 		return proto_errf(err, PROTO_INTERNAL, "socket: %s",
 		    strerror(errno));
 	/* The mode is right from the first moment the path exists. */
@@ -123,8 +125,8 @@ server_bind(struct server *s, const char *path, const char *group,
 		    strerror(errno));
 	if ((s->path = strdup(path)) == NULL)
 		return proto_errf(err, PROTO_INTERNAL, "out of memory");
-	if (group != NULL && (chown(path, (uid_t)-1, gid) == -1 ||
-	    chmod(path, 0660) == -1))
+	if (group != NULL &&
+	    (chown(path, (uid_t)-1, gid) == -1 || chmod(path, 0660) == -1))
 		return proto_errf(err, PROTO_INTERNAL,
 		    "cannot give %s to group %s: %s", path, group,
 		    strerror(errno));
@@ -137,8 +139,7 @@ server_bind(struct server *s, const char *path, const char *group,
 /* Who may connect to a socket systemd made: --socket-group, else the
  * file's group when its mode lets that group in (SocketGroup=). */
 static int
-server_adopt(struct server *s, int fd, const char *group,
-    struct proto_err *err)
+server_adopt(struct server *s, int fd, const char *group, struct proto_err *err)
 {
 	struct sockaddr_un sun;
 	socklen_t len = sizeof sun;
@@ -191,7 +192,7 @@ server_start(struct daemon *d, const char *path, int fd, const char *group,
 	LIST_INIT(&s->dead);
 	s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if ((fd != -1 ? server_adopt(s, fd, group, err) :
-	    server_bind(s, path, group, err)) == -1) {
+	                server_bind(s, path, group, err)) == -1) {
 		server_free(s);
 		return NULL;
 	}
@@ -199,8 +200,8 @@ server_start(struct daemon *d, const char *path, int fd, const char *group,
 	    server_accept_cb, s);
 	s->resume_ev = event_new(d->base, -1, 0, server_resume_cb, s);
 	s->reap_ev = event_new(d->base, -1, 0, server_reap_cb, s);
-	if (s->accept_ev == NULL || s->resume_ev == NULL || s->reap_ev == NULL
-	    || event_add(s->accept_ev, NULL) == -1) {
+	if (s->accept_ev == NULL || s->resume_ev == NULL ||
+	    s->reap_ev == NULL || event_add(s->accept_ev, NULL) == -1) {
 		proto_errf(err, PROTO_INTERNAL, "cannot watch the socket");
 		server_free(s);
 		return NULL;
@@ -283,11 +284,13 @@ server_access_check(uid_t uid, gid_t gid, uid_t self, bool have_group,
 	if (have_group)
 		return proto_errk(err, PROTO_CONFLICT, "forbidden",
 		    "uid %ld is not allowed to control arbord (not root, not "
-		    "uid %ld, not in group %s)", (long)uid, (long)self,
-		    group_name);
-	return proto_errk(err, PROTO_CONFLICT, "forbidden", "uid %ld is not "
+		    "uid %ld, not in group %s)",
+		    (long)uid, (long)self, group_name);
+	return proto_errk(err, PROTO_CONFLICT, "forbidden",
+	    "uid %ld is not "
 	    "allowed to control arbord (only root and uid %ld; start arbord "
-	    "with --socket-group to let a group in)", (long)uid, (long)self);
+	    "with --socket-group to let a group in)",
+	    (long)uid, (long)self);
 }
 
 /* Says why (err), then hangs up. The answer is tiny and the socket new,
@@ -316,8 +319,10 @@ server_refuse(struct server *s, int fd)
 {
 	struct proto_err err;
 
-	proto_errf(&err, PROTO_LIMIT, "too many connections (limit %zu, "
-	    "--max-connections)", s->d->cfg.max_connections);
+	proto_errf(&err, PROTO_LIMIT,
+	    "too many connections (limit %zu, "
+	    "--max-connections)",
+	    s->d->cfg.max_connections);
 	server_refuse_err(s, fd, &err);
 }
 
@@ -335,7 +340,7 @@ server_peer_check(struct server *s, int fd)
 		return -1;
 	}
 	if (server_access_check(cred.uid, cred.gid, geteuid(), s->have_group,
-	    s->group, s->group_name, &err) == 0)
+	        s->group, s->group_name, &err) == 0)
 		return 0;
 	log_warnx("refused pid %ld: %s", (long)cred.pid, err.message);
 	server_refuse_err(s, fd, &err);
@@ -353,7 +358,7 @@ server_out_of_fds(struct server *s)
 	/* Once per episode: it repeats every 100ms while it lasts. */
 	if (!s->out_of_fds)
 		log_warnx("out of file descriptors; pausing accept for 100ms "
-		    "at a time until some are free");
+		          "at a time until some are free");
 	s->out_of_fds = true;
 	if (s->reserve_fd != -1) {
 		close(s->reserve_fd);
@@ -431,7 +436,7 @@ server_output_empty(const struct server *s)
 	const struct conn *c;
 
 	LIST_FOREACH(c, &s->conns, entry)
-		if (!conn_output_empty(c))
-			return 0;
+	if (!conn_output_empty(c))
+		return 0;
 	return 1;
 }

@@ -18,30 +18,30 @@ struct conn;
 struct event;
 
 struct server {
-	struct daemon *d;		/* borrowed */
-	int fd;				/* owned: the listening socket */
-	char *path;			/* owned: unlinked at close; NULL for
-					   a socket systemd passed */
-	bool have_group;		/* members of group may connect */
+	struct daemon *d; /* borrowed */
+	int fd;           /* owned: the listening socket */
+	char *path;       /* owned: unlinked at close; NULL for
+	                     a socket systemd passed */
+	bool have_group;  /* members of group may connect */
 	gid_t group;
 	char group_name[64];
-	struct event *accept_ev;	/* owned */
-	struct event *resume_ev;	/* owned: accept again after EMFILE */
-	struct event *reap_ev;		/* owned: frees dead connections */
-	int reserve_fd;			/* owned: spent on EMFILE */
-	LIST_HEAD(conn_list, conn) conns;	/* owned */
-	struct conn_list dead;		/* owned, freed next turn */
+	struct event *accept_ev;          /* owned */
+	struct event *resume_ev;          /* owned: accept again after EMFILE */
+	struct event *reap_ev;            /* owned: frees dead connections */
+	int reserve_fd;                   /* owned: spent on EMFILE */
+	LIST_HEAD(conn_list, conn) conns; /* owned */
+	struct conn_list dead;            /* owned, freed next turn */
 	size_t nconns;
 	uint64_t next_conn_id;
 	uint64_t accepted;
 	uint64_t refused;
-	bool out_of_fds;		/* warned; reset by the next accept */
+	bool out_of_fds; /* warned; reset by the next accept */
 };
 
 /* Binds path (creating its directory when missing) with mode 0600, or
  * 0660 and group when group is not NULL. */
-struct server *server_new(struct daemon *d, const char *path,
-    const char *group, struct proto_err *err);
+struct server *server_new(struct daemon *d, const char *path, const char *group,
+    struct proto_err *err);
 /* Serves on fd, a listening unix socket from socket activation (never
  * unlinked here). Access: group, else the socket file's group when its
  * mode lets the group connect. */

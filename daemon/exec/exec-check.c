@@ -60,7 +60,7 @@ check_program(const struct spec_exec *sx)
 		end = strchr(p, ':');
 		dlen = end != NULL ? (int)(end - p) : (int)strlen(p);
 		if (snprintf(buf, sizeof buf, "%.*s/%s", dlen ? dlen : 1,
-		    dlen ? p : ".", name) < (int)sizeof buf) {
+		        dlen ? p : ".", name) < (int)sizeof buf) {
 			if ((e = check_file(sx, buf)) == 0)
 				return 0;
 			if (e == EACCES)
@@ -80,12 +80,15 @@ exec_check_spec(const struct node_spec *spec, struct proto_err *err)
 	int e;
 
 	if (sx->cwd != NULL) {
-		e = stat(sx->cwd, &st) == -1 ? errno :
-		    !S_ISDIR(st.st_mode) ? ENOTDIR :
-		    access(sx->cwd, X_OK) == -1 ? errno : 0;
+		e = stat(sx->cwd, &st) == -1    ? errno :
+		    !S_ISDIR(st.st_mode)        ? ENOTDIR :
+		    access(sx->cwd, X_OK) == -1 ? errno :
+		                                  0;
 		if (e != 0) {
-			proto_errf(err, PROTO_SPAWN_FAILED, "cannot change to "
-			    "directory \"%s\": %s", sx->cwd, strerror(e));
+			proto_errf(err, PROTO_SPAWN_FAILED,
+			    "cannot change to "
+			    "directory \"%s\": %s",
+			    sx->cwd, strerror(e));
 			err->sys_errno = e;
 			return -1;
 		}

@@ -27,43 +27,43 @@ struct node;
 
 struct exec_desc {
 	pid_t pid;
-	unsigned long long start;	/* /proc start time: guards reuse */
+	unsigned long long start; /* /proc start time: guards reuse */
 };
 
 struct exec {
-	struct node *node;		/* borrowed */
-	LIST_ENTRY(exec) entry;		/* the live list */
-	pid_t pid;			/* main process; 0 once reaped */
-	pid_t pgid;			/* its group (= pid of the last run) */
-	int done_fd;			/* owned: write end, -1 closed */
-	int ready_fd;			/* owned: read end, -1 closed */
-	int out_fd;			/* owned: read end, -1 at EOF */
-	struct event *out_ev;		/* owned */
-	struct event *ready_ev;		/* owned */
-	struct event *grace;		/* owned: SIGKILL when it fires */
-	struct event *poll;		/* owned: re-check of leftovers */
-	struct exec_desc *descs;	/* owned: escaped descendants */
+	struct node *node;       /* borrowed */
+	LIST_ENTRY(exec) entry;  /* the live list */
+	pid_t pid;               /* main process; 0 once reaped */
+	pid_t pgid;              /* its group (= pid of the last run) */
+	int done_fd;             /* owned: write end, -1 closed */
+	int ready_fd;            /* owned: read end, -1 closed */
+	int out_fd;              /* owned: read end, -1 at EOF */
+	struct event *out_ev;    /* owned */
+	struct event *ready_ev;  /* owned */
+	struct event *grace;     /* owned: SIGKILL when it fires */
+	struct event *poll;      /* owned: re-check of leftovers */
+	struct exec_desc *descs; /* owned: escaped descendants */
 	size_t ndescs, capdescs;
-	struct ring ring;		/* owned, kept across runs */
-	int status;			/* wait status of the main process */
+	struct ring ring; /* owned, kept across runs */
+	int status;       /* wait status of the main process */
 	struct rusage ru;
 	int poll_ms;
-	bool live;			/* the run has not ended */
-	bool reaped;			/* main process reaped */
-	bool group_gone;		/* never signal the pgid again */
-	bool stop_sent;			/* stop signal sent (cancel/leftovers) */
-	bool killed;			/* SIGKILL sent: grace is over */
-	bool scan_want;			/* wants a /proc scan */
-	bool scanned;			/* scanned once after the main exit */
-	bool recheck;			/* iteration mark */
+	bool live;       /* the run has not ended */
+	bool reaped;     /* main process reaped */
+	bool group_gone; /* never signal the pgid again */
+	bool stop_sent;  /* stop signal sent (cancel/leftovers) */
+	bool killed;     /* SIGKILL sent: grace is over */
+	bool scan_want;  /* wants a /proc scan */
+	bool scanned;    /* scanned once after the main exit */
+	bool recheck;    /* iteration mark */
 	bool has_rusage;
 };
 
 /* Module state, one per process: made by exec_init. */
 struct exec_module {
-	LIST_HEAD(, exec) live;		/* borrowed: workers with a run */
-	struct event *scan_ev;		/* owned: one /proc scan per turn */
-	pid_t self;			/* arbord's pid */
+	LIST_HEAD(, exec) live; /* borrowed: workers with a run */
+	struct event *scan_ev;  /* owned: one /proc scan per turn */
+	pid_t self;             /* arbord's pid */
 };
 
 extern struct exec_module exec_mod;
@@ -71,24 +71,22 @@ extern struct exec_module exec_mod;
 /* exec-spawn.c: the child, started and past its exec. */
 struct exec_spawned {
 	pid_t pid;
-	int done_w;			/* the daemon's ends: the caller's */
+	int done_w; /* the daemon's ends: the caller's */
 	int out_r;
-	int ready_r;			/* -1 without readiness by fd */
+	int ready_r; /* -1 without readiness by fd */
 };
 
 /* Starts n's program; -1 with err filled (the errno too) when it could not
  * be started, holding nothing then. */
-int exec_spawn(struct node *n, struct exec_spawned *sp,
-    struct proto_err *err);
+int exec_spawn(struct node *n, struct exec_spawned *sp, struct proto_err *err);
 void exec_fd_close(int *fd);
 
 /* exec-proc.c: the run's processes, timers and output. */
-void exec_track(struct exec *w);	/* the run is live */
+void exec_track(struct exec *w); /* the run is live */
 void exec_check(struct exec *w);
 void exec_stop(struct exec *w);
 void exec_release(struct exec *w, bool kill_left);
-void exec_reaped_cb(pid_t pid, int status, const struct rusage *ru,
-    void *arg);
+void exec_reaped_cb(pid_t pid, int status, const struct rusage *ru, void *arg);
 void exec_out_cb(evutil_socket_t fd, short what, void *arg);
 void exec_scan_cb(evutil_socket_t fd, short what, void *arg);
 void exec_after_reap(void);

@@ -29,7 +29,7 @@
 #include "timer.h"
 #include "tree.h"
 
-#define EXEC_READ_MAX (64 * 1024)	/* per output callback */
+#define EXEC_READ_MAX    (64 * 1024) /* per output callback */
 #define EXEC_POLL_MIN_MS 5
 #define EXEC_POLL_MAX_MS 100
 
@@ -44,7 +44,7 @@ exec_recheck(void)
 
 	for (;;) {
 		for (w = LIST_FIRST(&exec_mod.live); w != NULL && !w->recheck;
-		    w = LIST_NEXT(w, entry))
+		     w = LIST_NEXT(w, entry))
 			;
 		if (w == NULL)
 			break;
@@ -58,7 +58,7 @@ exec_recheck(void)
 struct proc_ent {
 	pid_t pid, ppid, pgid;
 	unsigned long long start;
-	long long arbor_id;		/* orphans: ARBOR_ID, -1 none, -2 n/a */
+	long long arbor_id; /* orphans: ARBOR_ID, -1 none, -2 n/a */
 	bool mark;
 };
 
@@ -91,9 +91,10 @@ proc_stat(pid_t pid, struct proc_ent *e)
 		return -1;
 	if ((p = strrchr(buf, ')')) == NULL)
 		return -1;
-	if (sscanf(p + 1, " %c %d %d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
-	    "%*u %*d %*d %*d %*d %*d %*d %llu", &state, &e->ppid, &e->pgid,
-	    &e->start) != 4)
+	if (sscanf(p + 1,
+	        " %c %d %d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
+	        "%*u %*d %*d %*d %*d %*d %*d %llu",
+	        &state, &e->ppid, &e->pgid, &e->start) != 4)
 		return -1;
 	e->pid = pid;
 	return state == 'Z' || state == 'X' ? -1 : 0;
@@ -273,8 +274,9 @@ exec_stop(struct exec *w)
 		return;
 	}
 	tv = clock_tv(ms);
-	if ((w->grace = evtimer_new(w->node->tree->base, exec_grace_cb, w))
-	    == NULL || evtimer_add(w->grace, &tv) == -1)
+	if ((w->grace = evtimer_new(w->node->tree->base, exec_grace_cb, w)) ==
+	        NULL ||
+	    evtimer_add(w->grace, &tv) == -1)
 		fatalx("cannot arm a timer");
 }
 
@@ -294,8 +296,9 @@ exec_poll_arm(struct exec *w)
 {
 	struct timeval tv;
 
-	if (w->poll == NULL && (w->poll = evtimer_new(w->node->tree->base,
-	    exec_poll_cb, w)) == NULL)
+	if (w->poll == NULL &&
+	    (w->poll = evtimer_new(w->node->tree->base, exec_poll_cb, w)) ==
+	        NULL)
 		fatalx("cannot arm a timer");
 	if (evtimer_pending(w->poll, NULL))
 		return;
@@ -306,7 +309,8 @@ exec_poll_arm(struct exec *w)
 	evtimer_add(w->poll, &tv);
 }
 
-/* --- descendants ----------------------------------------------------------- */
+/* --- descendants -----------------------------------------------------------
+ */
 
 static void
 exec_desc_add(struct exec *w, const struct proc_ent *e)
@@ -332,7 +336,8 @@ exec_desc_add(struct exec *w, const struct proc_ent *e)
 	w->ndescs++;
 	sentinel_add_pid(e->pid);
 	if (w->stop_sent) {
-		int sig = w->killed ? SIGKILL : w->node->spec->u.exec.stop_signal;
+		int sig = w->killed ? SIGKILL :
+		                      w->node->spec->u.exec.stop_signal;
 
 		kill(e->pid, sig);
 		if (sig != SIGKILL)
@@ -405,8 +410,9 @@ exec_scan_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (proc_read_all(&v, &n) == -1)
 		log_warn("cannot read /proc; escaped descendants are not "
-		    "found");
-	LIST_FOREACH(w, &exec_mod.live, entry) {
+		         "found");
+	LIST_FOREACH(w, &exec_mod.live, entry)
+	{
 		if (!w->scan_want)
 			continue;
 		w->scan_want = false;
@@ -420,7 +426,8 @@ exec_scan_cb(evutil_socket_t fd, short what, void *arg)
 	exec_recheck();
 }
 
-/* --- the end of a run ------------------------------------------------------ */
+/* --- the end of a run ------------------------------------------------------
+ */
 
 /* Releases the run: fds, events, registrations. With kill, whatever is
  * still running gets SIGKILL (only when the daemon tears down). */
@@ -524,7 +531,7 @@ exec_check(struct exec *w)
 	bool group;
 
 	if (!w->live || !w->reaped)
-		return;		/* SIGCHLD for the main process comes first */
+		return; /* SIGCHLD for the main process comes first */
 	if (!w->scanned) {
 		/* Escapees are looked for once the main process is gone. */
 		if (!w->stop_sent)
@@ -558,8 +565,8 @@ exec_check(struct exec *w)
 			char path[PROTO_PATH_MAX];
 
 			log_warnx("%s: an unknown process holds its output "
-			    "open; closing it", node_path(w->node, path,
-			    sizeof path));
+			          "open; closing it",
+			    node_path(w->node, path, sizeof path));
 			timer_clear(&w->out_ev);
 			exec_fd_close(&w->out_fd);
 		}
@@ -588,10 +595,10 @@ exec_after_reap(void)
 	bool any = false;
 
 	LIST_FOREACH(w, &exec_mod.live, entry)
-		if (w->reaped && w->scanned) {
-			w->recheck = true;
-			any = true;
-		}
+	if (w->reaped && w->scanned) {
+		w->recheck = true;
+		any = true;
+	}
 	if (!any)
 		return;
 	exec_recheck();
@@ -603,7 +610,8 @@ exec_replay(void)
 {
 	struct exec *w;
 
-	LIST_FOREACH(w, &exec_mod.live, entry) {
+	LIST_FOREACH(w, &exec_mod.live, entry)
+	{
 		if (!w->group_gone && w->pgid > 0)
 			sentinel_add_group(w->pgid);
 		for (size_t i = 0; i < w->ndescs; i++)

@@ -19,9 +19,9 @@
 #include "node.h"
 #include "spec.h"
 
-#define EXEC_DONE_FD 3
+#define EXEC_DONE_FD  3
 #define EXEC_READY_FD 4
-#define EXEC_FD_MIN 10			/* child-side fds live above this */
+#define EXEC_FD_MIN   10 /* child-side fds live above this */
 
 extern char **environ;
 
@@ -35,12 +35,12 @@ struct exec_fail {
 };
 
 struct exec_launch {
-	char *const *argv;		/* borrowed from the spec */
-	char **envp;			/* owned array, strings borrowed */
-	char **cands;			/* owned array of owned paths */
+	char *const *argv; /* borrowed from the spec */
+	char **envp;       /* owned array, strings borrowed */
+	char **cands;      /* owned array of owned paths */
 	size_t ncands;
-	const char *cwd;		/* borrowed; NULL: the daemon's */
-	int devnull, out_w, done_r, ready_w, err_w;	/* borrowed */
+	const char *cwd; /* borrowed; NULL: the daemon's */
+	int devnull, out_w, done_r, ready_w, err_w; /* borrowed */
 	pid_t ppid;
 	char var_pid[64];
 	char var_id[64];
@@ -48,8 +48,12 @@ struct exec_launch {
 };
 
 static const char *const exec_own_keys[] = {
-	"ARBOR_DAEMON_PID", "ARBOR_ID", "ARBOR_PATH", "ARBOR_DONE_FD",
-	"ARBOR_READY_FD", NULL
+	"ARBOR_DAEMON_PID",
+	"ARBOR_ID",
+	"ARBOR_PATH",
+	"ARBOR_DONE_FD",
+	"ARBOR_READY_FD",
+	NULL,
 };
 
 static size_t
@@ -205,14 +209,14 @@ exec_child(const struct exec_launch *l)
 	if (setsid() == -1 || prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
 		goto fail;
 	if (getppid() != l->ppid)
-		_exit(127);	/* the daemon died already */
+		_exit(127); /* the daemon died already */
 	if (dup2(l->devnull, 0) == -1 || dup2(l->out_w, 1) == -1 ||
 	    dup2(l->out_w, 2) == -1 || dup2(l->done_r, EXEC_DONE_FD) == -1 ||
 	    (l->ready_w != -1 && dup2(l->ready_w, EXEC_READY_FD) == -1))
 		goto fail;
 	/* Whatever the daemon holds without O_CLOEXEC stays with it. */
-	close_range(l->ready_w != -1 ? EXEC_READY_FD + 1 : EXEC_READY_FD,
-	    ~0U, CLOSE_RANGE_CLOEXEC);
+	close_range(l->ready_w != -1 ? EXEC_READY_FD + 1 : EXEC_READY_FD, ~0U,
+	    CLOSE_RANGE_CLOEXEC);
 	if (l->cwd != NULL && chdir(l->cwd) == -1) {
 		f.stage = STAGE_CHDIR;
 		goto fail;
@@ -333,11 +337,10 @@ pipes_open(struct exec_pipes *p, bool ready)
 }
 
 static void
-spawn_errno(struct proto_err *err, const char *argv0, const char *what,
-    int e)
+spawn_errno(struct proto_err *err, const char *argv0, const char *what, int e)
 {
-	proto_errf(err, PROTO_SPAWN_FAILED, "cannot start \"%s\": %s%s",
-	    argv0, what, strerror(e));
+	proto_errf(err, PROTO_SPAWN_FAILED, "cannot start \"%s\": %s%s", argv0,
+	    what, strerror(e));
 	err->sys_errno = e;
 }
 
@@ -386,14 +389,20 @@ spawn_wait_exec(struct exec_pipes *p, pid_t pid, const struct spec_exec *sx,
 	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
 		;
 	if (f.stage == STAGE_CHDIR)
-		proto_errf(err, PROTO_SPAWN_FAILED, "cannot change to "
-		    "directory \"%s\": %s", sx->cwd, strerror(f.err));
+		proto_errf(err, PROTO_SPAWN_FAILED,
+		    "cannot change to "
+		    "directory \"%s\": %s",
+		    sx->cwd, strerror(f.err));
 	else if (f.stage == STAGE_EXEC)
-		proto_errf(err, PROTO_SPAWN_FAILED, "cannot execute \"%s\": "
-		    "%s", sx->argv[0], strerror(f.err));
+		proto_errf(err, PROTO_SPAWN_FAILED,
+		    "cannot execute \"%s\": "
+		    "%s",
+		    sx->argv[0], strerror(f.err));
 	else
-		proto_errf(err, PROTO_SPAWN_FAILED, "cannot set up \"%s\": "
-		    "%s", sx->argv[0], strerror(f.err));
+		proto_errf(err, PROTO_SPAWN_FAILED,
+		    "cannot set up \"%s\": "
+		    "%s",
+		    sx->argv[0], strerror(f.err));
 	err->sys_errno = f.err;
 	return -1;
 }
@@ -403,7 +412,11 @@ exec_spawn(struct node *n, struct exec_spawned *sp, struct proto_err *err)
 {
 	const struct spec_exec *sx = &n->spec->u.exec;
 	struct exec_pipes p = {
-		{ -1, -1 }, { -1, -1 }, { -1, -1 }, { -1, -1 }, -1
+		{ -1, -1 },
+		{ -1, -1 },
+		{ -1, -1 },
+		{ -1, -1 },
+		-1,
 	};
 	struct exec_launch *l;
 	int rc = -1, e;

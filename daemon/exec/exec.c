@@ -25,7 +25,8 @@
 #include "tree.h"
 #include "worker.h"
 
-/* --- ready ------------------------------------------------------------------ */
+/* --- ready ------------------------------------------------------------------
+ */
 
 static void
 exec_ready_cb(evutil_socket_t fd, short what, void *arg)
@@ -49,7 +50,8 @@ exec_ready_cb(evutil_socket_t fd, short what, void *arg)
 		node_work_ready(w->node);
 }
 
-/* --- worker_ops ------------------------------------------------------------- */
+/* --- worker_ops -------------------------------------------------------------
+ */
 
 /* The previous run's record when there is one (its ring goes on), else a
  * new one. */
@@ -94,8 +96,7 @@ exec_drop(struct exec *w)
  * on its output and readiness. -1 (the child killed and reaped, nothing
  * held) when out of memory. */
 static int
-exec_watch(struct exec *w, const struct exec_spawned *sp,
-    struct proto_err *err)
+exec_watch(struct exec *w, const struct exec_spawned *sp, struct proto_err *err)
 {
 	struct event_base *base = w->node->tree->base;
 	pid_t pid = sp->pid;
@@ -106,10 +107,12 @@ exec_watch(struct exec *w, const struct exec_spawned *sp,
 	w->ready_fd = sp->ready_r;
 	if (reaper_watch(pid, exec_reaped_cb, w) == 0 &&
 	    (w->out_ev = event_new(base, w->out_fd, EV_READ | EV_PERSIST,
-	    exec_out_cb, w)) != NULL && event_add(w->out_ev, NULL) == 0 &&
-	    (w->ready_fd == -1 || ((w->ready_ev = event_new(base, w->ready_fd,
-	    EV_READ | EV_PERSIST, exec_ready_cb, w)) != NULL &&
-	    event_add(w->ready_ev, NULL) == 0)))
+	         exec_out_cb, w)) != NULL &&
+	    event_add(w->out_ev, NULL) == 0 &&
+	    (w->ready_fd == -1 ||
+	        ((w->ready_ev = event_new(base, w->ready_fd,
+	              EV_READ | EV_PERSIST, exec_ready_cb, w)) != NULL &&
+	            event_add(w->ready_ev, NULL) == 0)))
 		return 0;
 	reaper_unwatch(pid);
 	kill(pid, SIGKILL);
@@ -166,8 +169,9 @@ exec_start(struct node *n, bool *ready, struct proto_err *err)
 		if (log_enabled(LOG_LEVEL_DEBUG)) {
 			char path[PROTO_PATH_MAX];
 
-			log_debug("%s: started %s (pid %ld)", node_path(n,
-			    path, sizeof path), sx->argv[0], (long)sp.pid);
+			log_debug("%s: started %s (pid %ld)",
+			    node_path(n, path, sizeof path), sx->argv[0],
+			    (long)sp.pid);
 		}
 	} else if (w != NULL) {
 		exec_start_failed(w, fresh);
@@ -193,7 +197,7 @@ exec_view(const struct node *n, json_t *view)
 	json_t *argv = json_array();
 
 	for (char *const *a = n->spec->u.exec.argv; a != NULL && *a != NULL;
-	    a++)
+	     a++)
 		json_array_append_new(argv, json_string(*a));
 	json_object_set_new(view, "argv", argv);
 	if (w == NULL)
@@ -203,13 +207,14 @@ exec_view(const struct node *n, json_t *view)
 	if (w->pgid > 0)
 		json_object_set_new(view, "pgid", json_integer(w->pgid));
 	if (w->has_rusage && !w->live)
-		json_object_set_new(view, "rusage", json_pack(
-		    "{s:I,s:I,s:I}",
-		    "user_ms", (json_int_t)w->ru.ru_utime.tv_sec * 1000 +
-		    w->ru.ru_utime.tv_usec / 1000,
-		    "system_ms", (json_int_t)w->ru.ru_stime.tv_sec * 1000 +
-		    w->ru.ru_stime.tv_usec / 1000,
-		    "max_rss_kb", (json_int_t)w->ru.ru_maxrss));
+		json_object_set_new(view, "rusage",
+		    json_pack("{s:I,s:I,s:I}", "user_ms",
+		        (json_int_t)w->ru.ru_utime.tv_sec * 1000 +
+		            w->ru.ru_utime.tv_usec / 1000,
+		        "system_ms",
+		        (json_int_t)w->ru.ru_stime.tv_sec * 1000 +
+		            w->ru.ru_stime.tv_usec / 1000,
+		        "max_rss_kb", (json_int_t)w->ru.ru_maxrss));
 }
 
 static void
@@ -237,8 +242,8 @@ int
 exec_init(struct event_base *base)
 {
 	exec_mod.self = getpid();
-	if ((exec_mod.scan_ev = event_new(base, -1, 0, exec_scan_cb, NULL))
-	    == NULL)
+	if ((exec_mod.scan_ev = event_new(base, -1, 0, exec_scan_cb, NULL)) ==
+	    NULL)
 		return -1;
 	reaper_set_after(exec_after_reap);
 	sentinel_set_replay(exec_replay);
@@ -268,4 +273,3 @@ const struct worker_ops worker_exec_ops = {
 	.free = exec_free,
 	.logs = exec_logs,
 };
-

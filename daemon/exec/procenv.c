@@ -15,9 +15,9 @@
 #define PROCENV_CHUNK 4096
 
 enum procenv_at {
-	PROCENV_NAME,	/* the entry matches name so far */
-	PROCENV_VALUE,	/* past "name=": bytes are the value */
-	PROCENV_SKIP,	/* another variable: wait for its NUL */
+	PROCENV_NAME,  /* the entry matches name so far */
+	PROCENV_VALUE, /* past "name=": bytes are the value */
+	PROCENV_SKIP,  /* another variable: wait for its NUL */
 };
 
 ssize_t

@@ -17,12 +17,12 @@
 
 struct reaper_watch {
 	reaper_cb *cb;
-	void *arg;		/* borrowed */
+	void *arg; /* borrowed */
 };
 
 static struct {
-	struct event *ev;		/* owned: SIGCHLD */
-	struct idmap watches;		/* pid -> owned struct reaper_watch */
+	struct event *ev;     /* owned: SIGCHLD */
+	struct idmap watches; /* pid -> owned struct reaper_watch */
 	void (*after)(void);
 	uint64_t strays;
 	int ready;
@@ -60,10 +60,11 @@ reaper_init(struct event_base *base)
 {
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1)
 		log_warn("cannot become a child subreaper; orphaned "
-		    "grandchildren go to init");
+		         "grandchildren go to init");
 	idmap_init(&reaper.watches);
 	if ((reaper.ev = evsignal_new(base, SIGCHLD, reaper_sigchld_cb,
-	    NULL)) == NULL || evsignal_add(reaper.ev, NULL) == -1) {
+	         NULL)) == NULL ||
+	    evsignal_add(reaper.ev, NULL) == -1) {
 		log_warnx("cannot watch SIGCHLD");
 		return -1;
 	}

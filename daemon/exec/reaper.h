@@ -16,21 +16,21 @@
 struct event_base;
 
 /* Called from the loop once pid was reaped; the watch is gone by then. */
-typedef void reaper_cb(pid_t pid, int status, const struct rusage *ru,
-    void *arg);
+typedef void
+reaper_cb(pid_t pid, int status, const struct rusage *ru, void *arg);
 
 /* Becomes a child subreaper and watches SIGCHLD on base. */
 int reaper_init(struct event_base *base);
 void reaper_free(void);
-int reaper_ready(void);		/* 1 once reaper_init succeeded */
+int reaper_ready(void); /* 1 once reaper_init succeeded */
 
-int reaper_watch(pid_t pid, reaper_cb *cb, void *arg);	/* -1: ENOMEM */
+int reaper_watch(pid_t pid, reaper_cb *cb, void *arg); /* -1: ENOMEM */
 void reaper_unwatch(pid_t pid);
-int reaper_watched(pid_t pid);	/* 1: someone waits for pid */
+int reaper_watched(pid_t pid); /* 1: someone waits for pid */
 /* Called after each round of reaping (children of others may have gone
  * with it): exec re-checks the process groups it waits for. */
 void reaper_set_after(void (*fn)(void));
 
-uint64_t reaper_strays(void);	/* children reaped that nobody watched */
+uint64_t reaper_strays(void); /* children reaped that nobody watched */
 
 #endif

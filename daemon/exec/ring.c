@@ -50,7 +50,7 @@ ring_write(struct ring *r, const char *data, size_t len)
 	r->total += len;
 	ring_grow(r, len);
 	if (r->size == 0 || len == 0)
-		return;		/* no memory: counted as lost */
+		return; /* no memory: counted as lost */
 	if (len > r->size || (len == r->size && r->len > 0)) {
 		/* Only the last size bytes can be kept. */
 		memcpy(r->buf, data + len - r->size, r->size);

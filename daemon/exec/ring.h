@@ -15,16 +15,16 @@
 #define RING_DEFAULT_CAP (64 * 1024)
 
 struct ring {
-	char *buf;		/* owned, size bytes; NULL until output */
-	size_t size;		/* allocated, grows to cap */
+	char *buf;   /* owned, size bytes; NULL until output */
+	size_t size; /* allocated, grows to cap */
 	size_t cap;
-	bool wrapped;		/* written round: no more growing */
-	size_t head;		/* next write position */
-	size_t len;		/* bytes held, <= cap */
-	uint64_t total;		/* bytes ever written */
+	bool wrapped;   /* written round: no more growing */
+	size_t head;    /* next write position */
+	size_t len;     /* bytes held, <= cap */
+	uint64_t total; /* bytes ever written */
 };
 
-int ring_init(struct ring *r, size_t cap);	/* allocates nothing */
+int ring_init(struct ring *r, size_t cap); /* allocates nothing */
 void ring_free(struct ring *r);
 void ring_write(struct ring *r, const char *data, size_t len);
 /* Copies the last min(want, len) bytes into out (out has want bytes);

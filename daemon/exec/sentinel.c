@@ -26,12 +26,12 @@
 #include "sentinel.h"
 
 static struct {
-	pid_t pid;			/* 0: none running */
-	int fd;				/* owned: write end, -1: none */
+	pid_t pid; /* 0: none running */
+	int fd;    /* owned: write end, -1: none */
 	pid_t daemon_pid;
-	struct event_base *base;	/* borrowed */
-	struct event *wev;		/* owned: writable */
-	struct evbuffer *out;		/* owned: lines not yet written */
+	struct event_base *base; /* borrowed */
+	struct event *wev;       /* owned: writable */
+	struct evbuffer *out;    /* owned: lines not yet written */
 	void (*replay)(void);
 	int stopping;
 } sen = { .fd = -1 };
@@ -101,8 +101,7 @@ sentinel_kill_marked(pid_t daemon_pid)
 	return killed;
 }
 
-static void __attribute__((noreturn))
-sentinel_main(int fd, pid_t daemon_pid)
+static void __attribute__((noreturn)) sentinel_main(int fd, pid_t daemon_pid)
 {
 	struct sen_set groups = { 0 }, pids = { 0 };
 	char buf[4096], line[64];
@@ -121,7 +120,7 @@ sentinel_main(int fd, pid_t daemon_pid)
 	/* Nothing of the daemon's but the pipe and stderr. */
 	for (int i = 3; i < 1024; i++)
 		close(i);
-	fcntl(0, F_SETFL, 0);	/* blocking */
+	fcntl(0, F_SETFL, 0); /* blocking */
 	{
 		sigset_t none;
 
@@ -153,10 +152,10 @@ sentinel_main(int fd, pid_t daemon_pid)
 					continue;
 				if (line[1] == 'g')
 					(line[0] == '+' ? set_add :
-					    set_del)(&groups, p);
+					                  set_del)(&groups, p);
 				else if (line[1] == 'p')
 					(line[0] == '+' ? set_add :
-					    set_del)(&pids, p);
+					                  set_del)(&pids, p);
 			}
 		}
 	}
@@ -266,8 +265,8 @@ sentinel_watch(void)
 {
 	if (reaper_watch(sen.pid, sentinel_died_cb, NULL) == -1)
 		return -1;
-	if ((sen.wev = event_new(sen.base, sen.fd, EV_WRITE,
-	    sentinel_write_cb, NULL)) == NULL)
+	if ((sen.wev = event_new(sen.base, sen.fd, EV_WRITE, sentinel_write_cb,
+	         NULL)) == NULL)
 		return -1;
 	return 0;
 }
@@ -278,8 +277,7 @@ sentinel_died_cb(pid_t pid, int status, const struct rusage *ru, void *arg)
 	sen.pid = 0;
 	if (sen.stopping)
 		return;
-	log_warnx("the sentinel (pid %ld) died; starting a new one",
-	    (long)pid);
+	log_warnx("the sentinel (pid %ld) died; starting a new one", (long)pid);
 	sentinel_close();
 	if (sentinel_fork() == -1 || sentinel_watch() == -1) {
 		log_warnx("no sentinel: grandchildren may outlive a crash");

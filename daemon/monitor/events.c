@@ -34,54 +34,54 @@ struct events_rec {
 	uint64_t seq;
 	int64_t ts_ms;
 	uint64_t id;
-	struct cause *cause;	/* owned reference; state events */
-	char *body;		/* owned; NULL until first sent */
+	struct cause *cause; /* owned reference; state events */
+	char *body;          /* owned; NULL until first sent */
 	uint32_t body_len;
 	uint32_t path_len;
-	uint32_t data_len;	/* output events */
+	uint32_t data_len; /* output events */
 	uint32_t restarts;
 	uint8_t type, from, to, kind;
-	char text[];		/* path, NUL, output data */
+	char text[]; /* path, NUL, output data */
 };
 
 struct events_hist {
-	struct events_rec **recs;	/* owned, cap slots, oldest at head */
+	struct events_rec **recs; /* owned, cap slots, oldest at head */
 	size_t cap;
 	size_t head;
 	size_t len;
-	size_t bytes;			/* of the records held */
-	size_t max_bytes;		/* 0: count only */
-	uint64_t dropped_upto;		/* highest seq evicted, 0: none */
+	size_t bytes;          /* of the records held */
+	size_t max_bytes;      /* 0: count only */
+	uint64_t dropped_upto; /* highest seq evicted, 0: none */
 };
 
 struct events_sub {
-	struct events *ev;		/* borrowed */
+	struct events *ev; /* borrowed */
 	uint64_t id;
-	void *owner;			/* borrowed: a conn, an SSE stream */
-	const struct events_sink *sink;	/* borrowed */
-	void *sink_arg;			/* borrowed */
-	char *path;			/* owned */
+	void *owner;                    /* borrowed: a conn, an SSE stream */
+	const struct events_sink *sink; /* borrowed */
+	void *sink_arg;                 /* borrowed */
+	char *path;                     /* owned */
 	size_t path_len;
 	bool output;
-	bool live;			/* replay done: events go out as they
-					   happen */
-	bool blocked;			/* replay waits for output to drain */
-	uint64_t cursor;		/* replay: next seq to consider */
-	bool gap;			/* replay: a gap to report first */
-	bool paced;			/* fell behind while live: served
-					   from the history as it reads, and
-					   dropped if the history moves on */
-	uint64_t gap_seq;		/* the last seq it may have missed */
-	struct event *replay_ev;	/* owned */
-	LIST_ENTRY(events_sub) entry;	/* events' list */
+	bool live;                    /* replay done: events go out as they
+	                                 happen */
+	bool blocked;                 /* replay waits for output to drain */
+	uint64_t cursor;              /* replay: next seq to consider */
+	bool gap;                     /* replay: a gap to report first */
+	bool paced;                   /* fell behind while live: served
+	                                 from the history as it reads, and
+	                                 dropped if the history moves on */
+	uint64_t gap_seq;             /* the last seq it may have missed */
+	struct event *replay_ev;      /* owned */
+	LIST_ENTRY(events_sub) entry; /* events' list */
 };
 
 struct events {
-	struct event_base *base;	/* borrowed */
+	struct event_base *base; /* borrowed */
 	uint64_t seq;
-	struct events_hist hist;	/* state, spawned, removed */
-	struct events_hist out;		/* output */
-	LIST_HEAD(, events_sub) subs;	/* owned */
+	struct events_hist hist;      /* state, spawned, removed */
+	struct events_hist out;       /* output */
+	LIST_HEAD(, events_sub) subs; /* owned */
 	size_t nsubs;
 	uint64_t next_sub_id;
 };
@@ -122,8 +122,7 @@ sb_add(struct sbuf *b, const char *s, size_t len)
 	b->p[b->len] = '\0';
 }
 
-static void
-sb_printf(struct sbuf *b, const char *fmt, ...)
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
@@ -244,8 +243,9 @@ hist_push(struct events_hist *h, struct events_rec *r)
 {
 	size_t size = rec_size(r);
 
-	while (h->len > 0 && (h->len == h->cap ||
-	    (h->max_bytes > 0 && h->bytes + size > h->max_bytes)))
+	while (h->len > 0 &&
+	    (h->len == h->cap ||
+	        (h->max_bytes > 0 && h->bytes + size > h->max_bytes)))
 		hist_drop_oldest(h);
 	h->recs[(h->head + h->len) % h->cap] = r;
 	h->len++;
@@ -280,8 +280,8 @@ events_new(struct event_base *base)
 	ev->next_sub_id = 1;
 	LIST_INIT(&ev->subs);
 	if (hist_init(&ev->hist, EVENTS_HISTORY, 0) == -1 ||
-	    hist_init(&ev->out, EVENTS_OUTPUT_HISTORY, EVENTS_OUTPUT_BYTES)
-	    == -1) {
+	    hist_init(&ev->out, EVENTS_OUTPUT_HISTORY, EVENTS_OUTPUT_BYTES) ==
+	        -1) {
 		free(ev->hist.recs);
 		free(ev);
 		return NULL;
@@ -348,11 +348,13 @@ events_sub_matches(const struct events_sub *s, const char *p, size_t len)
 }
 
 static void
-events_send(struct events_sub *s, uint64_t seq, const char *body,
-    size_t len)
+events_send(struct events_sub *s, uint64_t seq, const char *body, size_t len)
 {
 	struct events_msg m = {
-		.sub = s->id, .seq = seq, .body = body, .len = len,
+		.sub = s->id,
+		.seq = seq,
+		.body = body,
+		.len = len,
 	};
 
 	s->sink->send(s->sink_arg, &m);
@@ -365,9 +367,10 @@ events_send_marker(struct events_sub *s, const char *type, uint64_t seq)
 	char body[128];
 	int n;
 
-	n = snprintf(body, sizeof body, "\"seq\":%llu,\"ts_ms\":%lld,"
-	    "\"type\":\"%s\"", (unsigned long long)seq,
-	    (long long)clock_wall_ms(), type);
+	n = snprintf(body, sizeof body,
+	    "\"seq\":%llu,\"ts_ms\":%lld,"
+	    "\"type\":\"%s\"",
+	    (unsigned long long)seq, (long long)clock_wall_ms(), type);
 	events_send(s, seq, body, (size_t)n);
 }
 
@@ -385,18 +388,22 @@ events_body(struct events_rec *r)
 
 	if (r->body != NULL)
 		return r->body;
-	sb_printf(&b, "\"seq\":%llu,\"ts_ms\":%lld,\"type\":\"%s\",\"id\":%llu,"
-	    "\"path\":", (unsigned long long)r->seq, (long long)r->ts_ms,
-	    types[r->type], (unsigned long long)r->id);
+	sb_printf(&b,
+	    "\"seq\":%llu,\"ts_ms\":%lld,\"type\":\"%s\",\"id\":%llu,"
+	    "\"path\":",
+	    (unsigned long long)r->seq, (long long)r->ts_ms, types[r->type],
+	    (unsigned long long)r->id);
 	sb_json_str(&b, r->text, r->path_len);
 	switch (r->type) {
 	case TREE_EV_SPAWNED:
 		sb_printf(&b, ",\"kind\":\"%s\"", spec_kind_names[r->kind]);
 		break;
 	case TREE_EV_STATE:
-		sb_printf(&b, ",\"from\":\"%s\",\"to\":\"%s\",\"restarts\":%u,"
-		    "\"cause\":", node_state_names[r->from],
-		    node_state_names[r->to], (unsigned)r->restarts);
+		sb_printf(&b,
+		    ",\"from\":\"%s\",\"to\":\"%s\",\"restarts\":%u,"
+		    "\"cause\":",
+		    node_state_names[r->from], node_state_names[r->to],
+		    (unsigned)r->restarts);
 		if (r->cause != NULL)
 			sb_json_str(&b, cause_text(r->cause),
 			    strlen(cause_text(r->cause)));
@@ -515,30 +522,33 @@ events_replay_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 struct events_sub *
-events_subscribe(struct events *ev, void *owner,
-    const struct events_sink *sink, void *sink_arg,
-    const struct events_filter *f, struct proto_err *err)
+events_subscribe(struct events *ev, void *owner, const struct events_sink *sink,
+    void *sink_arg, const struct events_filter *f, struct proto_err *err)
 {
 	struct events_sub *s;
 	size_t mine = 0;
 
 	if (ev->nsubs >= EVENTS_MAX_SUBS) {
-		proto_errf(err, PROTO_LIMIT, "too many subscriptions in the "
-		    "daemon (limit %d)", EVENTS_MAX_SUBS);
+		proto_errf(err, PROTO_LIMIT,
+		    "too many subscriptions in the "
+		    "daemon (limit %d)",
+		    EVENTS_MAX_SUBS);
 		return NULL;
 	}
 	LIST_FOREACH(s, &ev->subs, entry)
-		if (s->owner == owner)
-			mine++;
+	if (s->owner == owner)
+		mine++;
 	if (mine >= EVENTS_MAX_OWNER_SUBS) {
-		proto_errf(err, PROTO_LIMIT, "too many subscriptions on this "
-		    "connection (limit %d)", EVENTS_MAX_OWNER_SUBS);
+		proto_errf(err, PROTO_LIMIT,
+		    "too many subscriptions on this "
+		    "connection (limit %d)",
+		    EVENTS_MAX_OWNER_SUBS);
 		return NULL;
 	}
 	if ((s = calloc(1, sizeof *s)) == NULL ||
 	    (s->path = strdup(f->path)) == NULL ||
-	    (s->replay_ev = event_new(ev->base, -1, 0, events_replay_cb, s))
-	    == NULL) {
+	    (s->replay_ev = event_new(ev->base, -1, 0, events_replay_cb, s)) ==
+	        NULL) {
 		if (s != NULL)
 			free(s->path);
 		free(s);
@@ -577,12 +587,14 @@ events_unsubscribe(struct events *ev, void *owner, uint64_t id,
 	struct events_sub *s;
 
 	LIST_FOREACH(s, &ev->subs, entry)
-		if (s->id == id && s->owner == owner) {
-			events_sub_free(s);
-			return 0;
-		}
-	return proto_errf(err, PROTO_NOT_FOUND, "no subscription %llu on "
-	    "this connection", (unsigned long long)id);
+	if (s->id == id && s->owner == owner) {
+		events_sub_free(s);
+		return 0;
+	}
+	return proto_errf(err, PROTO_NOT_FOUND,
+	    "no subscription %llu on "
+	    "this connection",
+	    (unsigned long long)id);
 }
 
 void
@@ -607,17 +619,17 @@ events_owner_writable(struct events *ev, void *owner)
 	if (ev == NULL)
 		return;
 	LIST_FOREACH(s, &ev->subs, entry)
-		if (s->owner == owner && s->blocked) {
-			s->blocked = false;
-			event_active(s->replay_ev, 0, 0);
-		}
+	if (s->owner == owner && s->blocked) {
+		s->blocked = false;
+		event_active(s->replay_ev, 0, 0);
+	}
 }
 
 /* Takes down one event: no formatting here, it may never be sent. NULL
  * when out of memory. */
 static struct events_rec *
-events_take(struct events *ev, const struct tree_event *te,
-    const char *data, size_t len)
+events_take(struct events *ev, const struct tree_event *te, const char *data,
+    size_t len)
 {
 	const struct node *n = te->node;
 	char path[PROTO_PATH_MAX];
@@ -661,8 +673,9 @@ events_fan_out(struct events *ev, struct events_rec *r, bool output)
 
 	for (s = LIST_FIRST(&ev->subs); s != NULL; s = next) {
 		next = LIST_NEXT(s, entry);
-		if (s->paced && !s->live && (ev->hist.dropped_upto >= s->cursor
-		    || (s->output && ev->out.dropped_upto >= s->cursor))) {
+		if (s->paced && !s->live &&
+		    (ev->hist.dropped_upto >= s->cursor ||
+		        (s->output && ev->out.dropped_upto >= s->cursor))) {
 			/* The history has moved past what it has not read. */
 			events_overflow(s);
 			continue;
@@ -686,8 +699,8 @@ events_fan_out(struct events *ev, struct events_rec *r, bool output)
 }
 
 static void
-events_record(struct events *ev, const struct tree_event *te,
-    const char *data, size_t len)
+events_record(struct events *ev, const struct tree_event *te, const char *data,
+    size_t len)
 {
 	bool output = te->type == TREE_EV_OUTPUT;
 	struct events_rec *r;
@@ -719,8 +732,9 @@ events_tree_event(struct events *ev, const struct tree_event *te)
 		n = len;
 		if (n > EVENTS_OUTPUT_CHUNK) {
 			n = EVENTS_OUTPUT_CHUNK;
-			for (int k = 0; k < 3 &&
-			    ((unsigned char)data[n] & 0xc0) == 0x80; k++)
+			for (int k = 0;
+			     k < 3 && ((unsigned char)data[n] & 0xc0) == 0x80;
+			     k++)
 				n--;
 		}
 		events_record(ev, te, data, n);

@@ -24,12 +24,12 @@ struct tree_event;
 struct events;
 struct events_sub;
 
-#define EVENTS_HISTORY 65536		/* state, spawned, removed */
-#define EVENTS_OUTPUT_HISTORY 4096	/* output records held ... */
-#define EVENTS_OUTPUT_BYTES (4 * 1024 * 1024)	/* ... and their bytes */
-#define EVENTS_OUTPUT_CHUNK (16 * 1024)	/* output split into events */
-#define EVENTS_MAX_SUBS 4096		/* subscriptions in all */
-#define EVENTS_MAX_OWNER_SUBS 64	/* per connection or stream */
+#define EVENTS_HISTORY        65536             /* state, spawned, removed */
+#define EVENTS_OUTPUT_HISTORY 4096              /* output records held ... */
+#define EVENTS_OUTPUT_BYTES   (4 * 1024 * 1024) /* ... and their bytes */
+#define EVENTS_OUTPUT_CHUNK   (16 * 1024)       /* output split into events */
+#define EVENTS_MAX_SUBS       4096              /* subscriptions in all */
+#define EVENTS_MAX_OWNER_SUBS 64                /* per connection or stream */
 /* A replay waits for the subscriber's output to drain below this. */
 #define EVENTS_REPLAY_HIGH (256 * 1024)
 
@@ -39,7 +39,7 @@ struct events_sub;
 struct events_msg {
 	uint64_t sub;
 	uint64_t seq;
-	const char *body;	/* borrowed, valid during the call */
+	const char *body; /* borrowed, valid during the call */
 	size_t len;
 };
 
@@ -55,10 +55,10 @@ struct events_sink {
 };
 
 struct events_filter {
-	const char *path;	/* borrowed: the subtree, "/" for all */
-	bool output;		/* output events too */
+	const char *path; /* borrowed: the subtree, "/" for all */
+	bool output;      /* output events too */
 	bool has_since;
-	uint64_t since;		/* replay events after this seq */
+	uint64_t since; /* replay events after this seq */
 };
 
 struct events *events_new(struct event_base *base);
@@ -71,9 +71,9 @@ void events_tree_event(struct events *ev, const struct tree_event *te);
 /* Subscribes owner to f; the replay (with since) starts on the next loop
  * turn, after the caller has answered. NULL with a limit or internal
  * error. sink is borrowed and must outlive the subscription. */
-struct events_sub *events_subscribe(struct events *ev, void *owner,
-    const struct events_sink *sink, void *sink_arg,
-    const struct events_filter *f, struct proto_err *err);
+struct events_sub *
+events_subscribe(struct events *ev, void *owner, const struct events_sink *sink,
+    void *sink_arg, const struct events_filter *f, struct proto_err *err);
 uint64_t events_sub_id(const struct events_sub *s);
 /* Ends owner's subscription id; not_found when owner has none by that id. */
 int events_unsubscribe(struct events *ev, void *owner, uint64_t id,
@@ -83,7 +83,7 @@ void events_owner_gone(struct events *ev, void *owner);
 /* owner's output drained: replays that waited go on. NULL-safe. */
 void events_owner_writable(struct events *ev, void *owner);
 
-uint64_t events_seq(const struct events *ev);	/* last one given */
+uint64_t events_seq(const struct events *ev); /* last one given */
 size_t events_history_size(const struct events *ev);
 size_t events_sub_count(const struct events *ev);
 

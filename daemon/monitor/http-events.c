@@ -20,17 +20,17 @@
 #include "http-int.h"
 #include "params.h"
 
-#define HTTP_MAX_STREAMS 256		/* SSE clients at once */
+#define HTTP_MAX_STREAMS 256 /* SSE clients at once */
 #define HTTP_KEEPALIVE_S 15
 
 struct http_stream {
-	struct http *h;			/* borrowed */
-	struct evhttp_request *req;	/* borrowed: evhttp owns it */
-	struct evhttp_connection *evcon;	/* borrowed */
-	struct events_sub *sub;		/* owned through events */
-	bool blocked;			/* a replay waits for the drain */
-	bool ending;			/* overflowed: end on the next turn */
-	LIST_ENTRY(http_stream) entry;	/* http's streams */
+	struct http *h;                  /* borrowed */
+	struct evhttp_request *req;      /* borrowed: evhttp owns it */
+	struct evhttp_connection *evcon; /* borrowed */
+	struct events_sub *sub;          /* owned through events */
+	bool blocked;                    /* a replay waits for the drain */
+	bool ending;                     /* overflowed: end on the next turn */
+	LIST_ENTRY(http_stream) entry;   /* http's streams */
 };
 
 /* SSE: "id: SEQ\ndata: {params}\n\n" per event. */
@@ -38,8 +38,8 @@ struct http_stream {
 static struct evbuffer *
 http_stream_output(const struct http_stream *s)
 {
-	return bufferevent_get_output(evhttp_connection_get_bufferevent(
-	    s->evcon));
+	return bufferevent_get_output(
+	    evhttp_connection_get_bufferevent(s->evcon));
 }
 
 static void
@@ -152,7 +152,8 @@ http_keepalive_cb(evutil_socket_t fd, short what, void *arg)
 
 	/* A comment line: keeps proxies from timing the stream out and
 	 * finds clients that went away without a word. */
-	LIST_FOREACH(s, &h->streams, entry) {
+	LIST_FOREACH(s, &h->streams, entry)
+	{
 		if (s->ending || http_stream_queued(s) > 0 ||
 		    (b = evbuffer_new()) == NULL)
 			continue;
@@ -190,8 +191,10 @@ http_stream_start(struct http_stream *s)
 	    NULL, &wto);
 	evhttp_connection_set_closecb(s->evcon, http_stream_closed_cb, s);
 	if ((b = evbuffer_new()) != NULL) {
-		evbuffer_add_printf(b, ": arbor events, seq %llu\nretry: 1000"
-		    "\n\n", (unsigned long long)events_seq(h->d->events));
+		evbuffer_add_printf(b,
+		    ": arbor events, seq %llu\nretry: 1000"
+		    "\n\n",
+		    (unsigned long long)events_seq(h->d->events));
 		http_stream_write(s, b);
 		evbuffer_free(b);
 	}
@@ -216,8 +219,10 @@ http_events(struct http *h, struct evhttp_request *req)
 	    json_object_get(params, "since") == NULL) {
 		if (http_parse_int(last, &since) == -1 || since < 0) {
 			json_decref(params);
-			http_error(h, req, 400, "Last-Event-ID must be an event "
-			    "seq, not \"%.64s\"", last);
+			http_error(h, req, 400,
+			    "Last-Event-ID must be an event "
+			    "seq, not \"%.64s\"",
+			    last);
 			return;
 		}
 		json_object_set_new(params, "since", json_integer(since));
@@ -266,7 +271,7 @@ http_streams_reap(struct http *h)
 
 	for (;;) {
 		for (s = LIST_FIRST(&h->streams); s != NULL && !s->ending;
-		    s = LIST_NEXT(s, entry))
+		     s = LIST_NEXT(s, entry))
 			;
 		if (s == NULL)
 			break;

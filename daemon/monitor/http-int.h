@@ -26,7 +26,7 @@ struct evhttp_request;
 struct http_rpc;
 struct http_stream;
 
-#define HTTP_TIMEOUT_S 30		/* read a request, write an answer */
+#define HTTP_TIMEOUT_S 30 /* read a request, write an answer */
 
 /* Statuses counted for arbor_http_requests_total; the last, 0, is
  * "other". */
@@ -34,18 +34,18 @@ struct http_stream;
 extern const int http_codes[HTTP_NCODES];
 
 struct http {
-	struct daemon *d;		/* borrowed */
-	struct evhttp *eh;		/* owned */
-	struct evconnlistener *listener;	/* borrowed from eh */
-	struct event *resume;		/* owned: accept again after EMFILE */
-	struct event *keepalive;	/* owned: pending while streams exist */
-	struct event *reap;		/* owned: frees what ended */
-	char *token;			/* owned; NULL: no RPC */
-	LIST_HEAD(, http_stream) streams;	/* owned */
+	struct daemon *d;                /* borrowed */
+	struct evhttp *eh;               /* owned */
+	struct evconnlistener *listener; /* borrowed from eh */
+	struct event *resume;            /* owned: accept again after EMFILE */
+	struct event *keepalive; /* owned: pending while streams exist */
+	struct event *reap;      /* owned: frees what ended */
+	char *token;             /* owned; NULL: no RPC */
+	LIST_HEAD(, http_stream) streams; /* owned */
 	size_t nstreams;
-	LIST_HEAD(http_rpc_list, http_rpc) held;	/* owned */
+	LIST_HEAD(http_rpc_list, http_rpc) held; /* owned */
 	size_t nheld;
-	struct http_rpc_list dead;	/* owned, freed by reap */
+	struct http_rpc_list dead; /* owned, freed by reap */
 	uint64_t requests[HTTP_NCODES];
 };
 
@@ -78,12 +78,12 @@ void http_metrics(struct http *h, struct evhttp_request *req);
 /* http-events.c: GET /v1/events. */
 void http_events(struct http *h, struct evhttp_request *req);
 void http_keepalive_cb(evutil_socket_t fd, short what, void *arg);
-void http_streams_reap(struct http *h);	/* ends the overflowed ones */
+void http_streams_reap(struct http *h); /* ends the overflowed ones */
 void http_streams_free(struct http *h);
 
 /* http-rpc.c: POST /v1/rpc. */
 void http_rpc(struct http *h, struct evhttp_request *req);
-void http_rpcs_reap(struct http *h);	/* frees the answered ones */
+void http_rpcs_reap(struct http *h); /* frees the answered ones */
 void http_rpcs_free(struct http *h);
 
 #endif

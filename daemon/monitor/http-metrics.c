@@ -22,8 +22,8 @@ static void
 http_metric(struct evbuffer *b, const char *name, const char *type,
     const char *help)
 {
-	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help,
-	    name, type);
+	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
+	    type);
 }
 
 /* The tree's: nodes by state and kind, and what happened to them. */
@@ -50,10 +50,11 @@ http_metrics_tree(struct http *h, struct evbuffer *b)
 	http_metric(b, "arbor_nodes_by_kind", "gauge",
 	    "Nodes in the tree, the root included, by kind.");
 	for (i = 0; i < KIND__COUNT; i++)
-		evbuffer_add_printf(b, "arbor_nodes_by_kind{kind=\"%s\"} %llu\n",
+		evbuffer_add_printf(b,
+		    "arbor_nodes_by_kind{kind=\"%s\"} %llu\n",
 		    spec_kind_names[i], (unsigned long long)st->by_kind[i]);
-	http_metric_value(b, "arbor_spawns_total", "counter",
-	    "Nodes created.", st->spawns);
+	http_metric_value(b, "arbor_spawns_total", "counter", "Nodes created.",
+	    st->spawns);
 	http_metric_value(b, "arbor_restarts_total", "counter",
 	    "Starts of nodes after their first.", st->restarts);
 	http_metric_value(b, "arbor_cancels_total", "counter",
@@ -112,11 +113,13 @@ http_metrics_requests(struct http *h, struct evbuffer *b)
 	/* This request is counted once it is answered. */
 	for (i = 0; i < HTTP_NCODES; i++) {
 		if (http_codes[i] != 0)
-			evbuffer_add_printf(b, "arbor_http_requests_total"
-			    "{code=\"%d\"} %llu\n", http_codes[i],
-			    (unsigned long long)h->requests[i]);
+			evbuffer_add_printf(b,
+			    "arbor_http_requests_total"
+			    "{code=\"%d\"} %llu\n",
+			    http_codes[i], (unsigned long long)h->requests[i]);
 		else
-			evbuffer_add_printf(b, "arbor_http_requests_total"
+			evbuffer_add_printf(b,
+			    "arbor_http_requests_total"
 			    "{code=\"other\"} %llu\n",
 			    (unsigned long long)h->requests[i]);
 	}

@@ -20,15 +20,15 @@
 #include "http-int.h"
 #include "rpc.h"
 
-#define HTTP_MAX_HELD 256		/* RPC answers waited for at once */
+#define HTTP_MAX_HELD 256 /* RPC answers waited for at once */
 
 struct http_rpc {
-	struct http *h;			/* borrowed */
-	struct evhttp_request *req;	/* borrowed; NULL once answered */
-	struct conn *conn;		/* owned: a conn without a socket */
-	json_t *answer;			/* owned: an answer that came at once */
-	bool held;			/* the request waits for its answer */
-	LIST_ENTRY(http_rpc) entry;	/* http's held or dead list */
+	struct http *h;             /* borrowed */
+	struct evhttp_request *req; /* borrowed; NULL once answered */
+	struct conn *conn;          /* owned: a conn without a socket */
+	json_t *answer;             /* owned: an answer that came at once */
+	bool held;                  /* the request waits for its answer */
+	LIST_ENTRY(http_rpc) entry; /* http's held or dead list */
 };
 
 /* POST /v1/rpc */
@@ -104,8 +104,9 @@ http_rpc_free(struct http_rpc *r)
 static bool
 http_token_ok(const struct http *h, struct evhttp_request *req)
 {
-	const char *auth = evhttp_find_header(
-	    evhttp_request_get_input_headers(req), "Authorization");
+	const char *auth = evhttp_find_header(evhttp_request_get_input_headers(
+	                                          req),
+	    "Authorization");
 	size_t tlen, glen, i;
 	unsigned char diff;
 
@@ -131,24 +132,29 @@ http_rpc(struct http *h, struct evhttp_request *req)
 	const char *body;
 
 	if (h->token == NULL) {
-		http_error(h, req, 403, "POST /v1/rpc is off: arbord was "
+		http_error(h, req, 403,
+		    "POST /v1/rpc is off: arbord was "
 		    "started without --http-token");
 		return;
 	}
 	if (!http_token_ok(h, req)) {
-		http_error(h, req, 403, "POST /v1/rpc needs the header "
+		http_error(h, req, 403,
+		    "POST /v1/rpc needs the header "
 		    "\"Authorization: Bearer TOKEN\" with arbord's "
 		    "--http-token");
 		return;
 	}
 	if (len == 0) {
-		http_error(h, req, 400, "the body must be a JSON-RPC request "
+		http_error(h, req, 400,
+		    "the body must be a JSON-RPC request "
 		    "or batch");
 		return;
 	}
 	if (h->nheld >= HTTP_MAX_HELD) {
-		http_error(h, req, 503, "too many requests waiting for their "
-		    "answers (limit %d)", HTTP_MAX_HELD);
+		http_error(h, req, 503,
+		    "too many requests waiting for their "
+		    "answers (limit %d)",
+		    HTTP_MAX_HELD);
 		return;
 	}
 	if ((body = (const char *)evbuffer_pullup(in, -1)) == NULL ||
@@ -168,8 +174,7 @@ http_rpc(struct http *h, struct evhttp_request *req)
 		if (r->answer != NULL)
 			http_rpc_answer(r, r->answer);
 		else
-			http_send_text(h, req, 204, "application/json", "",
-			    0);
+			http_send_text(h, req, 204, "application/json", "", 0);
 		http_rpc_free(r);
 		return;
 	}

@@ -36,13 +36,22 @@
 extern const char http_dashboard_html[];
 
 const int http_codes[HTTP_NCODES] = {
-	200, 204, 400, 403, 404, 405, 413, 500, 503, 0
+	200,
+	204,
+	400,
+	403,
+	404,
+	405,
+	413,
+	500,
+	503,
+	0,
 };
 
 struct http_route {
 	const char *path;
-	int methods;		/* EVHTTP_REQ_* */
-	const char *allow;	/* the Allow header for 405 */
+	int methods;       /* EVHTTP_REQ_* */
+	const char *allow; /* the Allow header for 405 */
 	void (*run)(struct http *, struct evhttp_request *);
 };
 
@@ -50,15 +59,24 @@ static const char *
 http_reason(int code)
 {
 	switch (code) {
-	case 200: return "OK";
-	case 204: return "No Content";
-	case 400: return "Bad Request";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 413: return "Payload Too Large";
-	case 503: return "Service Unavailable";
-	default: return "Internal Server Error";
+	case 200:
+		return "OK";
+	case 204:
+		return "No Content";
+	case 400:
+		return "Bad Request";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 413:
+		return "Payload Too Large";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Internal Server Error";
 	}
 }
 
@@ -110,7 +128,7 @@ http_send_json(struct http *h, struct evhttp_request *req, int code,
 	json_decref(json);
 	if (text == NULL) {
 		text = strdup("{\"error\":{\"status\":500,\"message\":"
-		    "\"out of memory\"}}");
+		              "\"out of memory\"}}");
 		code = 500;
 		if (text == NULL) {
 			evhttp_send_error(req, 500, NULL);
@@ -118,13 +136,12 @@ http_send_json(struct http *h, struct evhttp_request *req, int code,
 		}
 	}
 	len = strlen(text);
-	text[len] = '\n';	/* over the NUL: a terminal-friendly end */
+	text[len] = '\n'; /* over the NUL: a terminal-friendly end */
 	http_send_text(h, req, code, "application/json", text, len + 1);
 	free(text);
 }
 
-void
-http_error(struct http *h, struct evhttp_request *req, int status,
+void http_error(struct http *h, struct evhttp_request *req, int status,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 void
@@ -137,8 +154,9 @@ http_error(struct http *h, struct evhttp_request *req, int status,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	http_send_json(h, req, status, json_pack("{s:{s:i,s:s}}", "error",
-	    "status", status, "message", msg));
+	http_send_json(h, req, status,
+	    json_pack("{s:{s:i,s:s}}", "error", "status", status, "message",
+	        msg));
 }
 
 /* A protocol error as HTTP: its status, and the JSON-RPC code and kind. */
@@ -164,10 +182,10 @@ http_proto_error(struct http *h, struct evhttp_request *req,
 		status = 500;
 		break;
 	}
-	http_send_json(h, req, status, json_pack("{s:{s:i,s:s,s:i,s:s}}",
-	    "error", "status", status, "message", err->message, "code",
-	    err->code, "kind", err->kind != NULL ? err->kind :
-	    proto_code_kind(err->code)));
+	http_send_json(h, req, status,
+	    json_pack("{s:{s:i,s:s,s:i,s:s}}", "error", "status", status,
+	        "message", err->message, "code", err->code, "kind",
+	        err->kind != NULL ? err->kind : proto_code_kind(err->code)));
 }
 
 /* A strict decimal integer. */
@@ -214,7 +232,8 @@ http_query_params(struct http *h, struct evhttp_request *req)
 		http_error(h, req, 400, "the query string is malformed");
 		return NULL;
 	}
-	TAILQ_FOREACH(e, &kv, next) {
+	TAILQ_FOREACH(e, &kv, next)
+	{
 		json_t *v;
 
 		if (json_object_get(params, e->key) != NULL) {
@@ -225,9 +244,10 @@ http_query_params(struct http *h, struct evhttp_request *req)
 		if (strcmp(e->key, "depth") == 0 ||
 		    strcmp(e->key, "since") == 0) {
 			if (http_parse_int(e->value, &n) == -1) {
-				http_error(h, req, 400, "%s must be an "
-				    "integer, not \"%.64s\"", e->key,
-				    e->value);
+				http_error(h, req, 400,
+				    "%s must be an "
+				    "integer, not \"%.64s\"",
+				    e->key, e->value);
 				goto fail;
 			}
 			v = json_integer(n);
@@ -239,16 +259,20 @@ http_query_params(struct http *h, struct evhttp_request *req)
 			    strcmp(e->value, "false") == 0)
 				v = json_false();
 			else {
-				http_error(h, req, 400, "output must be true "
-				    "or false, not \"%.64s\"", e->value);
+				http_error(h, req, 400,
+				    "output must be true "
+				    "or false, not \"%.64s\"",
+				    e->value);
 				goto fail;
 			}
 		} else {
 			v = json_string(e->value);
 		}
 		if (v == NULL) {
-			http_error(h, req, 400, "\"%.64s\" is not valid "
-			    "UTF-8", e->key);
+			http_error(h, req, 400,
+			    "\"%.64s\" is not valid "
+			    "UTF-8",
+			    e->key);
 			goto fail;
 		}
 		json_object_set_new(params, e->key, v);
@@ -355,10 +379,8 @@ http_stats(struct http *h, struct evhttp_request *req)
 	http_send_json(h, req, 200, stats_json(h->d));
 }
 
-
 static const struct http_route http_routes[] = {
-	{ "/", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "GET, HEAD",
-	    http_dashboard },
+	{ "/", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "GET, HEAD", http_dashboard },
 	{ "/healthz", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "GET, HEAD",
 	    http_healthz },
 	{ "/metrics", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "GET, HEAD",
@@ -389,7 +411,8 @@ http_request_cb(struct evhttp_request *req, void *arg)
 			continue;
 		if (!(rt->methods & (int)cmd)) {
 			evhttp_add_header(evhttp_request_get_output_headers(
-			    req), "Allow", rt->allow);
+			                      req),
+			    "Allow", rt->allow);
 			http_error(h, req, 405, "%s takes %s", rt->path,
 			    rt->allow);
 			return;
@@ -397,8 +420,10 @@ http_request_cb(struct evhttp_request *req, void *arg)
 		rt->run(h, req);
 		return;
 	}
-	http_error(h, req, 404, "nothing at %.200s; try /, /healthz, "
-	    "/metrics, /v1/tree, /v1/stats, /v1/events or /v1/rpc", path);
+	http_error(h, req, 404,
+	    "nothing at %.200s; try /, /healthz, "
+	    "/metrics, /v1/tree, /v1/stats, /v1/events or /v1/rpc",
+	    path);
 }
 
 static void
@@ -440,8 +465,10 @@ http_parse_addr(const char *addr, char *buf, size_t size, uint16_t *port,
 	unsigned long p;
 
 	if (colon == NULL || colon == addr)
-		return proto_errf(err, PROTO_INVALID_PARAMS, "--http wants "
-		    "ADDR:PORT (e.g. 127.0.0.1:8080), not \"%s\"", addr);
+		return proto_errf(err, PROTO_INVALID_PARAMS,
+		    "--http wants "
+		    "ADDR:PORT (e.g. 127.0.0.1:8080), not \"%s\"",
+		    addr);
 	hlen = (size_t)(colon - addr);
 	if (addr[0] == '[' && hlen >= 2 && addr[hlen - 1] == ']') {
 		host++;
@@ -451,8 +478,10 @@ http_parse_addr(const char *addr, char *buf, size_t size, uint16_t *port,
 	p = strtoul(colon + 1, &end, 10);
 	if (colon[1] == '\0' || *end != '\0' || errno != 0 || p > 65535 ||
 	    hlen == 0 || hlen >= size)
-		return proto_errf(err, PROTO_INVALID_PARAMS, "--http wants "
-		    "ADDR:PORT (e.g. 127.0.0.1:8080), not \"%s\"", addr);
+		return proto_errf(err, PROTO_INVALID_PARAMS,
+		    "--http wants "
+		    "ADDR:PORT (e.g. 127.0.0.1:8080), not \"%s\"",
+		    addr);
 	memcpy(buf, host, hlen);
 	buf[hlen] = '\0';
 	*port = (uint16_t)p;
@@ -481,8 +510,8 @@ http_new(struct daemon *d, const char *addr, const char *token,
 	if ((token != NULL && (h->token = strdup(token)) == NULL) ||
 	    (h->eh = evhttp_new(d->base)) == NULL ||
 	    (h->resume = evtimer_new(d->base, http_resume_cb, h)) == NULL ||
-	    (h->keepalive = evtimer_new(d->base, http_keepalive_cb, h))
-	    == NULL ||
+	    (h->keepalive = evtimer_new(d->base, http_keepalive_cb, h)) ==
+	        NULL ||
 	    (h->reap = event_new(d->base, -1, 0, http_reap_cb, h)) == NULL) {
 		http_free(h);
 		proto_errf(err, PROTO_INTERNAL, "out of memory");
@@ -490,24 +519,26 @@ http_new(struct daemon *d, const char *addr, const char *token,
 	}
 	evhttp_set_gencb(h->eh, http_request_cb, h);
 	/* Every method reaches the routes, which answer 405 themselves. */
-	evhttp_set_allowed_methods(h->eh, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT |
-	    EVHTTP_REQ_PATCH);
+	evhttp_set_allowed_methods(h->eh,
+	    EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+	        EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
+	        EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
 	evhttp_set_max_headers_size(h->eh, HTTP_MAX_HEADERS);
 	evhttp_set_max_body_size(h->eh, (ev_ssize_t)d->cfg.max_message);
 	evhttp_set_timeout(h->eh, HTTP_TIMEOUT_S);
-	if ((bound = evhttp_bind_socket_with_handle(h->eh, host, port))
-	    == NULL) {
-		proto_errf(err, PROTO_INTERNAL, "cannot listen on %s for "
-		    "HTTP: %s", addr, strerror(errno));
+	if ((bound = evhttp_bind_socket_with_handle(h->eh, host, port)) ==
+	    NULL) {
+		proto_errf(err, PROTO_INTERNAL,
+		    "cannot listen on %s for "
+		    "HTTP: %s",
+		    addr, strerror(errno));
 		http_free(h);
 		return NULL;
 	}
 	h->listener = evhttp_bound_socket_get_listener(bound);
 	evconnlistener_set_error_cb(h->listener, http_accept_error_cb);
-	log_info("HTTP monitoring on %s%s", addr, h->token != NULL ?
-	    "; POST /v1/rpc with the token" : "");
+	log_info("HTTP monitoring on %s%s", addr,
+	    h->token != NULL ? "; POST /v1/rpc with the token" : "");
 	return h;
 }
 
@@ -536,4 +567,3 @@ http_stream_count(const struct http *h)
 {
 	return h == NULL ? 0 : h->nstreams;
 }
-

@@ -24,7 +24,7 @@ const char *const stats_exit_class_names[] = {
 	[CAUSE_EXIT] = "exit",
 	[CAUSE_SIGNAL] = "signal",
 	[CAUSE_OTHER] = "other",
-	NULL
+	NULL,
 };
 
 void
@@ -67,24 +67,20 @@ stats_json(struct daemon *d)
 		json_object_set_new(exits, stats_exit_class_names[i],
 		    json_integer((json_int_t)d->stats.exits[i]));
 	obj = json_pack("{s:I,s:o,s:o,s:I,s:I,s:I,s:o,s:I,s:I,s:I,s:I,"
-	    "s:I}",
-	    "nodes", (json_int_t)st->nodes,
-	    "by_state", by_state,
-	    "by_kind", by_kind,
-	    "spawns", (json_int_t)st->spawns,
-	    "restarts", (json_int_t)st->restarts,
-	    "cancels", (json_int_t)st->cancels,
-	    "exits", exits,
-	    "connections", (json_int_t)d->server->nconns,
+	                "s:I}",
+	    "nodes", (json_int_t)st->nodes, "by_state", by_state, "by_kind",
+	    by_kind, "spawns", (json_int_t)st->spawns, "restarts",
+	    (json_int_t)st->restarts, "cancels", (json_int_t)st->cancels,
+	    "exits", exits, "connections", (json_int_t)d->server->nconns,
 	    "subscriptions", (json_int_t)events_sub_count(d->events),
-	    "event_seq", (json_int_t)events_seq(d->events),
-	    "rss_bytes", (json_int_t)stats_rss_bytes(),
-	    "uptime_ms", (json_int_t)daemon_uptime_ms(d));
+	    "event_seq", (json_int_t)events_seq(d->events), "rss_bytes",
+	    (json_int_t)stats_rss_bytes(), "uptime_ms",
+	    (json_int_t)daemon_uptime_ms(d));
 	if (obj != NULL) {
 		/* Children reaped that no node started: orphans of workers. */
 		json_object_set_new(obj, "strays",
 		    json_integer((json_int_t)reaper_strays()));
-		state_stats(d->state, obj);	/* --state: writes, errors */
+		state_stats(d->state, obj); /* --state: writes, errors */
 	}
 	return obj;
 }

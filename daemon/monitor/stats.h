@@ -20,7 +20,7 @@ struct tree_event;
 extern const char *const stats_exit_class_names[];
 
 struct stats {
-	uint64_t exits[STATS_EXIT__CLASSES];	/* ends of runs, by class */
+	uint64_t exits[STATS_EXIT__CLASSES]; /* ends of runs, by class */
 };
 
 /* The tree hook's share: counts every end of a run, restarted or not. */

@@ -25,39 +25,39 @@
 #define CONF_REASON "config reload"
 
 enum reload_op_kind {
-	OP_SPAWN,	/* new in the file: spawn spec under parent */
-	OP_REMOVE,	/* gone from the file: cancel, then remove */
-	OP_REPLACE,	/* changed: cancel, remove, spawn spec again */
+	OP_SPAWN,   /* new in the file: spawn spec under parent */
+	OP_REMOVE,  /* gone from the file: cancel, then remove */
+	OP_REPLACE, /* changed: cancel, remove, spawn spec again */
 };
 
 struct reload;
 
 struct reload_op {
-	uint8_t kind;			/* enum reload_op_kind */
-	uint64_t id;			/* OP_REMOVE, OP_REPLACE */
-	char *parent;			/* owned: the parent's path */
-	char *path;			/* owned: the node's path */
-	struct node_spec *spec;		/* owned; NULL for OP_REMOVE */
-	struct waiter *waiter;		/* owned while waiting */
-	struct reload *r;		/* borrowed */
+	uint8_t kind;           /* enum reload_op_kind */
+	uint64_t id;            /* OP_REMOVE, OP_REPLACE */
+	char *parent;           /* owned: the parent's path */
+	char *path;             /* owned: the node's path */
+	struct node_spec *spec; /* owned; NULL for OP_REMOVE */
+	struct waiter *waiter;  /* owned while waiting */
+	struct reload *r;       /* borrowed */
 };
 
 struct reload {
-	struct conf *c;		/* borrowed */
-	struct reload_op *ops;		/* owned */
+	struct conf *c;        /* borrowed */
+	struct reload_op *ops; /* owned */
 	size_t nops, capops;
-	size_t pending;			/* ops waiting for a termination */
+	size_t pending; /* ops waiting for a termination */
 	size_t unchanged;
-	json_t *spawned, *cancelled, *restarted, *failed;	/* owned */
-	conf_done_fn *done;		/* NULL: nobody waits for it */
-	void *arg;			/* borrowed */
+	json_t *spawned, *cancelled, *restarted, *failed; /* owned */
+	conf_done_fn *done; /* NULL: nobody waits for it */
+	void *arg;          /* borrowed */
 };
 
 struct conf {
-	struct daemon *d;		/* borrowed */
-	const char *path;		/* borrowed from argv; NULL: none */
-	struct reload *reload;		/* owned: the reload under way */
-	struct event *finish_ev;	/* owned: ends the reload */
+	struct daemon *d;        /* borrowed */
+	const char *path;        /* borrowed from argv; NULL: none */
+	struct reload *reload;   /* owned: the reload under way */
+	struct event *finish_ev; /* owned: ends the reload */
 };
 
 struct conf *
@@ -125,7 +125,7 @@ conf_load(const char *path, size_t max_nodes, struct node_spec ***specs,
     size_t *n, struct proto_err *err)
 {
 	struct spec_limits lim = { .max_nodes = max_nodes,
-	    .max_depth = PROTO_DEPTH_MAX };
+		.max_depth = PROTO_DEPTH_MAX };
 	struct node_spec **out = NULL;
 	json_error_t jerr;
 	json_t *root, *arr;
@@ -134,8 +134,8 @@ conf_load(const char *path, size_t max_nodes, struct node_spec ***specs,
 
 	*specs = NULL;
 	*n = 0;
-	if ((root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr))
-	    == NULL) {
+	if ((root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr)) ==
+	    NULL) {
 		if (jerr.line > 0)
 			return proto_errf(err, PROTO_PARSE_ERROR,
 			    "%s:%d:%d: %s", path, jerr.line, jerr.column,
@@ -161,15 +161,16 @@ conf_load(const char *path, size_t max_nodes, struct node_spec ***specs,
 	for (i = 0; i < len; i++) {
 		parent = "/";
 		if (spec_parse(json_array_get(arr, i), &lim, &parent, &out[i],
-		    &count, err) == -1) {
+		        &count, err) == -1) {
 			proto_err_prefix(err, "%s: [%zu]", path, i);
 			goto fail;
 		}
 		if (strcmp(parent, "/") != 0) {
-			proto_errf(err, PROTO_INVALID_PARAMS, "%s: [%zu] "
+			proto_errf(err, PROTO_INVALID_PARAMS,
+			    "%s: [%zu] "
 			    "(\"%s\"): parent must be \"/\" or left out; "
-			    "deeper nodes go in a supervisor's children", path,
-			    i, out[i]->name);
+			    "deeper nodes go in a supervisor's children",
+			    path, i, out[i]->name);
 			i++;
 			goto fail;
 		}
@@ -177,14 +178,17 @@ conf_load(const char *path, size_t max_nodes, struct node_spec ***specs,
 			if (strcmp(out[j]->name, out[i]->name) == 0) {
 				proto_errf(err, PROTO_INVALID_PARAMS,
 				    "%s: [%zu] and [%zu] are both named "
-				    "\"%s\"", path, j, i, out[i]->name);
+				    "\"%s\"",
+				    path, j, i, out[i]->name);
 				i++;
 				goto fail;
 			}
 		total += count;
 		if (total > max_nodes) {
-			proto_errf(err, PROTO_LIMIT, "%s holds more than %zu "
-			    "nodes (--max-nodes)", path, max_nodes);
+			proto_errf(err, PROTO_LIMIT,
+			    "%s holds more than %zu "
+			    "nodes (--max-nodes)",
+			    path, max_nodes);
 			i++;
 			goto fail;
 		}
@@ -214,8 +218,8 @@ conf_spawn(struct conf *c, const char *parent, struct node_spec *spec,
 {
 	struct node *n;
 
-	if (tree_spawn(c->d->tree, parent, spec, conf_count(spec), &n, err)
-	    == -1) {
+	if (tree_spawn(c->d->tree, parent, spec, conf_count(spec), &n, err) ==
+	    -1) {
 		spec_free(spec);
 		return -1;
 	}
@@ -229,8 +233,9 @@ conf_start(struct conf *c, struct proto_err *err)
 	struct node_spec **specs = NULL;
 	size_t n = 0, i;
 
-	if (c->path != NULL && conf_load(c->path, c->d->tree->lim.max_nodes,
-	    &specs, &n, err) == -1)
+	if (c->path != NULL &&
+	    conf_load(c->path, c->d->tree->lim.max_nodes, &specs, &n, err) ==
+	        -1)
 		return -1;
 	if (state_load(c->d->state, err) == -1) {
 		conf_specs_free(specs, n);
@@ -284,8 +289,7 @@ reload_add(struct reload *r, enum reload_op_kind kind, struct node *n,
 		struct reload_op *ops = realloc(r->ops, cap * sizeof *ops);
 
 		if (ops == NULL)
-			return proto_errf(err, PROTO_INTERNAL,
-			    "out of memory");
+			return proto_errf(err, PROTO_INTERNAL, "out of memory");
 		r->ops = ops;
 		r->capops = cap;
 	}
@@ -337,7 +341,8 @@ reload_plan(struct reload *r, struct node *p, struct node_spec *const *specs,
 			if (reload_add(r, OP_SPAWN, NULL, ppath, s, err) == -1)
 				return -1;
 		} else if (!c->from_config) {
-			return proto_errf(err, PROTO_EXISTS, "%s exists and "
+			return proto_errf(err, PROTO_EXISTS,
+			    "%s exists and "
 			    "was spawned by a client, not by %s; remove it "
 			    "or rename it in the file",
 			    node_path(c, cpath, sizeof cpath), r->c->path);
@@ -351,7 +356,7 @@ reload_plan(struct reload *r, struct node *p, struct node_spec *const *specs,
 			if (s->kind == KIND_SUPERVISOR &&
 			    c->state != NODE_STOPPING && !node_terminated(c) &&
 			    reload_plan(r, c, s->u.sup.children,
-			    s->u.sup.nchildren, err) == -1)
+			        s->u.sup.nchildren, err) == -1)
 				return -1;
 		}
 	}
@@ -363,8 +368,8 @@ reload_plan(struct reload *r, struct node *p, struct node_spec *const *specs,
 		for (i = 0; i < n; i++)
 			if (strcmp(specs[i]->name, c->spec->name) == 0)
 				break;
-		if (i == n && reload_add(r, OP_REMOVE, c, ppath, NULL, err)
-		    == -1)
+		if (i == n &&
+		    reload_add(r, OP_REMOVE, c, ppath, NULL, err) == -1)
 			return -1;
 	}
 	return 0;
@@ -376,8 +381,8 @@ static void
 reload_failed(struct reload *r, const char *path, const struct proto_err *e)
 {
 	log_warnx("reload: %s: %s", path, e->message);
-	json_array_append_new(r->failed, json_pack("{s:s,s:s}", "path", path,
-	    "message", e->message));
+	json_array_append_new(r->failed,
+	    json_pack("{s:s,s:s}", "path", path, "message", e->message));
 }
 
 static void
@@ -427,13 +432,13 @@ conf_finish_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	c->reload = NULL;
 	log_info("reload of %s: %zu spawned, %zu cancelled, %zu restarted, "
-	    "%zu unchanged, %zu failed", c->path,
-	    json_array_size(r->spawned), json_array_size(r->cancelled),
+	         "%zu unchanged, %zu failed",
+	    c->path, json_array_size(r->spawned), json_array_size(r->cancelled),
 	    json_array_size(r->restarted), r->unchanged,
 	    json_array_size(r->failed));
 	result = json_pack("{s:O,s:O,s:O,s:I,s:O}", "spawned", r->spawned,
-	    "cancelled", r->cancelled, "restarted", r->restarted,
-	    "unchanged", (json_int_t)r->unchanged, "failed", r->failed);
+	    "cancelled", r->cancelled, "restarted", r->restarted, "unchanged",
+	    (json_int_t)r->unchanged, "failed", r->failed);
 	notify_reloaded(c->d->notify);
 	if (r->done != NULL)
 		r->done(r->arg, result, NULL);
@@ -452,17 +457,20 @@ conf_reload(struct conf *c, conf_done_fn *done, void *arg,
 	size_t n;
 
 	if (c->path == NULL)
-		return proto_errf(err, PROTO_CONFLICT, "arbord was started "
+		return proto_errf(err, PROTO_CONFLICT,
+		    "arbord was started "
 		    "without --config; there is no file to reload");
 	if (c->d->stopping)
 		return proto_errf(err, PROTO_CONFLICT,
 		    "the daemon is shutting down");
 	if (c->reload != NULL)
-		return proto_errf(err, PROTO_CONFLICT, "a reload of %s is "
+		return proto_errf(err, PROTO_CONFLICT,
+		    "a reload of %s is "
 		    "still under way (waiting for changed nodes to stop)",
 		    c->path);
-	if (c->finish_ev == NULL && (c->finish_ev = event_new(c->d->base, -1,
-	    0, conf_finish_cb, c)) == NULL)
+	if (c->finish_ev == NULL &&
+	    (c->finish_ev = event_new(c->d->base, -1, 0, conf_finish_cb, c)) ==
+	        NULL)
 		return proto_errf(err, PROTO_INTERNAL, "out of memory");
 	if (conf_load(c->path, t->lim.max_nodes, &specs, &n, err) == -1)
 		return -1;
@@ -498,7 +506,7 @@ conf_reload(struct conf *c, conf_done_fn *done, void *arg,
 			continue;
 		if (tree_cancel(t, node, CONF_REASON, err) == -1 ||
 		    (op->waiter = waiter_add(&c->d->waiters, node,
-		    WAITER_TERMINATED, -1, reload_wait_cb, op)) == NULL) {
+		         WAITER_TERMINATED, -1, reload_wait_cb, op)) == NULL) {
 			proto_errf(err, PROTO_INTERNAL, "out of memory");
 			reload_failed(r, op->path, err);
 			continue;

@@ -1,6 +1,6 @@
 /*
- * --config FILE (conf_): the node specs the daemon is configured with. Loading and
- * checking the file whole, spawning it at start, and reloading it (SIGHUP,
+ * --config FILE (conf_): the node specs the daemon is configured with. Loading
+ * and checking the file whole, spawning it at start, and reloading it (SIGHUP,
  * `reload`): the difference between the file and the nodes it created
  * before is applied, and nothing else is touched. Nodes created from the
  * file carry node->from_config; nodes clients spawn never do.
@@ -20,8 +20,8 @@ struct node;
 struct conf;
 
 /* A reload's end: result (stolen) on success, else err. */
-typedef void conf_done_fn(void *arg, json_t *result,
-    const struct proto_err *err);
+typedef void
+conf_done_fn(void *arg, json_t *result, const struct proto_err *err);
 
 /* path NULL: started without --config. NULL when out of memory. */
 struct conf *conf_new(struct daemon *d, const char *path);
@@ -31,8 +31,8 @@ void conf_free(struct conf *c);
 /* Reads path: one node spec or an array of them, each a child of "/",
  * names unique, every spec valid. On success *specs (n of them) belongs to
  * the caller (conf_specs_free); on failure nothing is allocated. */
-int conf_load(const char *path, size_t max_nodes,
-    struct node_spec ***specs, size_t *n, struct proto_err *err);
+int conf_load(const char *path, size_t max_nodes, struct node_spec ***specs,
+    size_t *n, struct proto_err *err);
 void conf_specs_free(struct node_spec **specs, size_t n);
 
 /* Start-up: checks the config file and the state file (state.h) whole,

@@ -32,15 +32,15 @@
 
 /* STATUS= at most this often, and only after something changed. */
 #define NOTIFY_STATUS_MS 1000
-#define NOTIFY_LISTEN_FD 3	/* SD_LISTEN_FDS_START */
+#define NOTIFY_LISTEN_FD 3 /* SD_LISTEN_FDS_START */
 
 struct notify {
-	struct daemon *d;		/* borrowed */
-	char *socket;			/* owned: NOTIFY_SOCKET; NULL: off */
-	struct event *watchdog_ev;	/* owned; NULL: no watchdog */
-	struct event *status_ev;	/* owned */
+	struct daemon *d;          /* borrowed */
+	char *socket;              /* owned: NOTIFY_SOCKET; NULL: off */
+	struct event *watchdog_ev; /* owned; NULL: no watchdog */
+	struct event *status_ev;   /* owned */
 	int64_t last_status_mono;
-	bool waiting_ready;		/* start-up done, READY not yet sent */
+	bool waiting_ready; /* start-up done, READY not yet sent */
 	bool ready;
 };
 
@@ -59,14 +59,14 @@ notify_send(struct notify *n, const char *msg)
 	plen = strlen(n->socket);
 	memcpy(sun.sun_path, n->socket, plen);
 	if (sun.sun_path[0] == '@')
-		sun.sun_path[0] = '\0';	/* abstract namespace */
+		sun.sun_path[0] = '\0'; /* abstract namespace */
 	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen);
 	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1) {
 		log_warn("notify: socket");
 		return;
 	}
 	if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT,
-	    (struct sockaddr *)&sun, len) == -1)
+	        (struct sockaddr *)&sun, len) == -1)
 		log_debug("notify: sendto %s: %s", n->socket, strerror(errno));
 	close(fd);
 }
@@ -83,8 +83,9 @@ notify_status_text(struct notify *n, char *buf, size_t size)
 	for (int i = 0; i < NODE__STATES && off < size; i++) {
 		if (st->by_state[i] == 0)
 			continue;
-		off += (size_t)snprintf(buf + off, size - off, "%s%" PRIu64
-		    " %s", sep, st->by_state[i], node_state_names[i]);
+		off += (size_t)snprintf(buf + off, size - off,
+		    "%s%" PRIu64 " %s", sep, st->by_state[i],
+		    node_state_names[i]);
 		sep = ", ";
 	}
 }
@@ -146,7 +147,7 @@ notify_new(struct daemon *d)
 		return NULL;
 	n->d = d;
 	if (env != NULL && (env[0] == '/' || env[0] == '@') &&
-	    strlen(env) < sizeof ((struct sockaddr_un *)0)->sun_path &&
+	    strlen(env) < sizeof((struct sockaddr_un *)0)->sun_path &&
 	    (n->socket = strdup(env)) == NULL)
 		goto fail;
 	unsetenv("NOTIFY_SOCKET");
@@ -160,7 +161,7 @@ notify_new(struct daemon *d)
 		};
 
 		if ((n->watchdog_ev = event_new(d->base, -1, EV_PERSIST,
-		    notify_watchdog_cb, n)) == NULL ||
+		         notify_watchdog_cb, n)) == NULL ||
 		    event_add(n->watchdog_ev, &tv) == -1)
 			goto fail;
 		log_info("watchdog: pinging every %" PRIu64 " ms",
@@ -198,7 +199,8 @@ notify_listen_fd(struct proto_err *err)
 	if (count != 1 || sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0)
 		return proto_errf(err, PROTO_INVALID_PARAMS,
 		    "socket activation passed %d fds; arbord takes exactly one "
-		    "listening unix stream socket (ListenStream=/path)", count);
+		    "listening unix stream socket (ListenStream=/path)",
+		    count);
 #else
 	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
 	struct sockaddr_un sun;
@@ -214,14 +216,17 @@ notify_listen_fd(struct proto_err *err)
 	unsetenv("LISTEN_FDNAMES");
 	if (count == 0)
 		return -1;
-	if (count != 1 || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &olen)
-	    == -1 || type != SOCK_STREAM || (olen = sizeof acc,
-	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &olen)) == -1 ||
+	if (count != 1 ||
+	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &olen) == -1 ||
+	    type != SOCK_STREAM ||
+	    (olen = sizeof acc,
+	        getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &olen)) == -1 ||
 	    !acc || getsockname(fd, (struct sockaddr *)&sun, &len) == -1 ||
 	    sun.sun_family != AF_UNIX)
 		return proto_errf(err, PROTO_INVALID_PARAMS,
 		    "socket activation passed %d fds; arbord takes exactly one "
-		    "listening unix stream socket (ListenStream=/path)", count);
+		    "listening unix stream socket (ListenStream=/path)",
+		    count);
 #endif
 	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1 ||
 	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1)
@@ -284,9 +289,10 @@ notify_reloading(struct notify *n)
 	if (n == NULL)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	snprintf(buf, sizeof buf, "RELOADING=1\nSTATUS=reloading the "
-	    "config\nMONOTONIC_USEC=%" PRIu64, (uint64_t)ts.tv_sec * 1000000 +
-	    (uint64_t)ts.tv_nsec / 1000);
+	snprintf(buf, sizeof buf,
+	    "RELOADING=1\nSTATUS=reloading the "
+	    "config\nMONOTONIC_USEC=%" PRIu64,
+	    (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
 	notify_send(n, buf);
 }
 

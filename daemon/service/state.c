@@ -27,29 +27,29 @@
 #include "timer.h"
 #include "tree.h"
 
-#define STATE_VERSION 2		/* 1: no stopped entries; still read */
-#define STATE_RETRY_MS 10000	/* after a failed write */
+#define STATE_VERSION  2     /* 1: no stopped entries; still read */
+#define STATE_RETRY_MS 10000 /* after a failed write */
 
 struct state_sync {
-	uint64_t gen;			/* done once this change is on disk */
+	uint64_t gen; /* done once this change is on disk */
 	state_sync_cb *cb;
-	void *arg;			/* borrowed */
+	void *arg; /* borrowed */
 	TAILQ_ENTRY(state_sync) link;
 };
 TAILQ_HEAD(state_syncs, state_sync);
 
 struct state {
-	struct daemon *d;		/* borrowed */
-	char *path;			/* owned */
-	char *tmp;			/* owned: path + ".new" */
-	char *dir;			/* owned: path's directory */
-	struct event *write_ev;		/* owned */
-	struct state_syncs syncs;	/* owned: calls waiting for a write */
-	char *last;			/* owned: the text last written */
-	json_t *loaded;			/* owned: entries read at start */
-	uint64_t gen;			/* changes seen */
-	uint64_t gen_disk;		/* changes known to be on disk */
-	bool dirty;			/* a write is scheduled */
+	struct daemon *d;         /* borrowed */
+	char *path;               /* owned */
+	char *tmp;                /* owned: path + ".new" */
+	char *dir;                /* owned: path's directory */
+	struct event *write_ev;   /* owned */
+	struct state_syncs syncs; /* owned: calls waiting for a write */
+	char *last;               /* owned: the text last written */
+	json_t *loaded;           /* owned: entries read at start */
+	uint64_t gen;             /* changes seen */
+	uint64_t gen_disk;        /* changes known to be on disk */
+	bool dirty;               /* a write is scheduled */
 	bool frozen;
 	uint64_t writes;
 	uint64_t errors;
@@ -77,8 +77,8 @@ state_new(struct daemon *d, const char *path)
 	sprintf(s->tmp, "%s.new", path);
 	s->dir = strdup(dirname(copy));
 	free(copy);
-	if (s->dir == NULL || (s->write_ev = evtimer_new(d->base,
-	    state_write_cb, s)) == NULL) {
+	if (s->dir == NULL ||
+	    (s->write_ev = evtimer_new(d->base, state_write_cb, s)) == NULL) {
 		state_free(s);
 		return NULL;
 	}
@@ -153,8 +153,8 @@ state_load(struct state *s, struct proto_err *err)
 		    s->path);
 		return 0;
 	}
-	if ((doc = json_load_file(s->path, JSON_REJECT_DUPLICATES, &jerr))
-	    == NULL) {
+	if ((doc = json_load_file(s->path, JSON_REJECT_DUPLICATES, &jerr)) ==
+	    NULL) {
 		if (jerr.line > 0)
 			return proto_errf(err, PROTO_PARSE_ERROR,
 			    "state file %s:%d:%d: %s; fix or remove it",
@@ -167,16 +167,20 @@ state_load(struct state *s, struct proto_err *err)
 	    !json_is_array(nodes = json_object_get(doc, "nodes")) ||
 	    json_object_size(doc) != 2) {
 		json_decref(doc);
-		return proto_errf(err, PROTO_INVALID_PARAMS, "state file %s is "
+		return proto_errf(err, PROTO_INVALID_PARAMS,
+		    "state file %s is "
 		    "not {\"version\": %d, \"nodes\": [...]}; fix or remove "
-		    "it", s->path, STATE_VERSION);
+		    "it",
+		    s->path, STATE_VERSION);
 	}
-	json_array_foreach(nodes, i, one) {
+	json_array_foreach(nodes, i, one)
+	{
 		parent = NULL;
 		if (state_entry_split(one, &entry, &why) == -1) {
-			proto_errf(err, PROTO_INVALID_PARAMS, "state file %s: "
-			    "nodes[%zu]: \"stopped\" must be a string", s->path,
-			    i);
+			proto_errf(err, PROTO_INVALID_PARAMS,
+			    "state file %s: "
+			    "nodes[%zu]: \"stopped\" must be a string",
+			    s->path, i);
 			json_decref(doc);
 			return -1;
 		}
@@ -189,10 +193,12 @@ state_load(struct state *s, struct proto_err *err)
 			return -1;
 		}
 		spec_free(spec);
-		if (parent == NULL || proto_path_check(parent, "parent", err)
-		    == -1) {
-			proto_errf(err, PROTO_INVALID_PARAMS, "state file %s: "
-			    "nodes[%zu] has no valid \"parent\"", s->path, i);
+		if (parent == NULL ||
+		    proto_path_check(parent, "parent", err) == -1) {
+			proto_errf(err, PROTO_INVALID_PARAMS,
+			    "state file %s: "
+			    "nodes[%zu] has no valid \"parent\"",
+			    s->path, i);
 			json_decref(doc);
 			return -1;
 		}
@@ -217,10 +223,11 @@ state_restore(struct state *s)
 	if (s == NULL || s->loaded == NULL)
 		return;
 	lim.max_nodes = s->d->tree->lim.max_nodes;
-	json_array_foreach(s->loaded, i, one) {
+	json_array_foreach(s->loaded, i, one)
+	{
 		parent = "/";
 		if (state_entry_split(one, &entry, &why) == -1)
-			continue;	/* state_load checked it */
+			continue; /* state_load checked it */
 		rc = spec_parse(entry, &lim, &parent, &spec, &count, &err);
 		if (rc == -1) {
 			log_warnx("state: nodes[%zu]: %s", i, err.message);
@@ -229,13 +236,15 @@ state_restore(struct state *s)
 		}
 		/* A node a client stopped comes back stopped: exited, until
 		 * a client restarts it. */
-		rc = why != NULL ? tree_add_stopped(s->d->tree, parent, spec,
-		    count, why, &n, &err) : tree_spawn(s->d->tree, parent,
-		    spec, count, &n, &err);
+		rc = why != NULL ?
+		    tree_add_stopped(s->d->tree, parent, spec, count, why, &n,
+		        &err) :
+		    tree_spawn(s->d->tree, parent, spec, count, &n, &err);
 		if (rc == -1) {
 			log_warnx("state: %s/%s is not restored: %s; it is "
-			    "dropped from %s", strcmp(parent, "/") == 0 ? "" :
-			    parent, spec->name, err.message, s->path);
+			          "dropped from %s",
+			    strcmp(parent, "/") == 0 ? "" : parent, spec->name,
+			    err.message, s->path);
 			spec_free(spec);
 		} else {
 			ok++;
@@ -300,10 +309,12 @@ state_collect(const struct node *p, json_t *out)
 			continue;
 		if ((obj = state_node_json(c, stopped)) == NULL ||
 		    json_object_set_new(obj, "parent",
-		    json_string(node_path(p, path, sizeof path))) == -1 ||
-		    (stopped && json_object_set_new(obj, "stopped",
-		    json_string(cause_text(c->cause) ? cause_text(c->cause) :
-		    "cancelled")) == -1) ||
+		        json_string(node_path(p, path, sizeof path))) == -1 ||
+		    (stopped &&
+		        json_object_set_new(obj, "stopped",
+		            json_string(cause_text(c->cause) ?
+		                    cause_text(c->cause) :
+		                    "cancelled")) == -1) ||
 		    json_array_append_new(out, obj) == -1) {
 			json_decref(obj);
 			return -1;
@@ -349,7 +360,7 @@ static void
 state_schedule(struct state *s, int64_t ms)
 {
 	struct timeval tv = { (time_t)(ms / 1000),
-	    (suseconds_t)(ms % 1000 * 1000) };
+		(suseconds_t)(ms % 1000 * 1000) };
 
 	s->dirty = true;
 	evtimer_add(s->write_ev, &tv);
@@ -362,7 +373,8 @@ state_error(struct state *s, const char *what, const char *file, int e)
 	snprintf(s->last_error, sizeof s->last_error, "%s %s: %s", what, file,
 	    strerror(e));
 	log_warnx("state: %s; %s keeps its previous contents (retrying in "
-	    "%d s)", s->last_error, s->path, STATE_RETRY_MS / 1000);
+	          "%d s)",
+	    s->last_error, s->path, STATE_RETRY_MS / 1000);
 	free(s->last);
 	s->last = NULL;
 	state_schedule(s, STATE_RETRY_MS);
@@ -376,7 +388,7 @@ state_put(struct state *s, const char *text)
 	int fd, e;
 
 	if ((fd = open(s->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0600)) == -1) {
+	         0600)) == -1) {
 		state_error(s, "open", s->tmp, errno);
 		return -1;
 	}
@@ -419,8 +431,9 @@ state_write(struct state *s)
 		nodes = NULL;
 	}
 	/* "o" takes nodes, also when the pack fails. */
-	if (nodes != NULL && (doc = json_pack("{s:i,s:o}", "version",
-	    STATE_VERSION, "nodes", nodes)) != NULL) {
+	if (nodes != NULL &&
+	    (doc = json_pack("{s:i,s:o}", "version", STATE_VERSION, "nodes",
+	         nodes)) != NULL) {
 		text = json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
 		json_decref(doc);
 	}
@@ -459,9 +472,10 @@ state_tree_event(struct state *s, const struct tree_event *ev)
 		return;
 	/* What is saved changes with spawns, removals, and moves between
 	 * live and terminated. */
-	if (ev->type == TREE_EV_OUTPUT || (ev->type == TREE_EV_STATE &&
-	    (ev->from == NODE_EXITED || ev->from == NODE_FAILED) ==
-	    (ev->to == NODE_EXITED || ev->to == NODE_FAILED)))
+	if (ev->type == TREE_EV_OUTPUT ||
+	    (ev->type == TREE_EV_STATE &&
+	        (ev->from == NODE_EXITED || ev->from == NODE_FAILED) ==
+	            (ev->to == NODE_EXITED || ev->to == NODE_FAILED)))
 		return;
 	s->gen++;
 	/* Group commit: the write goes at the start of the next loop turn,
@@ -510,8 +524,8 @@ state_freeze(struct state *s)
 	evtimer_del(s->write_ev);
 	s->frozen = true;
 	/* Nothing more will be written: whoever still waits hears so. */
-	state_syncs_release(s, UINT64_MAX, s->gen == s->gen_disk ? NULL :
-	    "the daemon is shutting down");
+	state_syncs_release(s, UINT64_MAX,
+	    s->gen == s->gen_disk ? NULL : "the daemon is shutting down");
 }
 
 void
@@ -530,5 +544,5 @@ state_stats(const struct state *s, json_t *obj)
 	    json_integer(s != NULL ? (json_int_t)s->errors : 0));
 	json_object_set_new(obj, "state_last_error",
 	    s != NULL && s->errors > 0 ? json_string(s->last_error) :
-	    json_null());
+	                                 json_null());
 }

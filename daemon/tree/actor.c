@@ -15,9 +15,9 @@
 #include "worker.h"
 
 struct actor {
-	struct event *timer;	/* owned; NULL once the work is over */
-	uint64_t ticks;		/* tick: kept after the end, for the view */
-	bool ending;		/* the end is queued on the loop */
+	struct event *timer; /* owned; NULL once the work is over */
+	uint64_t ticks;      /* tick: kept after the end, for the view */
+	bool ending;         /* the end is queued on the loop */
 };
 
 static struct actor *
@@ -84,10 +84,10 @@ sleep_start(struct node *n, bool *ready, struct proto_err *err)
 {
 	int64_t ms = n->spec->u.actor.ms;
 
-	actor_free(n);		/* the previous run's record */
+	actor_free(n); /* the previous run's record */
 	*ready = true;
 	if (ms < 0)
-		return 0;	/* until cancelled: nothing to hold */
+		return 0; /* until cancelled: nothing to hold */
 	if ((n->work = actor_new(n, ms, false, sleep_cb)) == NULL)
 		return proto_errf(err, PROTO_INTERNAL, "out of memory");
 	return 0;
@@ -108,7 +108,7 @@ tick_start(struct node *n, bool *ready, struct proto_err *err)
 	actor_free(n);
 	*ready = true;
 	if ((n->work = actor_new(n, n->spec->u.actor.interval_ms, true,
-	    tick_cb)) == NULL)
+	         tick_cb)) == NULL)
 		return proto_errf(err, PROTO_INTERNAL, "out of memory");
 	return 0;
 }
@@ -118,8 +118,8 @@ tick_view(const struct node *n, json_t *view)
 {
 	const struct actor *a = n->work;
 
-	json_object_set_new(view, "ticks", json_integer(a ? (json_int_t)a->ticks
-	    : 0));
+	json_object_set_new(view, "ticks",
+	    json_integer(a ? (json_int_t)a->ticks : 0));
 	json_object_set_new(view, "interval_ms",
 	    json_integer(n->spec->u.actor.interval_ms));
 }
@@ -146,7 +146,7 @@ fail_start(struct node *n, bool *ready, struct proto_err *err)
 	actor_free(n);
 	*ready = true;
 	if ((n->work = actor_new(n, n->spec->u.actor.after_ms, false,
-	    fail_cb)) == NULL)
+	         fail_cb)) == NULL)
 		return proto_errf(err, PROTO_INTERNAL, "out of memory");
 	return 0;
 }

@@ -7,12 +7,12 @@
 
 struct idmap_slot {
 	uint64_t key;
-	void *val;		/* NULL: empty */
+	void *val; /* NULL: empty */
 };
 
 struct nameidx_slot {
 	uint64_t hash;
-	struct node *node;	/* NULL: empty */
+	struct node *node; /* NULL: empty */
 };
 
 static uint64_t
@@ -59,7 +59,7 @@ idmap_find(const struct idmap *m, uint64_t key)
 	if (m->cap == 0)
 		return NULL;
 	for (i = hash_u64(key) & mask; m->slots[i].val != NULL;
-	    i = (i + 1) & mask)
+	     i = (i + 1) & mask)
 		if (m->slots[i].key == key)
 			return &m->slots[i];
 	return NULL;
@@ -299,7 +299,7 @@ nameidx_del(struct nameidx *x, const struct node *n)
 	if (x->cap == 0)
 		return;
 	for (i = nameidx_hash(n) & mask; x->slots[i].node != n;
-	    i = (i + 1) & mask)
+	     i = (i + 1) & mask)
 		if (x->slots[i].node == NULL)
 			return;
 	for (j = (i + 1) & mask; x->slots[j].node != NULL; j = (j + 1) & mask) {

@@ -14,15 +14,15 @@ struct node;
 
 /* u64 -> pointer. */
 struct idmap {
-	struct idmap_slot *slots;	/* owned */
-	size_t cap;			/* power of two, or 0 */
+	struct idmap_slot *slots; /* owned */
+	size_t cap;               /* power of two, or 0 */
 	size_t len;
 };
 
 void idmap_init(struct idmap *m);
 void idmap_free(struct idmap *m);
 void *idmap_get(const struct idmap *m, uint64_t key);
-int idmap_put(struct idmap *m, uint64_t key, void *val);	/* -1: ENOMEM */
+int idmap_put(struct idmap *m, uint64_t key, void *val); /* -1: ENOMEM */
 /* For a key known to be absent (a new id): no lookup first. */
 int idmap_add(struct idmap *m, uint64_t key, void *val);
 void *idmap_del(struct idmap *m, uint64_t key);
@@ -34,23 +34,24 @@ void *idmap_del(struct idmap *m, uint64_t key);
  * and one cache line a lookup.
  */
 #define NODETAB_SHIFT 12
-#define NODETAB_PAGE (1u << NODETAB_SHIFT)
+#define NODETAB_PAGE  (1u << NODETAB_SHIFT)
 
 struct nodetab {
-	struct nodetab_page **pages;	/* owned, each owned */
+	struct nodetab_page **pages; /* owned, each owned */
 	size_t npages;
 };
 
 void nodetab_init(struct nodetab *t);
 void nodetab_free(struct nodetab *t);
 struct node *nodetab_get(const struct nodetab *t, uint64_t id);
-int nodetab_put(struct nodetab *t, uint64_t id, struct node *n); /* -1: ENOMEM */
+int
+nodetab_put(struct nodetab *t, uint64_t id, struct node *n); /* -1: ENOMEM */
 void nodetab_del(struct nodetab *t, uint64_t id);
 
 /* (parent, name) -> child node. Keys are read from the nodes themselves;
  * each slot keeps its hash so growing never reads a node again. */
 struct nameidx {
-	struct nameidx_slot *slots;	/* owned array, borrowed nodes */
+	struct nameidx_slot *slots; /* owned array, borrowed nodes */
 	size_t cap;
 	size_t len;
 };

@@ -33,7 +33,7 @@ const char *const node_state_names[] = {
 	[NODE_QUEUED] = "starting",
 	[NODE_HELD] = "backoff",
 	[NODE_ENDED] = "ended",
-	[NODE__ALL] = NULL
+	[NODE__ALL] = NULL,
 };
 
 /* The wire state each state is shown as. */
@@ -46,37 +46,47 @@ static const uint8_t node_shown_as[NODE__ALL] = {
 	[NODE_FAILED] = NODE_FAILED,
 	[NODE_QUEUED] = NODE_STARTING,
 	[NODE_HELD] = NODE_BACKOFF,
-	[NODE_ENDED] = NODE__STATES,	/* not shown: keeps what it was */
+	[NODE_ENDED] = NODE__STATES, /* not shown: keeps what it was */
 };
 
 enum node_event {
-	NEV_START,		/* begin a run */
-	NEV_QUEUE,		/* wait for the parent's ordered start */
-	NEV_READY,		/* the work is running */
-	NEV_ENDED,		/* the work is over */
-	NEV_STOP,		/* the done handle is closed */
-	NEV_RESTART,		/* a client asked for a restart */
+	NEV_START,   /* begin a run */
+	NEV_QUEUE,   /* wait for the parent's ordered start */
+	NEV_READY,   /* the work is running */
+	NEV_ENDED,   /* the work is over */
+	NEV_STOP,    /* the done handle is closed */
+	NEV_RESTART, /* a client asked for a restart */
 	NEV_START_TIMEOUT,
 	NEV_DEADLINE,
-	NEV_DRAINED,		/* no work and no busy child left */
-	NEV_BACKOFF,		/* the parent: restart after a delay */
-	NEV_HOLD,		/* the parent: restart with the group */
-	NEV_GIVE_UP,		/* the parent: not restarted */
+	NEV_DRAINED, /* no work and no busy child left */
+	NEV_BACKOFF, /* the parent: restart after a delay */
+	NEV_HOLD,    /* the parent: restart with the group */
+	NEV_GIVE_UP, /* the parent: not restarted */
 	NEV__COUNT
 };
 
 static const char *const node_event_names[] = {
-	"start", "queue", "ready", "ended", "stop", "restart",
-	"start-timeout", "deadline", "drained", "backoff", "hold", "give-up"
+	"start",
+	"queue",
+	"ready",
+	"ended",
+	"stop",
+	"restart",
+	"start-timeout",
+	"deadline",
+	"drained",
+	"backoff",
+	"hold",
+	"give-up",
 };
 
 struct node_input {
 	enum node_event ev;
-	struct cause *cause;		/* NEV_STOP, NEV_GIVE_UP; borrowed */
-	enum node_after after;		/* NEV_STOP */
-	struct node_exit exit;		/* NEV_ENDED */
-	int64_t ms;			/* NEV_BACKOFF delay, NEV_HOLD due */
-	bool failed;			/* NEV_GIVE_UP */
+	struct cause *cause;   /* NEV_STOP, NEV_GIVE_UP; borrowed */
+	enum node_after after; /* NEV_STOP */
+	struct node_exit exit; /* NEV_ENDED */
+	int64_t ms;            /* NEV_BACKOFF delay, NEV_HOLD due */
+	bool failed;           /* NEV_GIVE_UP */
 };
 
 typedef void node_action(struct node *, const struct node_input *);
@@ -149,8 +159,8 @@ node_input(struct node *n, const struct node_input *in)
 	if (log_enabled(LOG_LEVEL_DEBUG)) {
 		char path[PROTO_PATH_MAX];
 
-		log_debug("%s: event %s in %s%s", node_path(n, path,
-		    sizeof path), node_event_names[in->ev],
+		log_debug("%s: event %s in %s%s",
+		    node_path(n, path, sizeof path), node_event_names[in->ev],
 		    node_state_names[n->state], fn == NULL ? " (ignored)" : "");
 	}
 	if (fn != NULL)
@@ -252,8 +262,9 @@ node_set_state(struct node *n, enum node_state to)
 	ev.to = shown;
 	/* A run ended: from work to rest, directly or through the parent's
 	 * decision. A waiting node that is cancelled never ran. */
-	ev.ended = !node_active_in(to) && (node_active_in(from) ||
-	    (from == NODE_ENDED && node_active_in(n->before_end)));
+	ev.ended = !node_active_in(to) &&
+	    (node_active_in(from) ||
+	        (from == NODE_ENDED && node_active_in(n->before_end)));
 	n->tree->stats.by_state[n->shown]--;
 	n->tree->stats.by_state[shown]++;
 	n->shown = shown;
@@ -294,8 +305,8 @@ node_child_cause(const struct node *n, struct cause *c)
 static struct node_timers *
 node_timers(struct node *n)
 {
-	if (n->timers == NULL && (n->timers = calloc(1,
-	    sizeof *n->timers)) == NULL)
+	if (n->timers == NULL &&
+	    (n->timers = calloc(1, sizeof *n->timers)) == NULL)
 		fatalx("out of memory");
 	return n->timers;
 }
@@ -377,8 +388,9 @@ node_log_end(struct node *n, const struct node_exit *ex)
 	if (ex != NULL && ex->pid > 0)
 		snprintf(pid, sizeof pid, " (pid %d)", ex->pid);
 	/* An end of its own says how in its cause already. */
-	if (ex != NULL && (cause_class(n->cause) == CAUSE_EXIT ||
-	    cause_class(n->cause) == CAUSE_SIGNAL))
+	if (ex != NULL &&
+	    (cause_class(n->cause) == CAUSE_EXIT ||
+	        cause_class(n->cause) == CAUSE_SIGNAL))
 		ex = NULL;
 	if (ex != NULL && ex->kind == EXIT_CODE)
 		snprintf(how, sizeof how, "; exit code %d", ex->value);
@@ -513,15 +525,15 @@ act_ended(struct node *n, const struct node_input *in)
 	n->work_live = false;
 	if (ex->kind == EXIT_SIGNAL) {
 		sig = proto_signal_name(ex->value);
-		c = sig != NULL ? cause_new(CAUSE_SIGNAL, "killed by signal %s",
-		    sig) : cause_new(CAUSE_SIGNAL, "killed by signal %d",
-		    ex->value);
+		c = sig != NULL ?
+		    cause_new(CAUSE_SIGNAL, "killed by signal %s", sig) :
+		    cause_new(CAUSE_SIGNAL, "killed by signal %d", ex->value);
 	} else {
 		c = cause_new(CAUSE_EXIT, "exited with code %d",
 		    ex->kind == EXIT_CODE ? ex->value : 0);
 	}
-	if (ex->kind == EXIT_SIGNAL || (ex->kind == EXIT_CODE &&
-	    ex->value != 0))
+	if (ex->kind == EXIT_SIGNAL ||
+	    (ex->kind == EXIT_CODE && ex->value != 0))
 		n->abnormal = true;
 	node_set_cause(n, c);
 	cause_unref(c);
@@ -548,7 +560,7 @@ static enum node_after
 node_child_after(enum node_after after)
 {
 	return after == AFTER_START || after == AFTER_HOLD ? AFTER_HOLD :
-	    AFTER_EXIT;
+	                                                     AFTER_EXIT;
 }
 
 static void
@@ -621,8 +633,8 @@ act_restop(struct node *n, const struct node_input *in)
 	 * parent starts it again with the group. Nothing weakens a stop. */
 	if (in->after == AFTER_EXIT)
 		after = AFTER_EXIT;
-	else if (in->after == AFTER_HOLD && (n->after == AFTER_START ||
-	    n->after == AFTER_REPORT))
+	else if (in->after == AFTER_HOLD &&
+	    (n->after == AFTER_START || n->after == AFTER_REPORT))
 		after = AFTER_HOLD;
 	if (after == n->after)
 		return;
@@ -717,8 +729,8 @@ act_backoff(struct node *n, const struct node_input *in)
 	/* The delay counts from the end of the run, so due_ms - ended_ms in
 	 * the view is exactly the delay chosen. */
 	n->due_ms = n->ended_ms + in->ms;
-	node_timer_arm(n, &node_timers(n)->backoff,
-	    n->due_ms - clock_wall_ms(), node_backoff_cb);
+	node_timer_arm(n, &node_timers(n)->backoff, n->due_ms - clock_wall_ms(),
+	    node_backoff_cb);
 	node_set_state(n, NODE_BACKOFF);
 	log_info("%s: restarting in %lld ms (restart %u)",
 	    node_path(n, path, sizeof path), (long long)in->ms,
@@ -733,8 +745,7 @@ act_hold(struct node *n, const struct node_input *in)
 	n->due_ms = in->ms;
 	node_set_state(n, NODE_HELD);
 	log_info("%s: restarting with its group in %lld ms",
-	    node_path(n, path, sizeof path),
-	    (long long)(in->ms - n->ended_ms));
+	    node_path(n, path, sizeof path), (long long)(in->ms - n->ended_ms));
 }
 
 static void
@@ -751,8 +762,9 @@ act_give_up(struct node *n, const struct node_input *in)
 		log_warnx("%s: given up: %s", node_path(n, path, sizeof path),
 		    cause_text(n->cause) ? cause_text(n->cause) : "failed");
 	else
-		log_info("%s: not restarted (restart: %s)", node_path(n, path,
-		    sizeof path), spec_restart_names[n->spec->restart]);
+		log_info("%s: not restarted (restart: %s)",
+		    node_path(n, path, sizeof path),
+		    spec_restart_names[n->spec->restart]);
 }
 
 static void
@@ -779,8 +791,8 @@ node_queue(struct node *n)
 void
 node_stop(struct node *n, struct cause *c, enum node_after after)
 {
-	node_input(n, &(struct node_input){ .ev = NEV_STOP, .cause = c,
-	    .after = after });
+	node_input(n,
+	    &(struct node_input){ .ev = NEV_STOP, .cause = c, .after = after });
 }
 
 void
@@ -798,8 +810,8 @@ node_restart(struct node *n)
 void
 node_backoff(struct node *n, int64_t delay_ms)
 {
-	node_input(n, &(struct node_input){ .ev = NEV_BACKOFF,
-	    .ms = delay_ms });
+	node_input(n,
+	    &(struct node_input){ .ev = NEV_BACKOFF, .ms = delay_ms });
 }
 
 void
@@ -811,8 +823,10 @@ node_hold(struct node *n, int64_t due_ms)
 void
 node_give_up(struct node *n, struct cause *c, bool failed)
 {
-	node_input(n, &(struct node_input){ .ev = NEV_GIVE_UP, .cause = c,
-	    .failed = failed });
+	node_input(n,
+	    &(struct node_input){ .ev = NEV_GIVE_UP,
+	        .cause = c,
+	        .failed = failed });
 }
 
 void

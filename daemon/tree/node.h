@@ -33,14 +33,14 @@ struct sup;
 enum node_state {
 	NODE_STARTING,
 	NODE_RUNNING,
-	NODE_BACKOFF,		/* its own restart timer is armed */
+	NODE_BACKOFF, /* its own restart timer is armed */
 	NODE_STOPPING,
 	NODE_EXITED,
 	NODE_FAILED,
 	NODE__STATES,
-	NODE_QUEUED = NODE__STATES,	/* waits for the ordered start */
-	NODE_HELD,		/* waits for the parent's group start */
-	NODE_ENDED,		/* the run is over; the parent decides */
+	NODE_QUEUED = NODE__STATES, /* waits for the ordered start */
+	NODE_HELD,                  /* waits for the parent's group start */
+	NODE_ENDED,                 /* the run is over; the parent decides */
 	NODE__ALL
 };
 
@@ -51,60 +51,60 @@ enum exit_kind {
 };
 
 struct node_exit {
-	uint8_t kind;		/* enum exit_kind */
-	int value;		/* code or signal number */
-	int pid;		/* the process that ended; 0 for actors */
+	uint8_t kind; /* enum exit_kind */
+	int value;    /* code or signal number */
+	int pid;      /* the process that ended; 0 for actors */
 };
 
 /* What the stop under way ends in; chosen when the stop begins. */
 enum node_after {
-	AFTER_EXIT,		/* terminated for good: exited */
-	AFTER_START,		/* a client's restart: start again at once */
-	AFTER_HOLD,		/* part of a group restart: wait in backoff
-				   until the parent starts the group */
-	AFTER_REPORT,		/* it ended on its own: the parent decides */
+	AFTER_EXIT,   /* terminated for good: exited */
+	AFTER_START,  /* a client's restart: start again at once */
+	AFTER_HOLD,   /* part of a group restart: wait in backoff
+	                 until the parent starts the group */
+	AFTER_REPORT, /* it ended on its own: the parent decides */
 };
 
 struct node_timers {
-	struct event *deadline;	/* owned: timeout_ms */
-	struct event *start;	/* owned: start_timeout_ms */
-	struct event *backoff;	/* owned: the delay before a restart */
+	struct event *deadline; /* owned: timeout_ms */
+	struct event *start;    /* owned: start_timeout_ms */
+	struct event *backoff;  /* owned: the delay before a restart */
 };
 
 struct node {
 	uint64_t id;
-	struct tree *tree;		/* borrowed */
-	struct node *parent;		/* borrowed; NULL for the root */
-	struct node_spec *spec;		/* owned; children moved out */
-	const struct worker_ops *ops;	/* NULL for supervisors */
-	void *work;			/* owned through ops */
-	struct node **children;		/* owned, in start order */
+	struct tree *tree;            /* borrowed */
+	struct node *parent;          /* borrowed; NULL for the root */
+	struct node_spec *spec;       /* owned; children moved out */
+	const struct worker_ops *ops; /* NULL for supervisors */
+	void *work;                   /* owned through ops */
+	struct node **children;       /* owned, in start order */
 	uint32_t nchildren;
 	uint32_t capchildren;
-	uint32_t nlive;			/* children not terminated */
-	uint32_t restarts;		/* starts after the first */
-	uint32_t nstopping;		/* children in stopping */
-	uint8_t state;			/* enum node_state; only node.c
-					   writes it, through the table */
-	uint8_t shown;			/* the wire state last announced */
-	uint8_t before_end;		/* state the run ended from */
-	uint8_t after;			/* enum node_after */
-	bool work_live;			/* the worker has not ended */
-	bool abnormal;			/* the run ended abnormally */
-	bool given_up;			/* could not start, start timeout,
-					   intensity exceeded */
+	uint32_t nlive;     /* children not terminated */
+	uint32_t restarts;  /* starts after the first */
+	uint32_t nstopping; /* children in stopping */
+	uint8_t state;      /* enum node_state; only node.c
+	                       writes it, through the table */
+	uint8_t shown;      /* the wire state last announced */
+	uint8_t before_end; /* state the run ended from */
+	uint8_t after;      /* enum node_after */
+	bool work_live;     /* the worker has not ended */
+	bool abnormal;      /* the run ended abnormally */
+	bool given_up;      /* could not start, start timeout,
+	                       intensity exceeded */
 	bool ever_started;
-	bool in_stop;			/* act_stop is on the stack */
-	bool from_config;		/* created from --config (config.c) */
-	uint16_t backoff_n;		/* consecutive restarts */
-	int64_t started_ms;		/* wall clock of the last start */
-	int64_t running_mono;		/* monotonic ms it became running */
-	int64_t due_ms;			/* wall clock of the next start */
-	int64_t ended_ms;		/* wall clock the last run ended */
-	struct node_exit exit;		/* of the last run */
-	struct cause *cause;		/* owned reference; NULL: none */
-	struct node_timers *timers;	/* owned, allocated on first use */
-	struct sup *sup;		/* owned; supervisors only */
+	bool in_stop;               /* act_stop is on the stack */
+	bool from_config;           /* created from --config (config.c) */
+	uint16_t backoff_n;         /* consecutive restarts */
+	int64_t started_ms;         /* wall clock of the last start */
+	int64_t running_mono;       /* monotonic ms it became running */
+	int64_t due_ms;             /* wall clock of the next start */
+	int64_t ended_ms;           /* wall clock the last run ended */
+	struct node_exit exit;      /* of the last run */
+	struct cause *cause;        /* owned reference; NULL: none */
+	struct node_timers *timers; /* owned, allocated on first use */
+	struct sup *sup;            /* owned; supervisors only */
 };
 
 extern const char *const node_state_names[];
@@ -153,8 +153,8 @@ void node_cancel(struct node *n, struct cause *c);
 void node_restart(struct node *n);
 
 /* The parent's decision once n's run ended (n is NODE_ENDED): */
-void node_backoff(struct node *n, int64_t delay_ms);	/* restart later */
-void node_hold(struct node *n, int64_t due_ms);	/* with its group */
+void node_backoff(struct node *n, int64_t delay_ms); /* restart later */
+void node_hold(struct node *n, int64_t due_ms);      /* with its group */
 /* Not restarted: exited, or failed when given up on; c may be NULL. */
 void node_give_up(struct node *n, struct cause *c, bool failed);
 /* A supervisor gives up (intensity): it stops its children, becomes

@@ -108,8 +108,8 @@ sup_continue(struct node *n)
 	struct sup *s = n->sup;
 
 	/* A supervisor still waiting for its own turn starts nothing. */
-	if (s == NULL || (n->state != NODE_STARTING &&
-	    n->state != NODE_RUNNING))
+	if (s == NULL ||
+	    (n->state != NODE_STARTING && n->state != NODE_RUNNING))
 		return;
 	/* Children becoming ready inside the loop call back here; looping
 	 * instead of recursing keeps the stack flat for 10,000 children. */
@@ -165,8 +165,8 @@ sup_intensity_exceeded(struct node *n)
 		return true;
 	if (sup_window_count(n) >= max)
 		return true;
-	if (s->window == NULL && (s->window = calloc(max,
-	    sizeof *s->window)) == NULL)
+	if (s->window == NULL &&
+	    (s->window = calloc(max, sizeof *s->window)) == NULL)
 		return true;
 	s->window[s->window_head] = clock_mono_ms();
 	s->window_head = (s->window_head + 1) % max;
@@ -219,8 +219,8 @@ sup_index_of(const struct node *n, const struct node *c)
 bool
 sup_in_start_order(const struct node *n, const struct node *c)
 {
-	if (n->sup == NULL || (n->state != NODE_STARTING &&
-	    n->state != NODE_RUNNING))
+	if (n->sup == NULL ||
+	    (n->state != NODE_STARTING && n->state != NODE_RUNNING))
 		return false;
 	return n->sup->cursor < n->nchildren &&
 	    sup_index_of(n, c) >= n->sup->cursor;
@@ -245,12 +245,13 @@ sup_restart_group(struct node *n, struct node *failed, uint32_t first,
 	s->group = true;
 	s->group_waiting = true;
 	s->group_due_ms = due;
-	if ((s->group_timer == NULL && (s->group_timer = evtimer_new(
-	    n->tree->base, sup_group_cb, n)) == NULL) ||
+	if ((s->group_timer == NULL &&
+	        (s->group_timer = evtimer_new(n->tree->base, sup_group_cb,
+	             n)) == NULL) ||
 	    evtimer_add(s->group_timer, &tv) == -1)
 		fatalx("cannot arm a timer");
-	c = cause_new(CAUSE_SIBLING, "sibling failed: %s", node_path(failed,
-	    path, sizeof path));
+	c = cause_new(CAUSE_SIBLING, "sibling failed: %s",
+	    node_path(failed, path, sizeof path));
 	for (uint32_t i = n->nchildren; i > first; i--) {
 		struct node *m = n->children[i - 1];
 
@@ -277,8 +278,8 @@ sup_child_ended(struct node *n, struct node *child)
 	if (n->state != NODE_STARTING && n->state != NODE_RUNNING)
 		fatalx("a child ended under a supervisor that is %s",
 		    node_state_names[n->state]);
-	if (cs->restart == RESTART_TEMPORARY || (cs->restart ==
-	    RESTART_TRANSIENT && !child->abnormal)) {
+	if (cs->restart == RESTART_TEMPORARY ||
+	    (cs->restart == RESTART_TRANSIENT && !child->abnormal)) {
 		node_give_up(child, NULL, child->given_up);
 		sup_continue(n);
 		return;
@@ -293,7 +294,7 @@ sup_child_ended(struct node *n, struct node *child)
 			return;
 		}
 		log_warnx("%s: restart intensity exceeded (more than %u "
-		    "restarts in %lld ms); stopping its children",
+		          "restarts in %lld ms); stopping its children",
 		    node_path(n, path, sizeof path),
 		    n->spec->u.sup.max_restarts,
 		    (long long)n->spec->u.sup.period_ms);
@@ -323,10 +324,11 @@ sup_view(const struct node *n, json_t *view)
 
 	json_object_set_new(view, "strategy",
 	    json_string(spec_strategy_names[sp->u.sup.strategy]));
-	json_object_set_new(view, "intensity", json_pack("{s:i,s:I,s:i}",
-	    "max_restarts", (int)sp->u.sup.max_restarts,
-	    "period_ms", (json_int_t)sp->u.sup.period_ms,
-	    "recent_restarts", s != NULL ? (int)sup_window_count(n) : 0));
+	json_object_set_new(view, "intensity",
+	    json_pack("{s:i,s:I,s:i}", "max_restarts",
+	        (int)sp->u.sup.max_restarts, "period_ms",
+	        (json_int_t)sp->u.sup.period_ms, "recent_restarts",
+	        s != NULL ? (int)sup_window_count(n) : 0));
 	if (s != NULL && s->group)
 		json_object_set_new(view, "group_due_ms",
 		    json_integer(s->group_due_ms));

@@ -14,17 +14,17 @@
 struct node;
 
 struct sup {
-	uint32_t cursor;	/* the ordered start is at this child */
-	bool group;		/* a group restart waits for its members to
-				   stop and for its delay (group_timer) */
-	bool group_waiting;	/* the group's delay has not run out */
-	bool busy;		/* sup_continue is on the stack */
-	bool again;		/* ... and was asked to look once more */
-	struct event *group_timer;	/* owned */
-	int64_t *window;	/* owned: monotonic ms of recent restarts */
-	uint32_t nwindow;	/* entries used, at most max_restarts */
-	uint32_t window_head;	/* next slot to write */
-	int64_t group_due_ms;	/* wall clock the group starts again */
+	uint32_t cursor;           /* the ordered start is at this child */
+	bool group;                /* a group restart waits for its members to
+	                              stop and for its delay (group_timer) */
+	bool group_waiting;        /* the group's delay has not run out */
+	bool busy;                 /* sup_continue is on the stack */
+	bool again;                /* ... and was asked to look once more */
+	struct event *group_timer; /* owned */
+	int64_t *window;           /* owned: monotonic ms of recent restarts */
+	uint32_t nwindow;          /* entries used, at most max_restarts */
+	uint32_t window_head;      /* next slot to write */
+	int64_t group_due_ms;      /* wall clock the group starts again */
 };
 
 int sup_init(struct node *n);

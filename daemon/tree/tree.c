@@ -143,9 +143,10 @@ tree_new(struct event_base *base, const struct tree_limits *lim,
 	spec->start_timeout_ms = -1;
 	spec->u.sup.strategy = STRATEGY_ONE_FOR_ONE;
 	spec->u.sup.max_restarts = lim->root_period_ms > 0 ?
-	    lim->root_max_restarts : SPEC_MAX_RESTARTS;
-	spec->u.sup.period_ms = lim->root_period_ms > 0 ?
-	    lim->root_period_ms : SPEC_PERIOD_MS;
+	    lim->root_max_restarts :
+	    SPEC_MAX_RESTARTS;
+	spec->u.sup.period_ms = lim->root_period_ms > 0 ? lim->root_period_ms :
+	                                                  SPEC_PERIOD_MS;
 	if ((t->root = tree_node_new(t, NULL, spec)) == NULL ||
 	    nodetab_put(&t->ids, t->root->id, t->root) == -1) {
 		tree_free(t);
@@ -258,17 +259,18 @@ tree_spawn_parent(struct tree *t, const char *parent_path,
 	    p->state == NODE_ENDED)
 		proto_errf(err, PROTO_CONFLICT,
 		    "parent %s is %s; only a supervisor that is starting, "
-		    "running or in backoff takes new children", path,
-		    node_state_names[p->state]);
+		    "running or in backoff takes new children",
+		    path, node_state_names[p->state]);
 	else if (nameidx_get(&t->names, p, spec->name, strlen(spec->name)) !=
 	    NULL)
 		proto_errf(err, PROTO_EXISTS,
 		    "%s already has a child named \"%s\"", path, spec->name);
-	else if (count > t->lim.max_nodes || t->stats.nodes >
-	    t->lim.max_nodes - count)
+	else if (count > t->lim.max_nodes ||
+	    t->stats.nodes > t->lim.max_nodes - count)
 		proto_errf(err, PROTO_LIMIT,
 		    "%zu more nodes would pass the limit of %zu (--max-nodes);"
-		    " %zu exist", count, t->lim.max_nodes, t->stats.nodes);
+		    " %zu exist",
+		    count, t->lim.max_nodes, t->stats.nodes);
 	else if (tree_depth(p) + spec_depth(spec) > PROTO_DEPTH_MAX)
 		proto_errf(err, PROTO_INVALID_PARAMS,
 		    "the tree would be deeper than %d levels", PROTO_DEPTH_MAX);
@@ -295,7 +297,7 @@ tree_spawn(struct tree *t, const char *parent_path, struct node_spec *spec,
 	prestart = spec->kind == KIND_EXEC && tree_starts_now(p);
 	if ((prestart && node_prestart(n, &ready, err) == -1) ||
 	    (spec->kind == KIND_EXEC && !prestart &&
-	    exec_check_spec(spec, err) == -1)) {
+	        exec_check_spec(spec, err) == -1)) {
 		n->spec = NULL;
 		t->next_id--;
 		free(n);
@@ -340,8 +342,9 @@ tree_cancel(struct tree *t, struct node *n, const char *reason,
 
 	if (node_terminated(n))
 		return 0;
-	c = reason != NULL ? cause_new(CAUSE_CANCELLED, "cancelled: %s",
-	    reason) : cause_new(CAUSE_CANCELLED, "cancelled");
+	c = reason != NULL ?
+	    cause_new(CAUSE_CANCELLED, "cancelled: %s", reason) :
+	    cause_new(CAUSE_CANCELLED, "cancelled");
 	if (c == NULL)
 		return proto_errf(err, PROTO_INTERNAL, "out of memory");
 	t->stats.cancels++;

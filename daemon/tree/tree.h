@@ -27,11 +27,11 @@ enum tree_event_type {
 
 struct tree_event {
 	enum tree_event_type type;
-	struct node *node;		/* borrowed; valid during the call */
-	enum node_state from, to;	/* TREE_EV_STATE; wire states */
-	bool ended;			/* TREE_EV_STATE: a run ended here,
-					   for node->cause */
-	const char *data;		/* TREE_EV_OUTPUT */
+	struct node *node;        /* borrowed; valid during the call */
+	enum node_state from, to; /* TREE_EV_STATE; wire states */
+	bool ended;               /* TREE_EV_STATE: a run ended here,
+	                             for node->cause */
+	const char *data;         /* TREE_EV_OUTPUT */
 	size_t len;
 };
 
@@ -42,25 +42,25 @@ struct tree_hooks {
 };
 
 struct tree_limits {
-	size_t max_nodes;	/* every node, the root included */
-	uint32_t root_max_restarts;	/* the root's intensity; 0 and 0: */
-	int64_t root_period_ms;		/* the defaults (3 in 5 s) */
+	size_t max_nodes;           /* every node, the root included */
+	uint32_t root_max_restarts; /* the root's intensity; 0 and 0: */
+	int64_t root_period_ms;     /* the defaults (3 in 5 s) */
 };
 
 struct tree_stats {
-	uint64_t spawns;	/* nodes created */
-	uint64_t restarts;	/* starts after a node's first */
-	uint64_t cancels;	/* cancel requests that stopped something */
+	uint64_t spawns;   /* nodes created */
+	uint64_t restarts; /* starts after a node's first */
+	uint64_t cancels;  /* cancel requests that stopped something */
 	uint64_t by_state[NODE__STATES];
-	uint64_t by_kind[KIND__COUNT];	/* nodes in the tree, by kind */
+	uint64_t by_kind[KIND__COUNT]; /* nodes in the tree, by kind */
 	size_t nodes;
 };
 
 struct tree {
-	struct event_base *base;	/* borrowed */
-	struct node *root;		/* owned, and through it every node */
-	struct nodetab ids;		/* id -> node */
-	struct nameidx names;		/* (parent, name) -> node */
+	struct event_base *base; /* borrowed */
+	struct node *root;       /* owned, and through it every node */
+	struct nodetab ids;      /* id -> node */
+	struct nameidx names;    /* (parent, name) -> node */
 	uint64_t next_id;
 	struct tree_limits lim;
 	struct tree_hooks hooks;
@@ -74,16 +74,15 @@ struct tree *tree_new(struct event_base *base, const struct tree_limits *lim,
  * (only at exit or in tests). */
 void tree_free(struct tree *t);
 
-struct node *tree_lookup(struct tree *t, const char *path,
-    struct proto_err *err);
+struct node *
+tree_lookup(struct tree *t, const char *path, struct proto_err *err);
 struct node *tree_get(struct tree *t, uint64_t id);
 
 /* Creates spec (of count nodes, from spec_parse) under parent_path and
  * starts it. On success the spec belongs to the tree and *out is the new
  * node; on failure nothing was created and the caller still owns spec. */
-int tree_spawn(struct tree *t, const char *parent_path,
-    struct node_spec *spec, size_t count, struct node **out,
-    struct proto_err *err);
+int tree_spawn(struct tree *t, const char *parent_path, struct node_spec *spec,
+    size_t count, struct node **out, struct proto_err *err);
 /* As tree_spawn, but the node (and its subtree) is created exited, with
  * cause why (a client's cancel: it stays exited until a client restarts
  * it), and nothing starts: a stopped node brought back from --state. */

@@ -34,22 +34,18 @@ view_node(const struct node *n, int depth)
 	const char *cause = cause_text(n->cause);
 	json_t *v, *kids;
 
-	v = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:i,s:o,s:n}",
-	    "id", (json_int_t)n->id,
-	    "path", node_path(n, path, sizeof path),
-	    "name", sp->name,
-	    "kind", spec_kind_names[sp->kind],
-	    "state", node_state_names[node_wire_state(n)],
-	    "restart", spec_restart_names[sp->restart],
-	    "restarts", (int)n->restarts,
-	    "started_ms", n->ever_started ? json_integer(n->started_ms) :
-	    json_null(),
-	    "pid");
+	v = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:i,s:o,s:n}", "id",
+	    (json_int_t)n->id, "path", node_path(n, path, sizeof path), "name",
+	    sp->name, "kind", spec_kind_names[sp->kind], "state",
+	    node_state_names[node_wire_state(n)], "restart",
+	    spec_restart_names[sp->restart], "restarts", (int)n->restarts,
+	    "started_ms",
+	    n->ever_started ? json_integer(n->started_ms) : json_null(), "pid");
 	if (v == NULL)
 		return NULL;
 	json_object_set_new(v, "exit", view_exit(n));
-	json_object_set_new(v, "cause", cause ? json_string(cause) :
-	    json_null());
+	json_object_set_new(v, "cause",
+	    cause ? json_string(cause) : json_null());
 	json_object_set_new(v, "child_count", json_integer(n->nchildren));
 	if (n->ended_ms != 0)
 		json_object_set_new(v, "ended_ms", json_integer(n->ended_ms));
@@ -66,8 +62,8 @@ view_node(const struct node *n, int depth)
 		return v;
 	kids = json_array();
 	for (uint32_t i = 0; i < n->nchildren; i++)
-		json_array_append_new(kids, view_node(n->children[i],
-		    depth < 0 ? depth : depth - 1));
+		json_array_append_new(kids,
+		    view_node(n->children[i], depth < 0 ? depth : depth - 1));
 	json_object_set_new(v, "children", kids);
 	return v;
 }

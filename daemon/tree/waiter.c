@@ -10,7 +10,7 @@
 #include "waiter.h"
 
 struct waiter {
-	struct waiters *ws;		/* borrowed */
+	struct waiters *ws; /* borrowed */
 	uint64_t node_id;
 	enum waiter_cond cond;
 	enum waiter_status status;
@@ -20,9 +20,9 @@ struct waiter {
 	 * pointer back to its head would dangle; and a waiter is freed
 	 * whether or not it is still on the fired stack, which SLIST_REMOVE
 	 * does not allow. */
-	struct waiter *next, *prev;	/* same node */
+	struct waiter *next, *prev; /* same node */
 	struct waiter *next_fired;
-	struct event *timeout;		/* owned */
+	struct event *timeout; /* owned */
 	waiter_cb *cb;
 	void *arg;
 };
@@ -114,8 +114,7 @@ waiter_timeout_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-waiters_check(struct waiters *ws, const struct node *n,
-    enum waiter_status st)
+waiters_check(struct waiters *ws, const struct node *n, enum waiter_status st)
 {
 	struct waiter *w, *next;
 
@@ -167,7 +166,8 @@ waiter_add(struct waiters *ws, struct node *n, enum waiter_cond cond,
 		struct timeval tv = clock_tv(timeout_ms);
 
 		if ((w->timeout = event_new(ws->base, -1, 0, waiter_timeout_cb,
-		    w)) == NULL || event_add(w->timeout, &tv) == -1) {
+		         w)) == NULL ||
+		    event_add(w->timeout, &tv) == -1) {
 			timer_clear(&w->timeout);
 			free(w);
 			return NULL;

@@ -20,31 +20,31 @@ struct tree;
 struct tree_event;
 
 enum waiter_cond {
-	WAITER_TERMINATED,	/* the node is terminated; for the root,
-				   every child of it is */
+	WAITER_TERMINATED, /* the node is terminated; for the root,
+	                      every child of it is */
 	WAITER_RUNNING,
 };
 
 enum waiter_status {
 	WAITER_DONE,
 	WAITER_TIMEOUT,
-	WAITER_REMOVED,		/* the node was removed meanwhile */
+	WAITER_REMOVED, /* the node was removed meanwhile */
 };
 
 struct waiter;
 typedef void waiter_cb(struct waiter *w, enum waiter_status st, void *arg);
 
 struct waiters {
-	struct event_base *base;	/* borrowed */
-	struct tree *tree;		/* borrowed */
-	struct idmap by_node;		/* node id -> first waiter */
-	struct waiter *fired;		/* list, fired and not yet called */
-	struct event *fire_ev;		/* owned */
+	struct event_base *base; /* borrowed */
+	struct tree *tree;       /* borrowed */
+	struct idmap by_node;    /* node id -> first waiter */
+	struct waiter *fired;    /* list, fired and not yet called */
+	struct event *fire_ev;   /* owned */
 	uint64_t count;
 };
 
-int waiters_init(struct waiters *ws, struct event_base *base,
-    struct tree *tree);
+int
+waiters_init(struct waiters *ws, struct event_base *base, struct tree *tree);
 /* Every waiter must have been freed by its owner first. */
 void waiters_free(struct waiters *ws);
 /* The tree hook's share: checks the waiters the event concerns. */
