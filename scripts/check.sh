@@ -1,7 +1,7 @@
 #!/bin/sh
-# Builds arbor and runs the whole test suite twice: as built, and under
-# AddressSanitizer + UndefinedBehaviorSanitizer; then integration tests
-# with arbord under valgrind, the fuzzers, and distcheck.
+# Checks the format, builds arbor and runs the whole test suite twice: as
+# built, and under AddressSanitizer + UndefinedBehaviorSanitizer; then
+# integration tests with arbord under valgrind, the fuzzers, and distcheck.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/scripts/deps.sh"
@@ -17,6 +17,11 @@ run() {
 	fi
 	cat "$top/$dir/test-suite.log" | grep -E '^# (TOTAL|PASS|FAIL|ERROR)' || true
 }
+# The house style (.clang-format): every source file as clang-format
+# writes it, checked first so a drift fails fast.
+echo "== format-check $(date +%T)"
+"$top/scripts/build.sh" build --enable-debug
+make -C "$top/build" -s format-check
 run build --enable-debug
 # Sanitizers cost memory of their own (shadow, quarantine): tests that
 # bound the daemon's RSS read their limit from ARBOR_TEST_RSS_KIB.

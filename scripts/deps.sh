@@ -6,6 +6,8 @@ pkgs="autoconf automake libtool pkg-config make gcc libevent-dev libjansson-dev 
 # The shell tests read JSON with jq (tests/integration/test_cli.sh,
 # test_exec.sh).
 pkgs="$pkgs jq"
+# make format-check, which CI runs first (.clang-format).
+pkgs="$pkgs clang-format"
 # The dashboard's browser test (tests/integration/test_dashboard.sh); large,
 # and without it that test skips.
 pkgs="$pkgs chromium"
