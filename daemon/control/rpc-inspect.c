@@ -13,8 +13,7 @@ inspect_run(struct rpc_call *call, json_t **result, struct proto_err *err)
 
 	if (params_inspect(call->params, &p, err) == -1)
 		return RPC_ERROR;
-	rpc_target(call, "%s", p.path);
-	if ((n = tree_lookup(call->d->tree, p.path, err)) == NULL)
+	if ((n = rpc_node(call, p.path, err)) == NULL)
 		return RPC_ERROR;
 	*result = view_node(n, p.depth);
 	return RPC_DONE;

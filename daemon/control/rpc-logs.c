@@ -15,8 +15,7 @@ logs_run(struct rpc_call *call, json_t **result, struct proto_err *err)
 
 	if (params_logs(call->params, &p, err) == -1)
 		return RPC_ERROR;
-	rpc_target(call, "%s", p.path);
-	if ((n = tree_lookup(call->d->tree, p.path, err)) == NULL)
+	if ((n = rpc_node(call, p.path, err)) == NULL)
 		return RPC_ERROR;
 	/* Supervisors and actors have no output: "" and not truncated. */
 	if (n->ops != NULL && n->ops->logs != NULL) {

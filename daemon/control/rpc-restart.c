@@ -15,8 +15,7 @@ restart_run(struct rpc_call *call, json_t **result, struct proto_err *err)
 
 	if (params_path(call->params, &p, err) == -1)
 		return RPC_ERROR;
-	rpc_target(call, "%s", p.path);
-	if ((n = tree_lookup(t, p.path, err)) == NULL)
+	if ((n = rpc_node(call, p.path, err)) == NULL)
 		return RPC_ERROR;
 	if (tree_restart(t, n, err) == -1)
 		return RPC_ERROR;

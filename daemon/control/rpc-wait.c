@@ -15,8 +15,7 @@ wait_run(struct rpc_call *call, json_t **result, struct proto_err *err)
 
 	if (params_wait(call->params, &p, err) == -1)
 		return RPC_ERROR;
-	rpc_target(call, "%s", p.path);
-	if ((n = tree_lookup(call->d->tree, p.path, err)) == NULL)
+	if ((n = rpc_node(call, p.path, err)) == NULL)
 		return RPC_ERROR;
 	cond = p.wait_for == WAIT_RUNNING ? WAITER_RUNNING : WAITER_TERMINATED;
 	if (waiter_cond_true(call->d->tree, n, cond)) {

@@ -258,6 +258,13 @@ rpc_target(struct rpc_call *call, const char *fmt, ...)
 	va_end(ap);
 }
 
+struct node *
+rpc_node(struct rpc_call *call, const char *path, struct proto_err *err)
+{
+	rpc_target(call, "%s", path);
+	return tree_lookup(call->d->tree, path, err);
+}
+
 /* One line per request: the method, what it acts on, who asked, and why
  * it failed. Changes to the tree at info, the rest at debug. */
 static void

@@ -84,6 +84,11 @@ enum rpc_status rpc_defer_until(struct rpc_call *call, struct node *n,
 void rpc_target(struct rpc_call *call, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* The node at path, named as what call acts on (rpc_target); NULL with
+ * err filled when there is none. */
+struct node *rpc_node(struct rpc_call *call, const char *path,
+    struct proto_err *err);
+
 /* Answers a deferred call and frees it. result is stolen. */
 void rpc_reply(struct rpc_call *call, json_t *result);
 void rpc_fail(struct rpc_call *call, const struct proto_err *err);
