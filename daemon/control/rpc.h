@@ -86,8 +86,8 @@ void rpc_target(struct rpc_call *call, const char *fmt, ...)
 
 /* The node at path, named as what call acts on (rpc_target); NULL with
  * err filled when there is none. */
-struct node *rpc_node(struct rpc_call *call, const char *path,
-    struct proto_err *err);
+struct node *
+rpc_node(struct rpc_call *call, const char *path, struct proto_err *err);
 
 /* Answers a deferred call and frees it. result is stolen. */
 void rpc_reply(struct rpc_call *call, json_t *result);
