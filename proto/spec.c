@@ -942,21 +942,30 @@ spec_strv_equal(char *const *a, char *const *b)
 bool
 spec_equal_shallow(const struct node_spec *a, const struct node_spec *b)
 {
-	if (a->kind != b->kind || a->restart != b->restart ||
-	    a->shutdown_ms != b->shutdown_ms ||
+	if (a->restart != b->restart || a->shutdown_ms != b->shutdown_ms ||
 	    a->timeout_ms != b->timeout_ms || a->backoff_ms != b->backoff_ms ||
 	    a->backoff_max_ms != b->backoff_max_ms ||
 	    a->start_timeout_ms != b->start_timeout_ms)
 		return (false);
+	if (a->kind == KIND_SUPERVISOR && b->kind == KIND_SUPERVISOR &&
+	    (a->u.sup.strategy != b->u.sup.strategy ||
+	        a->u.sup.max_restarts != b->u.sup.max_restarts ||
+	        a->u.sup.period_ms != b->u.sup.period_ms))
+		return (false);
+	if (a->kind == KIND_EXEC && b->kind == KIND_EXEC &&
+	    a->u.exec.stop_signal != b->u.exec.stop_signal)
+		return (false);
+	return (spec_same_work(a, b));
+}
 
+bool
+spec_same_work(const struct node_spec *a, const struct node_spec *b)
+{
+	if (a->kind != b->kind)
+		return (false);
 	switch (a->kind) {
-	case KIND_SUPERVISOR:
-		return (a->u.sup.strategy == b->u.sup.strategy &&
-		    a->u.sup.max_restarts == b->u.sup.max_restarts &&
-		    a->u.sup.period_ms == b->u.sup.period_ms);
 	case KIND_EXEC:
-		if (a->u.exec.stop_signal != b->u.exec.stop_signal ||
-		    a->u.exec.ready != b->u.exec.ready)
+		if (a->u.exec.ready != b->u.exec.ready)
 			return (false);
 		if ((a->u.exec.cwd == NULL) != (b->u.exec.cwd == NULL) ||
 		    (a->u.exec.cwd != NULL &&

@@ -125,5 +125,11 @@ struct node_spec *spec_dup(const struct node_spec *spec);
 
 /* Same node as configured, children not compared (each is its own node). */
 bool spec_equal_shallow(const struct node_spec *a, const struct node_spec *b);
+/* a and b describe the same work: the same kind and the fields a running
+ * worker was started from (exec: argv, env, cwd, ready; actors: their
+ * parameters). The others (restart type, times, stop signal, strategy,
+ * intensity) are policy, which a node can take on without a restart.
+ * Children are not compared. */
+bool spec_same_work(const struct node_spec *a, const struct node_spec *b);
 
 #endif

@@ -27,14 +27,17 @@
 enum reload_op_kind {
 	OP_SPAWN,   /* new in the file: spawn spec under parent */
 	OP_REMOVE,  /* gone from the file: cancel, then remove */
-	OP_REPLACE, /* changed: cancel, remove, spawn spec again */
+	OP_REPLACE, /* another kind: cancel, remove, spawn spec again */
+	OP_UPDATE,  /* changed: the new spec in place, same id and place;
+	               restarted when its work changed */
+	OP_RESTART, /* the same, and its work changed */
 };
 
 struct reload;
 
 struct reload_op {
 	uint8_t kind;           /* enum reload_op_kind */
-	uint64_t id;            /* OP_REMOVE, OP_REPLACE */
+	uint64_t id;            /* OP_REMOVE, OP_REPLACE, OP_UPDATE */
 	char *parent;           /* owned: the parent's path */
 	char *path;             /* owned: the node's path */
 	struct node_spec *spec; /* owned; NULL for OP_REMOVE */
@@ -48,7 +51,7 @@ struct reload {
 	size_t nops, capops;
 	size_t pending; /* ops waiting for a termination */
 	size_t unchanged;
-	json_t *spawned, *cancelled, *restarted, *failed; /* owned */
+	json_t *spawned, *cancelled, *restarted, *updated, *failed; /* owned */
 	conf_done_fn *done; /* NULL: nobody waits for it */
 	void *arg;          /* borrowed */
 };
@@ -87,6 +90,7 @@ reload_free(struct reload *r)
 	json_decref(r->spawned);
 	json_decref(r->cancelled);
 	json_decref(r->restarted);
+	json_decref(r->updated);
 	json_decref(r->failed);
 	free(r);
 }
@@ -277,6 +281,24 @@ conf_settled(const struct conf *c)
 
 /* --- planning ------------------------------------------------------- */
 
+/* The spec an op keeps: whole for a spawn, without children for an
+ * update in place (the node keeps its own; the plan recurses into them). */
+static struct node_spec *
+reload_spec_copy(enum reload_op_kind kind, const struct node_spec *spec)
+{
+	struct node_spec *copy = spec_dup(spec);
+
+	if (copy != NULL && (kind == OP_UPDATE || kind == OP_RESTART) &&
+	    copy->kind == KIND_SUPERVISOR) {
+		for (size_t i = 0; i < copy->u.sup.nchildren; i++)
+			spec_free(copy->u.sup.children[i]);
+		free(copy->u.sup.children);
+		copy->u.sup.children = NULL;
+		copy->u.sup.nchildren = 0;
+	}
+	return copy;
+}
+
 static int
 reload_add(struct reload *r, enum reload_op_kind kind, struct node *n,
     const char *parent, const struct node_spec *spec, struct proto_err *err)
@@ -306,7 +328,7 @@ reload_add(struct reload *r, enum reload_op_kind kind, struct node *n,
 		op->path = strdup(buf);
 	}
 	op->parent = strdup(parent);
-	if (spec != NULL && (op->spec = spec_dup(spec)) == NULL) {
+	if (spec != NULL && (op->spec = reload_spec_copy(kind, spec)) == NULL) {
 		free(op->path);
 		free(op->parent);
 		return proto_errf(err, PROTO_INTERNAL, "out of memory");
@@ -346,11 +368,17 @@ reload_plan(struct reload *r, struct node *p, struct node_spec *const *specs,
 			    "was spawned by a client, not by %s; remove it "
 			    "or rename it in the file",
 			    node_path(c, cpath, sizeof cpath), r->c->path);
-		} else if (!spec_equal_shallow(c->spec, s)) {
+		} else if (c->spec->kind != s->kind) {
 			if (reload_add(r, OP_REPLACE, c, ppath, s, err) == -1)
 				return -1;
 		} else {
-			r->unchanged++;
+			if (spec_equal_shallow(c->spec, s))
+				r->unchanged++;
+			else if (reload_add(r,
+			             spec_same_work(c->spec, s) ? OP_UPDATE :
+			                                          OP_RESTART,
+			             c, ppath, s, err) == -1)
+				return -1;
 			/* A stopped supervisor takes no new children; it
 			 * stays as it is until restarted. */
 			if (s->kind == KIND_SUPERVISOR &&
@@ -398,6 +426,27 @@ reload_spawn(struct reload *r, struct reload_op *op, json_t *list)
 		json_array_append_new(list, json_string(op->path));
 }
 
+/* A changed node takes its new spec where it is; it is restarted only
+ * when its work changed, and listed as restarted or updated. */
+static void
+reload_update(struct reload *r, struct reload_op *op)
+{
+	struct node *n = tree_get(r->c->d->tree, op->id);
+	struct proto_err err;
+	bool restarted;
+
+	if (n == NULL)
+		return;
+	if (tree_update(r->c->d->tree, n, op->spec, op->kind == OP_RESTART,
+	        &restarted, &err) == -1) {
+		reload_failed(r, op->path, &err);
+		return;
+	}
+	op->spec = NULL; /* the node's now */
+	json_array_append_new(restarted ? r->restarted : r->updated,
+	    json_string(op->path));
+}
+
 static void
 reload_wait_cb(struct waiter *w, enum waiter_status st, void *arg)
 {
@@ -432,13 +481,14 @@ conf_finish_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	c->reload = NULL;
 	log_info("reload of %s: %zu spawned, %zu cancelled, %zu restarted, "
-	         "%zu unchanged, %zu failed",
+	         "%zu updated in place, %zu unchanged, %zu failed",
 	    c->path, json_array_size(r->spawned), json_array_size(r->cancelled),
-	    json_array_size(r->restarted), r->unchanged,
-	    json_array_size(r->failed));
-	result = json_pack("{s:O,s:O,s:O,s:I,s:O}", "spawned", r->spawned,
-	    "cancelled", r->cancelled, "restarted", r->restarted, "unchanged",
-	    (json_int_t)r->unchanged, "failed", r->failed);
+	    json_array_size(r->restarted), json_array_size(r->updated),
+	    r->unchanged, json_array_size(r->failed));
+	result = json_pack("{s:O,s:O,s:O,s:O,s:I,s:O}", "spawned", r->spawned,
+	    "cancelled", r->cancelled, "restarted", r->restarted, "updated",
+	    r->updated, "unchanged", (json_int_t)r->unchanged, "failed",
+	    r->failed);
 	notify_reloaded(c->d->notify);
 	if (r->done != NULL)
 		r->done(r->arg, result, NULL);
@@ -478,6 +528,7 @@ conf_reload(struct conf *c, conf_done_fn *done, void *arg,
 	    (r->spawned = json_array()) == NULL ||
 	    (r->cancelled = json_array()) == NULL ||
 	    (r->restarted = json_array()) == NULL ||
+	    (r->updated = json_array()) == NULL ||
 	    (r->failed = json_array()) == NULL) {
 		reload_free(r);
 		conf_specs_free(specs, n);
@@ -495,13 +546,17 @@ conf_reload(struct conf *c, conf_done_fn *done, void *arg,
 	c->reload = r;
 	notify_reloading(c->d->notify);
 
-	/* Stops first, so a replaced node's name is free when its new spec
-	 * is spawned; waiters fire from the loop, never from here. */
+	/* Updates in place, then stops, so a replaced node's name is free
+	 * when its new spec is spawned; waiters fire from the loop, never
+	 * from here. */
+	for (size_t i = 0; i < r->nops; i++)
+		if (r->ops[i].kind == OP_UPDATE || r->ops[i].kind == OP_RESTART)
+			reload_update(r, &r->ops[i]);
 	for (size_t i = 0; i < r->nops; i++) {
 		struct reload_op *op = &r->ops[i];
 		struct node *node;
 
-		if (op->kind == OP_SPAWN ||
+		if ((op->kind != OP_REMOVE && op->kind != OP_REPLACE) ||
 		    (node = tree_get(t, op->id)) == NULL)
 			continue;
 		if (tree_cancel(t, node, CONF_REASON, err) == -1 ||

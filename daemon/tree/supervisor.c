@@ -141,6 +141,17 @@ sup_continue(struct node *n)
 		sup_ready(n);
 }
 
+void
+sup_policy_changed(struct node *n)
+{
+	struct sup *s = n->sup;
+
+	free(s->window);
+	s->window = NULL;
+	s->nwindow = 0;
+	s->window_head = 0;
+}
+
 uint32_t
 sup_window_count(const struct node *n)
 {

@@ -44,6 +44,9 @@ void sup_child_ended(struct node *n, struct node *child);
 bool sup_in_start_order(const struct node *n, const struct node *child);
 /* The delay before child's next restart, and counts it. */
 int64_t sup_backoff_next(struct node *child);
+/* Its spec's strategy or intensity may have changed (a reload): the
+ * restart window starts afresh at the new size. */
+void sup_policy_changed(struct node *n);
 /* Restarts within the window now. */
 uint32_t sup_window_count(const struct node *n);
 

@@ -335,6 +335,32 @@ tree_add_stopped(struct tree *t, const char *parent_path,
 }
 
 int
+tree_update(struct tree *t, struct node *n, struct node_spec *spec,
+    bool restart, bool *restarted, struct proto_err *err)
+{
+	char path[PROTO_PATH_MAX];
+	struct node_spec *old = n->spec;
+	struct proto_err ignored;
+
+	*restarted = false;
+	if (n == t->root || spec->kind != old->kind ||
+	    strcmp(spec->name, old->name) != 0 ||
+	    (spec->kind == KIND_SUPERVISOR && spec->u.sup.nchildren != 0))
+		return proto_errf(err, PROTO_INTERNAL,
+		    "%s cannot take that spec in place",
+		    node_path(n, path, sizeof path));
+	/* The children's specs moved into their nodes at link time. */
+	n->spec = spec;
+	spec_free(old);
+	if (n->sup != NULL)
+		sup_policy_changed(n);
+	if (restart && n->state != NODE_STOPPING && !node_waiting(n) &&
+	    tree_restart(t, n, &ignored) == 0)
+		*restarted = true;
+	return 0;
+}
+
+int
 tree_cancel(struct tree *t, struct node *n, const char *reason,
     struct proto_err *err)
 {

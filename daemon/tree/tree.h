@@ -89,6 +89,13 @@ int tree_spawn(struct tree *t, const char *parent_path, struct node_spec *spec,
 int tree_add_stopped(struct tree *t, const char *parent_path,
     struct node_spec *spec, size_t count, const char *why, struct node **out,
     struct proto_err *err);
+/* A new spec for n in place (a config reload): same id, same place among
+ * its siblings; spec has no children (n keeps its own) and is taken on
+ * success. With restart, n is restarted so its work runs from the new
+ * spec (when it is stopping or its parent is not at work, the new spec
+ * applies at its next start instead: *restarted says which). */
+int tree_update(struct tree *t, struct node *n, struct node_spec *spec,
+    bool restart, bool *restarted, struct proto_err *err);
 /* Cancels n with "cancelled" or "cancelled: REASON". */
 int tree_cancel(struct tree *t, struct node *n, const char *reason,
     struct proto_err *err);

@@ -189,8 +189,42 @@ test_changed_nodes_are_restarted_with_their_new_spec(void **state)
 	reload(c, v2);
 	assert_true(listed(c, "restarted", "/a/c2"));
 	assert_int_equal(count(c, "restarted"), 1);
-	assert_true(at(c, "/a/c2")->id != c2);
+	/* In place: the same node, at the same place, started again. */
+	assert_int_equal(at(c, "/a/c2")->id, c2);
+	assert_ptr_equal(at(c, "/a")->children[1], at(c, "/a/c2"));
+	assert_int_equal(at(c, "/a/c2")->restarts, 1);
 	assert_int_equal(at(c, "/a/c2")->spec->u.actor.ms, 700000);
+}
+
+/* Only policy changed (strategy, intensity, backoff, restart type):
+ * taken on in place, nothing restarted. */
+static void
+test_policy_changes_are_taken_on_without_a_restart(void **state)
+{
+	struct ctx *c = *state;
+	uint64_t a = at(c, "/a")->id, c1 = at(c, "/a/c1")->id;
+
+	reload(c, "[{\"name\":\"a\",\"kind\":\"supervisor\","
+	    "\"strategy\":\"one_for_all\",\"max_restarts\":7,"
+	    "\"period_ms\":9000,\"backoff_ms\":50,\"children\":["
+	    "  {\"name\":\"c1\",\"kind\":\"tick\",\"restart\":"
+	    "\"permanent\"},"
+	    "  {\"name\":\"c2\",\"kind\":\"sleep\",\"ms\":600000}]},"
+	    " {\"name\":\"b\",\"kind\":\"sleep\",\"ms\":600000},"
+	    " {\"name\":\"gone\",\"kind\":\"sleep\",\"ms\":600000}]");
+	assert_true(listed(c, "updated", "/a"));
+	assert_true(listed(c, "updated", "/a/c1"));
+	assert_int_equal(count(c, "updated"), 2);
+	assert_int_equal(count(c, "restarted"), 0);
+	assert_int_equal(at(c, "/a")->id, a);
+	assert_int_equal(at(c, "/a")->restarts, 0);
+	assert_int_equal(at(c, "/a")->state, NODE_RUNNING);
+	assert_int_equal(at(c, "/a")->spec->u.sup.strategy,
+	    STRATEGY_ONE_FOR_ALL);
+	assert_int_equal(at(c, "/a")->spec->u.sup.max_restarts, 7);
+	assert_int_equal(at(c, "/a/c1")->id, c1);
+	assert_int_equal(at(c, "/a/c1")->restarts, 0);
+	assert_int_equal(at(c, "/a/c1")->spec->restart, RESTART_PERMANENT);
 }
 
 static void
@@ -237,6 +271,9 @@ main(void)
 		    test_unchanged_nodes_are_not_restarted, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_changed_nodes_are_restarted_with_their_new_spec, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_policy_changes_are_taken_on_without_a_restart, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_removed_nodes_are_cancelled_and_removed, setup,
