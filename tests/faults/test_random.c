@@ -285,22 +285,26 @@ struct r_info {
 	char strategy[16];
 };
 
-static struct r_info *r_infos;
+/* Each allocated on its own: nodes of the model point to theirs. */
+static struct r_info **r_infos;
 static int r_ninfos, r_capinfos;
 static int r_max_backoff_ms = 0, r_max_shutdown_ms = 0;
 
 static struct r_info *
 r_info_add(const char *path)
 {
+	struct r_info *info = calloc(1, sizeof *info);
+
+	assert_non_null(info);
 	if (r_ninfos == r_capinfos) {
 		r_capinfos = r_capinfos ? r_capinfos * 2 : 256;
 		r_infos = realloc(r_infos, (size_t)r_capinfos *
 		    sizeof *r_infos);
 		assert_non_null(r_infos);
 	}
-	memset(&r_infos[r_ninfos], 0, sizeof *r_infos);
-	snprintf(r_infos[r_ninfos].path, R_PATH_MAX, "%s", path);
-	return &r_infos[r_ninfos++];
+	snprintf(info->path, R_PATH_MAX, "%s", path);
+	r_infos[r_ninfos++] = info;
+	return info;
 }
 
 static const struct r_info *
@@ -308,8 +312,8 @@ r_info_find(const char *path)
 {
 	/* Names are never reused in a run, so a path is one node. */
 	for (int i = r_ninfos - 1; i >= 0; i--)
-		if (strcmp(r_infos[i].path, path) == 0)
-			return &r_infos[i];
+		if (strcmp(r_infos[i]->path, path) == 0)
+			return r_infos[i];
 	return NULL;
 }
 
