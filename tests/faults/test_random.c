@@ -282,6 +282,7 @@ struct r_info {
 	int shutdown_ms;
 	int backoff_max_ms;
 	int start_timeout_ms;
+	bool stubborn;		/* ignores TERM: stops only at its SIGKILL */
 	char strategy[16];
 };
 
@@ -1195,6 +1196,7 @@ r_gen_exec(struct r_rng *g, json_t *s, struct r_info *info, bool in_group)
 		json_object_set_new(s, "argv", r_argv("sh", "-c",
 		    "trap '' TERM; sleep 1000"));
 		info->shutdown_ms = r_range(g, 50, 400);
+		info->stubborn = true;
 		json_object_set_new(s, "shutdown_ms", json_integer(
 		    info->shutdown_ms));
 	} else if (v < 85) {
@@ -1348,6 +1350,22 @@ r_pick(struct r_rng *g, bool prefer_group, bool prefer_terminated)
 	return &m_nodes[cand[r_range(g, 0, n - 1)]];
 }
 
+/* A running worker under a supervisor (not the root) that ignores TERM. */
+static struct m_node *
+r_pick_stubborn(struct r_rng *g)
+{
+	int cand[1024], n = 0;
+
+	for (int i = 0; i < m_n && n < 1024; i++) {
+		struct m_node *m = &m_nodes[i];
+
+		if (!m->removed && m->info != NULL && m->info->stubborn &&
+		    m->depth >= 2 && m->state == S_RUNNING)
+			cand[n++] = i;
+	}
+	return n == 0 ? NULL : &m_nodes[cand[r_range(g, 0, n - 1)]];
+}
+
 /* A supervisor that may take a child: the root or a live one not too
  * deep. */
 static struct m_node *
@@ -1486,8 +1504,23 @@ r_op(struct r_conn *c)
 		if ((m = r_pick(g, true, false)) != NULL)
 			r_op_cancel(c, m, false);
 	} else if (v < 66) {
-		if ((m = r_pick(g, true, false)) != NULL)
+		/* Half of them at a stubborn worker under a supervisor: its
+		 * restart takes its whole grace, long enough for its parent
+		 * to stop around it, for a sibling's failure in a group or, at
+		 * once, for a client's restart of the parent. */
+		if (r_chance(g, 50) && (m = r_pick_stubborn(g)) != NULL) {
+			char parent[R_PATH_MAX], *slash;
+			struct m_node *p;
+
 			r_op_restart(c, m);
+			snprintf(parent, sizeof parent, "%s", m->path);
+			if ((slash = strrchr(parent, '/')) != NULL)
+				*slash = '\0';
+			if (r_chance(g, 40) && (p = m_by_path(parent)) != NULL)
+				r_op_restart(c, p);
+		} else if ((m = r_pick(g, true, false)) != NULL) {
+			r_op_restart(c, m);
+		}
 	} else if (v < 78) {
 		if ((m = r_pick(g, false, true)) != NULL)
 			r_send(c, OP_REMOVE, "remove", json_pack("{s:s}",
