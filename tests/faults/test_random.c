@@ -259,7 +259,6 @@ r_violation(enum r_check c, const char *path, const char *fmt, ...)
 	char msg[2048];
 	va_list ap;
 
-	/* The cause check is reported apart when it is not enforced. */
 	r_count[c]++;
 	if (r_count[c] > R_DETAILS && !r_verbose)
 		return;
