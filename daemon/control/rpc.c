@@ -213,7 +213,10 @@ rpc_wait_done(struct waiter *w, enum waiter_status st, void *arg)
 		rpc_fail(call, &err);
 		return;
 	}
-	view = view_node(n, 0);
+	/* As the node was when the condition held: it may have moved on
+	 * since (a restart pipelined behind a cancel). */
+	view = waiter_view(w) != NULL ? json_deep_copy(waiter_view(w)) :
+	                                view_node(n, 0);
 	if (call->complete != NULL && call->complete(call, n, &err) == -1) {
 		json_decref(view);
 		rpc_fail(call, &err);

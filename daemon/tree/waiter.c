@@ -7,6 +7,7 @@
 #include "log.h"
 #include "timer.h"
 #include "tree.h"
+#include "view.h"
 #include "waiter.h"
 
 struct waiter {
@@ -23,6 +24,7 @@ struct waiter {
 	struct waiter *next, *prev; /* same node */
 	struct waiter *next_fired;
 	struct event *timeout; /* owned */
+	json_t *view;          /* owned: the node as it was when it fired */
 	waiter_cb *cb;
 	void *arg;
 };
@@ -76,8 +78,10 @@ waiter_unlink(struct waiter *w)
 	w->next = w->prev = NULL;
 }
 
+/* n is the node when the condition holds (its view is taken now: the
+ * callback runs later, when the node may have moved on); NULL else. */
 static void
-waiter_fire(struct waiter *w, enum waiter_status st)
+waiter_fire(struct waiter *w, const struct node *n, enum waiter_status st)
 {
 	struct waiters *ws = w->ws;
 
@@ -85,6 +89,8 @@ waiter_fire(struct waiter *w, enum waiter_status st)
 		return;
 	w->fired = true;
 	w->status = st;
+	if (n != NULL)
+		w->view = view_node(n, 0);
 	waiter_unlink(w);
 	if (w->timeout != NULL)
 		event_del(w->timeout);
@@ -110,7 +116,7 @@ waiters_fire_cb(evutil_socket_t fd, short what, void *arg)
 static void
 waiter_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
-	waiter_fire(arg, WAITER_TIMEOUT);
+	waiter_fire(arg, NULL, WAITER_TIMEOUT);
 }
 
 static void
@@ -120,9 +126,10 @@ waiters_check(struct waiters *ws, const struct node *n, enum waiter_status st)
 
 	for (w = idmap_get(&ws->by_node, n->id); w != NULL; w = next) {
 		next = w->next;
-		if (st == WAITER_REMOVED ||
-		    waiter_cond_true(ws->tree, n, w->cond))
-			waiter_fire(w, st);
+		if (st == WAITER_REMOVED)
+			waiter_fire(w, NULL, st);
+		else if (waiter_cond_true(ws->tree, n, w->cond))
+			waiter_fire(w, n, st);
 	}
 }
 
@@ -184,8 +191,14 @@ waiter_add(struct waiters *ws, struct node *n, enum waiter_cond cond,
 		head->prev = w;
 	ws->count++;
 	if (waiter_cond_true(ws->tree, n, cond))
-		waiter_fire(w, WAITER_DONE);
+		waiter_fire(w, n, WAITER_DONE);
 	return w;
+}
+
+const json_t *
+waiter_view(const struct waiter *w)
+{
+	return w->view;
 }
 
 uint64_t
@@ -212,6 +225,7 @@ waiter_free(struct waiter *w)
 				break;
 			}
 	timer_clear(&w->timeout);
+	json_decref(w->view);
 	ws->count--;
 	free(w);
 }

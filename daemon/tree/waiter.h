@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "index.h"
 
 struct event_base;
@@ -56,6 +58,10 @@ bool waiter_cond_true(const struct tree *t, const struct node *n,
 struct waiter *waiter_add(struct waiters *ws, struct node *n,
     enum waiter_cond cond, int64_t timeout_ms, waiter_cb *cb, void *arg);
 uint64_t waiter_node_id(const struct waiter *w);
+/* The node's view as it was when its condition held (NULL for a timeout
+ * or a removal, or when out of memory): what the answer shows, though the
+ * node may have moved on before the callback ran. */
+const json_t *waiter_view(const struct waiter *w);
 void waiter_free(struct waiter *w);
 
 #endif
