@@ -1,6 +1,5 @@
 /* arborctl's main: global options, the command table, dispatch and help. */
 #ifdef HAVE_CONFIG_H
-#include "config.h"
 #endif
 
 #include <ctype.h>

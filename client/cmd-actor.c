@@ -1,7 +1,6 @@
 /* arborctl actor: start a built-in actor (sleep, tick, fail), the workers
  * for trying out trees, restarts and deadlines without real programs. */
 #ifdef HAVE_CONFIG_H
-#include "config.h"
 #endif
 
 #include <stdbool.h>

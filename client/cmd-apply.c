@@ -1,6 +1,5 @@
 /* arborctl apply: spawn whole subtrees from a JSON file of node specs. */
 #ifdef HAVE_CONFIG_H
-#include "config.h"
 #endif
 
 #include <stdint.h>

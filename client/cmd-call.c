@@ -1,6 +1,5 @@
 /* arborctl call: any method with raw JSON params, its raw answer. */
 #ifdef HAVE_CONFIG_H
-#include "config.h"
 #endif
 
 #include <stdio.h>

@@ -1,6 +1,5 @@
 /* arborctl cancel: close nodes' done handles, children first. */
 #ifdef HAVE_CONFIG_H
-#include "config.h"
 #endif
 
 #include <stdio.h>

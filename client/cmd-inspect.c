@@ -1,7 +1,6 @@
 /* arborctl inspect: one node in full, then its subtree. The option parsing
  * and the call are shared with tree, which draws the same view. */
 #ifdef HAVE_CONFIG_H
-#include "config.h"
 #endif
 
 #include <limits.h>

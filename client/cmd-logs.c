@@ -1,6 +1,5 @@
 /* arborctl logs: the tail of a node's captured stdout and stderr. */
 #ifdef HAVE_CONFIG_H
-#include "config.h"
 #endif
 
 #include <stdio.h>

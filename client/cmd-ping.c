@@ -1,6 +1,5 @@
 /* arborctl ping: is a daemon there, and which one. */
 #ifdef HAVE_CONFIG_H
-#include "config.h"
 #endif
 
 #include <stdio.h>

@@ -1,6 +1,5 @@
 /* arborctl reload: make the daemon re-read its --config file. */
 #ifdef HAVE_CONFIG_H
-#include "config.h"
 #endif
 
 #include <stdio.h>

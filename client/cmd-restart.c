@@ -1,7 +1,6 @@
 /* arborctl restart: stop nodes (children first) and start them again from
  * their specs, keeping path and id. */
 #ifdef HAVE_CONFIG_H
-#include "config.h"
 #endif
 
 #include "ctl.h"

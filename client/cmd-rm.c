@@ -1,6 +1,5 @@
 /* arborctl rm: forget terminated nodes, their views and output tails. */
 #ifdef HAVE_CONFIG_H
-#include "config.h"
 #endif
 
 #include "ctl.h"

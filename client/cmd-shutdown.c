@@ -1,6 +1,5 @@
 /* arborctl shutdown: ask the daemon to cancel the whole tree and exit. */
 #ifdef HAVE_CONFIG_H
-#include "config.h"
 #endif
 
 #include <stdio.h>

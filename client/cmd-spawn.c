@@ -1,7 +1,6 @@
 /* arborctl spawn: start a program as an exec node; and what every command
  * that creates nodes shares (spawn_*): common options, NAME or path, send. */
 #ifdef HAVE_CONFIG_H
-#include "config.h"
 #endif
 
 #include <errno.h>

@@ -1,6 +1,5 @@
 /* arborctl stats: the daemon's counters. */
 #ifdef HAVE_CONFIG_H
-#include "config.h"
 #endif
 
 #include <stdio.h>

@@ -1,6 +1,5 @@
 /* arborctl sup: start a supervisor node, empty, for others to join. */
 #ifdef HAVE_CONFIG_H
-#include "config.h"
 #endif
 
 #include <stdio.h>

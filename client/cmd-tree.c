@@ -1,6 +1,5 @@
 /* arborctl tree: the tree, or a subtree, drawn with states. */
 #ifdef HAVE_CONFIG_H
-#include "config.h"
 #endif
 
 #include "ctl.h"

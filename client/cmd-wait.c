@@ -1,6 +1,5 @@
 /* arborctl wait: block until a node is running or terminated. */
 #ifdef HAVE_CONFIG_H
-#include "config.h"
 #endif
 
 #include <stdio.h>

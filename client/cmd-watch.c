@@ -1,6 +1,5 @@
 /* arborctl watch: print the events of a subtree as they happen. */
 #ifdef HAVE_CONFIG_H
-#include "config.h"
 #endif
 
 #include <stdio.h>

@@ -1,7 +1,6 @@
 /* What arborctl prints: JSON for scripts, and for people a tree or table
  * of node views and key/value lists, tolerant of any JSON the daemon sends. */
 #ifdef HAVE_CONFIG_H
-#include "config.h"
 #endif
 
 #include <inttypes.h>

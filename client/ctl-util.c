@@ -1,7 +1,6 @@
 /* arborctl's small shared checks: running out of memory, and the one
  * operand (a PATH, or a NAME) left after a command's options. */
 #ifdef HAVE_CONFIG_H
-#include "config.h"
 #endif
 
 #include <getopt.h>
