@@ -16,9 +16,11 @@ const struct ctl_cmd ctl_cmd_reload = {
 	    "\n"
 	    "The daemon reads its --config file again and applies the\n"
 	    "difference: new nodes are spawned, removed ones cancelled and\n"
-	    "removed, changed ones replaced; unchanged nodes and nodes that\n"
-	    "clients spawned are left alone. A file with any error changes\n"
-	    "nothing. Answers once replaced nodes are back (as SIGHUP does).\n",
+	    "removed, changed ones updated in place (same id and place;\n"
+	    "restarted only when their program, environment or parameters\n"
+	    "changed); unchanged nodes and nodes that clients spawned are\n"
+	    "left alone. A file with any error changes nothing. Answers once\n"
+	    "restarted nodes are back (as SIGHUP does).\n",
 	.summary = "re-read the daemon's --config file and apply its changes",
 	.run = reload_run,
 };
@@ -66,6 +68,7 @@ reload_run(struct ctl *c, int argc, char **argv)
 	reload_list(c, "spawned", json_object_get(result, "spawned"));
 	reload_list(c, "cancelled", json_object_get(result, "cancelled"));
 	reload_list(c, "restarted", json_object_get(result, "restarted"));
+	reload_list(c, "updated", json_object_get(result, "updated"));
 	ctl_kv_json(c, "unchanged", json_object_get(result, "unchanged"));
 	reload_list(c, "failed", json_object_get(result, "failed"));
 	rc = json_array_size(json_object_get(result, "failed")) > 0 ?
