@@ -181,7 +181,8 @@ conn_send_raw(struct conn *c, const char *buf, size_t len)
 bool
 conn_output_empty(const struct conn *c)
 {
-	return conn_output_length(c) == 0;
+	/* A streamed answer in flight is output not yet written. */
+	return conn_output_length(c) == 0 && TAILQ_EMPTY(&c->outq);
 }
 
 size_t
@@ -323,8 +324,9 @@ conn_idle_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (c->dead || c->closing)
 		return;
-	/* Not reading because the client does not read: not its idling. */
-	if (c->paused) {
+	/* Not reading because the client does not read, or because a
+	 * streamed answer goes first: not its idling. */
+	if (c->paused || !TAILQ_EMPTY(&c->outq)) {
 		conn_idle_arm(c, true);
 		return;
 	}

@@ -113,6 +113,7 @@ void conn_close_after_write(struct conn *c);
 /* Closes now: deferred calls are abandoned. */
 void conn_close(struct conn *c);
 void conn_free(struct conn *c);
+/* Nothing queued, no streamed answer in flight. */
 bool conn_output_empty(const struct conn *c);
 
 void conn_call_add(struct conn *c, struct rpc_call *call);
