@@ -15,6 +15,7 @@
  *   bench concurrency SOCKET CONNS SECONDS WINDOW
  *   bench idle SOCKET N SECONDS
  *   bench latency SOCKET CHILDREN RUNS
+ *   bench stream SOCKET SUPS CHILDREN
  *   bench peers SOCKET N SECONDS PEER.json
  *   bench aggregate < raw > final
  *   bench markdown < final
@@ -611,6 +612,143 @@ cmd_tree(const char *sock, int sups, int children)
 	emit("tree", "cancel_root_wait", "ms", t_cancel, NULL, 0, 0,
 	    "<= 1000 ms", "le", 1000, NULL);
 	free(params);
+	conn_close(c);
+	return 0;
+}
+
+/*
+ * stream (issue 12): the tree as `tree` builds it (SUPS supervisors of
+ * CHILDREN sleep actors); then one connection reads `inspect` of `/` with
+ * depth -1 as fast as it can while a second sends one ping at a time:
+ * the worst ping, and arbord's VmRSS growth over the answer, sampled
+ * every 2 ms.
+ */
+static int
+cmd_stream(const char *sock, int sups, int children)
+{
+	struct conn *c = conn_open(sock), *a;
+	long pid = daemon_pid(c), rss0, rss, rss_max, pings = 0, first_id = 0;
+	size_t cap = (size_t)children * 40 + 256, off, bytes = 0;
+	char *params = malloc(cap), name[32], *buf, tail[32] = "", last = 0;
+	long nodes = (long)sups * children + sups + 1, seen = 0;
+	double t0, t_ping = 0, worst = 0, t_sample = 0, t_all;
+	int waiting = 0;
+	json_t *j;
+	static const char key[] = "\"child_count\":";
+
+	for (int s = 0; s < sups; s++) {
+		off = (size_t)snprintf(params, cap,
+		    "{\"name\":\"s%d\",\"kind\":\"supervisor\",\"children\":[",
+		    s);
+		for (int i = 0; i < children; i++)
+			off += (size_t)snprintf(params + off, cap - off,
+			    "%s{\"name\":\"c%d\",\"kind\":\"sleep\"}",
+			    i ? "," : "", i);
+		snprintf(params + off, cap - off, "]}");
+		long id = conn_request(c, "spawn", params);
+		if (s == 0)
+			first_id = id;
+	}
+	for (long id = first_id; id < first_id + sups; id++) {
+		j = conn_wait_id(c, id, NULL, NULL, 120000);
+		check_result(j, "spawn");
+		json_decref(j);
+	}
+	for (int s = 0; s < sups; s++) {
+		snprintf(name, sizeof name, "/s%d", s);
+		snprintf(params, cap, "{\"path\":\"%s\",\"for\":\"running\","
+		    "\"timeout_ms\":120000}", name);
+		j = call(c, "wait", params, 130000);
+		check_result(j, "wait");
+		json_decref(j);
+	}
+	free(params);
+
+	a = conn_open(sock);
+	buf = malloc(1 << 20);
+	rss0 = rss_max = proc_rss_bytes(pid);
+	t0 = now_ms();
+	conn_request(a, "inspect", "{\"path\":\"/\",\"depth\":-1}");
+	conn_io(a, POLLOUT);
+	for (;;) {
+		struct pollfd p[2] = { { .fd = a->fd, .events = POLLIN },
+			{ .fd = c->fd, .events = POLLIN } };
+		ssize_t r;
+
+		if (!waiting) {
+			conn_request(c, "ping", NULL);
+			conn_io(c, POLLOUT);
+			t_ping = now_ms();
+			waiting = 1;
+		}
+		if (poll(p, 2, 10000) <= 0)
+			die("stream: no answer for 10 s");
+		if (p[0].revents) {
+			/* Counted, not kept: the answer of 1M nodes is
+			 * about 200 MB. */
+			while ((r = read(a->fd, buf, 1 << 20)) > 0) {
+				char *q = buf, *end = buf + r, joint[64];
+				size_t tl = strlen(tail), hl, kl = sizeof key - 1;
+
+				/* A key cut between two reads: any match in
+				 * the last kl-1 bytes before and the first
+				 * kl-1 after spans the cut. */
+				hl = (size_t)r < kl - 1 ? (size_t)r : kl - 1;
+				memcpy(joint, tail, tl);
+				memcpy(joint + tl, buf, hl);
+				joint[tl + hl] = '\0';
+				for (q = joint; (q = strstr(q, key)) != NULL;
+				    q++)
+					seen++;
+				for (q = buf; (q = memmem(q, (size_t)(end - q),
+				    key, kl)) != NULL; q += kl)
+					seen++;
+				tl = (size_t)r < kl - 1 ? (size_t)r : kl - 1;
+				memcpy(tail, end - tl, tl);
+				tail[tl] = '\0';
+				bytes += (size_t)r;
+				last = buf[r - 1];
+			}
+			if (r == 0)
+				die("stream: arbord closed the connection");
+			if (last == '\n')
+				break;
+		}
+		if (p[1].revents) {
+			if (conn_io(c, POLLIN) == -1)
+				die("stream: arbord closed the connection");
+			while ((j = conn_next(c)) != NULL) {
+				check_result(j, "ping");
+				json_decref(j);
+				if (now_ms() - t_ping > worst)
+					worst = now_ms() - t_ping;
+				pings++;
+				waiting = 0;
+			}
+		}
+		if (now_ms() - t_sample >= 2) {
+			t_sample = now_ms();
+			if ((rss = proc_rss_bytes(pid)) > rss_max)
+				rss_max = rss;
+		}
+	}
+	t_all = now_ms() - t0;
+	if ((rss = proc_rss_bytes(pid)) > rss_max)
+		rss_max = rss;
+	if (seen != nodes)
+		die("stream: %ld nodes in the answer, want %ld", seen, nodes);
+	emit("stream", "ping_worst_during_inspect", "ms", worst, NULL, 0, 0,
+	    "<= 20 ms", "le", 20,
+	    json_pack("{s:I,s:I,s:f,s:I}", "nodes", (json_int_t)nodes,
+	    "answer_bytes", (json_int_t)bytes, "answer_ms", t_all, "pings",
+	    (json_int_t)pings));
+	emit("stream", "rss_growth_during_inspect", "MiB",
+	    (double)(rss_max - rss0) / 1048576.0, NULL, 0, 0, "<= 16 MiB",
+	    "le", 16,
+	    json_pack("{s:f,s:f}", "rss_before_mib", rss0 / 1048576.0,
+	    "rss_max_mib", rss_max / 1048576.0));
+	free(buf);
+	conn_close(a);
 	conn_close(c);
 	return 0;
 }
@@ -1320,6 +1458,7 @@ usage(void)
 	    "       bench concurrency SOCKET CONNS SECONDS WINDOW\n"
 	    "       bench idle SOCKET N SECONDS\n"
 	    "       bench latency SOCKET CHILDREN RUNS\n"
+	    "       bench stream SOCKET SUPS CHILDREN\n"
 	    "       bench peers SOCKET N SECONDS PEER.json\n"
 	    "       bench aggregate|markdown|check-json < LINES\n"
 	    "       bench kill-marked\n");
@@ -1371,6 +1510,8 @@ main(int argc, char **argv)
 		    atol(argv[5]));
 	if (strcmp(cmd, "idle") == 0 && argc == 5)
 		return cmd_idle(argv[2], atoi(argv[3]), atof(argv[4]));
+	if (strcmp(cmd, "stream") == 0 && argc == 5)
+		return cmd_stream(argv[2], atoi(argv[3]), atoi(argv[4]));
 	if (strcmp(cmd, "latency") == 0 && argc == 5)
 		return cmd_latency(argv[2], atoi(argv[3]), atoi(argv[4]));
 	if (strcmp(cmd, "peers") == 0 && argc == 6)

@@ -16,7 +16,7 @@ b=$top/$dir
 # The test programs are check_PROGRAMS: make check builds them, so build
 # the ones used here in case it did not run.
 make -C "$b" -s tests/helpers/rpc tests/integration/test_daemon \
-    tests/integration/test_supervision
+    tests/integration/test_supervision tests/integration/test_stream
 wrapper=$b/arbord-valgrind
 cat >"$wrapper" <<WRAP
 #!/bin/sh
@@ -41,9 +41,12 @@ rm -rf "$logs" && mkdir -p "$logs"
 # Each proves something under memcheck: every request path and exit 0
 # after SIGTERM and shutdown (test_daemon), supervision with restarts,
 # backoff and deadlines (test_supervision), arborctl end to end
-# (test_cli.sh), exec workers, their output and kill -9 (test_exec.sh).
+# (test_cli.sh), exec workers, their output and kill -9 (test_exec.sh),
+# answers streamed while the tree changes and clients that leave mid-answer
+# (test_stream, on a 10,000-node tree).
 fail=0
 for t in tests/integration/test_daemon tests/integration/test_supervision \
+    tests/integration/test_stream \
     tests/integration/test_cli.sh tests/integration/test_exec.sh; do
 	name=$(basename "$t")
 	start=$(date +%s)

@@ -1,7 +1,8 @@
 /*
  * A control connection: reading framed messages, answering them in order
- * of completion, pausing a client that does not read its answers, and
- * closing without leaving anything behind.
+ * of completion, streaming answers too big to build whole a slice per
+ * loop turn, pausing a client that does not read its answers, and closing
+ * without leaving anything behind.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -27,6 +28,8 @@ static void conn_write_cb(struct bufferevent *, void *);
 static void conn_event_cb(struct bufferevent *, short, void *);
 static void conn_more_cb(evutil_socket_t, short, void *);
 static void conn_idle_cb(evutil_socket_t, short, void *);
+static void conn_pump_cb(evutil_socket_t, short, void *);
+static void conn_outq_free(struct conn *);
 
 struct conn *
 conn_new(struct daemon *d, struct server *s, int fd)
@@ -40,6 +43,7 @@ conn_new(struct daemon *d, struct server *s, int fd)
 	c->d = d;
 	c->server = s;
 	LIST_INIT(&c->calls);
+	TAILQ_INIT(&c->outq);
 	c->id = ++s->next_conn_id;
 	c->pid = -1;
 	c->uid = (uid_t)-1;
@@ -53,13 +57,16 @@ conn_new(struct daemon *d, struct server *s, int fd)
 	c->bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->more = event_new(d->base, -1, 0, conn_more_cb, c);
 	c->idle = evtimer_new(d->base, conn_idle_cb, c);
-	if (c->bev == NULL || c->more == NULL || c->idle == NULL) {
+	c->pump = event_new(d->base, -1, 0, conn_pump_cb, c);
+	if (c->bev == NULL || c->more == NULL || c->idle == NULL ||
+	    c->pump == NULL) {
 		if (c->bev != NULL)
 			bufferevent_free(c->bev);
 		else
 			close(fd);
 		timer_clear(&c->more);
 		timer_clear(&c->idle);
+		timer_clear(&c->pump);
 		free(c);
 		return NULL;
 	}
@@ -82,6 +89,7 @@ conn_new_sink(struct daemon *d, conn_sink_fn *fn, void *arg)
 	c->d = d;
 	c->server = d->server;
 	LIST_INIT(&c->calls);
+	TAILQ_INIT(&c->outq);
 	c->id = ++d->server->next_conn_id;
 	c->pid = -1;
 	c->uid = (uid_t)-1;
@@ -113,11 +121,52 @@ conn_send(struct conn *c, const json_t *msg)
 	free(buf);
 }
 
+/* Reads requests only when nothing stops it: not paused, not closing,
+ * no streamed answer in flight. */
+static void
+conn_reading_update(struct conn *c)
+{
+	if (c->dead)
+		return;
+	if (c->paused || c->closing || !TAILQ_EMPTY(&c->outq))
+		bufferevent_disable(c->bev, EV_READ);
+	else
+		bufferevent_enable(c->bev, EV_READ);
+}
+
+/* Behind a streamed answer: bytes join the last entry of the queue. */
+static void
+conn_queue_bytes(struct conn *c, const char *buf, size_t len)
+{
+	struct conn_out *o = TAILQ_LAST(&c->outq, conn_outq_head);
+
+	if (o->ops != NULL) {
+		if ((o = calloc(1, sizeof *o)) == NULL ||
+		    (o->bytes = evbuffer_new()) == NULL) {
+			free(o);
+			goto oom;
+		}
+		TAILQ_INSERT_TAIL(&c->outq, o, entry);
+	}
+	if (evbuffer_add(o->bytes, buf, len) == -1)
+		goto oom;
+	c->outq_bytes += len;
+	return;
+oom:
+	log_warnx("connection %llu: out of memory queueing an answer",
+	    (unsigned long long)c->id);
+	conn_close(c);
+}
+
 void
 conn_send_raw(struct conn *c, const char *buf, size_t len)
 {
 	if (c->dead || c->sink != NULL)
 		return;
+	if (!TAILQ_EMPTY(&c->outq)) {
+		conn_queue_bytes(c, buf, len);
+		return;
+	}
 	bufferevent_write(c->bev, buf, len);
 	if (!c->paused &&
 	    evbuffer_get_length(bufferevent_get_output(c->bev)) >
@@ -132,7 +181,8 @@ conn_send_raw(struct conn *c, const char *buf, size_t len)
 bool
 conn_output_empty(const struct conn *c)
 {
-	return conn_output_length(c) == 0;
+	/* A streamed answer in flight is output not yet written. */
+	return conn_output_length(c) == 0 && TAILQ_EMPTY(&c->outq);
 }
 
 size_t
@@ -140,7 +190,110 @@ conn_output_length(const struct conn *c)
 {
 	if (c->dead || c->bev == NULL)
 		return 0;
-	return evbuffer_get_length(bufferevent_get_output(c->bev));
+	return evbuffer_get_length(bufferevent_get_output(c->bev)) +
+	    c->outq_bytes;
+}
+
+int
+conn_send_stream(struct conn *c, const struct conn_stream_ops *ops, void *arg)
+{
+	struct conn_out *o;
+
+	if (c->dead || c->sink != NULL || (o = calloc(1, sizeof *o)) == NULL) {
+		ops->free(arg);
+		return -1;
+	}
+	o->ops = ops;
+	o->arg = arg;
+	if (TAILQ_EMPTY(&c->outq)) {
+		/* The first slice goes on the next turn, like every other. */
+		event_active(c->pump, 0, 0);
+	}
+	TAILQ_INSERT_TAIL(&c->outq, o, entry);
+	conn_reading_update(c);
+	return 0;
+}
+
+static void
+conn_out_free(struct conn_out *o)
+{
+	if (o->ops != NULL)
+		o->ops->free(o->arg);
+	if (o->bytes != NULL)
+		evbuffer_free(o->bytes);
+	free(o);
+}
+
+static void
+conn_outq_free(struct conn *c)
+{
+	struct conn_out *o;
+
+	while ((o = TAILQ_FIRST(&c->outq)) != NULL) {
+		TAILQ_REMOVE(&c->outq, o, entry);
+		conn_out_free(o);
+	}
+	c->outq_bytes = 0;
+}
+
+/*
+ * Writes the queue out: bytes at once (they are already in memory), a
+ * streamed answer one slice per turn, and only while less than
+ * CONN_OUTPUT_LOW waits in the output; the write callback calls again once
+ * the client has read it below that.
+ */
+static void
+conn_pump(struct conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct conn_out *o;
+	bool sliced = false;
+	int r;
+
+	while (!c->dead && (o = TAILQ_FIRST(&c->outq)) != NULL) {
+		if (o->ops == NULL) {
+			c->outq_bytes -= evbuffer_get_length(o->bytes);
+			evbuffer_add_buffer(out, o->bytes);
+			TAILQ_REMOVE(&c->outq, o, entry);
+			conn_out_free(o);
+			continue;
+		}
+		if (evbuffer_get_length(out) >= CONN_OUTPUT_LOW)
+			return; /* the write callback goes on */
+		if (sliced) {
+			event_active(c->pump, 0, 0);
+			return;
+		}
+		sliced = true;
+		if ((r = o->ops->fill(o->arg, out, CONN_SLICE)) == -1) {
+			log_warnx("connection %llu: out of memory streaming an "
+			          "answer; closing",
+			    (unsigned long long)c->id);
+			conn_close(c);
+			return;
+		}
+		if (r == 0) {
+			TAILQ_REMOVE(&c->outq, o, entry);
+			conn_out_free(o);
+		}
+	}
+	if (c->dead)
+		return;
+	/* The queue is empty: requests are read again. */
+	conn_reading_update(c);
+	if (c->closing) {
+		if (evbuffer_get_length(out) == 0)
+			conn_close(c);
+		return;
+	}
+	if (!c->paused)
+		event_active(c->more, 0, 0);
+}
+
+static void
+conn_pump_cb(evutil_socket_t fd, short what, void *arg)
+{
+	conn_pump(arg);
 }
 
 /*
@@ -171,8 +324,9 @@ conn_idle_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (c->dead || c->closing)
 		return;
-	/* Not reading because the client does not read: not its idling. */
-	if (c->paused) {
+	/* Not reading because the client does not read, or because a
+	 * streamed answer goes first: not its idling. */
+	if (c->paused || !TAILQ_EMPTY(&c->outq)) {
 		conn_idle_arm(c, true);
 		return;
 	}
@@ -198,7 +352,7 @@ conn_process(struct conn *c)
 	int handled = 0;
 	bool fresh = false;
 
-	while (!c->dead && !c->closing && !c->paused) {
+	while (!c->dead && !c->closing && !c->paused && TAILQ_EMPTY(&c->outq)) {
 		size_t len = evbuffer_get_length(in), line_len, consumed;
 		const char *data;
 
@@ -259,7 +413,9 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 
-	if (c->closing &&
+	if (!TAILQ_EMPTY(&c->outq))
+		event_active(c->pump, 0, 0);
+	if (c->closing && TAILQ_EMPTY(&c->outq) &&
 	    evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
 		conn_close(c);
 		return;
@@ -270,8 +426,7 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 	}
 	if (c->paused) {
 		c->paused = false;
-		if (!c->closing)
-			bufferevent_enable(c->bev, EV_READ);
+		conn_reading_update(c);
 		conn_process(c);
 	}
 }
@@ -301,7 +456,9 @@ conn_close_after_write(struct conn *c)
 		return;
 	c->closing = true;
 	bufferevent_disable(c->bev, EV_READ);
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+	/* A streamed answer in flight is finished first (the pump closes). */
+	if (TAILQ_EMPTY(&c->outq) &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		conn_close(c);
 }
 
@@ -314,11 +471,14 @@ conn_close(struct conn *c)
 	while (!LIST_EMPTY(&c->calls))
 		rpc_call_abandon(LIST_FIRST(&c->calls));
 	events_owner_gone(c->d->events, c);
+	/* Streamed answers in flight go with their connection. */
+	conn_outq_free(c);
 	if (c->sink != NULL)
 		return;
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 	event_del(c->more);
 	event_del(c->idle);
+	event_del(c->pump);
 	log_debug("connection %llu closed", (unsigned long long)c->id);
 	server_conn_dead(c->server, c);
 }
@@ -328,10 +488,12 @@ conn_free(struct conn *c)
 {
 	while (!LIST_EMPTY(&c->calls))
 		rpc_call_abandon(LIST_FIRST(&c->calls));
+	conn_outq_free(c);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
 	timer_clear(&c->more);
 	timer_clear(&c->idle);
+	timer_clear(&c->pump);
 	free(c);
 }
 

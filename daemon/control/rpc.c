@@ -1,11 +1,15 @@
 /*
  * The table of methods, and the JSON-RPC plumbing around them: single
- * requests, notifications, batches, deferred answers.
+ * requests, notifications, batches, deferred answers, and answers written
+ * a slice at a time (struct rpc_out, owned by the connection's output
+ * queue once sent).
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <event2/buffer.h>
 
 #include "conn.h"
 #include "daemon.h"
@@ -34,11 +38,33 @@ static const struct rpc_method *const rpc_methods[] = {
 	&rpc_reload,
 };
 
+/* One response: whole, or its id and a body written in slices. */
+struct rpc_part {
+	json_t *resp;         /* owned: a whole response; NULL: id, body */
+	json_t *id;           /* owned */
+	struct rpc_body body; /* owned */
+};
+
 /* A batch is answered as one array once its last call is answered. */
 struct rpc_batch {
-	struct conn *conn; /* borrowed; NULL once gone */
-	json_t *responses; /* owned */
+	struct conn *conn;      /* borrowed; NULL once gone */
+	struct rpc_part *parts; /* owned, in the order answered; room for
+	                           every member */
+	size_t nparts;
 	size_t pending;
+	size_t whole;  /* bytes its members may still build whole */
+	bool streamed; /* a part has a body */
+};
+
+/* An answer written a slice at a time (a single response, or a batch's
+ * array): owned by the connection's output queue. */
+struct rpc_out {
+	struct rpc_part *parts; /* owned */
+	size_t nparts;
+	size_t next;  /* the part being written */
+	bool batch;   /* "[", "," between, "]" */
+	bool begun;   /* "[" written */
+	bool in_body; /* parts[next]'s head written, its body under way */
 };
 
 const struct rpc_method *
@@ -51,12 +77,174 @@ rpc_find(const char *name)
 }
 
 static void
+rpc_parts_free(struct rpc_part *parts, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		json_decref(parts[i].resp);
+		json_decref(parts[i].id);
+		if (parts[i].body.arg != NULL)
+			parts[i].body.free(parts[i].body.arg);
+	}
+	free(parts);
+}
+
+static int
+rpc_out_dump_cb(const char *buf, size_t len, void *arg)
+{
+	return evbuffer_add(arg, buf, len);
+}
+
+static int
+rpc_out_dump(const json_t *j, struct evbuffer *out)
+{
+	return json_dump_callback(j, rpc_out_dump_cb, out,
+	    JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+}
+
+/* conn_stream_ops: the next slice of the answer. */
+static int
+rpc_out_fill(void *arg, struct evbuffer *out, size_t budget)
+{
+	struct rpc_out *o = arg;
+	size_t start = evbuffer_get_length(out), used;
+	int r;
+
+	if (!o->begun) {
+		o->begun = true;
+		if (o->batch && evbuffer_add(out, "[", 1) == -1)
+			return -1;
+	}
+	while (o->next < o->nparts) {
+		struct rpc_part *p = &o->parts[o->next];
+
+		if ((used = evbuffer_get_length(out) - start) >= budget)
+			return 1;
+		if (!o->in_body) {
+			if (o->batch && o->next > 0 &&
+			    evbuffer_add(out, ",", 1) == -1)
+				return -1;
+			if (p->resp != NULL) {
+				if (rpc_out_dump(p->resp, out) == -1)
+					return -1;
+				json_decref(p->resp);
+				p->resp = NULL;
+				o->next++;
+				continue;
+			}
+			/* As proto_rpc_result orders it. */
+			if (evbuffer_add_printf(out,
+			        "{\"jsonrpc\":\"2.0\",\"id\":") == -1 ||
+			    rpc_out_dump(p->id, out) == -1 ||
+			    evbuffer_add(out, ",\"result\":", 10) == -1)
+				return -1;
+			o->in_body = true;
+			used = evbuffer_get_length(out) - start;
+		}
+		r = p->body.fill(p->body.arg, out,
+		    used < budget ? budget - used : 1);
+		if (r != 0)
+			return r;
+		p->body.free(p->body.arg);
+		p->body.arg = NULL;
+		o->in_body = false;
+		o->next++;
+		if (evbuffer_add(out, "}", 1) == -1)
+			return -1;
+	}
+	if (o->batch && evbuffer_add(out, "]", 1) == -1)
+		return -1;
+	return evbuffer_add(out, "\n", 1);
+}
+
+static void
+rpc_out_free(void *arg)
+{
+	struct rpc_out *o = arg;
+
+	rpc_parts_free(o->parts, o->nparts);
+	free(o);
+}
+
+static const struct conn_stream_ops rpc_out_ops = {
+	.fill = rpc_out_fill,
+	.free = rpc_out_free,
+};
+
+/* Queues parts (stolen) on conn as one streamed answer. */
+static void
+rpc_out_send(struct conn *conn, struct rpc_part *parts, size_t n, bool batch)
+{
+	struct rpc_out *o;
+
+	if ((o = calloc(1, sizeof *o)) == NULL) {
+		rpc_parts_free(parts, n);
+		log_warnx("connection %llu: out of memory for an answer; "
+		          "closing",
+		    (unsigned long long)conn->id);
+		conn_close(conn);
+		return;
+	}
+	o->parts = parts;
+	o->nparts = n;
+	o->batch = batch;
+	if (conn_send_stream(conn, &rpc_out_ops, o) == -1) {
+		log_warnx("connection %llu: out of memory for an answer; "
+		          "closing",
+		    (unsigned long long)conn->id);
+		conn_close(conn);
+	}
+}
+
+static void
 rpc_batch_done(struct rpc_batch *b)
 {
-	if (b->conn != NULL && json_array_size(b->responses) > 0)
-		conn_send(b->conn, b->responses);
-	json_decref(b->responses);
+	json_t *responses;
+
+	if (b->conn == NULL || b->nparts == 0) {
+		rpc_parts_free(b->parts, b->nparts);
+	} else if (b->streamed) {
+		rpc_out_send(b->conn, b->parts, b->nparts, true);
+	} else {
+		/* Every member whole: one array, as always. */
+		if ((responses = json_array()) != NULL)
+			for (size_t i = 0; i < b->nparts; i++)
+				json_array_append(responses, b->parts[i].resp);
+		if (responses != NULL)
+			conn_send(b->conn, responses);
+		else
+			conn_close(b->conn);
+		json_decref(responses);
+		rpc_parts_free(b->parts, b->nparts);
+	}
 	free(b);
+}
+
+/* Answers call with its body (RPC_STREAM), which it gives up. */
+static void
+rpc_deliver_body(struct rpc_call *call)
+{
+	struct rpc_batch *b = call->batch;
+	struct rpc_part *p;
+
+	if (call->id == NULL || (b == NULL && call->conn == NULL)) {
+		call->body.free(call->body.arg);
+	} else if (b != NULL) {
+		p = &b->parts[b->nparts++];
+		p->id = json_incref(call->id);
+		p->body = call->body;
+		b->streamed = true;
+	} else if ((p = calloc(1, sizeof *p)) == NULL) {
+		call->body.free(call->body.arg);
+		log_warnx("out of memory for an answer; closing");
+		conn_close(call->conn);
+	} else {
+		p->id = json_incref(call->id);
+		p->body = call->body;
+		rpc_out_send(call->conn, p, 1, false);
+	}
+	call->body.arg = NULL;
+	if (b != NULL && --b->pending == 0)
+		rpc_batch_done(b);
 }
 
 /* Delivers a response (stolen) for call, to its batch or its conn. */
@@ -69,7 +257,8 @@ rpc_deliver(struct rpc_call *call, json_t *response)
 		/* Notifications are never answered, errors included. */
 		json_decref(response);
 	} else if (b != NULL) {
-		json_array_append_new(b->responses, response);
+		if (response != NULL)
+			b->parts[b->nparts++].resp = response;
 	} else {
 		if (call->conn != NULL)
 			conn_send(call->conn, response);
@@ -84,6 +273,8 @@ rpc_call_free(struct rpc_call *call)
 {
 	state_sync_cancel(call->d->state, call->sync);
 	json_decref(call->held);
+	if (call->body.arg != NULL)
+		call->body.free(call->body.arg);
 	waiter_free(call->waiter);
 	free(call->target);
 	json_decref(call->id);
@@ -261,6 +452,23 @@ rpc_target(struct rpc_call *call, const char *fmt, ...)
 	va_end(ap);
 }
 
+bool
+rpc_whole(struct rpc_call *call, size_t bytes)
+{
+	struct rpc_batch *b = call->batch;
+
+	if (call->conn->sink != NULL)
+		return true;
+	if (bytes > RPC_WHOLE_BYTES)
+		return false;
+	if (b == NULL)
+		return true;
+	if (bytes > b->whole)
+		return false;
+	b->whole -= bytes;
+	return true;
+}
+
 struct node *
 rpc_node(struct rpc_call *call, const char *path, struct proto_err *err)
 {
@@ -354,6 +562,10 @@ rpc_request(struct conn *conn, struct rpc_batch *batch, json_t *msg)
 	case RPC_DEFERRED:
 		conn_call_add(conn, call);
 		break;
+	case RPC_STREAM:
+		rpc_deliver_body(call);
+		rpc_call_free(call);
+		break;
 	}
 }
 
@@ -401,12 +613,13 @@ rpc_message(struct conn *conn, const char *line, size_t len)
 		    conn->d->cfg.max_pending);
 		rpc_error_now(conn, &err);
 	} else if ((b = calloc(1, sizeof *b)) == NULL ||
-	    (b->responses = json_array()) == NULL) {
+	    (b->parts = calloc(n, sizeof *b->parts)) == NULL) {
 		free(b);
 		proto_errf(&err, PROTO_INTERNAL, "out of memory");
 		rpc_error_now(conn, &err);
 	} else {
 		b->conn = conn;
+		b->whole = RPC_WHOLE_BYTES;
 		/* Held until every element has run, so an answer that comes
 		 * at once cannot finish the batch early. */
 		b->pending = 1;

@@ -4,6 +4,14 @@
  * table in rpc.c. A call is owned by its connection until it is answered;
  * a deferred call holds what it waits on (a waiter) and releases it when
  * answered or when its connection goes away.
+ *
+ * Big answers: a method whose result would be big (inspect of a big
+ * subtree) gives a body instead (RPC_STREAM), which the answer writes a
+ * slice per loop turn (conn.h); the call owns the body until it is
+ * answered, then the answer in flight does, and that is its
+ * connection's. A batch with such a member is written the same way, each
+ * member in turn, so its memory does not grow with its members' sizes;
+ * members a batch builds whole share one bound, RPC_WHOLE_BYTES.
  */
 #ifndef RPC_H
 #define RPC_H
@@ -24,6 +32,20 @@ struct rpc_batch;
 struct node;
 
 struct rpc_call;
+struct evbuffer;
+
+/* Answers estimated above this are streamed (and, in a batch, those past
+ * this much built whole for the batch so far). */
+#define RPC_WHOLE_BYTES (256 * 1024)
+
+/* A result written a slice at a time: fill writes the next slice of the
+ * result's JSON text into out, about budget bytes (1: more to come; 0:
+ * the text is complete; -1: out of memory); free releases arg. */
+struct rpc_body {
+	int (*fill)(void *arg, struct evbuffer *out, size_t budget);
+	void (*free)(void *arg);
+	void *arg; /* owned, through free; NULL: none */
+};
 
 /* What a deferred call does once its node met the condition, before it is
  * answered with the node's view; -1 with err filled answers with err. */
@@ -44,6 +66,7 @@ struct rpc_call {
 	json_t *held;               /* owned: the answer it holds then */
 	char *target;               /* owned: what the call acts on, for
 	                               its log line; freed once logged */
+	struct rpc_body body;       /* owned: the result, for RPC_STREAM */
 	LIST_ENTRY(rpc_call) entry; /* conn's deferred calls */
 };
 
@@ -51,6 +74,7 @@ enum rpc_status {
 	RPC_DONE,     /* *result is the answer */
 	RPC_ERROR,    /* err is the answer */
 	RPC_DEFERRED, /* answered later with rpc_reply/rpc_fail */
+	RPC_STREAM,   /* call->body is the result, written in slices */
 };
 
 struct rpc_method {
@@ -88,6 +112,11 @@ void rpc_target(struct rpc_call *call, const char *fmt, ...)
  * err filled when there is none. */
 struct node *
 rpc_node(struct rpc_call *call, const char *path, struct proto_err *err);
+
+/* Whether a result of about `bytes` may be built whole: small enough, and
+ * within what call's batch may still build whole (which it then takes).
+ * Always for a connection without a socket, which cannot stream. */
+bool rpc_whole(struct rpc_call *call, size_t bytes);
 
 /* Answers a deferred call and frees it. result is stolen. */
 void rpc_reply(struct rpc_call *call, json_t *result);

@@ -1,8 +1,9 @@
 /*
  * What http.c, http-metrics.c, http-events.c and http-rpc.c share: the
  * server's state and the ways of answering a request. The http struct owns
- * the SSE streams (http-events.c) and the RPC requests waiting for their
- * answers (http-rpc.c); each file releases its own.
+ * the SSE streams (http-events.c), the RPC requests waiting for their
+ * answers (http-rpc.c) and the tree replies in flight (http-tree.c); each
+ * file releases its own.
  */
 #ifndef HTTP_INT_H
 #define HTTP_INT_H
@@ -25,6 +26,8 @@ struct evhttp;
 struct evhttp_request;
 struct http_rpc;
 struct http_stream;
+struct http_tree;
+struct node;
 
 #define HTTP_TIMEOUT_S 30 /* read a request, write an answer */
 
@@ -46,6 +49,9 @@ struct http {
 	LIST_HEAD(http_rpc_list, http_rpc) held; /* owned */
 	size_t nheld;
 	struct http_rpc_list dead; /* owned, freed by reap */
+	LIST_HEAD(, http_tree)
+	trees; /* owned: tree replies in flight;
+	          zeroed is empty */
 	uint64_t requests[HTTP_NCODES];
 };
 
@@ -80,6 +86,11 @@ void http_events(struct http *h, struct evhttp_request *req);
 void http_keepalive_cb(evutil_socket_t fd, short what, void *arg);
 void http_streams_reap(struct http *h); /* ends the overflowed ones */
 void http_streams_free(struct http *h);
+
+/* http-tree.c: GET /v1/tree, n's view to depth; a big one chunked. */
+void http_tree_answer(struct http *h, struct evhttp_request *req,
+    struct node *n, int depth);
+void http_trees_free(struct http *h);
 
 /* http-rpc.c: POST /v1/rpc. */
 void http_rpc(struct http *h, struct evhttp_request *req);

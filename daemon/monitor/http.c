@@ -365,7 +365,7 @@ http_tree(struct http *h, struct evhttp_request *req)
 		json_decref(params);
 		return;
 	}
-	http_send_json(h, req, 200, view_node(n, p.depth));
+	http_tree_answer(h, req, n, p.depth);
 	json_decref(params);
 }
 
@@ -550,6 +550,7 @@ http_free(struct http *h)
 	/* Our state goes first, so evhttp_free calls none of it. */
 	http_streams_free(h);
 	http_rpcs_free(h);
+	http_trees_free(h);
 	if (h->eh != NULL)
 		evhttp_free(h->eh);
 	timer_clear(&h->resume);

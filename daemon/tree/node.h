@@ -78,7 +78,10 @@ struct node {
 	struct node_spec *spec;       /* owned; children moved out */
 	const struct worker_ops *ops; /* NULL for supervisors */
 	void *work;                   /* owned through ops */
-	struct node **children;       /* owned, in start order */
+	struct node **children;       /* owned, in start order, which is
+	                                 also id order: a child is only
+	                                 ever appended, and ids only grow
+	                                 (view-walk.c relies on it) */
 	uint32_t nchildren;
 	uint32_t capchildren;
 	uint32_t nlive;     /* children not terminated */
