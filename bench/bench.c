@@ -1449,6 +1449,72 @@ cmd_check_json(void)
 	return bad ? 1 : 0;
 }
 
+/* 9. spawn: n permanent sleep actors, one spawn request each, pipelined
+ * window deep, timed until the last is answered. With --state every
+ * answer waits for its change to be on disk (group commit); with base
+ * (the same run without --state, from a first daemon) the figure is
+ * set beside it. */
+static int
+cmd_spawn(const char *sock, int n, long window, const char *basefile)
+{
+	struct conn *c = conn_open(sock);
+	struct pollfd pf = { .fd = c->fd };
+	char params[128];
+	double t0, ms, rate;
+	json_t *j, *base = NULL, *stats;
+	json_int_t writes;
+
+	(void)daemon_pid(c);
+	c->sent = c->done = 0;
+	t0 = now_ms();
+	while (c->done < n) {
+		while (c->sent < n && c->sent - c->done < window) {
+			snprintf(params, sizeof params,
+			    "{\"name\":\"s%ld\",\"kind\":\"sleep\","
+			    "\"restart\":\"permanent\"}",
+			    c->sent);
+			conn_request(c, "spawn", params);
+		}
+		pf.events = POLLIN | (conn_want_write(c) ? POLLOUT : 0);
+		if (poll(&pf, 1, 1000) == -1 && errno != EINTR)
+			die("poll: %s", strerror(errno));
+		if (conn_io(c, pf.revents) == -1)
+			die("spawn: connection closed");
+		while ((j = conn_next(c)) != NULL) {
+			check_result(j, "spawn");
+			c->done++;
+			json_decref(j);
+		}
+	}
+	ms = now_ms() - t0;
+	rate = n / (ms / 1e3);
+	stats = call(c, "stats", NULL, 10000);
+	writes = json_integer_value(json_object_get(json_object_get(stats,
+	    "result"), "state_writes"));
+	json_decref(stats);
+	if (basefile == NULL) {
+		emit("spawn", "pipelined_no_state", "spawns/s", rate, NULL, 0, 0,
+		    "none (the base of spawn with_state)", "none", 0,
+		    json_pack("{s:i,s:I}", "n", n, "window",
+		    (json_int_t)window));
+	} else {
+		json_error_t err;
+		double plain;
+
+		if ((base = json_load_file(basefile, 0, &err)) == NULL)
+			die("spawn: %s: %s", basefile, err.text);
+		plain = json_number_value(json_object_get(base, "value"));
+		emit("spawn", "pipelined_with_state", "spawns/s", rate, "floor",
+		    plain, rate / plain, "ratio >= 0.5 of without --state",
+		    "ratio_ge", 0.5,
+		    json_pack("{s:i,s:I,s:I}", "n", n, "window",
+		    (json_int_t)window, "state_writes", writes));
+		json_decref(base);
+	}
+	conn_close(c);
+	return 0;
+}
+
 static void
 usage(void)
 {
@@ -1459,6 +1525,7 @@ usage(void)
 	    "       bench idle SOCKET N SECONDS\n"
 	    "       bench latency SOCKET CHILDREN RUNS\n"
 	    "       bench stream SOCKET SUPS CHILDREN\n"
+	    "       bench spawn SOCKET N WINDOW [BASE.json]\n"
 	    "       bench peers SOCKET N SECONDS PEER.json\n"
 	    "       bench aggregate|markdown|check-json < LINES\n"
 	    "       bench kill-marked\n");
@@ -1510,6 +1577,9 @@ main(int argc, char **argv)
 		    atol(argv[5]));
 	if (strcmp(cmd, "idle") == 0 && argc == 5)
 		return cmd_idle(argv[2], atoi(argv[3]), atof(argv[4]));
+	if (strcmp(cmd, "spawn") == 0 && (argc == 5 || argc == 6))
+		return cmd_spawn(argv[2], atoi(argv[3]), atol(argv[4]),
+		    argc == 6 ? argv[5] : NULL);
 	if (strcmp(cmd, "stream") == 0 && argc == 5)
 		return cmd_stream(argv[2], atoi(argv[3]), atoi(argv[4]));
 	if (strcmp(cmd, "latency") == 0 && argc == 5)
