@@ -1,62 +1,43 @@
 /*
- * --state FILE: collecting the nodes to save, writing them atomically with
- * group commit (every change of one loop turn goes into one write, made
- * at the start of the next turn), telling the calls that wait for their
- * change to be on disk, reading the file back at start. The state owns its
- * timer, its waiting syncs, the text it last wrote and what it read at
- * start until restored.
+ * --state FILE: which changes of the tree touch what is saved, writing
+ * them with group commit (every change of one loop turn goes into one
+ * journal append and fsync, made at the start of the next turn; a
+ * snapshot now and then), and telling the calls that wait for their change
+ * to be on disk. The files themselves are state-file.c's. The state owns
+ * its timer, its waiting syncs, the changes not written yet, the journal's
+ * fd and what it read at start until restored.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/queue.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
-#include "cause.h"
-#include "clock.h"
 #include "daemon.h"
 #include "log.h"
 #include "path.h"
-#include "state.h"
+#include "state-int.h"
 #include "timer.h"
 #include "tree.h"
 
-#define STATE_VERSION  2     /* 1: no stopped entries; still read */
-#define STATE_RETRY_MS 10000 /* after a failed write */
-
-struct state_sync {
-	uint64_t gen; /* done once this change is on disk */
-	state_sync_cb *cb;
-	void *arg; /* borrowed */
-	TAILQ_ENTRY(state_sync) link;
-};
-TAILQ_HEAD(state_syncs, state_sync);
-
-struct state {
-	struct daemon *d;         /* borrowed */
-	char *path;               /* owned */
-	char *tmp;                /* owned: path + ".new" */
-	char *dir;                /* owned: path's directory */
-	struct event *write_ev;   /* owned */
-	struct state_syncs syncs; /* owned: calls waiting for a write */
-	char *last;               /* owned: the text last written */
-	json_t *loaded;           /* owned: entries read at start */
-	uint64_t gen;             /* changes seen */
-	uint64_t gen_disk;        /* changes known to be on disk */
-	bool dirty;               /* a write is scheduled */
-	bool frozen;
-	uint64_t writes;
-	uint64_t errors;
-	char last_error[PROTO_ERR_MESSAGE_MAX];
-};
+/* A journal past this, and past the snapshot's size, is folded into a
+ * new snapshot: the files stay within a few times what is saved. */
+#define STATE_LOG_MIN (64 * 1024)
 
 static void state_write_cb(evutil_socket_t, short, void *);
+
+static char *
+state_path_with(const char *path, const char *suffix)
+{
+	char *p = malloc(strlen(path) + strlen(suffix) + 1);
+
+	if (p != NULL)
+		sprintf(p, "%s%s", path, suffix);
+	return p;
+}
 
 struct state *
 state_new(struct daemon *d, const char *path)
@@ -67,14 +48,17 @@ state_new(struct daemon *d, const char *path)
 	if ((s = calloc(1, sizeof *s)) == NULL)
 		return NULL;
 	s->d = d;
+	s->logfd = -1;
+	s->need_snapshot = true;
 	TAILQ_INIT(&s->syncs);
+	idmap_init(&s->recorded);
 	if ((s->path = strdup(path)) == NULL ||
-	    (s->tmp = malloc(strlen(path) + 5)) == NULL ||
+	    (s->tmp = state_path_with(path, ".new")) == NULL ||
+	    (s->logpath = state_path_with(path, ".log")) == NULL ||
 	    (copy = strdup(path)) == NULL) {
 		state_free(s);
 		return NULL;
 	}
-	sprintf(s->tmp, "%s.new", path);
 	s->dir = strdup(dirname(copy));
 	free(copy);
 	if (s->dir == NULL ||
@@ -83,6 +67,16 @@ state_new(struct daemon *d, const char *path)
 		return NULL;
 	}
 	return s;
+}
+
+static void
+state_recs_clear(struct state *s)
+{
+	for (size_t i = 0; i < s->nrecs; i++)
+		free(s->recs[i].delpath);
+	s->nrecs = 0;
+	idmap_free(&s->recorded);
+	idmap_init(&s->recorded);
 }
 
 void
@@ -98,246 +92,67 @@ state_free(struct state *s)
 		free(w);
 	}
 	timer_clear(&s->write_ev);
+	state_recs_clear(s);
+	idmap_free(&s->recorded);
+	free(s->recs);
+	state_log_close(s);
 	json_decref(s->loaded);
-	free(s->last);
 	free(s->dir);
+	free(s->logpath);
 	free(s->tmp);
 	free(s->path);
 	free(s);
 }
 
-/* --- reading --------------------------------------------------------- */
+/* --- what changed --------------------------------------------------------- */
 
-/* A saved entry is a node spec, and for a node that was stopped,
- * "stopped": the cause it had. *spec is a new reference to the entry
- * without that member (so it parses as a spec), *why its text (borrowed
- * from obj), NULL for a live node. -1 when "stopped" is not a string. */
 static int
-state_entry_split(json_t *obj, json_t **spec, const char **why)
+state_rec_add(struct state *s, uint64_t id, const char *delpath)
 {
-	json_t *st = json_object_get(obj, "stopped");
+	struct state_rec *r;
 
-	*why = NULL;
-	*spec = NULL;
-	if (st == NULL) {
-		*spec = json_incref(obj);
-		return 0;
+	if (s->nrecs == s->caprecs) {
+		size_t cap = s->caprecs ? s->caprecs * 2 : 64;
+
+		if ((r = realloc(s->recs, cap * sizeof *r)) == NULL)
+			return -1;
+		s->recs = r;
+		s->caprecs = cap;
 	}
-	if (!json_is_string(st) || (*spec = json_copy(obj)) == NULL)
+	r = &s->recs[s->nrecs];
+	r->id = id;
+	r->delpath = NULL;
+	if (delpath != NULL && (r->delpath = strdup(delpath)) == NULL)
 		return -1;
-	*why = json_string_value(st);
-	json_object_del(*spec, "stopped");
+	s->nrecs++;
 	return 0;
 }
 
-int
-state_load(struct state *s, struct proto_err *err)
+/* Records what ev changes of the saved entries; a failure to record (out
+ * of memory) makes the next write a whole snapshot. */
+static void
+state_record(struct state *s, const struct tree_event *ev)
 {
-	struct spec_limits lim = { .max_depth = PROTO_DEPTH_MAX };
-	json_error_t jerr;
-	json_t *doc, *nodes, *one;
-	struct node_spec *spec;
-	const char *parent, *why;
-	json_t *entry;
-	json_int_t version;
-	size_t i;
-	int rc;
-
-	if (s == NULL)
-		return 0;
-	lim.max_nodes = s->d->tree->lim.max_nodes;
-	/* A .new left by a crash mid-write was never the state. */
-	unlink(s->tmp);
-	if (access(s->path, F_OK) == -1 && errno == ENOENT) {
-		log_info("%s does not exist yet; starting with no saved nodes",
-		    s->path);
-		return 0;
-	}
-	if ((doc = json_load_file(s->path, JSON_REJECT_DUPLICATES, &jerr)) ==
-	    NULL) {
-		if (jerr.line > 0)
-			return proto_errf(err, PROTO_PARSE_ERROR,
-			    "state file %s:%d:%d: %s; fix or remove it",
-			    s->path, jerr.line, jerr.column, jerr.text);
-		return proto_errf(err, PROTO_PARSE_ERROR, "state file: %s",
-		    jerr.text);
-	}
-	version = json_integer_value(json_object_get(doc, "version"));
-	if (!json_is_object(doc) || version < 1 || version > STATE_VERSION ||
-	    !json_is_array(nodes = json_object_get(doc, "nodes")) ||
-	    json_object_size(doc) != 2) {
-		json_decref(doc);
-		return proto_errf(err, PROTO_INVALID_PARAMS,
-		    "state file %s is "
-		    "not {\"version\": %d, \"nodes\": [...]}; fix or remove "
-		    "it",
-		    s->path, STATE_VERSION);
-	}
-	json_array_foreach(nodes, i, one)
-	{
-		parent = NULL;
-		if (state_entry_split(one, &entry, &why) == -1) {
-			proto_errf(err, PROTO_INVALID_PARAMS,
-			    "state file %s: "
-			    "nodes[%zu]: \"stopped\" must be a string",
-			    s->path, i);
-			json_decref(doc);
-			return -1;
-		}
-		rc = spec_parse(entry, &lim, &parent, &spec, NULL, err);
-		json_decref(entry);
-		if (rc == -1) {
-			proto_err_prefix(err, "state file %s: nodes[%zu]",
-			    s->path, i);
-			json_decref(doc);
-			return -1;
-		}
-		spec_free(spec);
-		if (parent == NULL ||
-		    proto_path_check(parent, "parent", err) == -1) {
-			proto_errf(err, PROTO_INVALID_PARAMS,
-			    "state file %s: "
-			    "nodes[%zu] has no valid \"parent\"",
-			    s->path, i);
-			json_decref(doc);
-			return -1;
-		}
-	}
-	s->loaded = json_incref(nodes);
-	json_decref(doc);
-	return 0;
-}
-
-void
-state_restore(struct state *s)
-{
-	struct spec_limits lim = { .max_depth = PROTO_DEPTH_MAX };
-	struct proto_err err;
-	struct node_spec *spec;
-	struct node *n;
-	const char *parent, *why;
-	size_t i, count, ok = 0;
-	json_t *one, *entry;
-	int rc;
-
-	if (s == NULL || s->loaded == NULL)
-		return;
-	lim.max_nodes = s->d->tree->lim.max_nodes;
-	json_array_foreach(s->loaded, i, one)
-	{
-		parent = "/";
-		if (state_entry_split(one, &entry, &why) == -1)
-			continue; /* state_load checked it */
-		rc = spec_parse(entry, &lim, &parent, &spec, &count, &err);
-		if (rc == -1) {
-			log_warnx("state: nodes[%zu]: %s", i, err.message);
-			json_decref(entry);
-			continue;
-		}
-		/* A node a client stopped comes back stopped: exited, until
-		 * a client restarts it. */
-		rc = why != NULL ?
-		    tree_add_stopped(s->d->tree, parent, spec, count, why, &n,
-		        &err) :
-		    tree_spawn(s->d->tree, parent, spec, count, &n, &err);
-		if (rc == -1) {
-			log_warnx("state: %s/%s is not restored: %s; it is "
-			          "dropped from %s",
-			    strcmp(parent, "/") == 0 ? "" : parent, spec->name,
-			    err.message, s->path);
-			spec_free(spec);
-		} else {
-			ok++;
-		}
-		json_decref(entry);
-	}
-	log_info("%s: %zu of %zu saved nodes restored", s->path, ok,
-	    json_array_size(s->loaded));
-	json_decref(s->loaded);
-	s->loaded = NULL;
-}
-
-/* --- writing --------------------------------------------------------- */
-
-/* n's spec with its children: the live ones, or, for a stopped node
- * (all) every one, to come back stopped with it. */
-static json_t *
-state_node_json(const struct node *n, bool all)
-{
-	json_t *obj = spec_to_json(n->spec), *kids;
-
-	if (obj == NULL || !node_is_sup(n))
-		return obj;
-	if ((kids = json_array()) == NULL) {
-		json_decref(obj);
-		return NULL;
-	}
-	for (uint32_t i = 0; i < n->nchildren; i++) {
-		json_t *k;
-
-		if (!all && node_terminated(n->children[i]))
-			continue;
-		if ((k = state_node_json(n->children[i], all)) == NULL ||
-		    json_array_append_new(kids, k) == -1) {
-			json_decref(kids);
-			json_decref(obj);
-			return NULL;
-		}
-	}
-	json_object_set_new(obj, "children", kids);
-	return obj;
-}
-
-/* The permanent nodes clients spawned under p: live ones, and stopped
- * ones with the cause they stopped with. */
-static int
-state_collect(const struct node *p, json_t *out)
-{
+	const struct node *e = state_entry_of(ev->node);
 	char path[PROTO_PATH_MAX];
+	int rc = 0;
 
-	for (uint32_t i = 0; i < p->nchildren; i++) {
-		const struct node *c = p->children[i];
-		bool stopped = node_terminated(c);
-		json_t *obj;
-
-		if (c->from_config) {
-			if (node_is_sup(c) && state_collect(c, out) == -1)
-				return -1;
-			continue;
-		}
-		if (c->spec->restart != RESTART_PERMANENT)
-			continue;
-		if ((obj = state_node_json(c, stopped)) == NULL ||
-		    json_object_set_new(obj, "parent",
-		        json_string(node_path(p, path, sizeof path))) == -1 ||
-		    (stopped &&
-		        json_object_set_new(obj, "stopped",
-		            json_string(cause_text(c->cause) ?
-		                    cause_text(c->cause) :
-		                    "cancelled")) == -1) ||
-		    json_array_append_new(out, obj) == -1) {
-			json_decref(obj);
-			return -1;
-		}
+	if (e->parent == NULL || e->from_config)
+		return;
+	if (ev->type == TREE_EV_REMOVED && e == ev->node) {
+		rc = state_rec_add(s, 0, node_path(e, path, sizeof path));
+		/* A later spawn at that path is a new entry. */
+		idmap_del(&s->recorded, e->id);
+	} else if (idmap_get(&s->recorded, e->id) == NULL) {
+		rc = state_rec_add(s, e->id, NULL);
+		if (rc == 0)
+			rc = idmap_put(&s->recorded, e->id, (void *)e);
 	}
-	return 0;
+	if (rc == -1)
+		s->need_snapshot = true;
 }
 
-static int
-state_write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, buf, len);
-
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w == -1)
-			return -1;
-		buf += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
+/* --- writing -------------------------------------------------------------- */
 
 /* Tells the calls waiting for changes up to gen: done, or not written
  * (error). */
@@ -366,92 +181,107 @@ state_schedule(struct state *s, int64_t ms)
 	evtimer_add(s->write_ev, &tv);
 }
 
-static void
-state_error(struct state *s, const char *what, const char *file, int e)
+/* The records as journal lines, each entry as it is now. NULL when out
+ * of memory. */
+static char *
+state_recs_text(struct state *s, size_t *len)
 {
-	s->errors++;
-	snprintf(s->last_error, sizeof s->last_error, "%s %s: %s", what, file,
-	    strerror(e));
-	log_warnx("state: %s; %s keeps its previous contents (retrying in "
-	          "%d s)",
-	    s->last_error, s->path, STATE_RETRY_MS / 1000);
-	free(s->last);
-	s->last = NULL;
-	state_schedule(s, STATE_RETRY_MS);
+	json_t *line, *entry;
+	char *text = NULL, *one;
+	size_t cap = 0, n;
+	bool oom = false;
+
+	*len = 0;
+	for (size_t i = 0; i < s->nrecs && !oom; i++) {
+		const struct state_rec *r = &s->recs[i];
+		struct node *nd;
+
+		entry = NULL;
+		if (r->delpath != NULL)
+			line = json_pack("{s:s}", "del", r->delpath);
+		else if ((nd = tree_get(s->d->tree, r->id)) == NULL ||
+		    (entry = state_entry_json(nd, &oom)) == NULL)
+			continue; /* removed since (a del follows), or not saved */
+		else
+			line = json_pack("{s:o}", "put", entry);
+		if (line == NULL ||
+		    (one = json_dumps(line, JSON_COMPACT)) == NULL) {
+			json_decref(line);
+			oom = true;
+			break;
+		}
+		json_decref(line);
+		n = strlen(one);
+		if (*len + n + 2 > cap) {
+			char *t = realloc(text, cap = (*len + n + 2) * 2);
+
+			if (t == NULL) {
+				free(one);
+				oom = true;
+				break;
+			}
+			text = t;
+		}
+		memcpy(text + *len, one, n);
+		*len += n;
+		text[(*len)++] = '\n';
+		free(one);
+	}
+	if (oom) {
+		free(text);
+		return NULL;
+	}
+	return text != NULL ? text : strdup("");
 }
 
-/* Writes text to the file atomically: .new, fsync, rename, fsync of the
- * directory. -1 (error reported) when it did not get there. */
+/* One write for everything changed since the last: an append to the
+ * journal, or a whole snapshot when the journal has outgrown it, when
+ * there is none yet, or after a failure. */
 static int
-state_put(struct state *s, const char *text)
+state_flush(struct state *s)
 {
-	int fd, e;
+	size_t len;
+	char *text;
+	int rc;
 
-	if ((fd = open(s->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	         0600)) == -1) {
-		state_error(s, "open", s->tmp, errno);
+	if (!s->need_snapshot && s->logfd != -1 &&
+	    (size_t)s->logsize <= s->snapsize * 2 + STATE_LOG_MIN) {
+		if ((text = state_recs_text(s, &len)) == NULL) {
+			snprintf(s->last_error, sizeof s->last_error,
+			    "out of memory writing %s", s->logpath);
+			return -1;
+		}
+		rc = len > 0 ? state_append(s, text, len) : 0;
+		free(text);
+		if (rc == 0 && len > 0)
+			s->writes++;
+		return rc;
+	}
+	if (state_snapshot(s) == -1)
 		return -1;
-	}
-	if (state_write_all(fd, text, strlen(text)) == -1 ||
-	    state_write_all(fd, "\n", 1) == -1 || fsync(fd) == -1) {
-		e = errno;
-		close(fd);
-		unlink(s->tmp);
-		state_error(s, "write", s->tmp, e);
-		return -1;
-	}
-	if (close(fd) == -1 || rename(s->tmp, s->path) == -1) {
-		e = errno;
-		unlink(s->tmp);
-		state_error(s, "rename to", s->path, e);
-		return -1;
-	}
-	if ((fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		if (fsync(fd) == -1)
-			log_warn("state: fsync %s", s->dir);
-		close(fd);
-	}
+	s->writes++;
+	s->need_snapshot = false;
 	return 0;
 }
 
-/* The one blocking write of the daemon: small, and one per loop turn
- * that changed what is saved, however many changes the turn made. */
 static void
 state_write(struct state *s)
 {
 	uint64_t gen = s->gen;
-	json_t *doc, *nodes;
-	char *text;
 
 	s->dirty = false;
-	text = NULL;
-	if ((nodes = json_array()) != NULL &&
-	    state_collect(s->d->tree->root, nodes) == -1) {
-		json_decref(nodes);
-		nodes = NULL;
-	}
-	/* "o" takes nodes, also when the pack fails. */
-	if (nodes != NULL &&
-	    (doc = json_pack("{s:i,s:o}", "version", STATE_VERSION, "nodes",
-	         nodes)) != NULL) {
-		text = json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
-		json_decref(doc);
-	}
-	if (text == NULL) {
-		state_error(s, "build", s->path, ENOMEM);
+	if (state_flush(s) == -1) {
+		s->errors++;
+		s->need_snapshot = true;
+		log_warnx("state: %s; %s keeps its previous contents "
+		          "(retrying in %d s)",
+		    s->last_error, s->path, STATE_RETRY_MS / 1000);
+		state_recs_clear(s);
+		state_schedule(s, STATE_RETRY_MS);
 		state_syncs_release(s, gen, s->last_error);
 		return;
 	}
-	if (s->last == NULL || strcmp(s->last, text) != 0) {
-		if (state_put(s, text) == -1) {
-			free(text);
-			state_syncs_release(s, gen, s->last_error);
-			return;
-		}
-		s->writes++;
-	}
-	free(s->last);
-	s->last = text;
+	state_recs_clear(s);
 	s->gen_disk = gen;
 	state_syncs_release(s, gen, NULL);
 }
@@ -477,6 +307,7 @@ state_tree_event(struct state *s, const struct tree_event *ev)
 	        (ev->from == NODE_EXITED || ev->from == NODE_FAILED) ==
 	            (ev->to == NODE_EXITED || ev->to == NODE_FAILED)))
 		return;
+	state_record(s, ev);
 	s->gen++;
 	/* Group commit: the write goes at the start of the next loop turn,
 	 * after every request this turn read; a retry after a failure keeps
