@@ -84,7 +84,11 @@ daemon_init(struct daemon *d, const struct daemon_config *cfg)
 	/* First, so the sentinel holds nothing of the daemon's. */
 	if (sentinel_start() == -1)
 		log_warnx("no sentinel: grandchildren may outlive a crash");
-	if ((d->base = event_base_new()) == NULL) {
+	/* Three priorities: everything runs at the middle one but the
+	 * state's group commit, which waits at the lowest until a turn has
+	 * no request left to read (daemon.h). */
+	if ((d->base = event_base_new()) == NULL ||
+	    event_base_priority_init(d->base, DAEMON_PRIORITIES) == -1) {
 		log_warnx("cannot create the event loop");
 		return -1;
 	}

@@ -24,6 +24,12 @@ struct conf;
 struct state;
 struct notify;
 
+/* Event priorities: every event has the default (the middle one), but
+ * the state's group commit, which runs at the lowest, only in a loop turn
+ * with nothing else to do, so it takes in every request already sent. */
+#define DAEMON_PRIORITIES 3
+#define DAEMON_PRIO_IDLE  2
+
 struct daemon_config {
 	const char *socket_path;
 	const char *socket_group; /* NULL: mode 0600 */

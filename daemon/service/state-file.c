@@ -116,14 +116,14 @@ state_collect(const struct node *p, json_t *out)
 static int
 state_entry_key(const json_t *entry, char *buf, size_t size)
 {
-	const char *parent = json_string_value(json_object_get(entry,
-	    "parent"));
+	const char *parent = json_string_value(
+	    json_object_get(entry, "parent"));
 	const char *name = json_string_value(json_object_get(entry, "name"));
 
 	if (parent == NULL || name == NULL)
 		return -1;
-	snprintf(buf, size, "%s%s%s", parent, strcmp(parent, "/") == 0 ? "" :
-	    "/", name);
+	snprintf(buf, size, "%s%s%s", parent,
+	    strcmp(parent, "/") == 0 ? "" : "/", name);
 	return 0;
 }
 
@@ -172,8 +172,7 @@ state_read_snapshot(struct state *s, json_t *byname, struct proto_err *err)
 	if (!json_is_object(doc) || version < 1 || version > STATE_VERSION ||
 	    !json_is_array(nodes = json_object_get(doc, "nodes")) ||
 	    json_object_size(doc) != (version >= 3 ? 3 : 2) ||
-	    (version >= 3 &&
-	        !json_is_integer(json_object_get(doc, "epoch")))) {
+	    (version >= 3 && !json_is_integer(json_object_get(doc, "epoch")))) {
 		json_decref(doc);
 		return proto_errf(err, PROTO_INVALID_PARAMS,
 		    "state file %s is not {\"version\": %d, \"epoch\": N, "
@@ -210,8 +209,7 @@ state_replay_line(json_t *byname, const json_t *rec)
 		json_object_del(byname, json_string_value(del));
 		return 0;
 	}
-	if (!json_is_object(put) ||
-	    state_entry_key(put, key, sizeof key) == -1)
+	if (!json_is_object(put) || state_entry_key(put, key, sizeof key) == -1)
 		return -1;
 	return json_object_set(byname, key, (json_t *)put);
 }
@@ -239,9 +237,9 @@ state_replay(struct state *s, json_t *byname, struct proto_err *err)
 		    NULL);
 		if (n == 1) {
 			/* Another epoch: older than the snapshot. */
-			if (rec == NULL || (uint64_t)json_integer_value(
-			                       json_object_get(rec, "epoch")) !=
-			        s->epoch) {
+			if (rec == NULL ||
+			    (uint64_t)json_integer_value(
+			        json_object_get(rec, "epoch")) != s->epoch) {
 				json_decref(rec);
 				break;
 			}
@@ -249,7 +247,8 @@ state_replay(struct state *s, json_t *byname, struct proto_err *err)
 			log_warnx("state: %s: the last line was cut short "
 			          "(a crash while it was written); dropped",
 			    s->logpath);
-		} else if (rec == NULL || state_replay_line(byname, rec) == -1) {
+		} else if (rec == NULL ||
+		    state_replay_line(byname, rec) == -1) {
 			rc = proto_errf(err, PROTO_INVALID_PARAMS,
 			    "state journal %s:%zu is not a journal record; fix "
 			    "or remove it",
@@ -285,8 +284,9 @@ state_check(struct state *s, json_t *nodes, struct proto_err *err)
 		rc = spec_parse(entry, &lim, &parent, &spec, NULL, err);
 		if (rc == 0)
 			spec_free(spec);
-		if (rc == 0 && (parent == NULL ||
-		                   proto_path_check(parent, "parent", err) == -1))
+		if (rc == 0 &&
+		    (parent == NULL ||
+		        proto_path_check(parent, "parent", err) == -1))
 			rc = proto_errf(err, PROTO_INVALID_PARAMS,
 			    "nodes[%zu] has no valid \"parent\"", i);
 		json_decref(entry);
@@ -489,10 +489,9 @@ state_snapshot(struct state *s)
 	}
 	/* "o" takes nodes, also when the pack fails. */
 	if (nodes != NULL &&
-	    (doc = json_pack("{s:i,s:I,s:o}", "version", STATE_VERSION,
-	         "epoch", (json_int_t)(s->epoch + 1), "nodes", nodes)) !=
-	        NULL)
-		text = json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+	    (doc = json_pack("{s:i,s:I,s:o}", "version", STATE_VERSION, "epoch",
+	         (json_int_t)(s->epoch + 1), "nodes", nodes)) != NULL)
+		text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(doc);
 	if (text == NULL)
 		return state_fail(s, "build", s->path, ENOMEM);

@@ -52,7 +52,8 @@ struct state {
 	char *tmp;                /* owned: path + ".new" */
 	char *logpath;            /* owned: path + ".log" */
 	char *dir;                /* owned: path's directory */
-	struct event *write_ev;   /* owned */
+	struct event *write_ev;   /* owned: at the idle priority */
+	struct event *due_ev;     /* owned: the latest the write may wait */
 	struct state_syncs syncs; /* owned: calls waiting for a write */
 	json_t *loaded;           /* owned: entries read at start */
 	struct state_rec *recs;   /* owned: changes not written yet */

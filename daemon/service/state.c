@@ -23,9 +23,13 @@
 #include "timer.h"
 #include "tree.h"
 
-/* A journal past this, and past the snapshot's size, is folded into a
- * new snapshot: the files stay within a few times what is saved. */
-#define STATE_LOG_MIN (64 * 1024)
+/* A journal past this, and past four times the snapshot's size, is
+ * folded into a new snapshot: the files stay within a few times what is
+ * saved, and rewriting it all costs little against what was appended. */
+#define STATE_LOG_MIN (8 * 1024 * 1024)
+/* How long a change may wait for a turn with nothing else to do: under a
+ * steady stream of requests the write goes out anyway. */
+#define STATE_GROUP_MAX_MS 2
 
 static void state_write_cb(evutil_socket_t, short, void *);
 
@@ -62,7 +66,9 @@ state_new(struct daemon *d, const char *path)
 	s->dir = strdup(dirname(copy));
 	free(copy);
 	if (s->dir == NULL ||
-	    (s->write_ev = evtimer_new(d->base, state_write_cb, s)) == NULL) {
+	    (s->write_ev = evtimer_new(d->base, state_write_cb, s)) == NULL ||
+	    event_priority_set(s->write_ev, DAEMON_PRIO_IDLE) == -1 ||
+	    (s->due_ev = evtimer_new(d->base, state_write_cb, s)) == NULL) {
 		state_free(s);
 		return NULL;
 	}
@@ -92,6 +98,7 @@ state_free(struct state *s)
 		free(w);
 	}
 	timer_clear(&s->write_ev);
+	timer_clear(&s->due_ev);
 	state_recs_clear(s);
 	idmap_free(&s->recorded);
 	free(s->recs);
@@ -171,14 +178,19 @@ state_syncs_release(struct state *s, uint64_t gen, const char *error)
 	}
 }
 
+/* A write in ms; for a group commit (0), in the first loop turn with no
+ * request left to read, or STATE_GROUP_MAX_MS at the latest. */
 static void
 state_schedule(struct state *s, int64_t ms)
 {
 	struct timeval tv = { (time_t)(ms / 1000),
 		(suseconds_t)(ms % 1000 * 1000) };
+	struct timeval due = { 0, STATE_GROUP_MAX_MS * 1000 };
 
 	s->dirty = true;
-	evtimer_add(s->write_ev, &tv);
+	evtimer_add(ms == 0 ? s->write_ev : s->due_ev, &tv);
+	if (ms == 0)
+		evtimer_add(s->due_ev, &due);
 }
 
 /* The records as journal lines, each entry as it is now. NULL when out
@@ -201,7 +213,8 @@ state_recs_text(struct state *s, size_t *len)
 			line = json_pack("{s:s}", "del", r->delpath);
 		else if ((nd = tree_get(s->d->tree, r->id)) == NULL ||
 		    (entry = state_entry_json(nd, &oom)) == NULL)
-			continue; /* removed since (a del follows), or not saved */
+			continue; /* removed since (a del follows), or not saved
+			           */
 		else
 			line = json_pack("{s:o}", "put", entry);
 		if (line == NULL ||
@@ -245,7 +258,7 @@ state_flush(struct state *s)
 	int rc;
 
 	if (!s->need_snapshot && s->logfd != -1 &&
-	    (size_t)s->logsize <= s->snapsize * 2 + STATE_LOG_MIN) {
+	    (size_t)s->logsize <= s->snapsize * 4 + STATE_LOG_MIN) {
 		if ((text = state_recs_text(s, &len)) == NULL) {
 			snprintf(s->last_error, sizeof s->last_error,
 			    "out of memory writing %s", s->logpath);
@@ -270,6 +283,8 @@ state_write(struct state *s)
 	uint64_t gen = s->gen;
 
 	s->dirty = false;
+	evtimer_del(s->write_ev);
+	evtimer_del(s->due_ev);
 	if (state_flush(s) == -1) {
 		s->errors++;
 		s->need_snapshot = true;
@@ -349,10 +364,10 @@ state_freeze(struct state *s)
 {
 	if (s == NULL || s->frozen)
 		return;
-	evtimer_del(s->write_ev);
 	if (s->dirty || s->gen != s->gen_disk)
 		state_write(s);
 	evtimer_del(s->write_ev);
+	evtimer_del(s->due_ev);
 	s->frozen = true;
 	/* Nothing more will be written: whoever still waits hears so. */
 	state_syncs_release(s, UINT64_MAX,
