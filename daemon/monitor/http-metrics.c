@@ -80,6 +80,9 @@ http_metrics_daemon(struct http *h, struct evbuffer *b)
 	    events_sub_count(h->d->events));
 	http_metric_value(b, "arbor_http_streams", "gauge",
 	    "Server-Sent Events streams open.", h->nstreams);
+	http_metric_value(b, "arbor_http_rpc_pending", "gauge",
+	    "POST /v1/rpc requests whose deferred calls are not done.",
+	    h->nheld);
 	http_metric_value(b, "arbor_event_history_size", "gauge",
 	    "Events held for replay.", events_history_size(h->d->events));
 	http_metric_value(b, "arbor_event_seq", "gauge",

@@ -212,6 +212,42 @@ body_json(const struct resp *r)
 	return j;
 }
 
+/* A sample's value in /metrics (name with its labels, if any). */
+static long long
+metric(const char *name)
+{
+	struct resp r = http("GET", "/metrics", NULL, NULL);
+	size_t n = strlen(name);
+	const char *p = r.body;
+	long long v = -1;
+
+	while (p != NULL && *p != '\0') {
+		if (strncmp(p, name, n) == 0 && p[n] == ' ') {
+			v = strtoll(p + n + 1, NULL, 10);
+			break;
+		}
+		if ((p = strchr(p, '\n')) != NULL)
+			p++;
+	}
+	resp_free(&r);
+	if (v == -1)
+		fail_msg("no metric %s in /metrics", name);
+	return v;
+}
+
+/* Polls a metric until it is v, for up to ms; returns the last value. */
+static long long
+metric_until(const char *name, long long v, int ms)
+{
+	long long got = metric(name);
+
+	for (; got != v && ms > 0; ms -= 20) {
+		usleep(20 * 1000);
+		got = metric(name);
+	}
+	return got;
+}
+
 /* A JSON error answer with that status. */
 static void
 expect_error(const char *method, const char *target, const char *extra,
@@ -567,6 +603,56 @@ test_rpc_deferred_wait_and_batch(void **state)
 	h_close(fd);
 }
 
+/* A deferred call sent as a notification (no id) gets no answer, so the
+ * request is answered 204 at once; the call still runs to its end (a
+ * cancel with wait and remove removes) and then nothing of it is left:
+ * 200 of them, and the pending requests, fds and RSS are back where they
+ * were. */
+static void
+test_rpc_deferred_notifications_leave_nothing(void **state)
+{
+	const char *auth = "Authorization: Bearer " TOKEN "\r\n";
+	int fd = h_connect(&D), base_fds, i;
+	long long base_rss;
+	struct resp r;
+	json_t *j;
+
+	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s}", "name", "n",
+	    "kind", "sleep")));
+	r = http("POST", "/v1/rpc", auth, "{\"jsonrpc\":\"2.0\","
+	    "\"method\":\"ping\"}");
+	resp_free(&r);
+	base_fds = h_fd_count(D.pid);
+	base_rss = metric("arbor_resident_memory_bytes");
+	for (i = 0; i < 200; i++) {
+		r = http("POST", "/v1/rpc", auth, i % 2 == 0 ?
+		    "{\"jsonrpc\":\"2.0\",\"method\":\"wait\","
+		    "\"params\":{\"path\":\"/n\"}}" :
+		    "[{\"jsonrpc\":\"2.0\",\"method\":\"wait\","
+		    "\"params\":{\"path\":\"/n\"}},{\"jsonrpc\":\"2.0\","
+		    "\"method\":\"ping\"}]");
+		if (r.status != 204)
+			fail_msg("notification %d: %d %s", i, r.status,
+			    r.body);
+		resp_free(&r);
+	}
+	assert_int_equal(metric("arbor_http_rpc_pending"), 200);
+	r = http("POST", "/v1/rpc", auth, "{\"jsonrpc\":\"2.0\","
+	    "\"method\":\"cancel\",\"params\":{\"path\":\"/n\","
+	    "\"wait\":true,\"remove\":true}}");
+	assert_int_equal(r.status, 204);
+	resp_free(&r);
+	assert_int_equal(metric_until("arbor_http_rpc_pending", 0, 5000), 0);
+	j = h_call(fd, "inspect", json_pack("{s:s}", "path", "/n"));
+	assert_non_null(json_object_get(j, "error"));
+	json_decref(j);
+	assert_int_equal(h_fd_count(D.pid), base_fds);
+	/* A few pages of allocator slack, not 200 requests' worth. */
+	assert_true(metric("arbor_resident_memory_bytes") <
+	    base_rss + 2 * 1024 * 1024);
+	h_close(fd);
+}
+
 static void
 test_rpc_is_forbidden_without_a_token(void **state)
 {
@@ -774,6 +860,9 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_rpc_deferred_wait_and_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_rpc_deferred_notifications_leave_nothing, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_rpc_is_forbidden_without_a_token, setup_no_token,
 		    teardown),
