@@ -78,7 +78,7 @@ http_rpc_sink(void *arg, const json_t *msg)
 		return;
 	if (r->held) {
 		if (r->req != NULL) {
-			evhttp_connection_set_closecb(
+			http_conn_set_closecb(r->h,
 			    evhttp_request_get_connection(r->req), NULL, NULL);
 			http_rpc_answer(r, msg);
 		}
@@ -204,7 +204,7 @@ http_rpc(struct http *h, struct evhttp_request *req)
 		http_send_text(h, req, 204, "application/json", "", 0);
 		return;
 	}
-	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
+	http_conn_set_closecb(h, evhttp_request_get_connection(req),
 	    http_rpc_closed_cb, r);
 }
 
@@ -226,7 +226,7 @@ http_rpcs_free(struct http *h)
 
 	while ((r = LIST_FIRST(&h->held)) != NULL) {
 		if (r->req != NULL)
-			evhttp_connection_set_closecb(
+			http_conn_set_closecb(h,
 			    evhttp_request_get_connection(r->req), NULL, NULL);
 		LIST_REMOVE(r, entry);
 		h->nheld--;
