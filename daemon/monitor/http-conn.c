@@ -282,7 +282,7 @@ http_conn_set_closecb(struct http *h, struct evhttp_connection *evcon,
 	if (hc != NULL) {
 		hc->closed = fn;
 		hc->closed_arg = arg;
-	} else if (fn != NULL) {
+	} else if (evcon != NULL) {
 		/* Uncounted (out of memory at accept): evhttp's own. */
 		evhttp_connection_set_closecb(evcon, fn, arg);
 	}
