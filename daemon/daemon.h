@@ -45,6 +45,9 @@ struct daemon_config {
 	int64_t idle_timeout_ms; /* to finish a message; 0: forever */
 	const char *http_addr;   /* NULL: no HTTP */
 	const char *http_token;  /* NULL: no POST /v1/rpc */
+	size_t http_max_connections;
+	size_t http_max_queued;          /* bytes of answers, over all */
+	int64_t http_request_timeout_ms; /* to arrive whole; 0: forever */
 };
 
 struct daemon {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -14,16 +15,20 @@
 #include "conf.h"
 #include "daemon.h"
 #include "duration.h"
+#include "exec.h"
 #include "frame.h"
 #include "jsonrpc.h"
 #include "log.h"
 #include "notify.h"
 #include "spec.h"
 
-#define DEFAULT_MAX_NODES       2000000
-#define DEFAULT_MAX_CONNECTIONS 1024
-#define DEFAULT_MAX_PENDING     1024
-#define DEFAULT_IDLE_TIMEOUT_MS 30000
+#define DEFAULT_MAX_NODES               2000000
+#define DEFAULT_MAX_CONNECTIONS         1024
+#define DEFAULT_MAX_PENDING             1024
+#define DEFAULT_IDLE_TIMEOUT_MS         30000
+#define DEFAULT_HTTP_MAX_CONNECTIONS    256
+#define DEFAULT_HTTP_MAX_QUEUED         (64 * 1024 * 1024)
+#define DEFAULT_HTTP_REQUEST_TIMEOUT_MS 10000
 
 static const char usage_text[] =
     "usage: arbord [-s SOCKET] [--socket-group GROUP] [--config FILE]\n"
@@ -32,7 +37,9 @@ static const char usage_text[] =
     "              [--root-intensity N/DUR]\n"
     "              [--max-connections N] [--max-batch N]\n"
     "              [--idle-timeout DUR]\n"
-    "              [--http ADDR:PORT [--http-token TOKEN]]\n"
+    "              [--http ADDR:PORT [--http-token TOKEN]\n"
+    "               [--http-max-connections N] [--http-max-queued BYTES]\n"
+    "               [--http-request-timeout DUR]]\n"
     "              [--log-level error|warn|info|debug]\n"
     "\n"
     "Runs the arbor supervision daemon in the foreground.\n"
@@ -58,6 +65,12 @@ static const char usage_text[] =
     "      --http-token T      allow POST /v1/rpc with \"Authorization: Bearer\n"
     "                          T\" (default: $ARBOR_HTTP_TOKEN, which ps\n"
     "                          does not show)\n"
+    "      --http-max-connections N  HTTP clients at once (256)\n"
+    "      --http-max-queued BYTES  answers waiting for HTTP clients that\n"
+    "                          do not read, over all; past it new requests\n"
+    "                          get 503 (67108864)\n"
+    "      --http-request-timeout DUR  time an HTTP request has to arrive\n"
+    "                          whole (10s; 0 waits forever)\n"
     "      --log-level LEVEL   error, warn, info (default) or debug\n"
     "  -h, --help              this text\n"
     "  -V, --version           the version\n";
@@ -167,6 +180,9 @@ static const struct option main_longopts[] = {
 	{ "idle-timeout", required_argument, NULL, 'I' },
 	{ "http", required_argument, NULL, 'H' },
 	{ "http-token", required_argument, NULL, 'T' },
+	{ "http-max-connections", required_argument, NULL, 'x' },
+	{ "http-max-queued", required_argument, NULL, 'q' },
+	{ "http-request-timeout", required_argument, NULL, 't' },
 	{ "log-level", required_argument, NULL, 'l' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -246,6 +262,25 @@ main_option(int ch, struct daemon_config *cfg, struct main_opts *o)
 			fatalx("out of memory");
 		memset(optarg, 'x', strlen(optarg));
 		return 0;
+	case 'x':
+		return parse_size(optarg, "--http-max-connections", 1, 1000000,
+		           &cfg->http_max_connections) == -1 ?
+		    2 :
+		    0;
+	case 'q':
+		return parse_size(optarg, "--http-max-queued", 65536,
+		           (size_t)16 * 1024 * 1024 * 1024,
+		           &cfg->http_max_queued) == -1 ?
+		    2 :
+		    0;
+	case 't':
+		if (proto_duration_parse(optarg, &cfg->http_request_timeout_ms,
+		        &err) == -1) {
+			fprintf(stderr, "arbord: --http-request-timeout: %s\n",
+			    err.message);
+			return 2;
+		}
+		return 0;
 	case 'l':
 		if ((o->level = log_level_parse(optarg)) == -1) {
 			fprintf(stderr, "arbord: unknown log level \"%s\"\n",
@@ -283,6 +318,9 @@ main_parse(int argc, char **argv, struct daemon_config *cfg,
 	cfg->max_batch = PROTO_MAX_BATCH_DEFAULT;
 	cfg->max_pending = DEFAULT_MAX_PENDING;
 	cfg->idle_timeout_ms = DEFAULT_IDLE_TIMEOUT_MS;
+	cfg->http_max_connections = DEFAULT_HTTP_MAX_CONNECTIONS;
+	cfg->http_max_queued = DEFAULT_HTTP_MAX_QUEUED;
+	cfg->http_request_timeout_ms = DEFAULT_HTTP_REQUEST_TIMEOUT_MS;
 	while (
 	    (ch = getopt_long(argc, argv, "s:c:hV", main_longopts, NULL)) != -1)
 		if ((r = main_option(ch, cfg, o)) != 0)
@@ -310,6 +348,43 @@ main_parse(int argc, char **argv, struct daemon_config *cfg,
 	return 0;
 }
 
+/* arbord's own fd limit up to the hard one, so clients and workers' pipes
+ * have room (the soft limit is often 1024, for select's sake); workers get
+ * back the limit it found. */
+static void
+main_raise_nofile(void)
+{
+	struct rlimit rl, found;
+	FILE *f;
+	unsigned long long nr_open;
+
+	if (getrlimit(RLIMIT_NOFILE, &found) == -1)
+		return;
+	rl = found;
+	if (rl.rlim_max == RLIM_INFINITY) {
+		/* The kernel's ceiling for any process. */
+		rl.rlim_cur = 1024 * 1024;
+		if ((f = fopen("/proc/sys/fs/nr_open", "r")) != NULL) {
+			if (fscanf(f, "%llu", &nr_open) == 1)
+				rl.rlim_cur = (rlim_t)nr_open;
+			fclose(f);
+		}
+	} else {
+		rl.rlim_cur = rl.rlim_max;
+	}
+	if (rl.rlim_cur <= found.rlim_cur)
+		return;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		log_warn("cannot raise the fd limit from %llu",
+		    (unsigned long long)found.rlim_cur);
+		return;
+	}
+	exec_set_child_nofile(&found);
+	log_debug("fd limit raised from %llu to %llu; workers get %llu",
+	    (unsigned long long)found.rlim_cur, (unsigned long long)rl.rlim_cur,
+	    (unsigned long long)found.rlim_cur);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -329,6 +404,7 @@ main(int argc, char **argv)
 		return code == -1 ? 0 : code;
 	}
 	log_init(o.level);
+	main_raise_nofile();
 	signal(SIGPIPE, SIG_IGN);
 	/* A stop asked for while starting stays pending until the loop
 	 * watches for it, instead of killing a half-made daemon. */

@@ -509,4 +509,6 @@ conn_call_del(struct conn *c, struct rpc_call *call)
 {
 	LIST_REMOVE(call, entry);
 	c->ncalls--;
+	if (c->sink != NULL && c->ncalls == 0 && !c->dead)
+		c->sink(c->sink_arg, NULL);
 }

@@ -34,7 +34,8 @@ struct rpc_call;
 struct event;
 
 /* Where a connection without a socket sends its messages (HTTP's
- * POST /v1/rpc); the callback must not free the conn. */
+ * POST /v1/rpc); msg NULL: its last deferred call is done, answered or
+ * not (a notification's never is). The callback must not free the conn. */
 typedef void conn_sink_fn(void *arg, const json_t *msg);
 
 /* Output past this stops reading requests until the client catches up. */

@@ -365,6 +365,20 @@ rpc_fail(struct rpc_call *call, const struct proto_err *err)
 	rpc_answer(call, proto_rpc_error(call->id, err), true);
 }
 
+bool
+rpc_conn_awaits_answer(const struct conn *conn)
+{
+	const struct rpc_call *call;
+
+	LIST_FOREACH(call, &conn->calls, entry)
+	{
+		if (call->id != NULL ||
+		    (call->batch != NULL && call->batch->nparts > 0))
+			return true;
+	}
+	return false;
+}
+
 void
 rpc_call_abandon(struct rpc_call *call)
 {

@@ -121,6 +121,9 @@ bool rpc_whole(struct rpc_call *call, size_t bytes);
 /* Answers a deferred call and frees it. result is stolen. */
 void rpc_reply(struct rpc_call *call, json_t *result);
 void rpc_fail(struct rpc_call *call, const struct proto_err *err);
+/* Will conn be sent anything once its deferred calls are done? Not when
+ * they are notifications (and their batches, if any, hold no answer). */
+bool rpc_conn_awaits_answer(const struct conn *conn);
 /* The connection is gone: drop the call without answering. */
 void rpc_call_abandon(struct rpc_call *call);
 

@@ -15,6 +15,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "conn.h"
 #include "daemon.h"
 #include "jsonrpc.h"
@@ -22,6 +23,22 @@
 #include "server.h"
 #include "timer.h"
 #include "trust.h"
+
+/* A refused peer keeps its fd this long at most after its error was sent,
+ * so it reads the error instead of a reset; beyond SERVER_LINGER_MAX at
+ * once, refused peers are closed at once. */
+#define SERVER_LINGER_MS  1000
+#define SERVER_LINGER_MAX 64
+
+/* A refused connection: its error sent and its write side shut down, read
+ * and discarded until the peer closes or the time is up. */
+struct server_linger {
+	struct server *s;                /* borrowed */
+	int fd;                          /* owned */
+	struct event *ev;                /* owned */
+	int64_t deadline_ms;             /* monotonic */
+	LIST_ENTRY(server_linger) entry; /* server's lingering */
+};
 
 static void server_accept_cb(evutil_socket_t, short, void *);
 static void server_resume_cb(evutil_socket_t, short, void *);
@@ -190,6 +207,7 @@ server_start(struct daemon *d, const char *path, int fd, const char *group,
 	s->fd = -1;
 	LIST_INIT(&s->conns);
 	LIST_INIT(&s->dead);
+	LIST_INIT(&s->lingering);
 	s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if ((fd != -1 ? server_adopt(s, fd, group, err) :
 	                server_bind(s, path, group, err)) == -1) {
@@ -234,11 +252,23 @@ server_reap(struct server *s)
 	}
 }
 
+static void
+server_linger_free(struct server_linger *l)
+{
+	LIST_REMOVE(l, entry);
+	l->s->nlingering--;
+	timer_clear(&l->ev);
+	close(l->fd);
+	free(l);
+}
+
 void
 server_free(struct server *s)
 {
 	if (s == NULL)
 		return;
+	while (!LIST_EMPTY(&s->lingering))
+		server_linger_free(LIST_FIRST(&s->lingering));
 	while (!LIST_EMPTY(&s->conns))
 		conn_close(LIST_FIRST(&s->conns));
 	server_reap(s);
@@ -293,11 +323,48 @@ server_access_check(uid_t uid, gid_t gid, uid_t self, bool have_group,
 	    (long)uid, (long)self);
 }
 
-/* Says why (err), then hangs up. The answer is tiny and the socket new,
- * so one non-blocking write is enough. */
+/* Reads and drops what a refused peer sends; closes once it closed (or
+ * failed), or when its time is up. A close with its request unread would
+ * make the kernel reset the connection, and the peer lose its error. */
+static void
+server_linger_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server_linger *l = arg;
+	struct timeval left;
+	int64_t now;
+	char buf[4096];
+	ssize_t r;
+	int i;
+
+	if (what & EV_TIMEOUT) {
+		server_linger_free(l);
+		return;
+	}
+	for (i = 0; i < 16; i++) {
+		if ((r = recv(fd, buf, sizeof buf, MSG_DONTWAIT)) > 0)
+			continue;
+		if (r == -1 && (errno == EAGAIN || errno == EINTR))
+			break;
+		server_linger_free(l); /* EOF or an error */
+		return;
+	}
+	if ((now = clock_mono_ms()) >= l->deadline_ms) {
+		server_linger_free(l);
+		return;
+	}
+	left = clock_tv(l->deadline_ms - now);
+	event_add(l->ev, &left);
+}
+
+/* Says why (err), shuts the write side, and closes once the peer has read
+ * it and hung up (or after SERVER_LINGER_MS), without blocking: the
+ * answer is tiny and the socket new, so one non-blocking write is
+ * enough. */
 static void
 server_refuse_err(struct server *s, int fd, const struct proto_err *err)
 {
+	struct timeval tv = clock_tv(SERVER_LINGER_MS);
+	struct server_linger *l = NULL;
 	json_t *msg;
 	char *buf;
 	size_t len;
@@ -310,7 +377,21 @@ server_refuse_err(struct server *s, int fd, const struct proto_err *err)
 		free(buf);
 	}
 	json_decref(msg);
-	close(fd);
+	shutdown(fd, SHUT_WR);
+	if (s->nlingering >= SERVER_LINGER_MAX ||
+	    (l = calloc(1, sizeof *l)) == NULL ||
+	    (l->ev = event_new(s->d->base, fd, EV_READ, server_linger_cb, l)) ==
+	        NULL) {
+		free(l);
+		close(fd);
+		return;
+	}
+	l->s = s;
+	l->fd = fd;
+	l->deadline_ms = clock_mono_ms() + SERVER_LINGER_MS;
+	LIST_INSERT_HEAD(&s->lingering, l, entry);
+	s->nlingering++;
+	event_add(l->ev, &tv);
 }
 
 /* Over the connection limit: say so, then hang up. */

@@ -16,6 +16,7 @@
 struct daemon;
 struct conn;
 struct event;
+struct server_linger;
 
 struct server {
 	struct daemon *d; /* borrowed */
@@ -31,6 +32,9 @@ struct server {
 	int reserve_fd;                   /* owned: spent on EMFILE */
 	LIST_HEAD(conn_list, conn) conns; /* owned */
 	struct conn_list dead;            /* owned, freed next turn */
+	/* owned: refused peers, closed once they read their error */
+	LIST_HEAD(, server_linger) lingering;
+	size_t nlingering;
 	size_t nconns;
 	uint64_t next_conn_id;
 	uint64_t accepted;

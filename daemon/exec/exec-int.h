@@ -64,6 +64,8 @@ struct exec_module {
 	LIST_HEAD(, exec) live; /* borrowed: workers with a run */
 	struct event *scan_ev;  /* owned: one /proc scan per turn */
 	pid_t self;             /* arbord's pid */
+	bool has_nofile;        /* workers get nofile, not arbord's */
+	struct rlimit nofile;
 };
 
 extern struct exec_module exec_mod;

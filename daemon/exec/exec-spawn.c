@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,6 +43,8 @@ struct exec_launch {
 	const char *cwd; /* borrowed; NULL: the daemon's */
 	int devnull, out_w, done_r, ready_w, err_w; /* borrowed */
 	pid_t ppid;
+	bool has_nofile; /* set the workers' RLIMIT_NOFILE */
+	struct rlimit nofile;
 	char var_pid[64];
 	char var_id[64];
 	char var_path[PROTO_PATH_MAX + 16];
@@ -158,6 +161,8 @@ launch_new(struct node *n)
 	l->argv = sx->argv;
 	l->cwd = sx->cwd;
 	l->ppid = exec_mod.self;
+	l->has_nofile = exec_mod.has_nofile;
+	l->nofile = exec_mod.nofile;
 	snprintf(l->var_pid, sizeof l->var_pid, "ARBOR_DAEMON_PID=%ld",
 	    (long)exec_mod.self);
 	snprintf(l->var_id, sizeof l->var_id, "ARBOR_ID=%llu",
@@ -217,6 +222,11 @@ exec_child(const struct exec_launch *l)
 	/* Whatever the daemon holds without O_CLOEXEC stays with it. */
 	close_range(l->ready_w != -1 ? EXEC_READY_FD + 1 : EXEC_READY_FD, ~0U,
 	    CLOSE_RANGE_CLOEXEC);
+	/* The fd limit arbord was started with, not the one it raised for
+	 * itself: a program that sizes tables or loops by it (or breaks
+	 * with fds over 1023, select) sees what it would have seen. */
+	if (l->has_nofile && setrlimit(RLIMIT_NOFILE, &l->nofile) == -1)
+		goto fail;
 	if (l->cwd != NULL && chdir(l->cwd) == -1) {
 		f.stage = STAGE_CHDIR;
 		goto fail;

@@ -251,6 +251,13 @@ exec_init(struct event_base *base)
 }
 
 void
+exec_set_child_nofile(const struct rlimit *rl)
+{
+	exec_mod.nofile = *rl;
+	exec_mod.has_nofile = true;
+}
+
+void
 exec_teardown(void)
 {
 	struct exec *w;

@@ -12,10 +12,14 @@
 
 struct event_base;
 struct node_spec;
+struct rlimit;
 
 /* Before the first exec worker starts; -1 when out of memory. */
 int exec_init(struct event_base *base);
 void exec_teardown(void);
+/* The RLIMIT_NOFILE workers get, set in the child before its exec: the
+ * limit arbord found at start, before it raised its own. */
+void exec_set_child_nofile(const struct rlimit *rl);
 /* Refuses, as spawn_failed, a program execvp would not find or run, or a
  * cwd chdir would refuse. */
 int exec_check_spec(const struct node_spec *spec, struct proto_err *err);

@@ -137,7 +137,7 @@ http_stream_end(struct http_stream *s)
 {
 	events_owner_gone(s->h->d->events, s);
 	http_stream_unlink(s);
-	evhttp_connection_set_closecb(s->evcon, NULL, NULL);
+	http_conn_set_closecb(s->h, s->evcon, NULL, NULL);
 	evhttp_send_reply_end(s->req);
 	free(s);
 }
@@ -171,7 +171,7 @@ static void
 http_stream_start(struct http_stream *s)
 {
 	struct timeval ka = { HTTP_KEEPALIVE_S, 0 };
-	struct timeval wto = { HTTP_TIMEOUT_S, 0 };
+	struct timeval wto = { HTTP_TIMEOUT_S + 5, 0 };
 	struct http *h = s->h;
 	struct evhttp_request *req = s->req;
 	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
@@ -182,14 +182,14 @@ http_stream_start(struct http_stream *s)
 		evtimer_add(h->keepalive, &ka);
 	http_count(h, 200);
 	evhttp_add_header(out, "Content-Type", "text/event-stream");
-	evhttp_add_header(out, "Cache-Control", "no-store");
 	evhttp_add_header(out, "Connection", "close");
 	evhttp_send_reply_start(req, 200, "OK");
-	/* Only a write that does not move times out; an idle stream is
-	 * fine (the keepalive finds dead ones). */
+	/* Only a write that does not move times out (http-conn.c drops it
+	 * first, and counts it); an idle stream is fine (the keepalive finds
+	 * dead ones). */
 	bufferevent_set_timeouts(evhttp_connection_get_bufferevent(s->evcon),
 	    NULL, &wto);
-	evhttp_connection_set_closecb(s->evcon, http_stream_closed_cb, s);
+	http_conn_set_closecb(h, s->evcon, http_stream_closed_cb, s);
 	if ((b = evbuffer_new()) != NULL) {
 		evbuffer_add_printf(b,
 		    ": arbor events, seq %llu\nretry: 1000"
@@ -286,7 +286,7 @@ http_streams_free(struct http *h)
 
 	while ((s = LIST_FIRST(&h->streams)) != NULL) {
 		events_owner_gone(h->d->events, s);
-		evhttp_connection_set_closecb(s->evcon, NULL, NULL);
+		http_conn_set_closecb(h, s->evcon, NULL, NULL);
 		http_stream_unlink(s);
 		free(s);
 	}

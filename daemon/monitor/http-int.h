@@ -24,16 +24,38 @@ struct evconnlistener;
 struct event;
 struct evhttp;
 struct evhttp_request;
+struct http_conn;
 struct http_rpc;
 struct http_stream;
 struct http_tree;
 struct node;
+struct evhttp_connection;
 
-#define HTTP_TIMEOUT_S 30 /* read a request, write an answer */
+/* Called when an HTTP connection goes (evhttp's close callback). */
+typedef void http_closed_fn(struct evhttp_connection *evcon, void *arg);
+
+/* An answer that does not move for this long is dropped (and a keep-alive
+ * connection idle this long closed). */
+#define HTTP_TIMEOUT_S 30
+/* A connection with more than this queued is dropped when it takes none
+ * of it within the request timeout (streams pause well below it). */
+#define HTTP_CONN_QUEUED_MAX (1024 * 1024)
+
+/* Why a connection or a request was refused, for
+ * arbor_http_refused_total. */
+enum http_refusal {
+	HTTP_REFUSED_CONNECTIONS, /* over --http-max-connections */
+	HTTP_REFUSED_FDS,         /* its fd was in the reserve */
+	HTTP_REFUSED_QUEUED,      /* output queued over --http-max-queued */
+	HTTP_REFUSED_HOST,        /* Host names another server */
+	HTTP_REFUSED_ORIGIN,      /* a POST from another origin */
+	HTTP__REFUSALS,
+};
+extern const char *const http_refusal_names[HTTP__REFUSALS];
 
 /* Statuses counted for arbor_http_requests_total; the last, 0, is
  * "other". */
-#define HTTP_NCODES 10
+#define HTTP_NCODES 11
 extern const int http_codes[HTTP_NCODES];
 
 struct http {
@@ -41,9 +63,24 @@ struct http {
 	struct evhttp *eh;               /* owned */
 	struct evconnlistener *listener; /* borrowed from eh */
 	struct event *resume;            /* owned: accept again after EMFILE */
-	struct event *keepalive; /* owned: pending while streams exist */
-	struct event *reap;      /* owned: frees what ended */
-	char *token;             /* owned; NULL: no RPC */
+	struct event *refuse;            /* owned: refuses while at the cap */
+	struct event *adopt;             /* owned: counts the one accepted */
+	struct event *sweep; /* owned: each second while connections exist */
+	struct http_conn *pending; /* owned: accepted, not yet counted */
+	struct http_conn **byfd;   /* owned array: the connections by fd */
+	size_t nbyfd;
+	size_t nconns;
+	int fd_limit;      /* HTTP takes no fd at or above: the reserve */
+	bool freeing;      /* in http_free: accept nothing */
+	size_t max_conns;  /* --http-max-connections */
+	size_t max_queued; /* --http-max-queued, over all */
+	int64_t request_timeout_ms; /* --http-request-timeout */
+	struct event *keepalive;    /* owned: pending while streams exist */
+	struct event *reap;         /* owned: frees what ended */
+	char *token;                /* owned; NULL: no RPC */
+	char host[264];             /* the listening host, "[v6]" bracketed */
+	bool host_any;              /* bound to 0.0.0.0 or [::] */
+	uint16_t port;              /* the bound port */
 	LIST_HEAD(, http_stream) streams; /* owned */
 	size_t nstreams;
 	LIST_HEAD(http_rpc_list, http_rpc) held; /* owned */
@@ -53,6 +90,9 @@ struct http {
 	trees; /* owned: tree replies in flight;
 	          zeroed is empty */
 	uint64_t requests[HTTP_NCODES];
+	uint64_t refused[HTTP__REFUSALS];
+	uint64_t timed_out;    /* requests not whole in time */
+	uint64_t dropped_slow; /* connections that did not read */
 };
 
 /* http.c: answers. Each counts the request by its status. */
@@ -77,6 +117,22 @@ json_t *http_query_params(struct http *h, struct evhttp_request *req);
 /* Frees a request its client left before it was answered, if evhttp
  * left it to us. */
 void http_request_orphaned(struct evhttp_request *req);
+
+/* http-conn.c: the connections, their count, time and output. */
+int http_conns_init(struct http *h);  /* -1: out of memory */
+void http_conns_stop(struct http *h); /* before evhttp_free */
+void http_conns_free(struct http *h); /* after it */
+void http_accept_resume(struct http *h);
+/* A request begins to be served. */
+void http_conn_request(struct http *h, struct evhttp_request *req);
+/* -1 with a 503 sent when the output queued over all connections is over
+ * --http-max-queued: no new work until clients take some. */
+int http_busy(struct http *h, struct evhttp_request *req);
+/* Who hears that evcon went (fn NULL: nobody). */
+void http_conn_set_closecb(struct http *h, struct evhttp_connection *evcon,
+    http_closed_fn *fn, void *arg);
+/* Output queued over all HTTP connections. */
+size_t http_queued_total(const struct http *h);
 
 /* http-metrics.c: GET /metrics. */
 void http_metrics(struct http *h, struct evhttp_request *req);

@@ -80,6 +80,9 @@ http_metrics_daemon(struct http *h, struct evbuffer *b)
 	    events_sub_count(h->d->events));
 	http_metric_value(b, "arbor_http_streams", "gauge",
 	    "Server-Sent Events streams open.", h->nstreams);
+	http_metric_value(b, "arbor_http_rpc_pending", "gauge",
+	    "POST /v1/rpc requests whose deferred calls are not done.",
+	    h->nheld);
 	http_metric_value(b, "arbor_event_history_size", "gauge",
 	    "Events held for replay.", events_history_size(h->d->events));
 	http_metric_value(b, "arbor_event_seq", "gauge",
@@ -125,6 +128,33 @@ http_metrics_requests(struct http *h, struct evbuffer *b)
 	}
 }
 
+/* HTTP's limits at work. */
+static void
+http_metrics_limits(struct http *h, struct evbuffer *b)
+{
+	size_t i;
+
+	http_metric_value(b, "arbor_http_connections", "gauge",
+	    "HTTP connections open.", h->nconns);
+	http_metric_value(b, "arbor_http_queued_bytes", "gauge",
+	    "Bytes of answers queued for HTTP clients, not yet taken.",
+	    http_queued_total(h));
+	http_metric(b, "arbor_http_refused_total", "counter",
+	    "HTTP connections and requests refused, by reason.");
+	for (i = 0; i < HTTP__REFUSALS; i++)
+		evbuffer_add_printf(b,
+		    "arbor_http_refused_total{reason=\"%s\"} %llu\n",
+		    http_refusal_names[i], (unsigned long long)h->refused[i]);
+	http_metric_value(b, "arbor_http_timeouts_total", "counter",
+	    "HTTP connections closed because a request did not arrive whole "
+	    "in time.",
+	    h->timed_out);
+	http_metric_value(b, "arbor_http_slow_dropped_total", "counter",
+	    "HTTP connections closed because the client did not take its "
+	    "answer.",
+	    h->dropped_slow);
+}
+
 void
 http_metrics(struct http *h, struct evhttp_request *req)
 {
@@ -137,6 +167,7 @@ http_metrics(struct http *h, struct evhttp_request *req)
 	http_metrics_tree(h, b);
 	http_metrics_daemon(h, b);
 	http_metrics_requests(h, b);
+	http_metrics_limits(h, b);
 	http_send(h, req, 200, "text/plain; version=0.0.4; charset=utf-8", b);
 	evbuffer_free(b);
 }

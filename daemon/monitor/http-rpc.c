@@ -2,7 +2,9 @@
  * POST /v1/rpc: the bearer token, then the same dispatch as the socket, on
  * a connection without a socket (conn_new_sink). A request whose calls are
  * deferred is held until they are answered, and dropped when its client
- * goes; an answered one is freed on the next loop turn.
+ * goes; one whose deferred calls are all notifications is answered 204 at
+ * once and kept, without its request, until they are done. An answered
+ * one is freed on the next loop turn.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,7 +29,8 @@ struct http_rpc {
 	struct evhttp_request *req; /* borrowed; NULL once answered */
 	struct conn *conn;          /* owned: a conn without a socket */
 	json_t *answer;             /* owned: an answer that came at once */
-	bool held;                  /* the request waits for its answer */
+	bool held;                  /* in http's held list */
+	bool buried;                /* in http's dead list */
 	LIST_ENTRY(http_rpc) entry; /* http's held or dead list */
 };
 
@@ -38,6 +41,9 @@ http_rpc_bury(struct http_rpc *r)
 {
 	struct http *h = r->h;
 
+	if (r->buried)
+		return;
+	r->buried = true;
 	if (r->held) {
 		LIST_REMOVE(r, entry);
 		h->nheld--;
@@ -61,11 +67,18 @@ http_rpc_sink(void *arg, const json_t *msg)
 {
 	struct http_rpc *r = arg;
 
+	if (msg == NULL) {
+		/* Its calls are done: a request still waiting would get an
+		 * answer first, so this one was answered already (204). */
+		if (r->held && r->req == NULL)
+			http_rpc_bury(r);
+		return;
+	}
 	if (json_is_object(msg) && json_object_get(msg, "method") != NULL)
 		return;
 	if (r->held) {
 		if (r->req != NULL) {
-			evhttp_connection_set_closecb(
+			http_conn_set_closecb(r->h,
 			    evhttp_request_get_connection(r->req), NULL, NULL);
 			http_rpc_answer(r, msg);
 		}
@@ -182,7 +195,16 @@ http_rpc(struct http *h, struct evhttp_request *req)
 	r->held = true;
 	LIST_INSERT_HEAD(&h->held, r, entry);
 	h->nheld++;
-	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
+	if (!rpc_conn_awaits_answer(r->conn)) {
+		/* Only notifications wait: nothing will be sent, so the
+		 * request is answered now; the calls still run to their end
+		 * (a cancel with remove removes), then the sink hears of it
+		 * and this goes. */
+		r->req = NULL;
+		http_send_text(h, req, 204, "application/json", "", 0);
+		return;
+	}
+	http_conn_set_closecb(h, evhttp_request_get_connection(req),
 	    http_rpc_closed_cb, r);
 }
 
@@ -204,7 +226,7 @@ http_rpcs_free(struct http *h)
 
 	while ((r = LIST_FIRST(&h->held)) != NULL) {
 		if (r->req != NULL)
-			evhttp_connection_set_closecb(
+			http_conn_set_closecb(h,
 			    evhttp_request_get_connection(r->req), NULL, NULL);
 		LIST_REMOVE(r, entry);
 		h->nheld--;

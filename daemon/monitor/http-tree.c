@@ -76,7 +76,7 @@ http_tree_next(struct http_tree *t)
 	if (r == 1)
 		return;
 	/* Done (or cut): the connection is evhttp's again. */
-	evhttp_connection_set_closecb(t->evcon, NULL, NULL);
+	http_conn_set_closecb(t->h, t->evcon, NULL, NULL);
 	evhttp_send_reply_end(t->req);
 	http_tree_free(t);
 }
@@ -113,7 +113,7 @@ http_tree_answer(struct http *h, struct evhttp_request *req, struct node *n,
 		http_tree_free(t);
 		return;
 	}
-	evhttp_connection_set_closecb(t->evcon, http_tree_closed_cb, t);
+	http_conn_set_closecb(h, t->evcon, http_tree_closed_cb, t);
 	http_tree_next(t);
 }
 
@@ -123,7 +123,7 @@ http_trees_free(struct http *h)
 	struct http_tree *t;
 
 	while ((t = LIST_FIRST(&h->trees)) != NULL) {
-		evhttp_connection_set_closecb(t->evcon, NULL, NULL);
+		http_conn_set_closecb(t->h, t->evcon, NULL, NULL);
 		http_tree_free(t);
 	}
 }

@@ -5,12 +5,15 @@
  * health, the tree, stats). Metrics, event streams and the RPC bridge have
  * files of their own (http-metrics.c, http-events.c, http-rpc.c).
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -41,6 +44,7 @@ const int http_codes[HTTP_NCODES] = {
 	400,
 	403,
 	404,
+	421,
 	405,
 	413,
 	500,
@@ -53,6 +57,7 @@ struct http_route {
 	int methods;       /* EVHTTP_REQ_* */
 	const char *allow; /* the Allow header for 405 */
 	void (*run)(struct http *, struct evhttp_request *);
+	bool light; /* small: served even over --http-max-queued */
 };
 
 static const char *
@@ -69,6 +74,8 @@ http_reason(int code)
 		return "Forbidden";
 	case 404:
 		return "Not Found";
+	case 421:
+		return "Misdirected Request";
 	case 405:
 		return "Method Not Allowed";
 	case 413:
@@ -98,7 +105,6 @@ http_send(struct http *h, struct evhttp_request *req, int code,
 
 	http_count(h, code);
 	evhttp_add_header(out, "Content-Type", type);
-	evhttp_add_header(out, "Cache-Control", "no-store");
 	evhttp_send_reply(req, code, http_reason(code), body);
 }
 
@@ -380,18 +386,94 @@ http_stats(struct http *h, struct evhttp_request *req)
 }
 
 static const struct http_route http_routes[] = {
-	{ "/", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "GET, HEAD", http_dashboard },
+	{ "/", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "GET, HEAD", http_dashboard,
+	    false },
 	{ "/healthz", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "GET, HEAD",
-	    http_healthz },
+	    http_healthz, true },
 	{ "/metrics", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "GET, HEAD",
-	    http_metrics },
-	{ "/v1/tree", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "GET, HEAD",
-	    http_tree },
+	    http_metrics, true },
+	{ "/v1/tree", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "GET, HEAD", http_tree,
+	    false },
 	{ "/v1/stats", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "GET, HEAD",
-	    http_stats },
-	{ "/v1/events", EVHTTP_REQ_GET, "GET", http_events },
-	{ "/v1/rpc", EVHTTP_REQ_POST, "POST", http_rpc },
+	    http_stats, false },
+	{ "/v1/events", EVHTTP_REQ_GET, "GET", http_events, false },
+	{ "/v1/rpc", EVHTTP_REQ_POST, "POST", http_rpc, false },
 };
+
+/* An IP address literal: "1.2.3.4" or "[v6]". No name resolves to it by
+ * DNS, so a page cannot rebind it. */
+static bool
+http_ip_literal(const char *host, size_t len)
+{
+	char buf[64];
+	unsigned char a[16];
+
+	if (len >= sizeof buf)
+		return false;
+	if (len >= 2 && host[0] == '[' && host[len - 1] == ']') {
+		memcpy(buf, host + 1, len - 2);
+		buf[len - 2] = '\0';
+		return inet_pton(AF_INET6, buf, a) == 1;
+	}
+	memcpy(buf, host, len);
+	buf[len] = '\0';
+	return inet_pton(AF_INET, buf, a) == 1;
+}
+
+/*
+ * Is Host one that names this daemon: localhost, 127.0.0.1, [::1], the
+ * address it listens on (any IP literal when that is 0.0.0.0 or [::]),
+ * with its port? Any other name is a page that had a name of its own
+ * resolve to us (DNS rebinding). A request without Host (HTTP/1.0) is
+ * not a browser's.
+ */
+static bool
+http_host_ok(const struct http *h, const char *hv)
+{
+	const char *colon = strrchr(hv, ':');
+	size_t hlen;
+	unsigned long port = 80;
+	char *end;
+
+	if (colon != NULL && strchr(colon, ']') == NULL) {
+		errno = 0;
+		port = strtoul(colon + 1, &end, 10);
+		if (colon[1] == '\0' || *end != '\0' || errno != 0)
+			return false;
+		hlen = (size_t)(colon - hv);
+	} else {
+		hlen = strlen(hv);
+	}
+	if (port != h->port)
+		return false;
+	if ((hlen == 9 && strncasecmp(hv, "localhost", 9) == 0) ||
+	    (hlen == 9 && strncmp(hv, "127.0.0.1", 9) == 0) ||
+	    (hlen == 5 && strncmp(hv, "[::1]", 5) == 0) ||
+	    (hlen == strlen(h->host) && strncasecmp(hv, h->host, hlen) == 0))
+		return true;
+	return h->host_any && http_ip_literal(hv, hlen);
+}
+
+/*
+ * A browser's request from a page of another origin (CSRF): Sec-Fetch-Site
+ * says so, or Origin is not this Host's. Only for what is not read-only;
+ * a page cannot read a cross-origin GET's answer anyway.
+ */
+static bool
+http_cross_origin(struct evhttp_request *req, const char *host)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	const char *site = evhttp_find_header(in, "Sec-Fetch-Site");
+	const char *origin = evhttp_find_header(in, "Origin");
+
+	if (site != NULL && strcasecmp(site, "same-origin") != 0 &&
+	    strcasecmp(site, "none") != 0)
+		return true;
+	if (origin == NULL)
+		return false;
+	return host == NULL || strncasecmp(origin, "http://", 7) != 0 ||
+	    strcasecmp(origin + 7, host) != 0;
+}
 
 static void
 http_request_cb(struct evhttp_request *req, void *arg)
@@ -402,6 +484,31 @@ http_request_cb(struct evhttp_request *req, void *arg)
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
 	size_t i;
 
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+	const char *host = evhttp_find_header(in, "Host");
+
+	/* On every answer, whoever writes it: never cached, never read as
+	 * anything but its Content-Type. */
+	evhttp_add_header(out, "Cache-Control", "no-store");
+	evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
+	http_conn_request(h, req);
+	if (host != NULL && !http_host_ok(h, host)) {
+		h->refused[HTTP_REFUSED_HOST]++;
+		http_error(h, req, 421,
+		    "Host \"%.200s\" is not this server's: use "
+		    "%s:%u, localhost:%u, 127.0.0.1:%u or [::1]:%u",
+		    host, h->host, h->port, h->port, h->port, h->port);
+		return;
+	}
+	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD &&
+	    http_cross_origin(req, host)) {
+		h->refused[HTTP_REFUSED_ORIGIN]++;
+		http_error(h, req, 403,
+		    "a request from a page of another origin is refused "
+		    "(Origin, Sec-Fetch-Site)");
+		return;
+	}
 	if (path == NULL || *path == '\0')
 		path = "/";
 	for (i = 0; i < sizeof http_routes / sizeof http_routes[0]; i++) {
@@ -417,6 +524,8 @@ http_request_cb(struct evhttp_request *req, void *arg)
 			    rt->allow);
 			return;
 		}
+		if (!rt->light && http_busy(h, req) == -1)
+			return;
 		rt->run(h, req);
 		return;
 	}
@@ -439,7 +548,7 @@ http_resume_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct http *h = arg;
 
-	evconnlistener_enable(h->listener);
+	http_accept_resume(h);
 }
 
 /* Out of fds: stop accepting for a moment instead of spinning. */
@@ -488,6 +597,26 @@ http_parse_addr(const char *addr, char *buf, size_t size, uint16_t *port,
 	return 0;
 }
 
+/* What Host may say: the host as given (bracketed when v6) and the port
+ * bound (port 0 picked one). */
+static void
+http_listen_names(struct http *h, const char *host)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+
+	if (strchr(host, ':') != NULL)
+		snprintf(h->host, sizeof h->host, "[%s]", host);
+	else
+		snprintf(h->host, sizeof h->host, "%s", host);
+	h->host_any = strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0;
+	if (getsockname(evconnlistener_get_fd(h->listener),
+	        (struct sockaddr *)&ss, &len) == 0)
+		h->port = ntohs(ss.ss_family == AF_INET6 ?
+		        ((struct sockaddr_in6 *)&ss)->sin6_port :
+		        ((struct sockaddr_in *)&ss)->sin_port);
+}
+
 struct http *
 http_new(struct daemon *d, const char *addr, const char *token,
     struct proto_err *err)
@@ -525,7 +654,8 @@ http_new(struct daemon *d, const char *addr, const char *token,
 	        EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
 	evhttp_set_max_headers_size(h->eh, HTTP_MAX_HEADERS);
 	evhttp_set_max_body_size(h->eh, (ev_ssize_t)d->cfg.max_message);
-	evhttp_set_timeout(h->eh, HTTP_TIMEOUT_S);
+	/* A little after http-conn.c's own, which counts what it drops. */
+	evhttp_set_timeout(h->eh, HTTP_TIMEOUT_S + 5);
 	if ((bound = evhttp_bind_socket_with_handle(h->eh, host, port)) ==
 	    NULL) {
 		proto_errf(err, PROTO_INTERNAL,
@@ -537,6 +667,12 @@ http_new(struct daemon *d, const char *addr, const char *token,
 	}
 	h->listener = evhttp_bound_socket_get_listener(bound);
 	evconnlistener_set_error_cb(h->listener, http_accept_error_cb);
+	http_listen_names(h, host);
+	if (http_conns_init(h) == -1) {
+		proto_errf(err, PROTO_INTERNAL, "out of memory");
+		http_free(h);
+		return NULL;
+	}
 	log_info("HTTP monitoring on %s%s", addr,
 	    h->token != NULL ? "; POST /v1/rpc with the token" : "");
 	return h;
@@ -551,8 +687,10 @@ http_free(struct http *h)
 	http_streams_free(h);
 	http_rpcs_free(h);
 	http_trees_free(h);
+	http_conns_stop(h);
 	if (h->eh != NULL)
 		evhttp_free(h->eh);
+	http_conns_free(h);
 	timer_clear(&h->resume);
 	timer_clear(&h->keepalive);
 	timer_clear(&h->reap);

@@ -27,6 +27,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -1576,6 +1578,165 @@ kill_9_leaves_no_setsid_grandchild_behind_a_20k_variable(void **state)
 	f_assert_none_left("after kill -9");
 }
 
+/* --- HTTP and fds ---------------------------------------------------- */
+
+/* A TCP connection to 127.0.0.1:port, not waited for (many at once). */
+static int
+f_tcp_connect(int port)
+{
+	struct sockaddr_in sin;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	assert_true(fd >= 0);
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof sin) != 0 &&
+	    errno != EINPROGRESS)
+		fail_msg("connect to port %d: %s", port, strerror(errno));
+	return fd;
+}
+
+static int
+f_free_port(void)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof sin;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), p;
+
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	p = ntohs(sin.sin_port);
+	close(fd);
+	return p;
+}
+
+/* The soft and hard "Max open files" of pid. */
+static void
+f_nofile_of(pid_t pid, long *soft, long *hard)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	*soft = *hard = -1;
+	snprintf(path, sizeof path, "/proc/%ld/limits", (long)pid);
+	assert_non_null(f = fopen(path, "r"));
+	while (fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "Max open files %ld %ld", soft, hard) == 2)
+			break;
+	fclose(f);
+}
+
+/* A sample of GET /metrics, over a fresh connection. */
+static long long
+f_metric(int port, const char *name)
+{
+	static char buf[65536];
+	char req[128];
+	size_t len = 0, n = strlen(name);
+	ssize_t r;
+	const char *p;
+	int fd = f_tcp_connect(port);
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+
+	assert_int_equal(poll(&pfd, 1, 5000), 1);
+	snprintf(req, sizeof req, "GET /metrics HTTP/1.0\r\nHost: "
+	    "127.0.0.1:%d\r\n\r\n", port);
+	assert_true(write(fd, req, strlen(req)) == (ssize_t)strlen(req));
+	pfd.events = POLLIN;
+	while (len < sizeof buf - 1 && poll(&pfd, 1, 5000) == 1 &&
+	    (r = read(fd, buf + len, sizeof buf - 1 - len)) > 0)
+		len += (size_t)r;
+	close(fd);
+	buf[len] = '\0';
+	for (p = buf; (p = strstr(p, name)) != NULL; p += n)
+		if ((p == buf || p[-1] == '\n') && p[n] == ' ')
+			return strtoll(p + n + 1, NULL, 10);
+	fail_msg("no %s in /metrics: %.200s", name, buf);
+	return -1;
+}
+
+/*
+ * With a hard fd limit of 128, arbord raises its own soft limit to it
+ * (workers get back the 64 it was started with) and keeps a reserve HTTP
+ * never takes: 160 idle HTTP connections are partly refused (and counted),
+ * and meanwhile the control socket serves 20 clients and 5 exec workers
+ * start, none failing with EMFILE.
+ */
+static void
+idle_http_connections_leave_fds_for_the_socket_and_spawns(void **state)
+{
+	static const struct rlimit lim = { 64, 128 };
+	char portarg[64], name[16];
+	const char *args[] = { "--http", portarg, NULL };
+	struct daemon_proc d;
+	int port = f_free_port(), http[160], ctl[20], i, refused = 0, fd;
+	long soft, hard;
+	json_t *r;
+
+	snprintf(portarg, sizeof portarg, "127.0.0.1:%d", port);
+	h_child_nofile = &lim;
+	f_start(&d, args);
+	h_child_nofile = NULL;
+	f_nofile_of(d.pid, &soft, &hard);
+	assert_int_equal(soft, 128);
+	assert_int_equal(hard, 128);
+	for (i = 0; i < 160; i++)
+		http[i] = f_tcp_connect(port);
+	f_sleep_ms(500);
+	/* The refused ones were told and closed; the others stay open. */
+	for (i = 0; i < 160; i++) {
+		struct pollfd pfd = { .fd = http[i], .events = POLLIN };
+		char buf[512];
+
+		if (poll(&pfd, 1, 0) == 1 && read(http[i], buf, sizeof buf) >= 0)
+			refused++;
+	}
+	if (refused < 160 - 128 || refused == 160)
+		fail_msg("%d of 160 HTTP connections refused", refused);
+	assert_true(h_fd_count(d.pid) < 128 - 16);
+	/* The socket serves every client while HTTP is full. */
+	for (i = 0; i < 20; i++) {
+		ctl[i] = h_connect(&d);
+		r = h_ok(ctl[i], "ping", NULL);
+		json_decref(r);
+	}
+	for (i = 0; i < 5; i++) {
+		snprintf(name, sizeof name, "w%d", i);
+		r = h_call(ctl[0], "spawn", f_exec(name, F_ARGV("sleep",
+		    "60")));
+		if (json_object_get(r, "error") != NULL)
+			fail_msg("spawn %s: %s", name, json_string_value(
+			    json_object_get(json_object_get(r, "error"),
+			    "message")));
+		json_decref(r);
+	}
+	/* Workers get the limit arbord was started with. */
+	r = h_ok(ctl[0], "inspect", json_pack("{s:s}", "path", "/w0"));
+	f_nofile_of((pid_t)json_integer_value(json_object_get(r, "pid")),
+	    &soft, &hard);
+	json_decref(r);
+	assert_int_equal(soft, 64);
+	assert_int_equal(hard, 128);
+	for (i = 0; i < 160; i++)
+		close(http[i]);
+	for (i = 1; i < 20; i++)
+		h_close(ctl[i]);
+	fd = ctl[0];
+	assert_true(f_metric(port, "arbor_http_refused_total{reason=\"fds\"}")
+	    >= refused);
+	for (i = 0; i < 5; i++) {
+		snprintf(name, sizeof name, "/w%d", i);
+		json_decref(f_cancel(fd, name, NULL));
+	}
+	h_close(fd);
+	f_stop_clean(&d, SIGTERM);
+}
+
 int
 main(void)
 {
@@ -1589,6 +1750,7 @@ main(void)
 		F_CASE(a_thousand_connections_at_once_are_all_served),
 		F_CASE(connections_over_the_limit_get_a_limit_error_and_are_closed),
 		F_CASE(out_of_fds_pauses_accept_without_spinning_and_recovers),
+		F_CASE(idle_http_connections_leave_fds_for_the_socket_and_spawns),
 		F_CASE(sighup_and_sigpipe_at_any_time_do_not_kill_the_daemon),
 		F_CASE(sigterm_and_sigint_shut_down_cleanly_with_exit_0),
 		F_CASE(a_crash_looping_worker_is_restarted_at_the_backoff_pace_not_in_a_spin),

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -22,6 +23,7 @@
 static long h_next_id = 1;
 
 struct daemon_proc D;
+const struct rlimit *h_child_nofile;
 
 /* Bytes read past the last line, per fd (tests use few fds). */
 static struct {
@@ -69,6 +71,9 @@ h_start_stderr(struct daemon_proc *d, const char *const *args, int errfd)
 	assert_true(d->pid != -1);
 	if (d->pid == 0) {
 		if (errfd != -1 && dup2(errfd, STDERR_FILENO) == -1)
+			_exit(127);
+		if (h_child_nofile != NULL &&
+		    setrlimit(RLIMIT_NOFILE, h_child_nofile) == -1)
 			_exit(127);
 		execv(bin, (char *const *)argv);
 		_exit(127);

@@ -17,6 +17,11 @@ struct daemon_proc {
 	char sock[300];
 };
 
+struct rlimit;
+/* When not NULL, the RLIMIT_NOFILE the next daemons start with (set in
+ * the child before its exec). */
+extern const struct rlimit *h_child_nofile;
+
 /* Starts $ARBORD (or ./arbord) with extra args (NULL-terminated) and waits
  * for its socket; fails the test when it does not come up in 5 s. */
 void h_start(struct daemon_proc *d, const char *const *args);

@@ -68,6 +68,21 @@ start(bool token)
 	h_start(&D, args);
 }
 
+/* With the token and extra (NULL-terminated) arguments. */
+static void
+start_with(const char *const *extra)
+{
+	const char *args[16] = { "--http", portarg, "--http-token", TOKEN };
+	int i = 4;
+
+	port = free_port();
+	snprintf(portarg, sizeof portarg, "127.0.0.1:%d", port);
+	for (; extra != NULL && *extra != NULL && i < 15; extra++)
+		args[i++] = *extra;
+	args[i] = NULL;
+	h_start(&D, args);
+}
+
 static int
 setup(void **state)
 {
@@ -120,12 +135,22 @@ http_send(const char *method, const char *target, const char *extra,
 	char *req;
 	int n;
 
-	n = asprintf(&req, "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\n%s"
-	    "Content-Length: %zu\r\n\r\n%s", method, target, extra ? extra :
-	    "", body ? strlen(body) : 0, body ? body : "");
+	n = asprintf(&req, "%s %s HTTP/1.0\r\nHost: 127.0.0.1:%d\r\n%s"
+	    "Content-Length: %zu\r\n\r\n%s", method, target, port,
+	    extra ? extra : "", body ? strlen(body) : 0, body ? body : "");
 	assert_true(n > 0);
 	h_send_raw(fd, req, (size_t)n);
 	free(req);
+	return fd;
+}
+
+/* Sends text as is, a whole request of the caller's making. */
+static int
+http_raw(const char *text)
+{
+	int fd = http_connect();
+
+	h_send_raw(fd, text, strlen(text));
 	return fd;
 }
 
@@ -210,6 +235,57 @@ body_json(const struct resp *r)
 	if (j == NULL)
 		fail_msg("not JSON (%s): %s", jerr.text, r->body);
 	return j;
+}
+
+/* A sample's value in /metrics (name with its labels, if any). */
+static long long
+metric(const char *name)
+{
+	struct resp r = http("GET", "/metrics", NULL, NULL);
+	size_t n = strlen(name);
+	const char *p = r.body;
+	long long v = -1;
+
+	while (p != NULL && *p != '\0') {
+		if (strncmp(p, name, n) == 0 && p[n] == ' ') {
+			v = strtoll(p + n + 1, NULL, 10);
+			break;
+		}
+		if ((p = strchr(p, '\n')) != NULL)
+			p++;
+	}
+	resp_free(&r);
+	if (v == -1)
+		fail_msg("no metric %s in /metrics", name);
+	return v;
+}
+
+/* The daemon's fds, polled until there are at most n, for up to ms: a
+ * closed connection's fd is released a loop turn after its client saw the
+ * end. */
+static int
+fds_until(int n, int ms)
+{
+	int got = h_fd_count(D.pid);
+
+	for (; got > n && ms > 0; ms -= 20) {
+		usleep(20 * 1000);
+		got = h_fd_count(D.pid);
+	}
+	return got;
+}
+
+/* Polls a metric until it is v, for up to ms; returns the last value. */
+static long long
+metric_until(const char *name, long long v, int ms)
+{
+	long long got = metric(name);
+
+	for (; got != v && ms > 0; ms -= 20) {
+		usleep(20 * 1000);
+		got = metric(name);
+	}
+	return got;
 }
 
 /* A JSON error answer with that status. */
@@ -567,6 +643,56 @@ test_rpc_deferred_wait_and_batch(void **state)
 	h_close(fd);
 }
 
+/* A deferred call sent as a notification (no id) gets no answer, so the
+ * request is answered 204 at once; the call still runs to its end (a
+ * cancel with wait and remove removes) and then nothing of it is left:
+ * 200 of them, and the pending requests, fds and RSS are back where they
+ * were. */
+static void
+test_rpc_deferred_notifications_leave_nothing(void **state)
+{
+	const char *auth = "Authorization: Bearer " TOKEN "\r\n";
+	int fd = h_connect(&D), base_fds, i;
+	long long base_rss;
+	struct resp r;
+	json_t *j;
+
+	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s}", "name", "n",
+	    "kind", "sleep")));
+	r = http("POST", "/v1/rpc", auth, "{\"jsonrpc\":\"2.0\","
+	    "\"method\":\"ping\"}");
+	resp_free(&r);
+	base_fds = fds_until(0, 200);
+	base_rss = metric("arbor_resident_memory_bytes");
+	for (i = 0; i < 200; i++) {
+		r = http("POST", "/v1/rpc", auth, i % 2 == 0 ?
+		    "{\"jsonrpc\":\"2.0\",\"method\":\"wait\","
+		    "\"params\":{\"path\":\"/n\"}}" :
+		    "[{\"jsonrpc\":\"2.0\",\"method\":\"wait\","
+		    "\"params\":{\"path\":\"/n\"}},{\"jsonrpc\":\"2.0\","
+		    "\"method\":\"ping\"}]");
+		if (r.status != 204)
+			fail_msg("notification %d: %d %s", i, r.status,
+			    r.body);
+		resp_free(&r);
+	}
+	assert_int_equal(metric("arbor_http_rpc_pending"), 200);
+	r = http("POST", "/v1/rpc", auth, "{\"jsonrpc\":\"2.0\","
+	    "\"method\":\"cancel\",\"params\":{\"path\":\"/n\","
+	    "\"wait\":true,\"remove\":true}}");
+	assert_int_equal(r.status, 204);
+	resp_free(&r);
+	assert_int_equal(metric_until("arbor_http_rpc_pending", 0, 5000), 0);
+	j = h_call(fd, "inspect", json_pack("{s:s}", "path", "/n"));
+	assert_non_null(json_object_get(j, "error"));
+	json_decref(j);
+	assert_int_equal(fds_until(base_fds, 2000), base_fds);
+	/* A few pages of allocator slack, not 200 requests' worth. */
+	assert_true(metric("arbor_resident_memory_bytes") <
+	    base_rss + 2 * 1024 * 1024);
+	h_close(fd);
+}
+
 static void
 test_rpc_is_forbidden_without_a_token(void **state)
 {
@@ -760,6 +886,302 @@ test_sse_client_that_does_not_read_is_dropped(void **state)
 	h_close(fd);
 }
 
+/* The status of a raw request (its text printf'd with the port). */
+static int
+raw_status(const char *fmt, struct resp *out)
+{
+	char text[1024];
+	struct resp r;
+	int status;
+
+	snprintf(text, sizeof text, fmt, port, port, port);
+	r = http_read(http_raw(text));
+	status = r.status;
+	if (out != NULL)
+		*out = r;
+	else
+		resp_free(&r);
+	return status;
+}
+
+/* DNS rebinding and CSRF: a Host that names another server is 421, a POST
+ * from a page of another origin 403, both with a JSON error; this
+ * server's names work; every answer says no-store and nosniff. */
+static void
+test_host_and_origin_are_checked(void **state)
+{
+	static const char rpc[] = "{\"jsonrpc\":\"2.0\",\"id\":1,"
+	    "\"method\":\"ping\"}";
+	char req[512];
+	struct resp r;
+	json_t *j;
+
+	assert_int_equal(raw_status("GET /v1/stats HTTP/1.1\r\nHost: "
+	    "evil.example:%d\r\nConnection: close\r\n\r\n", &r), 421);
+	assert_string_equal(header(&r, "Content-Type"), "application/json");
+	j = body_json(&r);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    j, "error"), "status")), 421);
+	json_decref(j);
+	resp_free(&r);
+	assert_int_equal(raw_status("GET /v1/stats HTTP/1.1\r\nHost: "
+	    "127.0.0.1\r\nConnection: close\r\n\r\n", NULL), 421);
+	assert_int_equal(raw_status("GET /v1/stats HTTP/1.1\r\nHost: "
+	    "127.0.0.1:1%d\r\nConnection: close\r\n\r\n", NULL), 421);
+	assert_int_equal(raw_status("GET /v1/stats HTTP/1.1\r\nHost: "
+	    "localhost:%d\r\nConnection: close\r\n\r\n", NULL), 200);
+	assert_int_equal(raw_status("GET /v1/stats HTTP/1.1\r\nHost: "
+	    "LOCALHOST:%d\r\nConnection: close\r\n\r\n", NULL), 200);
+	assert_int_equal(raw_status("GET /v1/stats HTTP/1.1\r\nHost: "
+	    "[::1]:%d\r\nConnection: close\r\n\r\n", NULL), 200);
+	/* HTTP/1.0 without Host: not a browser. */
+	assert_int_equal(raw_status("GET /v1/stats HTTP/1.0\r\n\r\n", NULL),
+	    200);
+	/* POSTs: the right token is not enough from another origin. */
+	r = http("POST", "/v1/rpc", "Authorization: Bearer " TOKEN "\r\n"
+	    "Origin: http://evil.example\r\n", rpc);
+	assert_int_equal(r.status, 403);
+	resp_free(&r);
+	r = http("POST", "/v1/rpc", "Authorization: Bearer " TOKEN "\r\n"
+	    "Origin: null\r\n", rpc);
+	assert_int_equal(r.status, 403);
+	resp_free(&r);
+	r = http("POST", "/v1/rpc", "Authorization: Bearer " TOKEN "\r\n"
+	    "Sec-Fetch-Site: cross-site\r\n", rpc);
+	assert_int_equal(r.status, 403);
+	j = body_json(&r);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    j, "error"), "status")), 403);
+	json_decref(j);
+	resp_free(&r);
+	snprintf(req, sizeof req, "Authorization: Bearer " TOKEN "\r\n"
+	    "Origin: http://127.0.0.1:%d\r\nSec-Fetch-Site: same-origin\r\n",
+	    port);
+	r = http("POST", "/v1/rpc", req, rpc);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	/* Headers on what a browser could be made to load. */
+	r = http("GET", "/", NULL, NULL);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(header(&r, "Cache-Control"), "no-store");
+	assert_string_equal(header(&r, "X-Content-Type-Options"), "nosniff");
+	resp_free(&r);
+	r = http("GET", "/v1/tree", NULL, NULL);
+	assert_string_equal(header(&r, "Cache-Control"), "no-store");
+	assert_string_equal(header(&r, "X-Content-Type-Options"), "nosniff");
+	resp_free(&r);
+	r = http("GET", "/v1/nothing", NULL, NULL);
+	assert_int_equal(r.status, 404);
+	assert_string_equal(header(&r, "X-Content-Type-Options"), "nosniff");
+	resp_free(&r);
+	assert_int_equal(metric("arbor_http_refused_total{reason=\"host\"}"),
+	    3);
+	assert_int_equal(metric("arbor_http_refused_total{reason=\"origin\"}"),
+	    3);
+	assert_int_equal(metric("arbor_http_requests_total{code=\"421\"}"),
+	    3);
+}
+
+/* Is fd closed by the peer within ms (EOF or a reset, after whatever it
+ * was sent)? */
+static bool
+closed_within(int fd, int ms)
+{
+	char buf[4096];
+	ssize_t n;
+
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+		if (poll(&pfd, 1, ms) != 1)
+			return false;
+		if ((n = read(fd, buf, sizeof buf)) <= 0)
+			return true;
+	}
+}
+
+/* --http-max-connections 8: 8 idle connections are held; the next ones
+ * are told 503 and closed at once, and counted. */
+static int
+setup_max8(void **state)
+{
+	const char *args[] = { "--http-max-connections", "8", NULL };
+
+	start_with(args);
+	return 0;
+}
+
+static void
+test_connections_over_the_cap_are_refused(void **state)
+{
+	int held[8], extra, i;
+	struct resp r;
+
+	for (i = 0; i < 8; i++)
+		held[i] = http_connect();
+	usleep(200 * 1000);
+	for (i = 0; i < 4; i++) {
+		extra = http_raw("GET /healthz HTTP/1.0\r\n\r\n");
+		r = http_read(extra);
+		assert_int_equal(r.status, 503);
+		assert_non_null(strstr(r.body, "too many HTTP connections"));
+		resp_free(&r);
+	}
+	/* The held ones are still open. */
+	for (i = 0; i < 8; i++) {
+		struct pollfd pfd = { .fd = held[i], .events = POLLIN };
+
+		assert_int_equal(poll(&pfd, 1, 0), 0);
+	}
+	h_close(held[0]);
+	/* A slot is free again once the daemon saw the close. */
+	assert_int_equal(metric_until("arbor_http_connections", 8, 2000), 8);
+	for (i = 1; i < 8; i++)
+		h_close(held[i]);
+	assert_int_equal(metric_until("arbor_http_connections", 1, 2000), 1);
+	assert_int_equal(metric(
+	    "arbor_http_refused_total{reason=\"connections\"}"), 4);
+}
+
+/* --http-request-timeout 1s: headers or a body trickled, or nothing sent
+ * at all, are closed after a second or two and counted; a client that
+ * sends its request whole is served. */
+static int
+setup_timeout1s(void **state)
+{
+	const char *args[] = { "--http-request-timeout", "1s", NULL };
+
+	start_with(args);
+	return 0;
+}
+
+static void
+test_requests_that_do_not_arrive_whole_are_timed_out(void **state)
+{
+	char req[256];
+	int hdr, body, silent, i;
+	bool closed = false;
+	struct resp r;
+
+	snprintf(req, sizeof req, "GET /v1/stats HTTP/1.1\r\nHost: "
+	    "127.0.0.1:%d\r\n", port);
+	hdr = http_raw(req);
+	snprintf(req, sizeof req, "POST /v1/rpc HTTP/1.1\r\nHost: "
+	    "127.0.0.1:%d\r\nAuthorization: Bearer " TOKEN "\r\n"
+	    "Content-Length: 100\r\n\r\n{\"jsonrpc\"", port);
+	body = http_raw(req);
+	silent = http_connect();
+	/* A header line every 200 ms: each read would reset a plain read
+	 * timeout, not this one. */
+	for (i = 0; i < 20 && !closed; i++) {
+		usleep(200 * 1000);
+		closed = send(hdr, "X-A: b\r\n", 8, MSG_NOSIGNAL) < 0;
+		if (!closed) {
+			struct pollfd pfd = { .fd = hdr, .events = POLLIN };
+
+			closed = poll(&pfd, 1, 0) == 1;
+		}
+	}
+	if (!closed)
+		fail_msg("trickled headers still open after 4 s");
+	assert_true(closed_within(body, 3000));
+	assert_true(closed_within(silent, 3000));
+	h_close(hdr);
+	h_close(body);
+	h_close(silent);
+	r = http("GET", "/v1/stats", NULL, NULL);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	assert_int_equal(metric("arbor_http_timeouts_total"), 3);
+}
+
+/* 60 clients ask for the dashboard of a 40,000-node tree (about 8 MB,
+ * built whole, more than the kernel's socket buffers take) and never read.
+ * With --http-max-queued 1 MiB, once that much waits the others get 503,
+ * so arbord holds one page, not 60 (480 MB); one that is over the 1 MiB a
+ * connection may have queued and is not taken for the 1 s timeout is
+ * dropped, and everything queued is let go. (/v1/tree is streamed a slice
+ * at a time, so it never queues much on one connection.) */
+static int
+setup_queued1m(void **state)
+{
+	const char *args[] = { "--http-max-queued", "1048576",
+	    "--http-request-timeout", "1s", NULL };
+
+	start_with(args);
+	return 0;
+}
+
+static void
+test_answers_queued_for_clients_that_do_not_read_are_bounded(void **state)
+{
+	int fd = h_connect(&D), c[60], small = 4096, i;
+	long long rss0, rss1, refused, queued;
+	json_t *kids = json_array();
+	char req[256];
+
+	json_decref(kids);
+	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s}", "name", "big",
+	    "kind", "supervisor")));
+	for (i = 0; i < 40; i++) {
+		char name[16];
+
+		kids = json_array();
+		for (int k = 0; k < 1000; k++) {
+			snprintf(name, sizeof name, "c%d", k);
+			json_array_append_new(kids, json_pack("{s:s,s:s}",
+			    "name", name, "kind", "sleep"));
+		}
+		snprintf(name, sizeof name, "s%d", i);
+		json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s,s:s,s:o}",
+		    "parent", "/big", "name", name, "kind", "supervisor",
+		    "children", kids)));
+	}
+	/* Once read whole first: what building one answer costs is in the
+	 * baseline (and the heap it leaves is reused). */
+	{
+		struct resp t = http("GET", "/", NULL, NULL);
+
+		assert_true(t.len > 6 * 1024 * 1024);
+		resp_free(&t);
+	}
+	rss0 = metric("arbor_resident_memory_bytes");
+	snprintf(req, sizeof req, "GET / HTTP/1.0\r\n"
+	    "Host: 127.0.0.1:%d\r\n\r\n", port);
+	for (i = 0; i < 60; i++) {
+		c[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		setsockopt(c[i], SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+		{
+			struct sockaddr_in sin;
+
+			memset(&sin, 0, sizeof sin);
+			sin.sin_family = AF_INET;
+			sin.sin_port = htons((uint16_t)port);
+			sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+			assert_int_equal(connect(c[i], (struct sockaddr *)&sin,
+			    sizeof sin), 0);
+		}
+		h_send_raw(c[i], req, strlen(req));
+		usleep(5 * 1000);
+	}
+	usleep(200 * 1000);
+	refused = metric("arbor_http_refused_total{reason=\"queued\"}");
+	queued = metric("arbor_http_queued_bytes");
+	rss1 = metric("arbor_resident_memory_bytes");
+	if (refused < 40)
+		fail_msg("only %lld of 60 refused for the queue", refused);
+	if (queued > 10 * 1024 * 1024)
+		fail_msg("%lld bytes queued", queued);
+	if (rss1 - rss0 > 64 * 1024 * 1024)
+		fail_msg("RSS grew by %lld bytes", rss1 - rss0);
+	/* Over 1 MiB each and not read for the 1 s timeout: dropped. */
+	assert_int_equal(metric_until("arbor_http_queued_bytes", 0, 5000), 0);
+	assert_true(metric("arbor_http_slow_dropped_total") >= 1);
+	for (i = 0; i < 60; i++)
+		close(c[i]);
+	h_close(fd);
+}
+
 int
 main(void)
 {
@@ -775,6 +1197,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_rpc_deferred_wait_and_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(
+		    test_rpc_deferred_notifications_leave_nothing, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
 		    test_rpc_is_forbidden_without_a_token, setup_no_token,
 		    teardown),
 		cmocka_unit_test_setup_teardown(
@@ -783,6 +1208,17 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_sse_client_that_does_not_read_is_dropped, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_host_and_origin_are_checked, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_connections_over_the_cap_are_refused, setup_max8,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_requests_that_do_not_arrive_whole_are_timed_out,
+		    setup_timeout1s, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_answers_queued_for_clients_that_do_not_read_are_bounded,
+		    setup_queued1m, teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -803,58 +803,107 @@ test_access_check(void **state)
 	assert_non_null(strstr(err.message, "not in group g"));
 }
 
-/* A real refusal: a user outside the group connects. */
+/* As uid nobody: connects, writes a request first when asked, then reads
+ * to EOF; the child exits 0 with what it read written to out. */
+static pid_t
+refused_client(const struct passwd *pw, bool write_first, int out)
+{
+	static const char req[] =
+	    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n";
+	struct sockaddr_un sun;
+	char buf[512];
+	size_t len = 0;
+	ssize_t r;
+	pid_t pid;
+	int fd;
+
+	assert_true((pid = fork()) != -1);
+	if (pid != 0)
+		return pid;
+	alarm(10);
+	if (setgroups(0, NULL) == -1 || setgid(pw->pw_gid) == -1 ||
+	    setuid(pw->pw_uid) == -1)
+		_exit(2);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	strcpy(sun.sun_path, d.sock);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1)
+		_exit(3);
+	if (write_first && send(fd, req, sizeof req - 1, MSG_NOSIGNAL) !=
+	    (ssize_t)sizeof req - 1)
+		_exit(4);
+	/* Whatever the daemon does meanwhile, the error must be read
+	 * whole, then EOF, never a reset. */
+	while (len < sizeof buf && (r = read(fd, buf + len,
+	    sizeof buf - len)) > 0)
+		len += (size_t)r;
+	if (r == -1)
+		_exit(5);
+	if (write(out, buf, len) != (ssize_t)len)
+		_exit(6);
+	_exit(0);
+}
+
+/* A real refusal: a user outside the group connects, 20 times each
+ * reading at once, writing a request first, and as arborctl. The daemon
+ * writes the error, shuts its side down and closes only once the peer
+ * did, so the error is never lost to a reset (it used to be, in about
+ * half the runs of a client that wrote first). */
 static void
 test_access_refused(void **state)
 {
-	struct passwd *pw;
-	int status;
-	char buf[512] = "";
+	const char *ctl = getenv("ARBORCTL") ? getenv("ARBORCTL") :
+	    "./arborctl";
 	const char *args[] = { "--socket-group", "root", NULL };
-	pid_t pid;
+	struct passwd *pw;
+	char buf[512], cmd[900], out[300];
+	int status, i, base;
+	FILE *f;
 
 	if (getuid() != 0 || (pw = getpwnam("nobody")) == NULL)
 		skip();
 	h_start(&d, args);
 	chmod(d.dir, 0755);
-	{
-		/* The mode keeps others out; the daemon refuses them too.
-		 * Make the socket world-connectable to reach the check. */
-		struct sockaddr_un sun;
-		int fd, p2[2];
+	/* The mode keeps others out; the daemon refuses them too. Make the
+	 * socket world-connectable to reach the check. */
+	chmod(d.sock, 0666);
+	base = h_fd_count(d.pid);
+	for (i = 0; i < 40; i++) {
+		int p2[2];
 		ssize_t r;
+		pid_t pid;
 
-		chmod(d.sock, 0666);
 		assert_int_equal(pipe(p2), 0);
-		assert_true((pid = fork()) != -1);
-		if (pid == 0) {
-			close(p2[0]);
-			if (setgroups(0, NULL) == -1 ||
-			    setgid(pw->pw_gid) == -1 ||
-			    setuid(pw->pw_uid) == -1)
-				_exit(2);
-			fd = socket(AF_UNIX, SOCK_STREAM, 0);
-			memset(&sun, 0, sizeof sun);
-			sun.sun_family = AF_UNIX;
-			strcpy(sun.sun_path, d.sock);
-			if (connect(fd, (struct sockaddr *)&sun, sizeof sun)
-			    == -1)
-				_exit(3);
-			r = read(fd, buf, sizeof buf - 1);
-			if (r > 0 && write(p2[1], buf, (size_t)r) != r)
-				_exit(4);
-			_exit(0);
-		}
+		pid = refused_client(pw, i % 2 == 1, p2[1]);
 		close(p2[1]);
 		r = read(p2[0], buf, sizeof buf - 1);
 		close(p2[0]);
 		waitpid(pid, &status, 0);
-		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			fail_msg("run %d (%s): client status %d", i,
+			    i % 2 ? "wrote first" : "read at once", status);
 		assert_true(r > 0);
 		buf[r] = '\0';
+		assert_non_null(strstr(buf, "\"forbidden\""));
+		assert_non_null(strstr(buf, "not in group root"));
 	}
-	assert_non_null(strstr(buf, "\"forbidden\""));
-	assert_non_null(strstr(buf, "not in group root"));
+	snprintf(out, sizeof out, "%s/ctl.out", tmpdir);
+	snprintf(cmd, sizeof cmd, "setpriv --reuid=nobody --regid=nogroup "
+	    "--clear-groups %s -s %s ping >%s 2>&1", ctl, d.sock, out);
+	for (i = 0; i < 20; i++) {
+		status = system(cmd);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) != 0);
+		assert_non_null(f = fopen(out, "r"));
+		buf[fread(buf, 1, sizeof buf - 1, f)] = '\0';
+		fclose(f);
+		if (strstr(buf, "not allowed to control arbord") == NULL)
+			fail_msg("arborctl run %d: %s", i, buf);
+	}
+	/* Nothing lingers: every refused fd is closed within a second. */
+	for (i = 0; i < 300 && h_fd_count(d.pid) > base; i++)
+		usleep(10000);
+	assert_int_equal(h_fd_count(d.pid), base);
 	h_stop(&d);
 }
 

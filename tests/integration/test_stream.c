@@ -519,12 +519,14 @@ test_http_tree_streams(void **state)
 	json_error_t jerr;
 	char *body;
 	size_t len;
-	static const char req[] = "GET /v1/tree?path=/&depth=-1 HTTP/1.1\r\n"
-				  "Host: 127.0.0.1\r\nConnection: close\r\n\r\n";
+	char req[128];
 
+	/* Host with the port: arbord refuses other servers' names (421). */
+	snprintf(req, sizeof req, "GET /v1/tree?path=/&depth=-1 HTTP/1.1\r\n"
+	    "Host: 127.0.0.1:%d\r\nConnection: close\r\n\r\n", port);
 	build_tree(b);
 	buf_reserve(&in);
-	h_send_raw(h, req, sizeof req - 1);
+	h_send_raw(h, req, strlen(req));
 	while (!eof) {
 		struct pollfd p[2] = { { .fd = h, .events = POLLIN },
 			{ .fd = b, .events = POLLIN } };
@@ -584,8 +586,7 @@ test_slow_reader_and_leaver(void **state)
 	long rss0, worst = 0, bound_kib = 16 * 1024;
 	double start;
 	json_t *r;
-	static const char req[] = "GET /v1/tree?depth=-1 HTTP/1.1\r\n"
-				  "Host: 127.0.0.1\r\n\r\n";
+	char req[128];
 
 	build_tree(b);
 	if (getenv("ARBOR_TEST_RSS_KIB") != NULL)
@@ -615,7 +616,9 @@ test_slow_reader_and_leaver(void **state)
 	/* It leaves mid-answer; so does an HTTP client. */
 	h_close(a);
 	h = http_connect();
-	h_send_raw(h, req, sizeof req - 1);
+	snprintf(req, sizeof req, "GET /v1/tree?depth=-1 HTTP/1.1\r\n"
+	    "Host: 127.0.0.1:%d\r\n\r\n", port);
+	h_send_raw(h, req, strlen(req));
 	in.len = 0;
 	while (in.len < 256 * 1024) {
 		struct pollfd p = { .fd = h, .events = POLLIN };
