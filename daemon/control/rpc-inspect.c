@@ -30,7 +30,17 @@ inspect_run(struct rpc_call *call, json_t **result, struct proto_err *err)
 		return RPC_ERROR;
 	if ((n = rpc_node(call, p.path, err)) == NULL)
 		return RPC_ERROR;
-	nodes = view_count(n, p.depth, RPC_WHOLE_BYTES / VIEW_BYTES);
+	/* Counted far enough to tell small from big, and, where it cannot
+	 * stream, too big to build whole. */
+	nodes = view_count(n, p.depth,
+	    (rpc_streams(call) ? RPC_WHOLE_BYTES : RPC_SINK_MAX_BYTES) /
+	            VIEW_BYTES +
+	        1);
+	if (rpc_sink_fits(call, nodes * VIEW_BYTES,
+	        "read the subtree from GET /v1/tree, which streams it, or ask "
+	        "for a smaller depth",
+	        err) == -1)
+		return RPC_ERROR;
 	if (rpc_whole(call, nodes * VIEW_BYTES)) {
 		*result = view_node(n, p.depth);
 		return RPC_DONE;

@@ -483,6 +483,24 @@ rpc_whole(struct rpc_call *call, size_t bytes)
 	return true;
 }
 
+bool
+rpc_streams(const struct rpc_call *call)
+{
+	return call->conn->sink == NULL;
+}
+
+int
+rpc_sink_fits(struct rpc_call *call, size_t bytes, const char *what,
+    struct proto_err *err)
+{
+	if (rpc_streams(call) || bytes <= RPC_SINK_MAX_BYTES)
+		return 0;
+	return proto_errf(err, PROTO_LIMIT,
+	    "the answer would be about %zu MiB, more than POST /v1/rpc "
+	    "answers whole (%d MiB): %s",
+	    bytes >> 20, RPC_SINK_MAX_BYTES >> 20, what);
+}
+
 struct node *
 rpc_node(struct rpc_call *call, const char *path, struct proto_err *err)
 {

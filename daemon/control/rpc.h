@@ -37,6 +37,10 @@ struct evbuffer;
 /* Answers estimated above this are streamed (and, in a batch, those past
  * this much built whole for the batch so far). */
 #define RPC_WHOLE_BYTES (256 * 1024)
+/* A connection without a socket (POST /v1/rpc) cannot stream: a result
+ * estimated above this is refused there rather than built whole while
+ * the loop waits (GET /v1/tree streams the same view). */
+#define RPC_SINK_MAX_BYTES (4 * 1024 * 1024)
 
 /* A result written a slice at a time: fill writes the next slice of the
  * result's JSON text into out, about budget bytes (1: more to come; 0:
@@ -117,6 +121,13 @@ rpc_node(struct rpc_call *call, const char *path, struct proto_err *err);
  * within what call's batch may still build whole (which it then takes).
  * Always for a connection without a socket, which cannot stream. */
 bool rpc_whole(struct rpc_call *call, size_t bytes);
+/* call's connection can take a result in slices (a socket, not HTTP). */
+bool rpc_streams(const struct rpc_call *call);
+/* -1 with err (limit) when call's connection cannot stream and a result
+ * of about `bytes` is over RPC_SINK_MAX_BYTES; what says where the same
+ * can be read in slices. */
+int rpc_sink_fits(struct rpc_call *call, size_t bytes, const char *what,
+    struct proto_err *err);
 
 /* Answers a deferred call and frees it. result is stolen. */
 void rpc_reply(struct rpc_call *call, json_t *result);

@@ -34,6 +34,8 @@
 #include "view.h"
 
 #define HTTP_MAX_HEADERS (16 * 1024)
+/* The dashboard carries the tree in the page up to this many nodes. */
+#define HTTP_INLINE_NODES 5000
 
 /* Generated from daemon/monitor/dashboard.html (Makefile.am). */
 extern const char http_dashboard_html[];
@@ -312,8 +314,9 @@ http_healthz(struct http *h, struct evhttp_request *req)
 /*
  * The page, with the whole tree and the seq it was read at in place of the
  * marker: it shows the tree before it has loaded, and its event stream
- * starts right after that seq. '<' is escaped so no string in the tree
- * (a client's cancel reason) can end the script element.
+ * starts right after that seq. A tree of HTTP_INLINE_NODES or more is left
+ * out (the page fetches /v1/tree, which streams it). '<' is escaped so no
+ * string in the tree (a client's cancel reason) can end the script element.
  */
 static void
 http_dashboard(struct http *h, struct evhttp_request *req)
@@ -328,9 +331,13 @@ http_dashboard(struct http *h, struct evhttp_request *req)
 		http_error(h, req, 500, "out of memory");
 		return;
 	}
-	init = json_pack("{s:I,s:o}", "seq",
-	    (json_int_t)events_seq(h->d->events), "tree",
-	    view_node(h->d->tree->root, -1));
+	/* A big tree is not built here while the loop waits: the page then
+	 * reads it from /v1/tree, which streams. */
+	init = view_count(h->d->tree->root, -1, HTTP_INLINE_NODES) <
+	        HTTP_INLINE_NODES ?
+	    json_pack("{s:I,s:o}", "seq", (json_int_t)events_seq(h->d->events),
+	        "tree", view_node(h->d->tree->root, -1)) :
+	    NULL;
 	if (at == NULL || init == NULL ||
 	    (text = json_dumps(init, JSON_COMPACT)) == NULL) {
 		/* The page fetches the tree itself. */
