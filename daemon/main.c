@@ -196,7 +196,9 @@ struct main_opts {
 };
 
 /* One option into cfg or o. Returns 0, 2 for a usage error, or 1 when
- * the program is done (help, version). */
+ * the program is done (help, version). Longer than most functions: one
+ * case per option, each a few lines, is the option table written out;
+ * splitting it would only scatter the table. */
 static int
 main_option(int ch, struct daemon_config *cfg, struct main_opts *o)
 {

@@ -1598,22 +1598,6 @@ f_tcp_connect(int port)
 	return fd;
 }
 
-static int
-f_free_port(void)
-{
-	struct sockaddr_in sin;
-	socklen_t len = sizeof sin;
-	int fd = socket(AF_INET, SOCK_STREAM, 0), p;
-
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	p = ntohs(sin.sin_port);
-	close(fd);
-	return p;
-}
 
 /* The soft and hard "Max open files" of pid. */
 static void
@@ -1674,7 +1658,7 @@ idle_http_connections_leave_fds_for_the_socket_and_spawns(void **state)
 	char portarg[64], name[16];
 	const char *args[] = { "--http", portarg, NULL };
 	struct daemon_proc d;
-	int port = f_free_port(), http[160], ctl[20], i, refused = 0, fd;
+	int port = h_free_port(), http[160], ctl[20], i, refused = 0, fd;
 	long soft, hard;
 	json_t *r;
 

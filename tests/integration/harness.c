@@ -1,4 +1,5 @@
 /* The integration test harness: a real arbord, spoken to over its socket. */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <poll.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -331,4 +333,40 @@ json_int_t
 h_num(const json_t *obj, const char *key)
 {
 	return json_integer_value(json_object_get(obj, key));
+}
+
+int
+h_free_port(void)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof sin;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), p;
+
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	p = ntohs(sin.sin_port);
+	h_close(fd);
+	return p;
+}
+
+int
+h_tcp_connect(int port, int tries)
+{
+	struct sockaddr_in sin;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (int i = 0; i < tries; i++) {
+		if (connect(fd, (struct sockaddr *)&sin, sizeof sin) == 0)
+			return fd;
+		usleep(10000);
+	}
+	fail_msg("cannot connect to port %d: %s", port, strerror(errno));
+	return -1;
 }

@@ -59,4 +59,10 @@ json_int_t h_num(const json_t *obj, const char *key);
 /* Open fds of a process, from /proc. */
 int h_fd_count(pid_t pid);
 
+/* A loopback TCP port free now (for --http). */
+int h_free_port(void);
+/* A TCP connection to 127.0.0.1:port, retried for up to tries x 10 ms
+ * (HTTP may come up a moment after the socket, under valgrind). */
+int h_tcp_connect(int port, int tries);
+
 #endif

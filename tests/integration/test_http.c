@@ -38,22 +38,6 @@ struct resp {
 	size_t len;
 };
 
-static int
-free_port(void)
-{
-	struct sockaddr_in sin;
-	socklen_t len = sizeof sin;
-	int fd = socket(AF_INET, SOCK_STREAM, 0), p;
-
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	p = ntohs(sin.sin_port);
-	h_close(fd);
-	return p;
-}
 
 static void
 start(bool token)
@@ -61,7 +45,7 @@ start(bool token)
 	const char *args[] = { "--http", portarg, "--http-token", TOKEN,
 		NULL };
 
-	port = free_port();
+	port = h_free_port();
 	snprintf(portarg, sizeof portarg, "127.0.0.1:%d", port);
 	if (!token)
 		args[2] = NULL;
@@ -75,7 +59,7 @@ start_with(const char *const *extra)
 	const char *args[16] = { "--http", portarg, "--http-token", TOKEN };
 	int i = 4;
 
-	port = free_port();
+	port = h_free_port();
 	snprintf(portarg, sizeof portarg, "127.0.0.1:%d", port);
 	for (; extra != NULL && *extra != NULL && i < 15; extra++)
 		args[i++] = *extra;
@@ -107,31 +91,13 @@ teardown(void **state)
 	return 0;
 }
 
-static int
-http_connect(void)
-{
-	struct sockaddr_in sin;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	for (int i = 0; i < 100; i++) {
-		if (connect(fd, (struct sockaddr *)&sin, sizeof sin) == 0)
-			return fd;
-		usleep(10000);
-	}
-	fail_msg("cannot connect to port %d: %s", port, strerror(errno));
-	return -1;
-}
 
 /* Sends an HTTP/1.0 request (extra: header lines, each ending in \r\n). */
 static int
 http_send(const char *method, const char *target, const char *extra,
     const char *body)
 {
-	int fd = http_connect();
+	int fd = h_tcp_connect(port, 100);
 	char *req;
 	int n;
 
@@ -148,7 +114,7 @@ http_send(const char *method, const char *target, const char *extra,
 static int
 http_raw(const char *text)
 {
-	int fd = http_connect();
+	int fd = h_tcp_connect(port, 100);
 
 	h_send_raw(fd, text, strlen(text));
 	return fd;
@@ -847,7 +813,7 @@ test_sse_client_that_does_not_read_is_dropped(void **state)
 	char *head = NULL;
 	json_t *recs, *last;
 
-	s = http_connect();
+	s = h_tcp_connect(port, 100);
 	setsockopt(s, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
 	h_send_raw(s, "GET /v1/events HTTP/1.0\r\n\r\n", 27);
 	assert_int_equal(stat_until(fd, "subscriptions", 1), 1);
@@ -1021,7 +987,7 @@ test_connections_over_the_cap_are_refused(void **state)
 	struct resp r;
 
 	for (i = 0; i < 8; i++)
-		held[i] = http_connect();
+		held[i] = h_tcp_connect(port, 100);
 	usleep(200 * 1000);
 	for (i = 0; i < 4; i++) {
 		extra = http_raw("GET /healthz HTTP/1.0\r\n\r\n");
@@ -1073,7 +1039,7 @@ test_requests_that_do_not_arrive_whole_are_timed_out(void **state)
 	    "127.0.0.1:%d\r\nAuthorization: Bearer " TOKEN "\r\n"
 	    "Content-Length: 100\r\n\r\n{\"jsonrpc\"", port);
 	body = http_raw(req);
-	silent = http_connect();
+	silent = h_tcp_connect(port, 100);
 	/* A header line every 200 ms: each read would reset a plain read
 	 * timeout, not this one. */
 	for (i = 0; i < 20 && !closed; i++) {

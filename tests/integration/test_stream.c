@@ -56,22 +56,6 @@ ping_bound_ms(void)
 	return getenv("ARBOR_VALGRIND") != NULL ? 1000 : 200;
 }
 
-static int
-free_port(void)
-{
-	struct sockaddr_in sin;
-	socklen_t len = sizeof sin;
-	int fd = socket(AF_INET, SOCK_STREAM, 0), p;
-
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	p = ntohs(sin.sin_port);
-	close(fd);
-	return p;
-}
 
 static int
 setup(void **state)
@@ -79,7 +63,7 @@ setup(void **state)
 	const char *args[] = { "--http", portarg, NULL };
 
 	sizes();
-	port = free_port();
+	port = h_free_port();
 	snprintf(portarg, sizeof portarg, "127.0.0.1:%d", port);
 	h_start(&D, args);
 	return 0;
@@ -463,25 +447,6 @@ test_batch_of_big_inspects(void **state)
 	h_close(b);
 }
 
-static int
-http_connect(void)
-{
-	struct sockaddr_in sin;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	/* HTTP may come up a moment after the socket (under valgrind). */
-	for (int i = 0; i < 200; i++) {
-		if (connect(fd, (struct sockaddr *)&sin, sizeof sin) == 0)
-			return fd;
-		usleep(10000);
-	}
-	fail_msg("cannot connect to port %d: %s", port, strerror(errno));
-	return -1;
-}
 
 /* The body of a chunked reply, in place; its length. */
 static size_t
@@ -510,7 +475,7 @@ dechunk(char *body, size_t len)
 static void
 test_http_tree_streams(void **state)
 {
-	int h = http_connect(), b = h_connect(&D);
+	int h = h_tcp_connect(port, 200), b = h_connect(&D);
 	struct buf in = { 0 }, pb = { 0 };
 	double t0 = 0, worst = 0;
 	bool waiting = false, eof = false;
@@ -615,7 +580,7 @@ test_slow_reader_and_leaver(void **state)
 	assert_true(worst < bound_kib);
 	/* It leaves mid-answer; so does an HTTP client. */
 	h_close(a);
-	h = http_connect();
+	h = h_tcp_connect(port, 200);
 	snprintf(req, sizeof req, "GET /v1/tree?depth=-1 HTTP/1.1\r\n"
 	    "Host: 127.0.0.1:%d\r\n\r\n", port);
 	h_send_raw(h, req, strlen(req));
