@@ -474,7 +474,8 @@ static void
 exec_finish(struct exec *w)
 {
 	struct node *n = w->node;
-	struct node_exit ex_ = { .kind = EXIT_NONE, .pid = w->pid };
+	/* The main process is reaped by now (pid 0); its group kept its pid. */
+	struct node_exit ex_ = { .kind = EXIT_NONE, .pid = w->pgid };
 
 	if (WIFEXITED(w->status)) {
 		ex_.kind = EXIT_CODE;

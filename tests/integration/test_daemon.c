@@ -470,6 +470,7 @@ test_changes_are_logged_with_node_and_client_reads_only_at_debug(
 {
 	const char *args[] = { "--log-level", "info", NULL };
 	char tmpl[] = "/tmp/arbor-log-XXXXXX", text[16384], want[256];
+	long w1pid;
 	int errfd, fd;
 	ssize_t n;
 	json_t *r;
@@ -480,6 +481,7 @@ test_changes_are_logged_with_node_and_client_reads_only_at_debug(
 	fd = h_connect(&logged);
 	r = h_ok(fd, "spawn", json_pack("{s:s,s:s,s:[s,s]}", "name", "w1",
 	    "kind", "exec", "argv", "sleep", "100"));
+	w1pid = (long)h_num(r, "pid");
 	json_decref(r);
 	json_decref(h_ok(fd, "inspect", json_pack("{s:s}", "path", "/w1")));
 	json_decref(h_ok(fd, "ping", NULL));
@@ -508,6 +510,11 @@ test_changes_are_logged_with_node_and_client_reads_only_at_debug(
 		fail_msg("no line \"%s\" in:\n%s", want, text);
 	snprintf(want, sizeof want, "<6>cancel /nope by pid %ld uid %ld "
 	    "failed: no node at /nope", (long)getpid(), (long)getuid());
+	if (!has_line(text, want))
+		fail_msg("no line \"%s\" in:\n%s", want, text);
+	/* The end of a worker's run: path, pid, cause, and how it ended. */
+	snprintf(want, sizeof want, "<6>/w1 (pid %ld): cancelled; signal TERM",
+	    w1pid);
 	if (!has_line(text, want))
 		fail_msg("no line \"%s\" in:\n%s", want, text);
 	/* Reads are not logged at info. */
