@@ -69,31 +69,7 @@ f_sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-static int64_t
-f_now_ms(void)
-{
-	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static long
-f_rss_kb(pid_t pid)
-{
-	char path[64], line[256];
-	long kb = -1;
-	FILE *f;
-
-	snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof line, f) != NULL)
-		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
 
 /* Fields of /proc/PID/stat after the command: state is field 3. */
 static int
@@ -320,7 +296,7 @@ f_baseline(const struct daemon_proc *d, struct f_baseline *b)
 	f_ping(d);
 	f_sleep_ms(50);
 	b->fds = h_fd_count(d->pid);
-	b->rss_kb = f_rss_kb(d->pid);
+	b->rss_kb = h_rss_kib(d->pid);
 	b->children = f_children(d->pid);
 	assert_true(b->fds > 0 && b->rss_kb > 0);
 }
@@ -343,7 +319,7 @@ f_check_back(const struct daemon_proc *d, const struct f_baseline *b)
 	f_ping(d);
 	f_sleep_ms(20);
 	assert_int_equal(h_fd_count(d->pid), b->fds);
-	rss = f_rss_kb(d->pid);
+	rss = h_rss_kib(d->pid);
 	if (rss > b->rss_kb + F_RSS_SLACK_KB)
 		fail_msg("daemon RSS grew from %ld kB to %ld kB", b->rss_kb,
 		    rss);
@@ -708,7 +684,7 @@ half_a_message_then_silence_is_closed_after_the_idle_timeout(void **state)
 	idle = h_connect(&d);		/* connected, says nothing */
 	half = f_connect(&d);
 	slow = f_connect(&d);
-	t0 = f_now_ms();
+	t0 = h_now_ms();
 	f_send(half, "{\"jsonrpc\":\"2.0\",", 17);
 	/* Bytes trickling in do not extend a message's time: the daemon
 	 * hangs up while they still come. */
@@ -719,7 +695,7 @@ half_a_message_then_silence_is_closed_after_the_idle_timeout(void **state)
 	}
 	assert_true(i < 20);
 	r = f_recv_one(half, 3000);
-	waited = f_now_ms() - t0;
+	waited = h_now_ms() - t0;
 	assert_non_null(r);
 	assert_int_equal(f_error_code(r), -32600);
 	assert_non_null(strstr(json_string_value(json_object_get(
@@ -956,12 +932,12 @@ f_with(json_t *spec, const char *key, json_int_t value)
 static json_t *
 f_cancel(int fd, const char *path, int64_t *ms)
 {
-	int64_t t0 = f_now_ms();
+	int64_t t0 = h_now_ms();
 	json_t *r = h_ok(fd, "cancel", json_pack("{s:s,s:b,s:b}", "path", path,
 	    "wait", 1, "remove", 1));
 
 	if (ms != NULL)
-		*ms = f_now_ms() - t0;
+		*ms = h_now_ms() - t0;
 	return r;
 }
 
@@ -1073,11 +1049,11 @@ a_crash_looping_worker_is_restarted_at_the_backoff_pace_not_in_a_spin(
 	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s,s:i,s:i,s:[o]}",
 	    "name", "loop_exit1", "kind", "supervisor", "max_restarts", 1000,
 	    "period_ms", 60000, "children", child)));
-	t0 = f_now_ms();
+	t0 = h_now_ms();
 	assert_int_equal(f_stat(d.pid, &ppid, &cpu0), 0);
 	f_sleep_ms(WINDOW);
 	assert_int_equal(f_stat(d.pid, &ppid, &cpu1), 0);
-	elapsed = f_now_ms() - t0;
+	elapsed = h_now_ms() - t0;
 
 	used_ms = f_ticks_ms(cpu1 - cpu0);
 	if (used_ms * 4 > elapsed)
@@ -1145,14 +1121,14 @@ a_worker_printing_without_end_leaves_rss_bounded_and_ping_fast(void **state)
 	fd = h_connect(&d);
 	json_decref(h_ok(fd, "spawn", f_exec("flood", F_ARGV("yes",
 	    "arbor-fault-flood"))));
-	end = f_now_ms() + 1000;
-	while (f_now_ms() < end) {
-		t0 = f_now_ms();
+	end = h_now_ms() + 1000;
+	while (h_now_ms() < end) {
+		t0 = h_now_ms();
 		json_decref(h_ok(fd, "ping", NULL));
-		if ((dt = f_now_ms() - t0) > worst)
+		if ((dt = h_now_ms() - t0) > worst)
 			worst = dt;
 		pings++;
-		if ((rss = f_rss_kb(d.pid)) > peak)
+		if ((rss = h_rss_kib(d.pid)) > peak)
 			peak = rss;
 		f_sleep_ms(20);
 	}
@@ -1329,14 +1305,14 @@ a_fork_bomb_under_rlimit_nproc_is_contained_and_cancelled(void **state)
 	json_object_set_new(spec, "cwd", json_string("/"));
 	json_decref(h_ok(fd, "spawn", spec));
 	/* Counted every 5 ms, pinged every 20 ms, for 1 s. */
-	end = f_now_ms() + 1000;
-	for (i = 0; f_now_ms() < end; i++) {
+	end = h_now_ms() + 1000;
+	for (i = 0; h_now_ms() < end; i++) {
 		if ((n = f_uid_procs(pw->pw_uid)) > peak)
 			peak = n;
 		if (i % 4 == 0) {
-			t0 = f_now_ms();
+			t0 = h_now_ms();
 			json_decref(h_ok(fd, "ping", NULL));
-			if ((dt = f_now_ms() - t0) > worst)
+			if ((dt = h_now_ms() - t0) > worst)
 				worst = dt;
 		}
 		f_sleep_ms(5);

@@ -64,14 +64,6 @@ static bool r_verbose;
 
 /* --- time and randomness ---------------------------------------------- */
 
-static int64_t
-r_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int64_t
 r_wall_ms(void)
@@ -266,7 +258,7 @@ r_violation(enum r_check c, const char *path, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "# VIOLATION %s (seed %lu, t=%.1fs): %s\n",
-	    r_check_names[c], r_seed, (double)(r_now_ms() - r_t0) / 1000, msg);
+	    r_check_names[c], r_seed, (double)(h_now_ms() - r_t0) / 1000, msg);
 	if (path != NULL)
 		r_dump_context(path);
 }
@@ -413,7 +405,7 @@ m_add(json_int_t id, const char *path)
 	if (strcmp(path, "/") == 0)
 		m->depth = 0;
 	m->state = S_STARTING;
-	m->state_ms = r_now_ms();
+	m->state_ms = h_now_ms();
 	m->info = r_info_find(path);
 	return m;
 }
@@ -622,7 +614,7 @@ r_send(struct r_conn *c, enum r_op op, const char *method, json_t *params,
 	q->id = r_next_id++;
 	q->op = op;
 	snprintf(q->path, sizeof q->path, "%s", path ? path : "");
-	q->sent_ms = r_now_ms();
+	q->sent_ms = h_now_ms();
 	q->deadline_ms = q->sent_ms + bound_ms;
 	q->text = text;
 	r_stats.sent[op]++;
@@ -654,13 +646,13 @@ r_dump_context(const char *path)
 		    "2.0", "id", (json_int_t)0, "method", "inspect", "params",
 		    "path", parent, "depth", -1);
 		char *text = json_dumps(req, JSON_COMPACT);
-		int64_t until = r_now_ms() + 5000;
+		int64_t until = h_now_ms() + 5000;
 
 		json_decref(req);
 		r_send_all(c->fd, text, strlen(text));
 		r_send_all(c->fd, "\n", 1);
 		free(text);
-		while (r_now_ms() < until) {
+		while (h_now_ms() < until) {
 			struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
 			json_t *msg;
 
@@ -747,7 +739,7 @@ r_on_state(json_t *ev, const char *path, json_int_t id)
 	const char *fs = h_str(ev, "from"), *ts = h_str(ev, "to");
 	const char *cause = h_str(ev, "cause");
 	int from = r_state_of(fs), to = r_state_of(ts);
-	int64_t now = r_now_ms();
+	int64_t now = h_now_ms();
 
 	r_stats.states++;
 	if (m == NULL || m->removed) {
@@ -939,7 +931,7 @@ r_check_answer(struct r_req *q, json_t *msg, const char *raw)
 {
 	json_t *err = json_object_get(msg, "error");
 	json_t *res = json_object_get(msg, "result");
-	int64_t lat = r_now_ms() - q->sent_ms;
+	int64_t lat = h_now_ms() - q->sent_ms;
 
 	if (r_verbose)
 		fprintf(stderr, "# <= %.300s\n", raw);
@@ -952,7 +944,7 @@ r_check_answer(struct r_req *q, json_t *msg, const char *raw)
 	if (q->overdue)
 		fprintf(stderr, "# late answer after %lld ms to %s\n",
 		    (long long)lat, q->text);
-	else if (r_now_ms() > q->deadline_ms)
+	else if (h_now_ms() > q->deadline_ms)
 		r_violation(C_NO_ANSWER, q->path, "answered after %lld ms, "
 		    "bound %lld ms: %s", (long long)lat, (long long)
 		    (q->deadline_ms - q->sent_ms), q->text);
@@ -1104,7 +1096,7 @@ r_pump(int timeout_ms)
 		}
 	}
 	for (int i = 0; i < r_nclients; i++)
-		r_check_deadlines(&r_clients[i], r_now_ms());
+		r_check_deadlines(&r_clients[i], h_now_ms());
 }
 
 /* Stops that take longer than their graces and the slack. */
@@ -1434,7 +1426,7 @@ r_op_cancel(struct r_conn *c, struct m_node *m, bool force_remove)
 static void
 r_op_restart(struct r_conn *c, struct m_node *m)
 {
-	int64_t now = r_now_ms();
+	int64_t now = h_now_ms();
 
 	m->restart_sent_ms = now;
 	for (int i = 0; i < m_n; i++)
@@ -1675,13 +1667,13 @@ r_scan(void)
 	    "id", (json_int_t)r_next_id++, "method", "inspect", "params",
 	    "path", "/", "depth", -1);
 	char *text = json_dumps(req, JSON_COMPACT);
-	int64_t until = r_now_ms() + R_ANSWER_MS;
+	int64_t until = h_now_ms() + R_ANSWER_MS;
 	int bad = -1;
 
 	json_decref(req);
 	r_send_all(c->fd, text, strlen(text));
 	r_send_all(c->fd, "\n", 1);
-	while (r_now_ms() < until) {
+	while (h_now_ms() < until) {
 		json_t *msg = r_line(c, NULL);
 		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
 
@@ -1693,7 +1685,7 @@ r_scan(void)
 			const json_t *anc[33];
 
 			bad = r_scan_view(json_object_get(msg, "result"), anc,
-			    0, r_now_ms(), r_wall_ms());
+			    0, h_now_ms(), r_wall_ms());
 			json_decref(msg);
 			break;
 		}
@@ -1793,7 +1785,7 @@ random_operations_keep_the_contract_and_leave_no_wedge(void **state)
 		json_t *msg = NULL;
 
 		(void)q;
-		while (msg == NULL && r_now_ms() < r_watch.reqs[0].deadline_ms) {
+		while (msg == NULL && h_now_ms() < r_watch.reqs[0].deadline_ms) {
 			struct pollfd pfd = { .fd = r_watch.fd,
 			    .events = POLLIN };
 
@@ -1810,10 +1802,10 @@ random_operations_keep_the_contract_and_leave_no_wedge(void **state)
 	}
 
 	/* Operations. */
-	r_t0 = r_now_ms();
+	r_t0 = h_now_ms();
 	end = r_t0 + (int64_t)r_seconds * 1000;
 	next_scan = r_t0 + 1000;
-	while ((now = r_now_ms()) < end) {
+	while ((now = h_now_ms()) < end) {
 		int64_t wake = end;
 
 		for (i = 0; i < r_nclients; i++) {
@@ -1832,15 +1824,15 @@ random_operations_keep_the_contract_and_leave_no_wedge(void **state)
 		}
 		r_pump((int)(wake > now ? (wake - now > 50 ? 50 : wake - now) :
 		    0));
-		now = r_now_ms();
+		now = h_now_ms();
 		r_check_stuck(now);
 		if (now >= next_scan) {
 			r_scan();
-			next_scan = r_now_ms() + 1000;
+			next_scan = h_now_ms() + 1000;
 		}
 	}
 	fprintf(stderr, "# operations stopped after %.1f s; settling\n",
-	    (double)(r_now_ms() - r_t0) / 1000);
+	    (double)(h_now_ms() - r_t0) / 1000);
 
 	/* Answers still owed come within their bounds. */
 	while (r_inflight() > 0)
@@ -1850,12 +1842,12 @@ random_operations_keep_the_contract_and_leave_no_wedge(void **state)
 	 * every node is settled or on its way with a reason. */
 	{
 		int64_t window = r_max_backoff_ms + r_max_shutdown_ms + 3000;
-		int64_t until = r_now_ms() + window;
+		int64_t until = h_now_ms() + window;
 		int bad = 0;
 
-		while (r_now_ms() < until) {
+		while (h_now_ms() < until) {
 			bad = r_scan();
-			r_check_stuck(r_now_ms());
+			r_check_stuck(h_now_ms());
 			if (bad == 0)
 				break;
 			r_pump(250);
@@ -1898,7 +1890,7 @@ random_operations_keep_the_contract_and_leave_no_wedge(void **state)
 				    m_nodes[i].path, R_ANSWER_MS);
 		while (r_pending(&r_clients[0]) > 0)
 			r_pump(50);
-		for (int64_t until = r_now_ms() + 2000; r_now_ms() < until &&
+		for (int64_t until = h_now_ms() + 2000; h_now_ms() < until &&
 		    m_live_count() > 1;)
 			r_pump(50);
 		if (m_live_count() > 1)
@@ -1906,7 +1898,7 @@ random_operations_keep_the_contract_and_leave_no_wedge(void **state)
 			    "removing every child of the root",
 			    m_live_count() - 1);
 	}
-	int64_t elapsed = r_now_ms() - r_t0;
+	int64_t elapsed = h_now_ms() - r_t0;
 
 	/* The daemon's fds are back where they were with no client. */
 	r_conn_close(&r_watch);

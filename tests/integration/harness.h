@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <jansson.h>
 
@@ -58,6 +59,11 @@ json_int_t h_num(const json_t *obj, const char *key);
 
 /* Open fds of a process, from /proc. */
 int h_fd_count(pid_t pid);
+
+/* A process's resident set from /proc/PID/status, in KiB; -1 if gone. */
+long h_rss_kib(pid_t pid);
+/* Monotonic milliseconds. */
+int64_t h_now_ms(void);
 
 /* A loopback TCP port free now (for --http). */
 int h_free_port(void);

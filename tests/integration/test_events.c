@@ -329,22 +329,6 @@ test_since_older_than_the_history_starts_with_a_gap(void **state)
 	h_close(c);
 }
 
-static long
-rss_kib(pid_t pid)
-{
-	char path[64], line[256];
-	long kib = -1;
-	FILE *f;
-
-	snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof line, f) != NULL)
-		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
-			break;
-	fclose(f);
-	return kib;
-}
 
 static void
 test_a_subscriber_that_does_not_read_overflows_memory_stays_bounded(
@@ -364,7 +348,7 @@ test_a_subscriber_that_does_not_read_overflows_memory_stays_bounded(
 
 		snprintf(name, sizeof name, "big%d", round);
 		churn(c, name, 3000);
-		if ((rss = rss_kib(D.pid)) > max_rss)
+		if ((rss = h_rss_kib(D.pid)) > max_rss)
 			max_rss = rss;
 	}
 	json_t *st = h_ok(c, "stats", NULL);

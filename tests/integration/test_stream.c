@@ -96,22 +96,6 @@ build_tree(int fd)
 	}
 }
 
-static long
-rss_kib(pid_t pid)
-{
-	char path[64], line[256];
-	long kb = -1;
-	FILE *f;
-
-	snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof line, f) != NULL)
-		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
 
 /* A growing buffer of what a connection sent. */
 struct buf {
@@ -401,7 +385,7 @@ test_batch_of_big_inspects(void **state)
 	int off;
 
 	build_tree(b);
-	rss0 = rss_kib(D.pid);
+	rss0 = h_rss_kib(D.pid);
 	off = snprintf(batch, sizeof batch, "[");
 	for (int k = 0; k < 8; k++)
 		off += snprintf(batch + off, sizeof batch - (size_t)off,
@@ -416,7 +400,7 @@ test_batch_of_big_inspects(void **state)
 
 		assert_true(poll(&p, 1, 10000) > 0);
 		assert_int_equal(buf_read(&in, a, 1 << 16), 0);
-		if ((rss = rss_kib(D.pid) - rss0) > worst)
+		if ((rss = h_rss_kib(D.pid) - rss0) > worst)
 			worst = rss;
 	}
 	print_message("batch of 8 inspects: %zu bytes, RSS growth %ld KiB\n",
@@ -557,7 +541,7 @@ test_slow_reader_and_leaver(void **state)
 	if (getenv("ARBOR_TEST_RSS_KIB") != NULL)
 		bound_kib = atol(getenv("ARBOR_TEST_RSS_KIB"));
 	fds0 = h_fd_count(D.pid);
-	rss0 = rss_kib(D.pid);
+	rss0 = h_rss_kib(D.pid);
 	a = h_connect(&D);
 	send_line(a, inspect_all);
 	/* 8 KiB (2 KiB under valgrind) every 5 ms for 2 s: a fraction of
@@ -570,7 +554,7 @@ test_slow_reader_and_leaver(void **state)
 		assert_int_equal(buf_read(&in, a,
 				     getenv("ARBOR_VALGRIND") ? 2048 : 8192),
 		    0);
-		if ((rss = rss_kib(D.pid) - rss0) > worst)
+		if ((rss = h_rss_kib(D.pid) - rss0) > worst)
 			worst = rss;
 	}
 	print_message("slow reader: %zu bytes read in 2 s, RSS growth %ld "
