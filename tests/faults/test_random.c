@@ -1769,8 +1769,7 @@ random_operations_keep_the_contract_and_leave_no_wedge(void **state)
 	    "/warm", "wait", 1, "remove", 1)));
 	r = h_ok(fd, "inspect", json_pack("{s:s}", "path", "/"));
 	h_close(fd);
-	r_sleep_ms(100);
-	baseline_fds = h_fd_count(r_d.pid);
+	baseline_fds = h_fd_count_settled(r_d.pid);
 
 	m_add(h_num(r, "id"), "/")->state = S_RUNNING;
 	json_decref(r);

@@ -306,6 +306,24 @@ h_fd_count(pid_t pid)
 	return n;
 }
 
+/* The count once the daemon has closed what a just-finished exchange
+ * left (h_start's own probe, a previous client): the same for 100 ms,
+ * or whatever it is after 3 s. A baseline taken earlier counts a
+ * connection that is about to go. */
+int
+h_fd_count_settled(pid_t pid)
+{
+	int n = h_fd_count(pid), same = 0, i, m;
+
+	for (i = 0; i < 300 && same < 10; i++) {
+		usleep(10000);
+		m = h_fd_count(pid);
+		same = m == n ? same + 1 : 0;
+		n = m;
+	}
+	return n;
+}
+
 int
 h_setup(void **state)
 {

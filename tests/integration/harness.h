@@ -59,6 +59,7 @@ json_int_t h_num(const json_t *obj, const char *key);
 
 /* Open fds of a process, from /proc. */
 int h_fd_count(pid_t pid);
+int h_fd_count_settled(pid_t pid);
 
 /* A process's resident set from /proc/PID/status, in KiB; -1 if gone. */
 long h_rss_kib(pid_t pid);
