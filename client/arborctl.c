@@ -46,6 +46,11 @@ extern const struct ctl_cmd ctl_cmd_wait;
 extern const struct ctl_cmd ctl_cmd_call;
 extern const struct ctl_cmd ctl_cmd_watch;
 extern const struct ctl_cmd ctl_cmd_reload;
+extern const struct ctl_cmd ctl_cmd_status;
+extern const struct ctl_cmd ctl_cmd_ls;
+extern const struct ctl_cmd ctl_cmd_top;
+extern const struct ctl_cmd ctl_cmd_start;
+extern const struct ctl_cmd ctl_cmd_stop;
 
 /* In the order `arborctl --help` lists them. */
 const struct ctl_cmd *const ctl_cmd_table[] = {
@@ -66,6 +71,11 @@ const struct ctl_cmd *const ctl_cmd_table[] = {
 	&ctl_cmd_call,
 	&ctl_cmd_watch,
 	&ctl_cmd_reload,
+	&ctl_cmd_status,
+	&ctl_cmd_ls,
+	&ctl_cmd_top,
+	&ctl_cmd_start,
+	&ctl_cmd_stop,
 	&ctl_cmd_help,
 	NULL,
 };
@@ -102,6 +112,17 @@ ctl_cmd_find(const char *name)
 			return *cmd;
 	}
 	return NULL;
+}
+
+static int
+ctl_unknown(struct ctl *c, const char *name)
+{
+	const char *near = ctl_suggest(name);
+
+	if (near != NULL)
+		return ctl_usage(c, "unknown command '%s'; did you mean '%s'?",
+		    name, near);
+	return ctl_usage(c, "unknown command '%s'", name);
 }
 
 /* cmd NULL: the program's help, with every command and its summary. */
@@ -323,7 +344,7 @@ help_run(struct ctl *c, int argc, char **argv)
 	if (argc > 1)
 		return ctl_usage(c, "unexpected argument '%s'", argv[1]);
 	if ((cmd = ctl_cmd_find(argv[0])) == NULL)
-		return ctl_usage(c, "unknown command '%s'", argv[0]);
+		return ctl_unknown(c, argv[0]);
 	ctl_help(cmd, stdout);
 	return CTL_EXIT_OK;
 }
@@ -382,7 +403,7 @@ main(int argc, char **argv)
 	if (argc == 0)
 		return ctl_usage(&c, "no command given");
 	if ((cmd = ctl_cmd_find(argv[0])) == NULL)
-		return ctl_usage(&c, "unknown command '%s'", argv[0]);
+		return ctl_unknown(&c, argv[0]);
 	c.cmd = cmd;
 	/* Resolved only when a command connects: help needs no socket. */
 	c.socket = socket;
@@ -391,6 +412,7 @@ main(int argc, char **argv)
 	optind = 0;
 	rc = cmd->run(&c, argc, argv);
 	ctl_close(&c);
+	json_decref(c.paths);
 
 	/* A result nobody could read is not a success ("> /dev/full"). */
 	if (fflush(stdout) != 0 || ferror(stdout)) {

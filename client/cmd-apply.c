@@ -1,7 +1,9 @@
-/* arborctl apply: spawn whole subtrees from a JSON file of node specs. */
+/* arborctl apply: make subtrees match a JSON file of node specs (the
+ * daemon's `apply`), and print what changed. */
 #ifdef HAVE_CONFIG_H
 #endif
 
+#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,13 +18,21 @@ static int apply_run(struct ctl *, int, char **);
 const struct ctl_cmd ctl_cmd_apply = {
 	.name = "apply",
 	.usage =
-	    "apply FILE.json\n"
+	    "apply [--prune] [--dry-run] FILE.json\n"
 	    "\n"
+	    "      --prune    remove nodes of the file's subtrees that the\n"
+	    "                 file no longer has\n"
+	    "      --dry-run  print what would change, change nothing\n"
 	    "FILE holds one node spec (the params of `spawn`, children\n"
-	    "included) or an array of them, each started under its \"parent\"\n"
-	    "or under /, in order. Every spec is checked before any is sent;\n"
-	    "the first the daemon refuses stops the rest. FILE - reads stdin.\n",
-	.summary = "spawn whole subtrees from a spec file",
+	    "included) or an array of them: each is the subtree at its\n"
+	    "\"parent\" (default /) and name. The daemon makes the tree match\n"
+	    "in one step, checking the whole file first: new nodes are\n"
+	    "spawned, changed ones updated in place (same id; restarted only\n"
+	    "when their program, environment or parameters changed),\n"
+	    "unchanged ones left alone; nodes outside those subtrees are never\n"
+	    "touched. Applying the same file again changes nothing. FILE -\n"
+	    "reads stdin.\n",
+	.summary = "make subtrees match a spec file (spawn, update, prune)",
 	.run = apply_run,
 };
 
@@ -84,18 +94,93 @@ apply_check(struct ctl *c, const char *path, json_t *specs, bool many)
 	return 0;
 }
 
+/* "spawned /a" lines (with "would" before on a dry run), as reload
+ * lists its changes. */
+static size_t
+apply_list(struct ctl *c, const char *key, const json_t *list)
+{
+	const json_t *v;
+	size_t i, n = 0;
+
+	json_array_foreach(list, i, v)
+	{
+		if (json_is_string(v)) {
+			ctl_kv(c, key, json_string_value(v));
+			n++;
+		} else if (json_is_object(v)) {
+			const char *p = ctl_str(v, "path");
+			const char *msg = ctl_str(v, "message");
+
+			printf("%-12s ", key);
+			p = p != NULL ? p : "?";
+			msg = msg != NULL ? msg : "?";
+			ctl_put_safe(stdout, p, strlen(p));
+			fputs(": ", stdout);
+			ctl_put_safe(stdout, msg, strlen(msg));
+			putchar('\n');
+			n++;
+		}
+	}
+	return n;
+}
+
+static int
+apply_print(struct ctl *c, const json_t *res, bool dry_run)
+{
+	const json_t *unchanged = json_object_get(res, "unchanged");
+	size_t changes = 0, failed;
+
+	changes += apply_list(c, dry_run ? "would spawn" : "spawned",
+	    json_object_get(res, "spawned"));
+	changes += apply_list(c, dry_run ? "would update" : "updated",
+	    json_object_get(res, "updated"));
+	changes += apply_list(c, dry_run ? "would remove" : "removed",
+	    json_object_get(res, "removed"));
+	failed = apply_list(c, "failed", json_object_get(res, "failed"));
+	ctl_kv_json(c, "unchanged", unchanged);
+	if (changes == 0 && failed == 0)
+		printf("nothing %s: the tree already matches the file\n",
+		    dry_run ? "to change" : "changed");
+	else if (dry_run)
+		printf("dry run: nothing was changed\n");
+	return failed > 0 ? CTL_EXIT_ERROR : CTL_EXIT_OK;
+}
+
+enum {
+	OPT_PRUNE = CTL_OPT_CMD,
+	OPT_DRY_RUN,
+};
+
 static int
 apply_run(struct ctl *c, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "prune", no_argument, NULL, OPT_PRUNE },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		CTL_LONGOPTS_COMMON,
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *path;
-	json_t *doc, *specs, *one, *view, **views = NULL;
-	size_t i, n, done = 0;
-	bool many;
-	int rc;
+	json_t *doc, *specs, *res;
+	bool many, prune = false, dry_run = false;
+	int ch, rc;
 
-	if ((rc = ctl_parse_args(c, argc, argv, 1, 1, "FILE")) != CTL_CONTINUE)
+	while ((ch = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case OPT_PRUNE:
+			prune = true;
+			break;
+		case OPT_DRY_RUN:
+			dry_run = true;
+			break;
+		default:
+			if ((rc = ctl_opt_common(c, ch, argv)) != CTL_CONTINUE)
+				return rc;
+			break;
+		}
+	}
+	if ((rc = ctl_one_arg(c, argc, argv, "FILE", NULL, &path)) != 0)
 		return rc;
-	path = argv[optind];
 	if ((doc = apply_load(c, path)) == NULL)
 		return CTL_EXIT_USAGE;
 	many = json_is_array(doc);
@@ -116,43 +201,23 @@ apply_run(struct ctl *c, int argc, char **argv)
 		    "of them",
 		    path);
 	}
-	n = json_array_size(specs);
-	if (n == 0) {
-		rc = ctl_usage(c, "%s holds no node spec", path);
-		goto out;
+	if ((rc = apply_check(c, path, specs, many)) != 0) {
+		json_decref(specs);
+		return rc;
 	}
-	if ((rc = apply_check(c, path, specs, many)) != 0)
-		goto out;
-	if ((views = calloc(n, sizeof *views)) == NULL) {
-		rc = ctl_oom();
-		goto out;
-	}
-
-	/* One at a time: a later spec may name an earlier one as parent. */
-	json_array_foreach(specs, i, one)
-	{
-		if ((rc = ctl_call(c, "spawn", json_incref(one), &view)) != 0)
-			break;
-		if (c->json) {
-			ctl_json_print(c, view);
-			json_decref(view);
-		} else
-			views[done] = view;
-		done++;
-	}
-	if (!c->json && done > 0)
-		ctl_print_views(c, views, done);
-	if (rc != CTL_EXIT_OK && many && done > 0) {
-		fflush(stdout);
-		fprintf(stderr,
-		    "arborctl: %s: stopped at [%zu]; the specs "
-		    "before it were started\n",
-		    path, done);
-	}
-	for (i = 0; i < done; i++)
-		json_decref(views[i]);
-out:
-	free(views);
-	json_decref(specs);
+	rc = ctl_call(c, "apply",
+	    json_pack("{s:o,s:b,s:b}", "specs", specs, "prune", prune,
+	        "dry_run", dry_run),
+	    &res);
+	if (rc != 0)
+		return rc;
+	if (c->json || !json_is_object(res)) {
+		ctl_json_print(c, res);
+		rc = json_array_size(json_object_get(res, "failed")) > 0 ?
+		    CTL_EXIT_ERROR :
+		    CTL_EXIT_OK;
+	} else
+		rc = apply_print(c, res, dry_run);
+	json_decref(res);
 	return rc;
 }

@@ -72,7 +72,7 @@ cancel_run(struct ctl *c, int argc, char **argv)
 	if (argc <= 0)
 		return ctl_usage(c, "missing PATH");
 	for (i = 0; i < argc; i++) {
-		if ((rc = ctl_check_path(c, argv[i])) != 0)
+		if ((rc = ctl_path_arg(c, &argv[i])) != 0)
 			return rc;
 	}
 

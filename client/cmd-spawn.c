@@ -73,7 +73,7 @@ spawn_opt(struct ctl *c, struct spawn_args *a, int ch, char **argv)
 
 	switch (ch) {
 	case 'p':
-		if ((rc = ctl_check_path(c, optarg)) == 0)
+		if ((rc = ctl_path_arg(c, &optarg)) == 0)
 			a->parent = optarg;
 		break;
 	case 'r':

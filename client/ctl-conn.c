@@ -506,7 +506,7 @@ ctl_call_paths(struct ctl *c, const char *method, int argc, char **argv,
 	int i, rc;
 
 	for (i = 0; i < argc; i++) {
-		if ((rc = ctl_check_path(c, argv[i])) != 0)
+		if ((rc = ctl_path_arg(c, &argv[i])) != 0)
 			return rc;
 	}
 	if ((params = calloc(argc > 0 ? (size_t)argc : 1, sizeof *params)) ==

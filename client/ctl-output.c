@@ -85,8 +85,8 @@ out_put_str(const char *s)
 	ctl_put_safe(stdout, s, strlen(s));
 }
 
-static const char *
-out_state_color(const char *state)
+const char *
+ctl_state_color(const char *state)
 {
 	static const struct {
 		const char *state;
@@ -119,7 +119,7 @@ out_put_state(struct ctl *c, const char *state, int width)
 		state = "-";
 	len = (int)strlen(state);
 	if (c->color && !c->json)
-		sgr = out_state_color(state);
+		sgr = ctl_state_color(state);
 	if (sgr != NULL)
 		fputs(sgr, stdout);
 	out_put_str(state);
@@ -477,31 +477,70 @@ ctl_print_views(struct ctl *c, json_t *const *views, size_t n)
 	}
 }
 
-/* started_ms as local time, and how long ago. */
+/* An epoch time in ms as local time (the date too when not today), and
+ * how long ago or how soon: "started 12:01:02 (3h05m ago)". */
 static void
-out_kv_started(struct ctl *c, const json_t *v)
+out_kv_time(struct ctl *c, const char *key, const json_t *v)
 {
 	struct timespec now;
-	struct tm tm;
-	time_t t;
+	struct tm tm, today;
+	time_t t, tnow;
 	json_int_t ms;
+	int64_t now_ms;
 	char when[64], ago[32];
 
 	if (!json_is_integer(v)) {
-		ctl_kv_json(c, "started", v);
+		ctl_kv_json(c, key, v);
 		return;
 	}
 	ms = json_integer_value(v);
 	t = (time_t)(ms / 1000);
 	clock_gettime(CLOCK_REALTIME, &now);
+	tnow = now.tv_sec;
 	if (localtime_r(&t, &tm) == NULL ||
-	    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm) == 0) {
-		ctl_kv_json(c, "started", v);
+	    localtime_r(&tnow, &today) == NULL ||
+	    strftime(when, sizeof when,
+	        tm.tm_year == today.tm_year && tm.tm_yday == today.tm_yday ?
+	            "%H:%M:%S" :
+	            "%Y-%m-%d %H:%M:%S",
+	        &tm) == 0) {
+		ctl_kv_json(c, key, v);
 		return;
 	}
-	ctl_fmt_ago((int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 - ms,
-	    ago, sizeof ago);
-	printf("%-*s %s (%s ago)\n", OUT_KEY_WIDTH, "started", when, ago);
+	now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	if (ms <= now_ms)
+		printf("%-*s %s (%s ago)\n", OUT_KEY_WIDTH, key, when,
+		    ctl_fmt_ago(now_ms - ms, ago, sizeof ago));
+	else
+		printf("%-*s %s (in %s)\n", OUT_KEY_WIDTH, key, when,
+		    ctl_fmt_ago(ms - now_ms, ago, sizeof ago));
+}
+
+/* A field kinds add, read for people: *_ms as a duration, *_bytes as a
+ * size, cpu_usec as CPU time; the rest as it came. */
+static void
+out_kv_extra(struct ctl *c, const char *key, const json_t *v)
+{
+	size_t len = strlen(key);
+	char name[64], buf[32];
+
+	if (!json_is_integer(v) || len >= sizeof name) {
+		ctl_kv_json(c, key, v);
+		return;
+	}
+	if (len > 3 && strcmp(key + len - 3, "_ms") == 0) {
+		snprintf(name, sizeof name, "%.*s", (int)(len - 3), key);
+		ctl_kv(c, name,
+		    ctl_fmt_ago(json_integer_value(v), buf, sizeof buf));
+	} else if (len > 6 && strcmp(key + len - 6, "_bytes") == 0) {
+		snprintf(name, sizeof name, "%.*s", (int)(len - 6), key);
+		ctl_kv(c, name,
+		    ctl_fmt_bytes(json_integer_value(v), buf, sizeof buf));
+	} else if (strcmp(key, "cpu_usec") == 0) {
+		ctl_kv(c, "cpu",
+		    ctl_fmt_ago(json_integer_value(v) / 1000, buf, sizeof buf));
+	} else
+		ctl_kv_json(c, key, v);
 }
 
 /* One node as key/value lines, then its subtree when it has children. */
@@ -539,7 +578,7 @@ ctl_print_node(struct ctl *c, const json_t *view)
 		if (strcmp(*k, "state") == 0)
 			ctl_kv_state(c, "state", ctl_str(view, "state"));
 		else if (strcmp(*k, "started_ms") == 0)
-			out_kv_started(c, v);
+			out_kv_time(c, "started", v);
 		else if (strcmp(*k, "exit") == 0 && json_is_object(v)) {
 			printf("%-*s ", OUT_KEY_WIDTH, "exit");
 			out_put_exit(v);
@@ -553,8 +592,13 @@ ctl_print_node(struct ctl *c, const json_t *view)
 			if (strcmp(*k, key) == 0)
 				break;
 		}
-		if (*k == NULL && strcmp(key, "children") != 0)
-			ctl_kv_json(c, key, v);
+		if (*k != NULL || strcmp(key, "children") == 0)
+			continue;
+		if (strcmp(key, "ended_ms") == 0 || strcmp(key, "due_ms") == 0)
+			out_kv_time(c,
+			    strcmp(key, "due_ms") == 0 ? "due" : "ended", v);
+		else
+			out_kv_extra(c, key, v);
 	}
 	if (json_array_size(json_object_get(view, "children")) > 0 ||
 	    out_hidden_children(view) > 0) {

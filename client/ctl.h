@@ -59,6 +59,7 @@ struct ctl {
 	struct proto_framer framer;
 	json_int_t next_id;
 	json_t *early; /* owned: responses read before asked for */
+	json_t *paths; /* owned: bare names made paths (ctl_abs_path) */
 };
 
 struct ctl_cmd {
@@ -95,6 +96,13 @@ int ctl_one_arg(struct ctl *, int argc, char **argv, const char *what,
     const char *dflt, const char **arg);
 int ctl_one_path(struct ctl *, int argc, char **argv, const char *dflt,
     const char **path);
+/* A bare name means the node under /: "web" is "/web". Returns arg, or a
+ * copy c keeps (c->paths); NULL when out of memory. */
+char *ctl_abs_path(struct ctl *, const char *arg);
+/* *arg made absolute (ctl_abs_path) and checked: 0 or an exit status. */
+int ctl_path_arg(struct ctl *, char **arg);
+/* The command a mistyped name most likely meant, or NULL. */
+const char *ctl_suggest(const char *typed);
 
 /* ctl-conn.c: the connection to arbord. Each returns an enum ctl_exit
  * after saying what went wrong on stderr. */
@@ -118,6 +126,8 @@ int ctl_call_paths(struct ctl *, const char *method, int argc, char **argv,
 
 /* ctl-output.c: what people and scripts read. */
 void ctl_json_print(struct ctl *, const json_t *);
+/* The SGR sequence a state is drawn in, or NULL. */
+const char *ctl_state_color(const char *state);
 const char *ctl_str(const json_t *obj, const char *key);
 char *ctl_fmt_ago(int64_t ms, char *buf, size_t size);
 char *ctl_fmt_bytes(int64_t n, char *buf, size_t size);
@@ -129,6 +139,26 @@ void ctl_print_views(struct ctl *, json_t *const *views, size_t n);
 void ctl_print_tree(struct ctl *, const json_t *view);
 void ctl_print_node(struct ctl *, const json_t *view);
 int ctl_print_replies(struct ctl *, json_t **replies, size_t n, bool views);
+
+/* cmd-status.c: shared with top. The rows of a subtree's view (borrowed
+ * from it): its workers in tree order, supervisors too with all. */
+struct status_row {
+	const json_t *view; /* borrowed */
+	double cpu;         /* percent of one CPU; < 0: not known */
+	int64_t mem;        /* bytes; < 0: not known */
+};
+struct status_rows {
+	struct status_row *rows; /* owned */
+	size_t n, cap;
+	bool oom;
+};
+int status_rows_build(struct status_rows *, const json_t *view, bool all);
+void status_rows_free(struct status_rows *);
+/* The table: lines cut at max_cols columns (0: no cut), at most max_rows
+ * rows (-1: all), each line ended by eol. */
+void status_print(struct ctl *, const struct status_rows *, int max_cols,
+    int max_rows, const char *eol);
+json_t *status_row_json(const struct status_row *);
 
 /* cmd-watch.c: shared with logs -f. Sends `watch`; its answer comes
  * with the events (ctl_next). */

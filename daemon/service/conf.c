@@ -13,6 +13,7 @@
 
 #include "conf.h"
 #include "daemon.h"
+#include "exec.h"
 #include "index.h"
 #include "log.h"
 #include "notify.h"
@@ -54,6 +55,8 @@ struct reload {
 	json_t *spawned, *cancelled, *restarted, *updated, *failed; /* owned */
 	conf_done_fn *done; /* NULL: nobody waits for it */
 	void *arg;          /* borrowed */
+	bool apply;         /* `apply`: client nodes, not the config's */
+	bool prune;         /* apply: remove what the specs no longer have */
 };
 
 struct conf {
@@ -343,55 +346,76 @@ reload_add(struct reload *r, enum reload_op_kind kind, struct node *n,
 	return 0;
 }
 
+/* A reload manages the config's nodes; an apply the clients' ones. */
+static bool
+reload_owns(const struct reload *r, const struct node *n)
+{
+	return r->apply ? !n->from_config : n->from_config;
+}
+
+static int reload_plan(struct reload *r, struct node *p,
+    struct node_spec *const *specs, size_t n, struct proto_err *err);
+
+/* Compares spec s with p's child of its name (ppath: p's path). */
+static int
+reload_plan_one(struct reload *r, struct node *p, const char *ppath,
+    const struct node_spec *s, struct proto_err *err)
+{
+	struct tree *t = r->c->d->tree;
+	char cpath[PROTO_PATH_MAX];
+	struct node *c = nameidx_get(&t->names, p, s->name, strlen(s->name));
+
+	if (c == NULL)
+		return reload_add(r, OP_SPAWN, NULL, ppath, s, err);
+	if (!reload_owns(r, c) && r->apply)
+		return proto_errf(err, PROTO_CONFLICT,
+		    "%s was spawned from --config %s; change it there "
+		    "(and reload)",
+		    node_path(c, cpath, sizeof cpath),
+		    r->c->path != NULL ? r->c->path : "");
+	if (!reload_owns(r, c))
+		return proto_errf(err, PROTO_EXISTS,
+		    "%s exists and "
+		    "was spawned by a client, not by %s; remove it "
+		    "or rename it in the file",
+		    node_path(c, cpath, sizeof cpath), r->c->path);
+	if (c->spec->kind != s->kind)
+		return reload_add(r, OP_REPLACE, c, ppath, s, err);
+	if (spec_equal_shallow(c->spec, s))
+		r->unchanged++;
+	else if (reload_add(r,
+	             spec_same_work(c->spec, s) ? OP_UPDATE : OP_RESTART, c,
+	             ppath, s, err) == -1)
+		return -1;
+	/* A stopped supervisor takes no new children; it stays as it is
+	 * until restarted. */
+	if (s->kind == KIND_SUPERVISOR && c->state != NODE_STOPPING &&
+	    !node_terminated(c) &&
+	    reload_plan(r, c, s->u.sup.children, s->u.sup.nchildren, err) == -1)
+		return -1;
+	return 0;
+}
+
 /* Compares supervisor p's children with specs, one level, recursing into
  * unchanged supervisors. */
 static int
 reload_plan(struct reload *r, struct node *p, struct node_spec *const *specs,
     size_t n, struct proto_err *err)
 {
-	struct tree *t = r->c->d->tree;
-	char ppath[PROTO_PATH_MAX], cpath[PROTO_PATH_MAX];
+	char ppath[PROTO_PATH_MAX];
 	size_t i;
 
 	node_path(p, ppath, sizeof ppath);
-	for (i = 0; i < n; i++) {
-		const struct node_spec *s = specs[i];
-		struct node *c = nameidx_get(&t->names, p, s->name,
-		    strlen(s->name));
-
-		if (c == NULL) {
-			if (reload_add(r, OP_SPAWN, NULL, ppath, s, err) == -1)
-				return -1;
-		} else if (!c->from_config) {
-			return proto_errf(err, PROTO_EXISTS,
-			    "%s exists and "
-			    "was spawned by a client, not by %s; remove it "
-			    "or rename it in the file",
-			    node_path(c, cpath, sizeof cpath), r->c->path);
-		} else if (c->spec->kind != s->kind) {
-			if (reload_add(r, OP_REPLACE, c, ppath, s, err) == -1)
-				return -1;
-		} else {
-			if (spec_equal_shallow(c->spec, s))
-				r->unchanged++;
-			else if (reload_add(r,
-			             spec_same_work(c->spec, s) ? OP_UPDATE :
-			                                          OP_RESTART,
-			             c, ppath, s, err) == -1)
-				return -1;
-			/* A stopped supervisor takes no new children; it
-			 * stays as it is until restarted. */
-			if (s->kind == KIND_SUPERVISOR &&
-			    c->state != NODE_STOPPING && !node_terminated(c) &&
-			    reload_plan(r, c, s->u.sup.children,
-			        s->u.sup.nchildren, err) == -1)
-				return -1;
-		}
-	}
+	for (i = 0; i < n; i++)
+		if (reload_plan_one(r, p, ppath, specs[i], err) == -1)
+			return -1;
+	/* An apply leaves what the specs do not name, unless pruning. */
+	if (r->apply && !r->prune)
+		return 0;
 	for (uint32_t k = 0; k < p->nchildren; k++) {
 		struct node *c = p->children[k];
 
-		if (!c->from_config)
+		if (!reload_owns(r, c))
 			continue;
 		for (i = 0; i < n; i++)
 			if (strcmp(specs[i]->name, c->spec->name) == 0)
@@ -418,9 +442,18 @@ reload_spawn(struct reload *r, struct reload_op *op, json_t *list)
 {
 	struct proto_err err;
 	struct node_spec *spec = op->spec;
+	struct node *n;
+	int rc;
 
 	op->spec = NULL;
-	if (conf_spawn(r->c, op->parent, spec, &err) == -1)
+	if (r->apply) {
+		rc = tree_spawn(r->c->d->tree, op->parent, spec,
+		    conf_count(spec), &n, &err);
+		if (rc == -1)
+			spec_free(spec);
+	} else
+		rc = conf_spawn(r->c, op->parent, spec, &err);
+	if (rc == -1)
 		reload_failed(r, op->path, &err);
 	else
 		json_array_append_new(list, json_string(op->path));
@@ -443,6 +476,7 @@ reload_update(struct reload *r, struct reload_op *op)
 		return;
 	}
 	op->spec = NULL; /* the node's now */
+	state_node_updated(r->c->d->state, n);
 	json_array_append_new(restarted ? r->restarted : r->updated,
 	    json_string(op->path));
 }
@@ -480,21 +514,101 @@ conf_finish_cb(evutil_socket_t fd, short what, void *arg)
 	if (r == NULL || r->pending > 0)
 		return;
 	c->reload = NULL;
-	log_info("reload of %s: %zu spawned, %zu cancelled, %zu restarted, "
+	log_info("%s%s: %zu spawned, %zu cancelled, %zu restarted, "
 	         "%zu updated in place, %zu unchanged, %zu failed",
-	    c->path, json_array_size(r->spawned), json_array_size(r->cancelled),
+	    r->apply ? "apply" : "reload of ", r->apply ? "" : c->path,
+	    json_array_size(r->spawned), json_array_size(r->cancelled),
 	    json_array_size(r->restarted), json_array_size(r->updated),
 	    r->unchanged, json_array_size(r->failed));
-	result = json_pack("{s:O,s:O,s:O,s:O,s:I,s:O}", "spawned", r->spawned,
-	    "cancelled", r->cancelled, "restarted", r->restarted, "updated",
-	    r->updated, "unchanged", (json_int_t)r->unchanged, "failed",
-	    r->failed);
-	notify_reloaded(c->d->notify);
+	if (r->apply) {
+		json_array_extend(r->updated, r->restarted);
+		result = json_pack("{s:O,s:O,s:O,s:I,s:O}", "spawned",
+		    r->spawned, "updated", r->updated, "removed", r->cancelled,
+		    "unchanged", (json_int_t)r->unchanged, "failed", r->failed);
+	} else {
+		result = json_pack("{s:O,s:O,s:O,s:O,s:I,s:O}", "spawned",
+		    r->spawned, "cancelled", r->cancelled, "restarted",
+		    r->restarted, "updated", r->updated, "unchanged",
+		    (json_int_t)r->unchanged, "failed", r->failed);
+		notify_reloaded(c->d->notify);
+	}
 	if (r->done != NULL)
 		r->done(r->arg, result, NULL);
 	else
 		json_decref(result);
 	reload_free(r);
+}
+
+static struct reload *
+reload_new(struct conf *c, struct proto_err *err)
+{
+	struct reload *r;
+
+	if (c->d->stopping) {
+		proto_errf(err, PROTO_CONFLICT, "the daemon is shutting down");
+		return NULL;
+	}
+	if (c->reload != NULL) {
+		proto_errf(err, PROTO_CONFLICT,
+		    "%s is still under way (waiting for changed nodes to stop)",
+		    c->reload->apply ? "an apply" : "a reload");
+		return NULL;
+	}
+	if (c->finish_ev == NULL &&
+	    (c->finish_ev = event_new(c->d->base, -1, 0, conf_finish_cb, c)) ==
+	        NULL) {
+		proto_errf(err, PROTO_INTERNAL, "out of memory");
+		return NULL;
+	}
+	if ((r = calloc(1, sizeof *r)) == NULL ||
+	    (r->spawned = json_array()) == NULL ||
+	    (r->cancelled = json_array()) == NULL ||
+	    (r->restarted = json_array()) == NULL ||
+	    (r->updated = json_array()) == NULL ||
+	    (r->failed = json_array()) == NULL) {
+		reload_free(r);
+		proto_errf(err, PROTO_INTERNAL, "out of memory");
+		return NULL;
+	}
+	r->c = c;
+	return r;
+}
+
+/* Runs the plan of r, which the config owns from here. */
+static void
+reload_run(struct conf *c, struct reload *r)
+{
+	struct tree *t = c->d->tree;
+	struct proto_err err;
+
+	c->reload = r;
+	/* Updates in place, then stops, so a replaced node's name is free
+	 * when its new spec is spawned; waiters fire from the loop, never
+	 * from here. */
+	for (size_t i = 0; i < r->nops; i++)
+		if (r->ops[i].kind == OP_UPDATE || r->ops[i].kind == OP_RESTART)
+			reload_update(r, &r->ops[i]);
+	for (size_t i = 0; i < r->nops; i++) {
+		struct reload_op *op = &r->ops[i];
+		struct node *node;
+
+		if ((op->kind != OP_REMOVE && op->kind != OP_REPLACE) ||
+		    (node = tree_get(t, op->id)) == NULL)
+			continue;
+		if (tree_cancel(t, node, CONF_REASON, &err) == -1 ||
+		    (op->waiter = waiter_add(&c->d->waiters, node,
+		         WAITER_TERMINATED, -1, reload_wait_cb, op)) == NULL) {
+			proto_errf(&err, PROTO_INTERNAL, "out of memory");
+			reload_failed(r, op->path, &err);
+			continue;
+		}
+		r->pending++;
+	}
+	for (size_t i = 0; i < r->nops; i++)
+		if (r->ops[i].kind == OP_SPAWN)
+			reload_spawn(r, &r->ops[i], r->spawned);
+	if (r->pending == 0)
+		event_active(c->finish_ev, 0, 0);
 }
 
 int
@@ -510,31 +624,12 @@ conf_reload(struct conf *c, conf_done_fn *done, void *arg,
 		return proto_errf(err, PROTO_CONFLICT,
 		    "arbord was started "
 		    "without --config; there is no file to reload");
-	if (c->d->stopping)
-		return proto_errf(err, PROTO_CONFLICT,
-		    "the daemon is shutting down");
-	if (c->reload != NULL)
-		return proto_errf(err, PROTO_CONFLICT,
-		    "a reload of %s is "
-		    "still under way (waiting for changed nodes to stop)",
-		    c->path);
-	if (c->finish_ev == NULL &&
-	    (c->finish_ev = event_new(c->d->base, -1, 0, conf_finish_cb, c)) ==
-	        NULL)
-		return proto_errf(err, PROTO_INTERNAL, "out of memory");
-	if (conf_load(c->path, t->lim.max_nodes, &specs, &n, err) == -1)
+	if ((r = reload_new(c, err)) == NULL)
 		return -1;
-	if ((r = calloc(1, sizeof *r)) == NULL ||
-	    (r->spawned = json_array()) == NULL ||
-	    (r->cancelled = json_array()) == NULL ||
-	    (r->restarted = json_array()) == NULL ||
-	    (r->updated = json_array()) == NULL ||
-	    (r->failed = json_array()) == NULL) {
+	if (conf_load(c->path, t->lim.max_nodes, &specs, &n, err) == -1) {
 		reload_free(r);
-		conf_specs_free(specs, n);
-		return proto_errf(err, PROTO_INTERNAL, "out of memory");
+		return -1;
 	}
-	r->c = c;
 	if (reload_plan(r, t->root, specs, n, err) == -1) {
 		reload_free(r);
 		conf_specs_free(specs, n);
@@ -543,37 +638,125 @@ conf_reload(struct conf *c, conf_done_fn *done, void *arg,
 	conf_specs_free(specs, n);
 	r->done = done;
 	r->arg = arg;
-	c->reload = r;
 	notify_reloading(c->d->notify);
-
-	/* Updates in place, then stops, so a replaced node's name is free
-	 * when its new spec is spawned; waiters fire from the loop, never
-	 * from here. */
-	for (size_t i = 0; i < r->nops; i++)
-		if (r->ops[i].kind == OP_UPDATE || r->ops[i].kind == OP_RESTART)
-			reload_update(r, &r->ops[i]);
-	for (size_t i = 0; i < r->nops; i++) {
-		struct reload_op *op = &r->ops[i];
-		struct node *node;
-
-		if ((op->kind != OP_REMOVE && op->kind != OP_REPLACE) ||
-		    (node = tree_get(t, op->id)) == NULL)
-			continue;
-		if (tree_cancel(t, node, CONF_REASON, err) == -1 ||
-		    (op->waiter = waiter_add(&c->d->waiters, node,
-		         WAITER_TERMINATED, -1, reload_wait_cb, op)) == NULL) {
-			proto_errf(err, PROTO_INTERNAL, "out of memory");
-			reload_failed(r, op->path, err);
-			continue;
-		}
-		r->pending++;
-	}
-	for (size_t i = 0; i < r->nops; i++)
-		if (r->ops[i].kind == OP_SPAWN)
-			reload_spawn(r, &r->ops[i], r->spawned);
-	if (r->pending == 0)
-		event_active(c->finish_ev, 0, 0);
+	reload_run(c, r);
 	return 0;
+}
+
+/* Every exec spec a plan would start (children of new subtrees included)
+ * can be executed, so that a typo changes nothing. */
+static int
+apply_check_exec(const struct node_spec *s, const char *path,
+    struct proto_err *err)
+{
+	char sub[PROTO_PATH_MAX];
+
+	if (s->kind == KIND_EXEC && exec_check_spec(s, err) == -1) {
+		proto_err_prefix(err, "%s", path);
+		return -1;
+	}
+	if (s->kind == KIND_SUPERVISOR)
+		for (size_t i = 0; i < s->u.sup.nchildren; i++) {
+			snprintf(sub, sizeof sub, "%s/%s", path,
+			    s->u.sup.children[i]->name);
+			if (apply_check_exec(s->u.sup.children[i], sub, err) ==
+			    -1)
+				return -1;
+		}
+	return 0;
+}
+
+/* The plan as the answer lists it. */
+static json_t *
+apply_plan_json(const struct reload *r)
+{
+	json_t *res = json_pack("{s:[],s:[],s:[],s:I,s:[]}", "spawned",
+	    "updated", "removed", "unchanged", (json_int_t)r->unchanged,
+	    "failed");
+	static const char *const keys[] = {
+		[OP_SPAWN] = "spawned",
+		[OP_REMOVE] = "removed",
+		[OP_REPLACE] = "updated",
+		[OP_UPDATE] = "updated",
+		[OP_RESTART] = "updated",
+	};
+
+	for (size_t i = 0; res != NULL && i < r->nops; i++)
+		json_array_append_new(json_object_get(res,
+		                          keys[r->ops[i].kind]),
+		    json_string(r->ops[i].path));
+	return res;
+}
+
+int
+conf_apply(struct conf *c, const struct conf_apply *a, conf_done_fn *done,
+    void *arg, json_t **plan, struct proto_err *err)
+{
+	struct tree *t = c->d->tree;
+	char ppath[PROTO_PATH_MAX];
+	struct reload *r;
+	struct node *p;
+	size_t i, grow = 0;
+
+	*plan = NULL;
+	if ((r = reload_new(c, err)) == NULL)
+		return -1;
+	r->apply = true;
+	r->prune = a->prune;
+	for (i = 0; i < a->n; i++) {
+		if ((p = tree_lookup(t, a->parents[i], err)) == NULL) {
+			if (err->code == PROTO_NOT_FOUND)
+				proto_errf(err, PROTO_NOT_FOUND,
+				    "specs[%zu]: parent %s does not exist", i,
+				    a->parents[i]);
+			goto fail;
+		}
+		node_path(p, ppath, sizeof ppath);
+		if (!node_is_sup(p) || p->state == NODE_STOPPING ||
+		    node_terminated(p) || p->state == NODE_ENDED) {
+			proto_errf(err, PROTO_CONFLICT,
+			    "specs[%zu]: parent %s is %s %s; only a running "
+			    "supervisor takes new children",
+			    i, ppath, node_is_sup(p) ? "a supervisor" : "a",
+			    node_is_sup(p) ? node_state_names[p->state] :
+			                     spec_kind_names[p->spec->kind]);
+			goto fail;
+		}
+		if (reload_plan_one(r, p, ppath, a->specs[i], err) == -1)
+			goto fail;
+	}
+	for (i = 0; i < r->nops; i++) {
+		const struct reload_op *op = &r->ops[i];
+
+		if (op->spec != NULL &&
+		    apply_check_exec(op->spec, op->path, err) == -1)
+			goto fail;
+		if (op->kind == OP_SPAWN || op->kind == OP_REPLACE)
+			grow += conf_count(op->spec);
+	}
+	/* Removed nodes go only once stopped: count them still there. */
+	if (grow > t->lim.max_nodes ||
+	    t->stats.nodes > t->lim.max_nodes - grow) {
+		proto_errf(err, PROTO_LIMIT,
+		    "%zu more nodes would pass the limit of %zu (--max-nodes);"
+		    " %zu exist",
+		    grow, t->lim.max_nodes, t->stats.nodes);
+		goto fail;
+	}
+	if (a->dry_run) {
+		*plan = apply_plan_json(r);
+		reload_free(r);
+		if (*plan == NULL)
+			return proto_errf(err, PROTO_INTERNAL, "out of memory");
+		return 0;
+	}
+	r->done = done;
+	r->arg = arg;
+	reload_run(c, r);
+	return 0;
+fail:
+	reload_free(r);
+	return -1;
 }
 
 bool

@@ -49,9 +49,31 @@ bool conf_settled(const struct conf *c);
  * for a bad file, no --config, a reload under way, or shutdown. */
 int conf_reload(struct conf *c, conf_done_fn *done, void *arg,
     struct proto_err *err);
+/* `apply`: specs[i] (borrowed, like parents[i]) is the subtree under
+ * parents[i] to converge, as a reload does, on client nodes instead of
+ * the config's: new nodes spawned, changed ones updated in place (or
+ * replaced for another kind), with prune the nodes of those subtrees the
+ * specs no longer have removed; nothing outside them is touched. The plan
+ * is checked whole first (parents, names taken by --config nodes,
+ * programs, --max-nodes): -1 with err changes nothing. dry_run: *plan
+ * (the caller's) is the answer and nothing is done; else done is called
+ * from the loop, as for a reload. One reload or apply at a time. The
+ * caller checked the specs themselves (no two for one path, none inside
+ * another). */
+struct conf_apply {
+	struct node_spec *const *specs;
+	const char *const *parents;
+	size_t n;
+	bool prune;
+	bool dry_run;
+};
+int conf_apply(struct conf *c, const struct conf_apply *a, conf_done_fn *done,
+    void *arg, json_t **plan, struct proto_err *err);
+
 /* A reload is under way (it has not answered yet). */
 bool conf_reloading(const struct conf *c);
-/* The caller of the reload under way went away (arg as given). */
+/* The caller of the reload (or apply) under way went away (arg as
+ * given). */
 void conf_reload_detach(struct conf *c, void *arg);
 
 #endif

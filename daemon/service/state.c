@@ -331,6 +331,16 @@ state_tree_event(struct state *s, const struct tree_event *ev)
 		state_schedule(s, 0);
 }
 
+void
+state_node_updated(struct state *s, const struct node *n)
+{
+	/* Recorded as a spawn is: its entry is written whole again. */
+	struct tree_event ev = { .type = TREE_EV_SPAWNED,
+		.node = (struct node *)n };
+
+	state_tree_event(s, &ev);
+}
+
 int
 state_sync(struct state *s, state_sync_cb *cb, void *arg,
     struct state_sync **out)

@@ -20,6 +20,7 @@
 
 struct daemon;
 struct tree_event;
+struct node;
 struct state;
 
 /* NULL when out of memory. Every function below takes NULL (no --state)
@@ -37,6 +38,8 @@ void state_restore(struct state *s);
 /* The tree hook's share: schedules a write when the saved set may have
  * changed. */
 void state_tree_event(struct state *s, const struct tree_event *ev);
+/* n's spec changed in place (apply): its entry is written again. */
+void state_node_updated(struct state *s, const struct node *n);
 /* Writes now if a write is pending, then stops writing (shutdown: what
  * was running before it is what comes back). Waiting syncs are called. */
 void state_freeze(struct state *s);

@@ -1,0 +1,79 @@
+/* arborctl stop: cancel nodes and answer once they are terminated, keeping
+ * them in the tree (start brings them back). */
+#ifdef HAVE_CONFIG_H
+#endif
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "params.h"
+#include "ctl.h"
+
+static int stop_run(struct ctl *, int, char **);
+
+const struct ctl_cmd ctl_cmd_stop = {
+	.name = "stop",
+	.usage =
+	    "stop [--reason TEXT] PATH...\n"
+	    "\n"
+	    "      --reason TEXT  recorded in the cause: \"cancelled: TEXT\"\n"
+	    "The same as cancel --wait: answers once each node and its\n"
+	    "subtree are terminated. The node stays in the tree, stopped;\n"
+	    "start runs it again with the same id, rm forgets it.\n",
+	.summary = "stop nodes and wait until they are terminated",
+	.run = stop_run,
+};
+
+enum {
+	OPT_REASON = CTL_OPT_CMD,
+};
+
+static int
+stop_run(struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "reason", required_argument, NULL, OPT_REASON },
+		CTL_LONGOPTS_COMMON,
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *reason = NULL;
+	json_t **params;
+	int ch, rc, i, n;
+
+	while ((ch = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case OPT_REASON:
+			if (strlen(optarg) > PARAMS_REASON_MAX)
+				return ctl_usage(c,
+				    "--reason is longer than %d bytes",
+				    PARAMS_REASON_MAX);
+			reason = optarg;
+			break;
+		default:
+			if ((rc = ctl_opt_common(c, ch, argv)) != CTL_CONTINUE)
+				return rc;
+			break;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc <= 0)
+		return ctl_usage(c, "missing PATH");
+	for (i = 0; i < argc; i++) {
+		if ((rc = ctl_path_arg(c, &argv[i])) != 0)
+			return rc;
+	}
+	n = argc;
+	if ((params = calloc((size_t)n, sizeof *params)) == NULL)
+		return ctl_oom();
+	for (i = 0; i < n; i++) {
+		params[i] = json_pack("{s:s,s:b}", "path", argv[i], "wait", 1);
+		if (params[i] != NULL && reason != NULL)
+			json_object_set_new(params[i], "reason",
+			    json_string(reason));
+	}
+	rc = ctl_call_each(c, "cancel", params, (size_t)n, true);
+	free(params);
+	return rc;
+}
