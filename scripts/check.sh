@@ -4,7 +4,7 @@
 # integration tests with arbord under valgrind, the fuzzers, and distcheck.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-"$top/scripts/deps.sh"
+"$top/scripts/deps.sh" check
 run() {
 	dir=$1; shift
 	echo "== make check in $dir ($*) $(date +%T)"

@@ -3,7 +3,7 @@
 # socket in a private temporary directory. Ctrl-C stops it (and the tree).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-"$top/scripts/deps.sh"
+"$top/scripts/deps.sh" build
 "$top/scripts/build.sh" build
 dir=$(mktemp -d /tmp/arbor-demo-XXXXXX)
 sock="$dir/arbord.sock"

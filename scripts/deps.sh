@@ -1,21 +1,33 @@
 #!/bin/sh
-# Installs what building and testing arbor needs, when it is missing
-# (Debian 12, as root). Safe to run again: it installs nothing twice.
+# Installs what one role needs, when it is missing (Debian 12, as root).
+# Safe to run again: it installs nothing twice.
+#   deps.sh build   building arbor (scripts/demo.sh, scripts/build.sh)
+#   deps.sh test    building it and running make check
+#   deps.sh check   everything scripts/check.sh runs (the default): make
+#                   check, fuzzing and valgrind too
 set -eu
-pkgs="autoconf automake libtool pkg-config make gcc libevent-dev libjansson-dev libcmocka-dev libsystemd-dev systemd"
-# The shell tests read JSON with jq (tests/integration/test_cli.sh,
-# test_exec.sh).
-pkgs="$pkgs jq"
-# make format-check, which CI runs first (.clang-format).
-pkgs="$pkgs clang-format"
-# The dashboard's browser test (tests/integration/test_dashboard.sh); large,
-# and without it that test skips.
-pkgs="$pkgs chromium"
-# Fuzzing (tests/fuzz/run.sh): clang, and libclang-rt-14-dev for libFuzzer's
-# runtime (libclang_rt.fuzzer-x86_64.a).
-pkgs="$pkgs clang libclang-rt-14-dev"
-# The valgrind step of check.sh (scripts/valgrind.sh).
-pkgs="$pkgs valgrind"
+role=${1:-check}
+build="autoconf automake libtool pkg-config make gcc libevent-dev libjansson-dev libsystemd-dev"
+# make check: the unit and integration tests (cmocka); the shell tests
+# read JSON with jq; make format-check, which CI runs first, needs
+# clang-format; the dashboard's browser test (tests/integration/
+# test_dashboard.sh) chromium, large, and without it that test skips;
+# the man pages' lint (test_man.sh) groff and mandoc; the units' check
+# (test_units.sh) systemd-analyze.
+test="libcmocka-dev jq clang-format chromium groff-base mandoc systemd"
+# scripts/check.sh beyond make check: fuzzing (tests/fuzz/run.sh) needs
+# clang and libclang-rt-14-dev for libFuzzer's runtime; the valgrind step
+# (scripts/valgrind.sh) valgrind.
+check="clang libclang-rt-14-dev valgrind"
+case $role in
+build) pkgs=$build ;;
+test) pkgs="$build $test" ;;
+check) pkgs="$build $test $check" ;;
+*)
+	echo "usage: deps.sh [build|test|check]" >&2
+	exit 2
+	;;
+esac
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
