@@ -101,6 +101,45 @@ sentinel_kill_marked(pid_t daemon_pid)
 	return killed;
 }
 
+/*
+ * What ps shows of the sentinel: "arbord: sentinel", not a second copy of
+ * arbord's command line. prctl(PR_SET_NAME) sets only comm; ps's args
+ * are read from the argument area of the process's memory, which is
+ * overwritten here (the child's copy: the daemon's argv is untouched).
+ * When the arguments are shorter than the title, the environment
+ * strings that follow them are taken too: the sentinel never reads its
+ * own environment.
+ */
+static void
+sentinel_title(void)
+{
+	static const char title[] = "arbord: sentinel";
+	extern char **environ;
+	char *start = program_invocation_name, *end, buf[4096];
+	size_t len = 0;
+	ssize_t r;
+	int fd;
+
+	if (start == NULL ||
+	    (fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC)) == -1)
+		return;
+	while ((r = read(fd, buf, sizeof buf)) > 0)
+		len += (size_t)r;
+	close(fd);
+	if (len == 0)
+		return;
+	end = start + len;
+	if (len < sizeof title && environ != NULL) {
+		for (char **e = environ; *e != NULL && *e == end; e++)
+			end += strlen(*e) + 1;
+		environ = NULL;
+	}
+	memset(start, 0, (size_t)(end - start));
+	memcpy(start, title,
+	    (size_t)(end - start) > sizeof title ? sizeof title - 1 :
+	                                           (size_t)(end - start) - 1);
+}
+
 static void __attribute__((noreturn)) sentinel_main(int fd, pid_t daemon_pid)
 {
 	struct sen_set groups = { 0 }, pids = { 0 };
@@ -115,6 +154,7 @@ static void __attribute__((noreturn)) sentinel_main(int fd, pid_t daemon_pid)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);
 	prctl(PR_SET_NAME, "arbord-sentinel", 0, 0, 0);
+	sentinel_title();
 	if (dup2(fd, 0) == -1)
 		_exit(1);
 	/* Nothing of the daemon's but the pipe and stderr. */

@@ -63,6 +63,14 @@ expect 2 "help of a typo" -- help tpo
 has "help guesses too" "did you mean 'top'"
 
 start_daemon
+# The sentinel (docs/exec.md) reads as itself in ps, not as a second arbord.
+sen=
+for p in $(pgrep -P "$DPID"); do
+	[ "$(cat /proc/"$p"/comm 2>/dev/null)" = "arbord-sentinel" ] && sen=$p
+done
+args=$(tr '\0' ' ' </proc/"$sen"/cmdline 2>/dev/null | sed 's/ *$//')
+[ "$args" = "arbord: sentinel" ] && ok "ps shows arbord: sentinel" ||
+	fail "sentinel ${sen:-not found}: args '$args'"
 expect 0 "sup" -- sup web
 expect 0 "an actor" -- actor /web/clock tick interval=50ms
 expect 0 "a program" -- spawn -p web sleeper -- sleep 300
