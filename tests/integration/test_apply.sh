@@ -45,7 +45,9 @@ jhas() {
 start_daemon() {
 	"$ARBORD" -s "$SOCK" --log-level warn "$@" 2>>"$DIR/log" &
 	DPID=$!
-	for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
+	# A socket left by a daemon killed with -9 is there before the new
+	# one listens: wait for an answer.
+	for _ in $(seq 200); do "$ARBORCTL" -s "$SOCK" ping >/dev/null 2>&1 && break; sleep 0.05; done
 }
 # ids of every node, path -> id, as one JSON object.
 ids() { ctl --json inspect -d -1 / | jq -c '[recurse(.children[]?) | {(.path): .id}] | add'; }
