@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ctl.h"
 
@@ -20,11 +21,11 @@ static int status_run(struct ctl *, int, char **);
 	"\n"                                                                   \
 	"  -a, --all  list supervisors too, not only workers\n"                \
 	"PATH defaults to /; a bare name is the node under /. Columns:\n"      \
-	"path, state, pid, uptime (since it last became running), restarts,\n" \
-	"last exit, CPU % (average since it started; top shows the current\n"  \
-	"rate), memory, health and status text (sd_notify STATUS=); \"-\"\n"   \
-	"when the daemon does not report it. --json prints one object per\n"   \
-	"node.\n"
+	"path, state, pid, uptime (since its last start, while running),\n"    \
+	"restarts, last exit, CPU % (average since it started; top shows\n"    \
+	"the current rate), memory, health and status text (sd_notify\n"       \
+	"STATUS=); \"-\" when the daemon does not report it. --json prints\n"  \
+	"one object per node.\n"
 
 const struct ctl_cmd ctl_cmd_status = {
 	.name = "status",
@@ -87,6 +88,30 @@ status_int(const json_t *view, const char *key)
 	return json_is_integer(v) ? (int64_t)json_integer_value(v) : -1;
 }
 
+static int64_t
+status_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* While running: since its last start (started_ms, the daemon's wall
+ * clock, which is this machine's); -1 otherwise. Views stay free of
+ * values that change by themselves, so this is reckoned here. */
+static int64_t
+status_uptime(const json_t *view)
+{
+	const char *state = ctl_str(view, "state");
+	int64_t started = status_int(view, "started_ms"), now;
+
+	if (state == NULL || strcmp(state, "running") != 0 || started < 0)
+		return -1;
+	now = status_wall_ms();
+	return now > started ? now - started : 0;
+}
+
 static void
 status_rows_walk(struct status_rows *r, const json_t *view, bool all)
 {
@@ -117,14 +142,15 @@ status_rows_walk(struct status_rows *r, const json_t *view, bool all)
 		memset(row, 0, sizeof *row);
 		row->view = view;
 		row->mem = status_int(view, "memory_bytes");
+		row->uptime = status_uptime(view);
 		row->cpu = -1;
 		{
 			int64_t cpu = status_int(view, "cpu_usec");
-			int64_t up = status_int(view, "uptime_ms");
 
 			/* Without two samples: the average of its run. */
-			if (cpu >= 0 && up > 0)
-				row->cpu = (double)cpu / 10.0 / (double)up;
+			if (cpu >= 0 && row->uptime > 0)
+				row->cpu = (double)cpu / 10.0 /
+				    (double)row->uptime;
 		}
 	}
 	json_array_foreach(children, i, child)
@@ -187,8 +213,8 @@ status_cells(const struct status_row *row, char cells[][CELL_MAX])
 		cell_set(cells[COL_STATE], s);
 	if ((n = status_int(v, "pid")) >= 0)
 		snprintf(cells[COL_PID], CELL_MAX, "%" PRId64, n);
-	if ((n = status_int(v, "uptime_ms")) >= 0)
-		ctl_fmt_ago(n, cells[COL_UPTIME], CELL_MAX);
+	if (row->uptime >= 0)
+		ctl_fmt_ago(row->uptime, cells[COL_UPTIME], CELL_MAX);
 	if ((n = status_int(v, "restarts")) >= 0)
 		snprintf(cells[COL_RESTARTS], CELL_MAX, "%" PRId64, n);
 	exit = json_object_get(v, "exit");
@@ -335,7 +361,8 @@ status_row_json(const struct status_row *row)
 	json_object_set_new(o, "kind", status_opt(v, "kind"));
 	json_object_set_new(o, "state", status_opt(v, "state"));
 	json_object_set_new(o, "pid", status_opt(v, "pid"));
-	json_object_set_new(o, "uptime_ms", status_opt(v, "uptime_ms"));
+	json_object_set_new(o, "uptime_ms",
+	    row->uptime >= 0 ? json_integer(row->uptime) : json_null());
 	json_object_set_new(o, "restarts", status_opt(v, "restarts"));
 	json_object_set_new(o, "exit", status_opt(v, "exit"));
 	json_object_set_new(o, "cpu_percent",

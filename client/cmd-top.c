@@ -72,6 +72,10 @@ struct top {
 	bool tty;   /* stdout is a terminal: drawn in place */
 	bool keys;  /* stdin is a terminal in raw mode */
 	bool saved; /* term holds the settings to restore */
+	/* While on the alternate screen, stderr goes to a file that is
+	 * replayed once back: leaving the screen would wipe a message. */
+	FILE *errs; /* owned */
+	int errfd;  /* owned: the real stderr, -1 when not diverted */
 	struct termios term;
 	enum top_sort sort;
 	json_t *view;    /* owned: the last inspect */
@@ -106,12 +110,25 @@ top_term_enter(struct top *t)
 		/* The alternate screen, without a cursor. */
 		fputs("\033[?1049h\033[?25l\033[H\033[2J", stdout);
 		fflush(stdout);
+		fflush(stderr);
+		if ((t->errs = tmpfile()) != NULL &&
+		    ((t->errfd = dup(STDERR_FILENO)) == -1 ||
+		        dup2(fileno(t->errs), STDERR_FILENO) == -1)) {
+			if (t->errfd != -1)
+				close(t->errfd);
+			t->errfd = -1;
+			fclose(t->errs);
+			t->errs = NULL;
+		}
 	}
 }
 
 static void
 top_term_leave(struct top *t)
 {
+	char buf[4096];
+	size_t n;
+
 	if (t->tty) {
 		fputs("\033[?25h\033[?1049l", stdout);
 		fflush(stdout);
@@ -119,6 +136,16 @@ top_term_leave(struct top *t)
 	if (t->saved)
 		tcsetattr(STDIN_FILENO, TCSANOW, &t->term);
 	t->saved = false;
+	if (t->errs != NULL) {
+		fflush(stderr);
+		dup2(t->errfd, STDERR_FILENO);
+		close(t->errfd);
+		rewind(t->errs);
+		while ((n = fread(buf, 1, sizeof buf, t->errs)) > 0)
+			fwrite(buf, 1, n, stderr);
+		fclose(t->errs);
+		t->errs = NULL;
+	}
 }
 
 static int
@@ -375,6 +402,7 @@ top_run(struct ctl *c, int argc, char **argv)
 
 	memset(&t, 0, sizeof t);
 	t.c = c;
+	t.errfd = -1;
 	while ((ch = getopt_long(argc, argv, "+:had:n:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'a':

@@ -145,6 +145,7 @@ int ctl_print_replies(struct ctl *, json_t **replies, size_t n, bool views);
 struct status_row {
 	const json_t *view; /* borrowed */
 	double cpu;         /* percent of one CPU; < 0: not known */
+	int64_t uptime;     /* ms since its last start while running; -1 */
 	int64_t mem;        /* bytes; < 0: not known */
 };
 struct status_rows {

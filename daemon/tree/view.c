@@ -2,7 +2,6 @@
 #include <jansson.h>
 
 #include "cause.h"
-#include "clock.h"
 #include "names.h"
 #include "node.h"
 #include "supervisor.h"
@@ -50,10 +49,6 @@ view_node(const struct node *n, int depth)
 	json_object_set_new(v, "child_count", json_integer(n->nchildren));
 	if (n->ended_ms != 0)
 		json_object_set_new(v, "ended_ms", json_integer(n->ended_ms));
-	/* Monotonic: a clock step does not make it jump. */
-	if (node_wire_state(n) == NODE_RUNNING && n->running_mono != 0)
-		json_object_set_new(v, "uptime_ms",
-		    json_integer(clock_mono_ms() - n->running_mono));
 	if (node_wire_state(n) == NODE_BACKOFF && n->due_ms != 0)
 		json_object_set_new(v, "due_ms", json_integer(n->due_ms));
 	if (sp->timeout_ms >= 0)
