@@ -97,8 +97,9 @@ spawn_opt(struct ctl *c, struct spawn_args *a, int ch, char **argv)
 }
 
 /*
- * NAME under -p (or "/"), or a whole path: "/web/w1" is w1 under /web,
- * which is what people copy from `arborctl tree`. Sets parent, name, kind.
+ * NAME under -p (or "/"), or a whole path: "/web/w1" (or "web/w1") is w1
+ * under /web, which is what people copy from `arborctl tree`. Sets parent,
+ * name, kind.
  */
 int
 spawn_target(struct ctl *c, struct spawn_args *a, const char *target,
@@ -109,6 +110,10 @@ spawn_target(struct ctl *c, struct spawn_args *a, const char *target,
 	json_t *parent;
 
 	proto_err_clear(&err);
+	/* "web/w1" is a path too: bare paths are under / everywhere. */
+	if (target[0] != '/' && strchr(target, '/') != NULL &&
+	    (target = ctl_abs_path(c, target)) == NULL)
+		return ctl_oom();
 	if (target[0] == '/') {
 		if (a->parent != NULL)
 			return ctl_usage(c,

@@ -186,7 +186,7 @@ int ctl_inspect_run(struct ctl *, int argc, char **argv, const char *dflt,
 	"      --grace DUR     time between the stop signal and SIGKILL (5s)\n" \
 	"      --timeout DUR   cancel it this long after it starts\n"
 #define SPAWN_NAME_HELP                                                        \
-	"NAME may also be a full path: /web/w1 is w1 under /web.\n"
+	"NAME may also be a path: /web/w1 (or web/w1) is w1 under /web.\n"
 enum {
 	SPAWN_OPT_GRACE = CTL_OPT_CMD,
 	SPAWN_OPT_TIMEOUT,

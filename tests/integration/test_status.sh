@@ -76,6 +76,10 @@ args=$(tr '\0' ' ' </proc/"$sen"/cmdline 2>/dev/null | sed 's/ *$//')
 expect 0 "sup" -- sup web
 expect 0 "an actor" -- actor /web/clock tick interval=50ms
 expect 0 "a program" -- spawn -p web sleeper -- sleep 300
+expect 0 "a bare path for spawn" -- spawn web/bare -- sleep 300
+has "web/bare is /web/bare" "^/web/bare "
+expect 0 "stop it" -- stop web/bare
+expect 0 "rm it" -- rm web/bare
 expect 0 "a bare name for tree" -- tree web
 has "tree web is /web" "^/web "
 expect 0 "status" -- status
