@@ -6,6 +6,9 @@ pkgs="autoconf automake libtool pkg-config make gcc libevent-dev libjansson-dev 
 # The shell tests read JSON with jq (tests/integration/test_cli.sh,
 # test_exec.sh).
 pkgs="$pkgs jq"
+# test_notify runs a real program written for systemd: redis-server
+# --supervised systemd (without it that case skips).
+pkgs="$pkgs redis-server"
 # make format-check, which CI runs first (.clang-format).
 pkgs="$pkgs clang-format"
 # The dashboard's browser test (tests/integration/test_dashboard.sh); large,
