@@ -317,6 +317,10 @@ notify_read_one(struct exec *w, bool ending)
 		             keep */
 	nfds = notify_close_fds(&mh, &from);
 	nt->fds_closed += nfds;
+	if ((mh.msg_flags & MSG_TRUNC) == 0 &&
+	    sdnotify_parse(buf, (size_t)r, &m) == 0 && m.flags == SDN_BARRIER &&
+	    m.unknown == 0)
+		return 1; /* systemd-notify's barrier: its fd closed is all */
 	if (!notify_heard(w, from)) {
 		nt->ignored++;
 		if (!nt->warned_foreign)
