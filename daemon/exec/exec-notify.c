@@ -108,7 +108,7 @@ notify_wd_reset(struct exec *w)
 
 	if (nt->wd == NULL)
 		return;
-	if (!nt->running || nt->wd_ms <= 0 || w->stop_sent) {
+	if (!nt->running || nt->wd_ms <= 0 || w->stop_sent || w->reaped) {
 		evtimer_del(nt->wd);
 		return;
 	}
@@ -248,7 +248,7 @@ notify_apply(struct exec *w, const struct sdnotify_msg *m, bool ending)
 				return false;
 		}
 	}
-	if ((m->flags & SDN_WATCHDOG_TRIGGER) && !w->stop_sent) {
+	if ((m->flags & SDN_WATCHDOG_TRIGGER) && !w->stop_sent && !w->reaped) {
 		notify_wd_fail(w, "WATCHDOG=trigger");
 		return false;
 	}

@@ -605,6 +605,8 @@ exec_reaped_cb(pid_t pid, int status, const struct rusage *ru, void *arg)
 
 	w->reaped = true;
 	w->pid = 0;
+	/* Its end is its exit's, not a watchdog's that fires meanwhile. */
+	exec_notify_stop(w);
 	w->status = status;
 	w->ru = *ru;
 	w->has_rusage = true;
