@@ -147,6 +147,7 @@ void exec_notify_drain(struct exec *w);
 /* The run is over: the socket and the timer go, what was said stays. */
 void exec_notify_close(struct exec *w);
 void exec_notify_free(struct exec *w);
-void exec_notify_view(const struct exec *w, json_t *view);
+/* status and notify; w NULL before a first start. */
+void exec_notify_view(const struct exec *w, int64_t watchdog_ms, json_t *view);
 
 #endif

@@ -509,16 +509,17 @@ exec_notify_free(struct exec *w)
 }
 
 void
-exec_notify_view(const struct exec *w, json_t *view)
+exec_notify_view(const struct exec *w, int64_t watchdog_ms, json_t *view)
 {
-	const struct exec_notify *nt = w != NULL ? w->nt : NULL;
+	/* Before a first start: what a run would begin with. */
+	static const struct exec_notify none = { .fd = -1 };
+	const struct exec_notify *nt = w != NULL && w->nt != NULL ? w->nt :
+	                                                            &none;
+	int64_t wd_ms = nt != &none ? nt->wd_ms : watchdog_ms;
 	json_t *o;
 
 	json_object_set_new(view, "status",
-	    nt != NULL && nt->status != NULL ? json_string(nt->status) :
-	                                       json_null());
-	if (nt == NULL)
-		return;
+	    nt->status != NULL ? json_string(nt->status) : json_null());
 	o = json_pack("{s:b,s:b,s:I,s:I}", "reloading", nt->reloading,
 	    "stopping", nt->stopping, "ignored", (json_int_t)nt->ignored,
 	    "fds_closed", (json_int_t)nt->fds_closed);
@@ -529,6 +530,6 @@ exec_notify_view(const struct exec *w, json_t *view)
 	json_object_set_new(o, "errno",
 	    nt->err_no > 0 ? json_integer(nt->err_no) : json_null());
 	json_object_set_new(o, "watchdog_ms",
-	    nt->wd_ms > 0 ? json_integer(nt->wd_ms) : json_null());
+	    wd_ms > 0 ? json_integer(wd_ms) : json_null());
 	json_object_set_new(view, "notify", o);
 }

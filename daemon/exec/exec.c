@@ -226,7 +226,7 @@ exec_view(const struct node *n, json_t *view)
 		json_array_append_new(argv, json_string(*a));
 	json_object_set_new(view, "argv", argv);
 	if (exec_notify_wanted(&n->spec->u.exec))
-		exec_notify_view(w, view);
+		exec_notify_view(w, n->spec->u.exec.watchdog_ms, view);
 	if (w == NULL)
 		return;
 	if (w->live && !w->reaped && w->pid > 0)

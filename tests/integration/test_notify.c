@@ -313,19 +313,19 @@ test_watchdog_pets_keep_it_up_and_its_silence_is_a_failure(void **state)
 {
 	int fd = h_connect(&D), wfd = h_connect(&D);
 	json_t *w = json_pack("{s:s,s:s,s:i,s:s,s:i,s:o}", "name", "w", "kind",
-	    "exec", "watchdog_ms", 150, "restart", "permanent", "backoff_ms",
-	    50, "argv", script("pet:50:16", "sleep:-1", NULL));
+	    "exec", "watchdog_ms", 300, "restart", "permanent", "backoff_ms",
+	    50, "argv", script("pet:50:24", "sleep:-1", NULL));
 	json_t *v, *st;
 
 	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s,s:i,s:i,s:[o]}",
 	    "name", "s", "kind", "supervisor", "max_restarts", 1, "period_ms",
 	    60000, "children", w)));
-	/* Four intervals in, still petted: up, never restarted. */
-	usleep(600000);
+	/* Three intervals in, still petted: up, never restarted. */
+	usleep(900000);
 	v = inspect(fd, "/s/w");
 	assert_string_equal(h_str(v, "state"), "running");
 	assert_int_equal(h_num(v, "restarts"), 0);
-	assert_int_equal(h_num(notify_of(v), "watchdog_ms"), 150);
+	assert_int_equal(h_num(notify_of(v), "watchdog_ms"), 300);
 	json_decref(v);
 	/* Then silent: a failure, restarted once, and the second one is
 	 * over the intensity (1): the supervisor fails. */
@@ -373,13 +373,13 @@ test_watchdog_usec_changes_the_interval(void **state)
 	int fd = h_connect(&D);
 	json_t *v;
 
-	/* Longer than the spec's 100 ms: no pet needed for a while. */
+	/* Longer than the spec's 1 s: no pet needed for a while. */
 	json_decref(spawn_exec(fd, "l",
-	    script("send:WATCHDOG_USEC=5000000", "sleep:-1", NULL), NULL,
-	    json_pack("{s:i}", "watchdog_ms", 100)));
-	v = poll_notify(fd, "/l", "watchdog_ms", json_integer(5000), 3000);
+	    script("send:WATCHDOG_USEC=10000000", "sleep:-1", NULL), NULL,
+	    json_pack("{s:i}", "watchdog_ms", 1000)));
+	v = poll_notify(fd, "/l", "watchdog_ms", json_integer(10000), 3000);
 	json_decref(v);
-	usleep(500000);
+	usleep(1500000);
 	v = inspect(fd, "/l");
 	assert_string_equal(h_str(v, "state"), "running");
 	assert_int_equal(h_num(v, "restarts"), 0);
@@ -405,12 +405,12 @@ test_watchdog_env_names_the_worker(void **state)
 	v = spawn_exec(fd, "e",
 	    script("env:WATCHDOG_USEC", "env:WATCHDOG_PID", "env:NOTIFY_SOCKET",
 	        "pet:50:1000", NULL),
-	    NULL, json_pack("{s:i}", "watchdog_ms", 250));
+	    NULL, json_pack("{s:i}", "watchdog_ms", 1000));
 	pid = h_num(v, "pid");
 	json_decref(v);
 	usleep(200000);
 	logs = h_ok(fd, "logs", json_pack("{s:s}", "path", "/e"));
-	assert_true(contains(h_str(logs, "data"), "WATCHDOG_USEC=250000\n"));
+	assert_true(contains(h_str(logs, "data"), "WATCHDOG_USEC=1000000\n"));
 	snprintf(want, sizeof want, "WATCHDOG_PID=%lld\n", (long long)pid);
 	assert_true(contains(h_str(logs, "data"), want));
 	assert_true(contains(h_str(logs, "data"), "NOTIFY_SOCKET=@"));
@@ -446,6 +446,31 @@ test_extend_timeout_usec_extends_the_start_timeout(void **state)
 	v = wait_for(fd, "/x", "running", 5000);
 	assert_string_equal(h_str(v, "state"), "running");
 	assert_int_equal(h_num(v, "restarts"), 0);
+	json_decref(v);
+	close(fd);
+}
+
+static void
+test_extend_timeout_usec_extends_the_grace(void **state)
+{
+	int fd = h_connect(&D);
+	json_t *v;
+
+	/* It ignores SIGTERM and, once stopping, asks for 3 s more than
+	 * its 600 ms of grace. */
+	json_decref(spawn_exec(fd, "g",
+	    shell("trap '' TERM; exec \"$0\" send:READY=1 sleep:200 "
+	          "send:EXTEND_TIMEOUT_USEC=3000000 sleep:-1"),
+	    "notify", json_pack("{s:i}", "shutdown_ms", 600)));
+	json_decref(wait_for(fd, "/g", "running", 5000));
+	json_decref(h_ok(fd, "cancel", json_pack("{s:s}", "path", "/g")));
+	usleep(1000000);
+	v = inspect(fd, "/g");
+	assert_string_equal(h_str(v, "state"), "stopping");
+	json_decref(v);
+	v = wait_for(fd, "/g", "terminated", 6000);
+	assert_string_equal(h_str(json_object_get(v, "exit"), "signal"),
+	    "KILL");
 	json_decref(v);
 	close(fd);
 }
@@ -644,6 +669,9 @@ main(void)
 		    test_watchdog_env_names_the_worker, h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_extend_timeout_usec_extends_the_start_timeout, h_setup,
+		    h_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_extend_timeout_usec_extends_the_grace, h_setup,
 		    h_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_errno_is_shown_and_named_in_the_cause, h_setup,
