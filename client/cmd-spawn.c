@@ -19,11 +19,14 @@ const struct ctl_cmd ctl_cmd_spawn = {
 	.name = "spawn",
 	.usage =
 	    "spawn [-p PARENT] [-r RESTART] [--grace DUR] [--timeout DUR]\n"
-	    "                      [--ready fd] [-e K=V]... [-C DIR]\n"
+	    "                      [--ready MODE] [--watchdog DUR] [-e K=V]...\n"
+	    "                      [-C DIR]\n"
 	    "                      NAME -- PROGRAM [ARG...]\n"
 	    "\n" SPAWN_OPTS_HELP
 	    "      --ready MODE    exec (default): running once executed;\n"
-	    "                      fd: once it writes a line to $ARBOR_READY_FD\n"
+	    "                      fd: once it writes a line to $ARBOR_READY_FD;\n"
+	    "                      notify: once it sends READY=1 (sd_notify)\n"
+	    "      --watchdog DUR  it must send WATCHDOG=1 this often (sd_notify)\n"
 	    "  -e, --env K=V       add a variable to its environment (repeatable)\n"
 	    "  -C, --cwd DIR       its working directory (relative to here)\n" SPAWN_NAME_HELP
 	    "PROGRAM without a / is looked up in the daemon's PATH; no shell is\n"
@@ -34,6 +37,7 @@ const struct ctl_cmd ctl_cmd_spawn = {
 
 enum {
 	OPT_READY = SPAWN_OPT_NEXT,
+	OPT_WATCHDOG,
 };
 
 int
@@ -226,6 +230,7 @@ spawn_run(struct ctl *c, int argc, char **argv)
 	static const struct option opts[] = {
 		SPAWN_LONGOPTS,
 		{ "ready", required_argument, NULL, OPT_READY },
+		{ "watchdog", required_argument, NULL, OPT_WATCHDOG },
 		{ "env", required_argument, NULL, 'e' },
 		{ "cwd", required_argument, NULL, 'C' },
 		CTL_LONGOPTS_COMMON,
@@ -246,6 +251,15 @@ spawn_run(struct ctl *c, int argc, char **argv)
 				rc = spawn_set(a.spec, "ready",
 				    json_string(optarg));
 			break;
+		case OPT_WATCHDOG: {
+			int64_t ms;
+
+			rc = ctl_parse_duration(c, "--watchdog", optarg, &ms);
+			if (rc == 0)
+				rc = spawn_set(a.spec, "watchdog_ms",
+				    json_integer(ms));
+			break;
+		}
 		case 'e':
 			rc = spawn_env(c, a.spec, optarg);
 			break;

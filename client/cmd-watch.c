@@ -90,6 +90,11 @@ watch_print(const json_t *p)
 			watch_put(ctl_str(p, "kind"));
 			putchar(')');
 		}
+	} else if (strcmp(type, "status") == 0) {
+		/* sd_notify STATUS=: text, or null when a new run clears it */
+		fputs(" status: ", stdout);
+		watch_put(
+		    ctl_str(p, "status") != NULL ? ctl_str(p, "status") : "-");
 	} else if (strcmp(type, "output") == 0 &&
 	    json_is_string(data = json_object_get(p, "data"))) {
 		fputs(" | ", stdout);

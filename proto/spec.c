@@ -42,6 +42,7 @@ const char *const spec_strategy_names[] = {
 const char *const spec_ready_names[] = {
 	"exec",
 	"fd",
+	"notify",
 	NULL,
 };
 
@@ -69,6 +70,7 @@ static const char *const spec_exec_fields[] = {
 	"cwd",
 	"stop_signal",
 	"ready",
+	"watchdog_ms",
 	NULL,
 };
 static const char *const spec_sleep_fields[] = { "ms", NULL };
@@ -386,7 +388,7 @@ spec_parse_exec(const json_t *obj, struct spec_exec *x, struct proto_err *err)
 	        err) != 0)
 		return (-1);
 	x->ready = (uint8_t)ready;
-	return (0);
+	return (proto_get_ms(obj, "watchdog_ms", false, &x->watchdog_ms, err));
 }
 
 static int
@@ -748,6 +750,9 @@ spec_exec_to_json(const struct spec_exec *x, json_t *obj)
 	    spec_set(obj, "ready", json_string(spec_ready_names[x->ready])) !=
 	        0)
 		return (NULL);
+	if (x->watchdog_ms > 0 &&
+	    spec_set(obj, "watchdog_ms", json_integer(x->watchdog_ms)) != 0)
+		return (NULL);
 	return (obj);
 }
 
@@ -965,7 +970,8 @@ spec_same_work(const struct node_spec *a, const struct node_spec *b)
 		return (false);
 	switch (a->kind) {
 	case KIND_EXEC:
-		if (a->u.exec.ready != b->u.exec.ready)
+		if (a->u.exec.ready != b->u.exec.ready ||
+		    a->u.exec.watchdog_ms != b->u.exec.watchdog_ms)
 			return (false);
 		if ((a->u.exec.cwd == NULL) != (b->u.exec.cwd == NULL) ||
 		    (a->u.exec.cwd != NULL &&

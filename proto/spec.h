@@ -36,7 +36,7 @@ enum strategy {
 	STRATEGY__COUNT
 };
 
-enum ready_mode { READY_EXEC, READY_FD, READY__COUNT };
+enum ready_mode { READY_EXEC, READY_FD, READY_NOTIFY, READY__COUNT };
 
 /* Defaults, as PROTOCOL.md lists them. */
 #define SPEC_SHUTDOWN_MS      5000
@@ -63,11 +63,12 @@ struct spec_sup {
 };
 
 struct spec_exec {
-	char **argv;     /* owned, NULL-terminated, argc >= 1 */
-	char **env;      /* owned, "K=V", NULL-terminated (may be NULL) */
-	char *cwd;       /* owned, NULL: the daemon's */
-	int stop_signal; /* SIGTERM by default */
-	uint8_t ready;   /* enum ready_mode */
+	char **argv;         /* owned, NULL-terminated, argc >= 1 */
+	char **env;          /* owned, "K=V", NULL-terminated (may be NULL) */
+	char *cwd;           /* owned, NULL: the daemon's */
+	int stop_signal;     /* SIGTERM by default */
+	uint8_t ready;       /* enum ready_mode */
+	int64_t watchdog_ms; /* sd_notify watchdog; 0: none */
 };
 
 struct spec_actor {

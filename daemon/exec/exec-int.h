@@ -13,17 +13,46 @@
 #define EXEC_INT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/queue.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
 #include <event2/util.h>
+#include <jansson.h>
 
 #include "err.h"
 #include "ring.h"
 
 struct event;
 struct node;
+
+/* A worker's sd_notify side (exec-notify.c), for nodes with ready
+ * "notify" or a watchdog: the run's datagram socket (NOTIFY_SOCKET), its
+ * watchdog timer, and what the program said. Allocated at the first
+ * start, kept across runs like the ring; the socket and timer live only
+ * while a run does. */
+struct exec_notify {
+	int fd;              /* owned: the run's socket, -1 between runs */
+	struct event *ev;    /* owned: reads fd */
+	struct event *wd;    /* owned: the watchdog timer */
+	char addr[108];      /* NOTIFY_SOCKET: "@name" (abstract) */
+	char *status;        /* owned: the last STATUS=, NULL: none */
+	pid_t mainpid;       /* MAINPID=, also heard from; 0: none */
+	int err_no;          /* ERRNO=; 0: none */
+	int64_t wd_ms;       /* the watchdog interval now; 0: off */
+	int64_t wd_due;      /* monotonic ms the watchdog fires */
+	uint64_t ignored;    /* messages from other processes, ever */
+	uint64_t fds_closed; /* fds sent with messages, closed, ever */
+	unsigned gen;        /* runs: a callback that outlived its run
+	                        stops */
+	bool running;        /* ready: the watchdog counts */
+	bool reloading;      /* RELOADING=1 until READY=1 */
+	bool stopping;       /* STOPPING=1 */
+	bool wd_fired;       /* the stop is the watchdog's: SIGABRT */
+	bool warned_foreign; /* logged once per run */
+	bool warned_fds;
+};
 
 struct exec_desc {
 	pid_t pid;
@@ -44,8 +73,10 @@ struct exec {
 	struct event *poll;      /* owned: re-check of leftovers */
 	struct exec_desc *descs; /* owned: escaped descendants */
 	size_t ndescs, capdescs;
-	struct ring ring; /* owned, kept across runs */
-	int status;       /* wait status of the main process */
+	struct exec_notify *nt; /* owned, kept across runs; NULL: none */
+	int64_t grace_due;      /* monotonic ms the grace ends */
+	struct ring ring;       /* owned, kept across runs */
+	int status;             /* wait status of the main process */
 	struct rusage ru;
 	int poll_ms;
 	bool live;       /* the run has not ended */
@@ -72,6 +103,8 @@ extern struct exec_module exec_mod;
 
 /* exec-spawn.c: the child, started and past its exec. */
 struct exec_spawned {
+	const char *notify_addr; /* in: NOTIFY_SOCKET, NULL: none */
+	int64_t watchdog_ms;     /* in: WATCHDOG_USEC, 0: none */
 	pid_t pid;
 	int done_w; /* the daemon's ends: the caller's */
 	int out_r;
@@ -93,5 +126,28 @@ void exec_out_cb(evutil_socket_t fd, short what, void *arg);
 void exec_scan_cb(evutil_socket_t fd, short what, void *arg);
 void exec_after_reap(void);
 void exec_replay(void);
+/* The signal a stop sends: the spec's, or SIGABRT for a watchdog's. */
+int exec_stop_signal(const struct exec *w);
+/* The parent of pid from /proc, or -1. */
+pid_t exec_proc_parent(pid_t pid);
+
+/* exec-notify.c: sd_notify. */
+struct spec_exec;
+bool exec_notify_wanted(const struct spec_exec *sx);
+/* Opens the run's socket (a new record when w has none); -1 with err
+ * filled (spawn_failed and the errno), holding nothing new. */
+int exec_notify_open(struct exec *w, struct proto_err *err);
+/* The run became ready: the watchdog starts counting. */
+void exec_notify_ready(struct exec *w);
+/* The run is being stopped: the watchdog is off. */
+void exec_notify_stop(struct exec *w);
+/* Reads what was sent before the run ended (an ERRNO= just before the
+ * exit belongs to the cause). */
+void exec_notify_drain(struct exec *w);
+/* The run is over: the socket and the timer go, what was said stays. */
+void exec_notify_close(struct exec *w);
+void exec_notify_free(struct exec *w);
+/* status and notify; w NULL before a first start. */
+void exec_notify_view(const struct exec *w, int64_t watchdog_ms, json_t *view);
 
 #endif

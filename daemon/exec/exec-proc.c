@@ -100,6 +100,14 @@ proc_stat(pid_t pid, struct proc_ent *e)
 	return state == 'Z' || state == 'X' ? -1 : 0;
 }
 
+pid_t
+exec_proc_parent(pid_t pid)
+{
+	struct proc_ent e;
+
+	return proc_stat(pid, &e) == 0 ? e.ppid : -1;
+}
+
 /* Live (not zombie) and the same process we found. */
 static bool
 desc_alive(const struct exec_desc *d)
@@ -255,6 +263,15 @@ exec_grace_cb(evutil_socket_t fd, short what, void *arg)
 	exec_check(w);
 }
 
+int
+exec_stop_signal(const struct exec *w)
+{
+	/* A hung program's core or stack says where it hung. */
+	if (w->nt != NULL && w->nt->wd_fired)
+		return SIGABRT;
+	return w->node->spec->u.exec.stop_signal;
+}
+
 /* The stop: the done handle first (the broadcast), then the stop signal,
  * then SIGKILL once the grace is over. */
 void
@@ -266,14 +283,16 @@ exec_stop(struct exec *w)
 	if (w->stop_sent)
 		return;
 	w->stop_sent = true;
+	exec_notify_stop(w);
 	exec_close_done(w);
-	exec_signal_all(w, w->node->spec->u.exec.stop_signal);
+	exec_signal_all(w, exec_stop_signal(w));
 	exec_scan_request(w);
 	if (ms <= 0) {
 		exec_kill(w);
 		return;
 	}
 	tv = clock_tv(ms);
+	w->grace_due = clock_mono_ms() + ms;
 	if ((w->grace = evtimer_new(w->node->tree->base, exec_grace_cb, w)) ==
 	        NULL ||
 	    evtimer_add(w->grace, &tv) == -1)
@@ -336,8 +355,7 @@ exec_desc_add(struct exec *w, const struct proc_ent *e)
 	w->ndescs++;
 	sentinel_add_pid(e->pid);
 	if (w->stop_sent) {
-		int sig = w->killed ? SIGKILL :
-		                      w->node->spec->u.exec.stop_signal;
+		int sig = w->killed ? SIGKILL : exec_stop_signal(w);
 
 		kill(e->pid, sig);
 		if (sig != SIGKILL)
@@ -440,6 +458,7 @@ exec_release(struct exec *w, bool kill_left)
 			reaper_unwatch(w->pid);
 	}
 	exec_close_done(w);
+	exec_notify_close(w);
 	timer_clear(&w->ready_ev);
 	exec_fd_close(&w->ready_fd);
 	timer_clear(&w->out_ev);
@@ -477,6 +496,10 @@ exec_finish(struct exec *w)
 	/* The main process is reaped by now (pid 0); its group kept its pid. */
 	struct node_exit ex_ = { .kind = EXIT_NONE, .pid = w->pgid };
 
+	/* What it said last (ERRNO=, STATUS=) belongs to its end. */
+	exec_notify_drain(w);
+	if (w->nt != NULL)
+		ex_.err_no = w->nt->err_no;
 	if (WIFEXITED(w->status)) {
 		ex_.kind = EXIT_CODE;
 		ex_.value = WEXITSTATUS(w->status);
@@ -582,6 +605,8 @@ exec_reaped_cb(pid_t pid, int status, const struct rusage *ru, void *arg)
 
 	w->reaped = true;
 	w->pid = 0;
+	/* Its end is its exit's, not a watchdog's that fires meanwhile. */
+	exec_notify_stop(w);
 	w->status = status;
 	w->ru = *ru;
 	w->has_rusage = true;

@@ -48,6 +48,11 @@ struct exec_launch {
 	char var_pid[64];
 	char var_id[64];
 	char var_path[PROTO_PATH_MAX + 16];
+	char var_notify[128]; /* NOTIFY_SOCKET */
+	char var_wd_usec[48]; /* WATCHDOG_USEC */
+	char var_wd_pid[48];  /* WATCHDOG_PID, its digits written by the
+	                         child (child_put_pid) */
+	char *wd_pid_at;      /* where they go; NULL: no watchdog */
 };
 
 static const char *const exec_own_keys[] = {
@@ -56,6 +61,11 @@ static const char *const exec_own_keys[] = {
 	"ARBOR_PATH",
 	"ARBOR_DONE_FD",
 	"ARBOR_READY_FD",
+	/* systemd's, which belong to arbord's own service when it runs
+	 * under systemd: a worker gets only those of its own node. */
+	"NOTIFY_SOCKET",
+	"WATCHDOG_USEC",
+	"WATCHDOG_PID",
 	NULL,
 };
 
@@ -148,8 +158,29 @@ launch_paths(struct exec_launch *l, const struct spec_exec *sx)
 	return 0;
 }
 
+/* NOTIFY_SOCKET, and WATCHDOG_USEC and WATCHDOG_PID with a watchdog. */
+static size_t
+launch_notify_env(struct exec_launch *l, const struct exec_spawned *sp,
+    size_t i)
+{
+	if (sp->notify_addr == NULL)
+		return i;
+	snprintf(l->var_notify, sizeof l->var_notify, "NOTIFY_SOCKET=%s",
+	    sp->notify_addr);
+	l->envp[i++] = l->var_notify;
+	if (sp->watchdog_ms <= 0)
+		return i;
+	snprintf(l->var_wd_usec, sizeof l->var_wd_usec, "WATCHDOG_USEC=%lld",
+	    (long long)sp->watchdog_ms * 1000);
+	l->envp[i++] = l->var_wd_usec;
+	l->wd_pid_at = l->var_wd_pid +
+	    snprintf(l->var_wd_pid, sizeof l->var_wd_pid, "WATCHDOG_PID=");
+	l->envp[i++] = l->var_wd_pid;
+	return i;
+}
+
 static struct exec_launch *
-launch_new(struct node *n)
+launch_new(struct node *n, const struct exec_spawned *sp)
 {
 	const struct spec_exec *sx = &n->spec->u.exec;
 	struct exec_launch *l;
@@ -173,7 +204,7 @@ launch_new(struct node *n)
 		nenv++;
 	for (char *const *e = sx->env; e != NULL && *e != NULL; e++)
 		nspec++;
-	if ((l->envp = calloc(nenv + nspec + 6, sizeof *l->envp)) == NULL)
+	if ((l->envp = calloc(nenv + nspec + 9, sizeof *l->envp)) == NULL)
 		goto fail;
 	/* Ours first: the sentinel reads only the start of an environment. */
 	l->envp[i++] = l->var_pid;
@@ -182,6 +213,7 @@ launch_new(struct node *n)
 	l->envp[i++] = (char *)"ARBOR_DONE_FD=3";
 	if (sx->ready == READY_FD)
 		l->envp[i++] = (char *)"ARBOR_READY_FD=4";
+	i = launch_notify_env(l, sp, i);
 	for (char **e = environ; e != NULL && *e != NULL; e++)
 		if (!env_is_own(*e) && !env_in(sx->env, *e))
 			l->envp[i++] = *e;
@@ -195,6 +227,23 @@ launch_new(struct node *n)
 fail:
 	launch_free(l);
 	return NULL;
+}
+
+/* Writes pid's digits and a NUL at at, in the child after vfork: no
+ * allocation, no locale, nothing but stores (for WATCHDOG_PID, LISTEN_PID:
+ * the child's own pid, known only once it exists). */
+static void
+child_put_pid(char *at, pid_t pid)
+{
+	char tmp[24];
+	int n = 0;
+
+	do
+		tmp[n++] = (char)('0' + pid % 10);
+	while ((pid /= 10) > 0);
+	while (n > 0)
+		*at++ = tmp[--n];
+	*at = '\0';
 }
 
 /* Between vfork and exec: only system calls, no allocation, no return. */
@@ -215,6 +264,8 @@ exec_child(const struct exec_launch *l)
 		goto fail;
 	if (getppid() != l->ppid)
 		_exit(127); /* the daemon died already */
+	if (l->wd_pid_at != NULL)
+		child_put_pid(l->wd_pid_at, getpid());
 	if (dup2(l->devnull, 0) == -1 || dup2(l->out_w, 1) == -1 ||
 	    dup2(l->out_w, 2) == -1 || dup2(l->done_r, EXEC_DONE_FD) == -1 ||
 	    (l->ready_w != -1 && dup2(l->ready_w, EXEC_READY_FD) == -1))
@@ -432,7 +483,7 @@ exec_spawn(struct node *n, struct exec_spawned *sp, struct proto_err *err)
 	int rc = -1, e;
 	pid_t pid;
 
-	if ((l = launch_new(n)) == NULL)
+	if ((l = launch_new(n, sp)) == NULL)
 		proto_errf(err, PROTO_INTERNAL, "out of memory");
 	else if (pipes_open(&p, sx->ready == READY_FD) == -1)
 		spawn_errno(err, sx->argv[0], "", errno);

@@ -46,8 +46,10 @@ exec_ready_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	/* Kept open and drained, so a second line is no SIGPIPE. */
 	if (memchr(buf, '\n', (size_t)r) != NULL &&
-	    w->node->state == NODE_STARTING)
+	    w->node->state == NODE_STARTING) {
+		exec_notify_ready(w);
 		node_work_ready(w->node);
+	}
 }
 
 /* --- worker_ops -------------------------------------------------------------
@@ -77,10 +79,12 @@ static void
 exec_reset(struct exec *w)
 {
 	struct ring ring = w->ring;
+	struct exec_notify *nt = w->nt;
 	struct node *n = w->node;
 
 	memset(w, 0, sizeof *w);
 	w->ring = ring;
+	w->nt = nt;
 	w->node = n;
 	w->done_fd = w->ready_fd = w->out_fd = -1;
 }
@@ -88,6 +92,7 @@ exec_reset(struct exec *w)
 static void
 exec_drop(struct exec *w)
 {
+	exec_notify_free(w);
 	ring_free(&w->ring);
 	free(w);
 }
@@ -133,10 +138,27 @@ exec_start_failed(struct exec *w, bool fresh)
 {
 	w->pid = w->pgid = 0;
 	w->group_gone = true;
+	exec_notify_close(w);
 	if (fresh)
 		exec_drop(w);
 	else
 		w->node->work = w;
+}
+
+/* What the child gets besides the spec: the run's notify socket, opened
+ * first since the program may speak at once, and the watchdog. */
+static int
+exec_prepare(struct exec *w, const struct spec_exec *sx,
+    struct exec_spawned *sp, struct proto_err *err)
+{
+	memset(sp, 0, sizeof *sp);
+	sp->watchdog_ms = sx->watchdog_ms;
+	if (!exec_notify_wanted(sx))
+		return 0;
+	if (exec_notify_open(w, err) == -1)
+		return -1;
+	sp->notify_addr = w->nt->addr;
+	return 0;
 }
 
 static int
@@ -158,7 +180,8 @@ exec_start(struct node *n, bool *ready, struct proto_err *err)
 	else {
 		exec_reset(w);
 		n->work = NULL;
-		if (exec_spawn(n, &sp, err) == 0 &&
+		if (exec_prepare(w, sx, &sp, err) == 0 &&
+		    exec_spawn(n, &sp, err) == 0 &&
 		    exec_watch(w, &sp, err) == 0)
 			rc = 0;
 	}
@@ -166,6 +189,8 @@ exec_start(struct node *n, bool *ready, struct proto_err *err)
 		exec_track(w);
 		n->work = w;
 		*ready = sx->ready == READY_EXEC;
+		if (*ready)
+			exec_notify_ready(w);
 		if (log_enabled(LOG_LEVEL_DEBUG)) {
 			char path[PROTO_PATH_MAX];
 
@@ -200,6 +225,8 @@ exec_view(const struct node *n, json_t *view)
 	     a++)
 		json_array_append_new(argv, json_string(*a));
 	json_object_set_new(view, "argv", argv);
+	if (exec_notify_wanted(&n->spec->u.exec))
+		exec_notify_view(w, n->spec->u.exec.watchdog_ms, view);
 	if (w == NULL)
 		return;
 	if (w->live && !w->reaped && w->pid > 0)

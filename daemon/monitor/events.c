@@ -383,6 +383,7 @@ events_body(struct events_rec *r)
 		[TREE_EV_STATE] = "state",
 		[TREE_EV_REMOVED] = "removed",
 		[TREE_EV_OUTPUT] = "output",
+		[TREE_EV_STATUS] = "status",
 	};
 	struct sbuf b = { 0 };
 
@@ -413,6 +414,14 @@ events_body(struct events_rec *r)
 	case TREE_EV_OUTPUT:
 		sb_add(&b, ",\"data\":", 8);
 		sb_json_str(&b, r->text + r->path_len + 1, r->data_len);
+		break;
+	case TREE_EV_STATUS:
+		/* A status is never empty: empty is cleared, null. */
+		sb_add(&b, ",\"status\":", 10);
+		if (r->data_len > 0)
+			sb_json_str(&b, r->text + r->path_len + 1, r->data_len);
+		else
+			sb_add(&b, "null", 4);
 		break;
 	default:
 		break;
@@ -723,6 +732,10 @@ events_tree_event(struct events *ev, const struct tree_event *te)
 
 	if (ev == NULL)
 		return;
+	if (te->type == TREE_EV_STATUS) {
+		events_record(ev, te, data, data != NULL ? len : 0);
+		return;
+	}
 	if (te->type != TREE_EV_OUTPUT) {
 		events_record(ev, te, NULL, 0);
 		return;

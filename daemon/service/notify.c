@@ -266,7 +266,8 @@ notify_tree_event(struct notify *n, const struct tree_event *ev)
 	struct timeval tv;
 	int64_t wait;
 
-	if (n == NULL || n->socket == NULL || ev->type == TREE_EV_OUTPUT)
+	if (n == NULL || n->socket == NULL || ev->type == TREE_EV_OUTPUT ||
+	    ev->type == TREE_EV_STATUS)
 		return;
 	if (n->waiting_ready)
 		notify_check_ready(n);

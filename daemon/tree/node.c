@@ -62,6 +62,7 @@ enum node_event {
 	NEV_BACKOFF, /* the parent: restart after a delay */
 	NEV_HOLD,    /* the parent: restart with the group */
 	NEV_GIVE_UP, /* the parent: not restarted */
+	NEV_FAILED,  /* the worker: its work failed (watchdog) */
 	NEV__COUNT
 };
 
@@ -78,6 +79,7 @@ static const char *const node_event_names[] = {
 	"backoff",
 	"hold",
 	"give-up",
+	"failed",
 };
 
 struct node_input {
@@ -94,7 +96,7 @@ typedef void node_action(struct node *, const struct node_input *);
 static node_action act_start, act_queue, act_ready, act_ended, act_stop,
     act_stop_waiting, act_restop, act_restart, act_restart_ended,
     act_start_timeout, act_deadline, act_drained, act_ended_stopping,
-    act_backoff, act_hold, act_give_up;
+    act_backoff, act_hold, act_give_up, act_failed;
 
 /* An event with no entry is ignored (logged at debug): a stop of a node
  * already stopped, a second start, a timer that lost a race. */
@@ -117,12 +119,14 @@ static node_action *const node_actions[NODE__ALL][NEV__COUNT] = {
 		[NEV_RESTART] = act_restart,
 		[NEV_START_TIMEOUT] = act_start_timeout,
 		[NEV_DEADLINE] = act_deadline,
+		[NEV_FAILED] = act_failed,
 	},
 	[NODE_RUNNING] = {
 		[NEV_ENDED] = act_ended,
 		[NEV_STOP] = act_stop,
 		[NEV_RESTART] = act_restart,
 		[NEV_DEADLINE] = act_deadline,
+		[NEV_FAILED] = act_failed,
 	},
 	[NODE_BACKOFF] = {
 		[NEV_START] = act_start,
@@ -448,9 +452,12 @@ node_launched(struct node *n, bool ready)
 		node_work_ready(n);
 		return;
 	}
-	if (n->state == NODE_STARTING && n->spec->start_timeout_ms >= 0)
+	if (n->state == NODE_STARTING && n->spec->start_timeout_ms >= 0) {
 		node_timer_arm(n, &node_timers(n)->start,
 		    n->spec->start_timeout_ms, node_start_timeout_cb);
+		n->timers->start_due = clock_mono_ms() +
+		    n->spec->start_timeout_ms;
+	}
 }
 
 static void
@@ -520,17 +527,23 @@ act_ended(struct node *n, const struct node_input *in)
 	const struct node_exit *ex = &in->exit;
 	struct cause *c;
 	const char *sig;
+	char why[96] = "";
 
 	n->exit = *ex;
 	n->work_live = false;
+	/* The errno the program gave (sd_notify ERRNO=) says why. */
+	if (ex->err_no > 0)
+		snprintf(why, sizeof why, " (errno %d %s: %s)", ex->err_no,
+		    proto_errno_name(ex->err_no), strerror(ex->err_no));
 	if (ex->kind == EXIT_SIGNAL) {
 		sig = proto_signal_name(ex->value);
 		c = sig != NULL ?
-		    cause_new(CAUSE_SIGNAL, "killed by signal %s", sig) :
-		    cause_new(CAUSE_SIGNAL, "killed by signal %d", ex->value);
+		    cause_new(CAUSE_SIGNAL, "killed by signal %s%s", sig, why) :
+		    cause_new(CAUSE_SIGNAL, "killed by signal %d%s", ex->value,
+		        why);
 	} else {
-		c = cause_new(CAUSE_EXIT, "exited with code %d",
-		    ex->kind == EXIT_CODE ? ex->value : 0);
+		c = cause_new(CAUSE_EXIT, "exited with code %d%s",
+		    ex->kind == EXIT_CODE ? ex->value : 0, why);
 	}
 	if (ex->kind == EXIT_SIGNAL ||
 	    (ex->kind == EXIT_CODE && ex->value != 0))
@@ -680,6 +693,15 @@ act_start_timeout(struct node *n, const struct node_input *in)
 	n->given_up = true;
 	node_stop(n, c, AFTER_REPORT);
 	cause_unref(c);
+}
+
+/* The worker's own verdict (a watchdog): a failure like an abnormal end,
+ * so the parent restarts it per policy and counts it in its intensity. */
+static void
+act_failed(struct node *n, const struct node_input *in)
+{
+	n->abnormal = true;
+	node_stop(n, in->cause, AFTER_REPORT);
 }
 
 static void
@@ -847,6 +869,24 @@ void
 node_work_ended(struct node *n, struct node_exit ex)
 {
 	node_input(n, &(struct node_input){ .ev = NEV_ENDED, .exit = ex });
+}
+
+void
+node_work_failed(struct node *n, struct cause *c)
+{
+	node_input(n, &(struct node_input){ .ev = NEV_FAILED, .cause = c });
+}
+
+void
+node_work_extend(struct node *n, int64_t ms)
+{
+	int64_t due = clock_mono_ms() + ms;
+
+	if (n->state != NODE_STARTING || n->timers == NULL ||
+	    n->timers->start == NULL || due <= n->timers->start_due)
+		return;
+	node_timer_arm(n, &n->timers->start, ms, node_start_timeout_cb);
+	n->timers->start_due = due;
 }
 
 void

@@ -54,6 +54,8 @@ struct node_exit {
 	uint8_t kind; /* enum exit_kind */
 	int value;    /* code or signal number */
 	int pid;      /* the process that ended; 0 for actors */
+	int err_no;   /* the worker's own errno (sd_notify ERRNO=), 0:
+	                 none; named in the cause of its end */
 };
 
 /* What the stop under way ends in; chosen when the stop begins. */
@@ -69,6 +71,7 @@ struct node_timers {
 	struct event *deadline; /* owned: timeout_ms */
 	struct event *start;    /* owned: start_timeout_ms */
 	struct event *backoff;  /* owned: the delay before a restart */
+	int64_t start_due;      /* monotonic ms the start timer fires */
 };
 
 struct node {
@@ -167,6 +170,14 @@ void node_fail(struct node *n, struct cause *c);
 /* Calls from workers. */
 void node_work_ready(struct node *n);
 void node_work_ended(struct node *n, struct node_exit ex);
+/* The worker found its work failed while it still runs (a watchdog):
+ * the node is stopped with cause c and its end is a failure its parent
+ * handles (restart policy, intensity). Ignored unless starting or
+ * running. */
+void node_work_failed(struct node *n, struct cause *c);
+/* The worker asks for more time to become ready: a start timer that
+ * would fire sooner fires ms from now instead. */
+void node_work_extend(struct node *n, int64_t ms);
 
 /* Cause to give n's children when n stops with cause c. */
 struct cause *node_child_cause(const struct node *n, struct cause *c);

@@ -23,6 +23,7 @@ enum tree_event_type {
 	TREE_EV_STATE,
 	TREE_EV_REMOVED,
 	TREE_EV_OUTPUT,
+	TREE_EV_STATUS, /* an exec worker's sd_notify STATUS= changed */
 };
 
 struct tree_event {
@@ -31,7 +32,8 @@ struct tree_event {
 	enum node_state from, to; /* TREE_EV_STATE; wire states */
 	bool ended;               /* TREE_EV_STATE: a run ended here,
 	                             for node->cause */
-	const char *data;         /* TREE_EV_OUTPUT */
+	const char *data;         /* TREE_EV_OUTPUT; TREE_EV_STATUS: the
+	                             text, NULL when cleared */
 	size_t len;
 };
 

@@ -122,6 +122,10 @@ expect 0 "logs" -- logs /w
 has "logs has its output" "hi"
 expect 0 "inspect shows its pid" -- --json inspect /w
 jhas "pid in the view" '.pid | type == "number" and . > 0'
+expect 0 "spawn --ready notify --watchdog" -- --json spawn --ready notify --watchdog 2s nw -- sh -c 'exec sleep 4242'$$
+jhas "ready notify and the watchdog reach the spec" '.state == "starting" and .notify.watchdog_ms == 2000 and .status == null'
+expect 2 "--watchdog takes a duration" -- spawn --watchdog soon nw2 -- true
+expect 0 "cancel it" -- cancel --rm /nw
 expect 1 "a program that does not exist" -- spawn nope -- /nonexistent/prog
 has "spawn_failed says why" "No such file"
 expect 0 "cancel --rm" -- cancel --rm /w /app /solo

@@ -537,6 +537,8 @@ static const char *const round_trip_specs[] = {
 	"{\"name\":\"c\",\"kind\":\"exec\",\"argv\":[\"x\"]},"
 	"{\"name\":\"d\",\"kind\":\"supervisor\",\"children\":["
 	"{\"name\":\"e\",\"kind\":\"tick\"}]}]}",
+	"{\"name\":\"n\",\"kind\":\"exec\",\"argv\":[\"x\"],"
+	"\"ready\":\"notify\",\"watchdog_ms\":250}",
 };
 
 static void
@@ -639,6 +641,10 @@ test_spec_equal_shallow_sees_each_field(void **state)
 		"\"stop_signal\":\"INT\"}",
 		"{\"name\":\"e\",\"kind\":\"exec\",\"argv\":[\"a\"],"
 		"\"ready\":\"fd\"}",
+		"{\"name\":\"e\",\"kind\":\"exec\",\"argv\":[\"a\"],"
+		"\"ready\":\"notify\"}",
+		"{\"name\":\"e\",\"kind\":\"exec\",\"argv\":[\"a\"],"
+		"\"watchdog_ms\":100}",
 		"{\"name\":\"e\",\"kind\":\"exec\",\"argv\":[\"a\"],"
 		"\"restart\":\"permanent\"}",
 		"{\"name\":\"e\",\"kind\":\"exec\",\"argv\":[\"a\"],"
