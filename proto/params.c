@@ -66,6 +66,20 @@ params_path(const json_t *params, struct params_path *p, struct proto_err *err)
 }
 
 int
+params_restart(const json_t *params, struct params_restart *p,
+    struct proto_err *err)
+{
+	static const char *const allowed[] = { "path", "rolling", NULL };
+
+	memset(p, 0, sizeof *p);
+	if (params_object(params, allowed, err) != 0 ||
+	    params_get_path(params, true, &p->path, err) != 0 ||
+	    proto_get_bool(params, "rolling", false, &p->rolling, err) != 0)
+		return (-1);
+	return (0);
+}
+
+int
 params_cancel(const json_t *params, struct params_cancel *p,
     struct proto_err *err)
 {

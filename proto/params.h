@@ -15,7 +15,14 @@
 /* For methods that take nothing: params absent, {} or []. */
 int params_none(const json_t *params, struct proto_err *err);
 
-struct params_path { /* restart, remove */
+struct params_restart {
+	const char *path;
+	bool rolling; /* a supervisor's children one at a time */
+};
+int params_restart(const json_t *params, struct params_restart *p,
+    struct proto_err *err);
+
+struct params_path { /* remove */
 	const char *path;
 };
 int

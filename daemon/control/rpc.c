@@ -277,6 +277,8 @@ rpc_call_free(struct rpc_call *call)
 	if (call->body.arg != NULL)
 		call->body.free(call->body.arg);
 	waiter_free(call->waiter);
+	if (call->priv_free != NULL)
+		call->priv_free(call->priv);
 	free(call->target);
 	json_decref(call->id);
 	json_decref(call->params);

@@ -63,14 +63,17 @@ struct rpc_call {
 	json_t *id;              /* owned; NULL: a notification */
 	json_t *params;          /* owned reference */
 	const struct rpc_method *method;
-	struct waiter *waiter;      /* owned while deferred */
-	rpc_complete_fn *complete;  /* set by the method; NULL: none */
-	struct state_sync *sync;    /* owned by the state while it waits
-	                               for its change to be on disk */
-	json_t *held;               /* owned: the answer it holds then */
-	char *target;               /* owned: what the call acts on, for
-	                               its log line; freed once logged */
-	struct rpc_body body;       /* owned: the result, for RPC_STREAM */
+	struct waiter *waiter;     /* owned while deferred */
+	rpc_complete_fn *complete; /* set by the method; NULL: none */
+	struct state_sync *sync;   /* owned by the state while it waits
+	                              for its change to be on disk */
+	json_t *held;              /* owned: the answer it holds then */
+	char *target;              /* owned: what the call acts on, for
+	                              its log line; freed once logged */
+	struct rpc_body body;      /* owned: the result, for RPC_STREAM */
+	void *priv;                /* owned: a deferred method's own state,
+	                              freed with priv_free */
+	void (*priv_free)(void *priv);
 	LIST_ENTRY(rpc_call) entry; /* conn's deferred calls */
 };
 

@@ -55,11 +55,20 @@ bool
 waiter_cond_true(const struct tree *t, const struct node *n,
     enum waiter_cond cond)
 {
-	if (cond == WAITER_RUNNING)
+	if (cond == WAITER_RUNNING || cond == WAITER_BACK)
 		return n->state == NODE_RUNNING;
 	if (n == t->root)
 		return tree_idle(t);
 	return node_terminated(n);
+}
+
+/* What a restarted node shows when its new run ended before it was up. */
+static bool
+waiter_run_ended(const struct node *n)
+{
+	enum node_state s = node_wire_state(n);
+
+	return s == NODE_BACKOFF || s == NODE_EXITED || s == NODE_FAILED;
 }
 
 static void
@@ -130,6 +139,8 @@ waiters_check(struct waiters *ws, const struct node *n, enum waiter_status st)
 			waiter_fire(w, NULL, st);
 		else if (waiter_cond_true(ws->tree, n, w->cond))
 			waiter_fire(w, n, st);
+		else if (w->cond == WAITER_BACK && waiter_run_ended(n))
+			waiter_fire(w, n, WAITER_FAILED);
 	}
 }
 

@@ -25,12 +25,15 @@ enum waiter_cond {
 	WAITER_TERMINATED, /* the node is terminated; for the root,
 	                      every child of it is */
 	WAITER_RUNNING,
+	WAITER_BACK, /* running again after a restart; a run that ends
+	                first (backoff, exited, failed) fires WAITER_FAILED */
 };
 
 enum waiter_status {
 	WAITER_DONE,
 	WAITER_TIMEOUT,
 	WAITER_REMOVED, /* the node was removed meanwhile */
+	WAITER_FAILED,  /* WAITER_BACK: the run ended instead */
 };
 
 struct waiter;
