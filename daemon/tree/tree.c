@@ -8,6 +8,7 @@
 #include "cause.h"
 #include "clock.h"
 #include "exec.h"
+#include "ident.h"
 #include "log.h"
 #include "path.h"
 #include "supervisor.h"
@@ -286,7 +287,9 @@ tree_spawn(struct tree *t, const char *parent_path, struct node_spec *spec,
 	struct node *p, *n;
 	bool prestart, ready = false;
 
-	if ((p = tree_spawn_parent(t, parent_path, spec, count, err)) == NULL)
+	/* Every node's user, groups and limits, before anything exists. */
+	if ((p = tree_spawn_parent(t, parent_path, spec, count, err)) == NULL ||
+	    ident_check_spawn(p, spec, err) == -1)
 		return -1;
 	if ((n = tree_node_new(t, p, spec)) == NULL)
 		return proto_errf(err, PROTO_INTERNAL, "out of memory");
@@ -349,6 +352,8 @@ tree_update(struct tree *t, struct node *n, struct node_spec *spec,
 		return proto_errf(err, PROTO_INTERNAL,
 		    "%s cannot take that spec in place",
 		    node_path(n, path, sizeof path));
+	if (ident_check_update(n, spec, err) == -1)
+		return -1;
 	/* The children's specs moved into their nodes at link time. */
 	n->spec = spec;
 	spec_free(old);
