@@ -20,8 +20,9 @@ const struct ctl_cmd ctl_cmd_spawn = {
 	.usage =
 	    "spawn [-p PARENT] [-r RESTART] [--grace DUR] [--timeout DUR]\n"
 	    "                      [--ready fd] [-e K=V]... [-C DIR]\n"
+	    "                      [--user U] [--group G] [--rlimit NAME=N]...\n"
 	    "                      NAME -- PROGRAM [ARG...]\n"
-	    "\n" SPAWN_OPTS_HELP
+	    "\n" SPAWN_OPTS_HELP IDENT_OPTS_HELP
 	    "      --ready MODE    exec (default): running once executed;\n"
 	    "                      fd: once it writes a line to $ARBOR_READY_FD\n"
 	    "  -e, --env K=V       add a variable to its environment (repeatable)\n"
@@ -220,6 +221,7 @@ spawn_run(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		SPAWN_LONGOPTS,
+		IDENT_LONGOPTS,
 		{ "ready", required_argument, NULL, OPT_READY },
 		{ "env", required_argument, NULL, 'e' },
 		{ "cwd", required_argument, NULL, 'C' },
@@ -248,6 +250,9 @@ spawn_run(struct ctl *c, int argc, char **argv)
 			rc = spawn_cwd(c, a.spec, optarg);
 			break;
 		default:
+			if ((rc = ctl_ident_opt(c, a.spec, ch, optarg)) !=
+			    CTL_CONTINUE)
+				break;
 			if ((rc = spawn_opt(c, &a, ch, argv)) != CTL_CONTINUE)
 				goto out;
 			rc = 0;

@@ -9,11 +9,13 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "ident.h"
@@ -111,6 +113,20 @@ ident_allow_free(void)
 	free(ident_groups.ids);
 	memset(&ident_users, 0, sizeof ident_users);
 	memset(&ident_groups, 0, sizeof ident_groups);
+}
+
+/* arbord holds capability cap now (root in a container may lack some:
+ * CAP_SYS_RESOURCE often). */
+static bool
+ident_cap(int cap)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	memset(d, 0, sizeof d);
+	if (syscall(SYS_capget, &h, d) == -1)
+		return geteuid() == 0;
+	return (d[cap / 32].effective >> (cap % 32)) & 1;
 }
 
 static void
@@ -227,9 +243,11 @@ ident_gid_in(const gid_t *g, size_t n, gid_t id)
 	return false;
 }
 
+/* What the child could not set with arbord's capabilities is refused
+ * now: a hard limit above arbord's own, oom_score_adj or nice below
+ * arbord's. */
 static int
-ident_limits_check(const struct spec_ident *eff, bool root,
-    struct proto_err *err)
+ident_limits_check(const struct spec_ident *eff, struct proto_err *err)
 {
 	unsigned long long nr_open = SPEC_RLIM_NOFILE_MAX;
 	const struct spec_rlimit *r;
@@ -254,7 +272,37 @@ ident_limits_check(const struct spec_ident *eff, bool root,
 			    "fs.nr_open (%llu)",
 			    (unsigned long long)r->hard, nr_open);
 	}
-	if (root)
+	/* As the kernel's can_nice: lower than now needs CAP_SYS_NICE or
+	 * room under RLIMIT_NICE. */
+	if (eff->has_nice && !ident_cap(CAP_SYS_NICE)) {
+		int cur;
+
+		errno = 0;
+		cur = getpriority(PRIO_PROCESS, 0);
+		if (errno == 0 && eff->nice < cur &&
+		    getrlimit(RLIMIT_NICE, &own) == 0 &&
+		    own.rlim_cur != RLIM_INFINITY &&
+		    (rlim_t)(20 - eff->nice) > own.rlim_cur)
+			return proto_errf(err, PROTO_INVALID_PARAMS,
+			    "nice: arbord lacks CAP_SYS_NICE and cannot go "
+			    "below its own (%d)",
+			    cur);
+	}
+	if (eff->has_oom && !ident_cap(CAP_SYS_RESOURCE)) {
+		int cur = 0;
+
+		if ((f = fopen("/proc/self/oom_score_adj", "re")) != NULL) {
+			if (fscanf(f, "%d", &cur) != 1)
+				cur = 0;
+			fclose(f);
+		}
+		if (eff->oom_score_adj < cur)
+			return proto_errf(err, PROTO_INVALID_PARAMS,
+			    "oom_score_adj: arbord lacks CAP_SYS_RESOURCE "
+			    "and cannot go below its own (%d)",
+			    cur);
+	}
+	if (ident_cap(CAP_SYS_RESOURCE))
 		return 0;
 	for (int k = 0; k < SPEC_RLIM__COUNT; k++) {
 		r = &eff->rlimits[k];
@@ -265,15 +313,16 @@ ident_limits_check(const struct spec_ident *eff, bool root,
 		        r->hard <= (uint64_t)own.rlim_max))
 			continue;
 		return proto_errf(err, PROTO_INVALID_PARAMS,
-		    "rlimits.%s: arbord is not root and cannot raise the "
-		    "hard limit above its own (%llu)",
+		    "rlimits.%s: arbord lacks CAP_SYS_RESOURCE and cannot "
+		    "raise the hard limit above its own (%llu)",
 		    spec_rlimit_defs[k].name, (unsigned long long)own.rlim_max);
 	}
 	return 0;
 }
 
-/* Without root, arbord can only keep its own ids: the child makes no
- * call that would fail, and anything else is refused now. */
+/* Without CAP_SETUID (CAP_SETGID), arbord can only keep its own uid
+ * (gid, groups): the child makes no call that would fail, and anything
+ * else is refused now. */
 static int
 ident_unprivileged(const struct spec_ident *eff, struct ident_creds *cr,
     struct proto_err *err)
@@ -282,18 +331,23 @@ ident_unprivileged(const struct spec_ident *eff, struct ident_creds *cr,
 	gid_t r, e, s, cur[256];
 	int n;
 
+	if (ident_cap(CAP_SETUID))
+		goto gid;
 	if (cr->set_uid && cr->uid != self)
 		return proto_errf(err, PROTO_INVALID_PARAMS,
-		    "user: arbord runs as uid %ld, not as root, and cannot "
-		    "start workers as uid %ld",
+		    "user: arbord (uid %ld) is not root (no CAP_SETUID) "
+		    "and cannot start workers as uid %ld",
 		    (long)self, (long)cr->uid);
 	cr->set_uid = false;
+gid:
+	if (ident_cap(CAP_SETGID))
+		return 0;
 	if (cr->set_gid) {
 		if (getresgid(&r, &e, &s) == -1 ||
 		    (cr->gid != r && cr->gid != e && cr->gid != s))
 			return proto_errf(err, PROTO_INVALID_PARAMS,
-			    "group: arbord runs as uid %ld, not as root, and "
-			    "cannot start workers as gid %ld",
+			    "group: arbord (uid %ld) is not root (no "
+			    "CAP_SETGID) and cannot start workers as gid %ld",
 			    (long)self, (long)cr->gid);
 		cr->set_gid = !(cr->gid == r && cr->gid == e && cr->gid == s);
 	}
@@ -303,8 +357,8 @@ ident_unprivileged(const struct spec_ident *eff, struct ident_creds *cr,
 			if (n < 0 ||
 			    !ident_gid_in(cur, (size_t)n, cr->groups[i]))
 				return proto_errf(err, PROTO_INVALID_PARAMS,
-				    "groups: arbord is not root and cannot "
-				    "give workers gid %ld",
+				    "groups: arbord is not root (no CAP_SETGID) "
+				    "and cannot give workers gid %ld",
 				    (long)cr->groups[i]);
 	}
 	cr->set_groups = false;
@@ -437,8 +491,8 @@ ident_resolve_x(const struct spec_ident *eff, bool allow,
 		}
 		cr->set_groups = true;
 	}
-	if (ident_limits_check(eff, geteuid() == 0, err) == -1 ||
-	    (geteuid() != 0 && ident_unprivileged(eff, cr, err) == -1) ||
+	if (ident_limits_check(eff, err) == -1 ||
+	    ident_unprivileged(eff, cr, err) == -1 ||
 	    (allow && ident_allowed(eff, cr, err) == -1))
 		goto fail;
 	return 0;
