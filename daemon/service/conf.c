@@ -13,6 +13,7 @@
 
 #include "conf.h"
 #include "daemon.h"
+#include "ident.h"
 #include "index.h"
 #include "log.h"
 #include "notify.h"
@@ -524,6 +525,14 @@ conf_reload(struct conf *c, conf_done_fn *done, void *arg,
 		return proto_errf(err, PROTO_INTERNAL, "out of memory");
 	if (conf_load(c->path, t->lim.max_nodes, &specs, &n, err) == -1)
 		return -1;
+	/* Users, groups and limits as well, before anything changes: every
+	 * config node's identity comes from the file alone. */
+	for (size_t i = 0; i < n; i++)
+		if (ident_check_spawn(t->root, specs[i], err) == -1) {
+			proto_err_prefix(err, "%s: [%zu]", c->path, i);
+			conf_specs_free(specs, n);
+			return -1;
+		}
 	if ((r = calloc(1, sizeof *r)) == NULL ||
 	    (r->spawned = json_array()) == NULL ||
 	    (r->cancelled = json_array()) == NULL ||

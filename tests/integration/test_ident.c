@@ -820,7 +820,17 @@ test_config_checks_and_reload_restarts_on_a_new_user(void **state)
 	assert_non_null(f = fopen(conf, "w"));
 	fputs(CONF("\"no-such-user-x\""), f);
 	fclose(f);
-	json_decref(h_call(fd, "reload", NULL));
+	{
+		json_t *resp = h_call(fd, "reload", NULL);
+		json_t *err = json_object_get(resp, "error");
+
+		/* Refused whole, before anything changed. */
+		assert_non_null(err);
+		assert_int_equal(h_num(err, "code"), -32602);
+		assert_non_null(strstr(h_str(err, "message"),
+		    "[0]: user: no such user"));
+		json_decref(resp);
+	}
 	snprintf(text, sizeof text, "/proc/%ld", (long)pid);
 	assert_int_equal(access(text, F_OK), 0);
 	expect_status(pid, "Uid", "0 0 0 0");
