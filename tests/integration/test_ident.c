@@ -859,6 +859,49 @@ test_config_checks_and_reload_restarts_on_a_new_user(void **state)
 #undef CONF
 }
 
+/* The state file keeps the fields: a node comes back after a restart of
+ * arbord as the same user, with the same limits. */
+static void
+test_state_file_brings_a_worker_back_as_its_user(void **state)
+{
+	struct daemon_proc d;
+	char path[300], want[64];
+	const char *args[] = { "--state", path, NULL };
+	struct passwd *pw;
+	int fd, status;
+	pid_t pid;
+
+	(void)state;
+	SKIP_UNLESS_ROOT();
+	pw = getpwnam("nobody");
+	snprintf(path, sizeof path, "/tmp/arbor-ident-state-%ld.json",
+	    (long)getpid());
+	unlink(path);
+	h_start(&d, args);
+	fd = h_connect(&d);
+	spawn_pid(fd,
+	    "{\"name\":\"w\",\"kind\":\"exec\",\"restart\":\"permanent\","
+	    "\"argv\":[\"sleep\",\"30\"],\"user\":\"nobody\",\"umask\":"
+	    "\"027\",\"rlimits\":{\"nofile\":{\"soft\":123,\"hard\":456}}}");
+	close(fd);
+	status = h_stop(&d);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	h_start(&d, args);
+	fd = h_connect(&d);
+	pid = running_pid(fd, "/w");
+	snprintf(want, sizeof want, "%ld %ld %ld %ld", (long)pw->pw_uid,
+	    (long)pw->pw_uid, (long)pw->pw_uid, (long)pw->pw_uid);
+	expect_status(pid, "Uid", want);
+	expect_status(pid, "Umask", "0027");
+	expect_limit(pid, "Max open files", "123", "456");
+	close(fd);
+	status = h_stop(&d);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -876,6 +919,7 @@ main(void)
 		cmocka_unit_test(test_allow_groups_refuses_other_groups),
 		cmocka_unit_test(test_unknown_allow_list_name_stops_arbord_at_start),
 		cmocka_unit_test(test_config_checks_and_reload_restarts_on_a_new_user),
+		cmocka_unit_test(test_state_file_brings_a_worker_back_as_its_user),
 	};
 
 	return cmocka_run_group_tests(tests, ident_group_setup, NULL);
