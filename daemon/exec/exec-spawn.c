@@ -333,6 +333,7 @@ fail:
 static int
 exec_child_ident(const struct exec_launch *l, struct exec_fail *f)
 {
+	ssize_t w;
 	int fd;
 
 	f->stage = STAGE_RLIMIT;
@@ -349,11 +350,11 @@ exec_child_ident(const struct exec_launch *l, struct exec_fail *f)
 		if ((fd = open("/proc/self/oom_score_adj",
 		         O_WRONLY | O_CLOEXEC)) == -1)
 			return -1;
-		if (write(fd, l->oom, l->oom_len) != (ssize_t)l->oom_len) {
-			if (errno == 0)
+		w = write(fd, l->oom, l->oom_len);
+		if (w != (ssize_t)l->oom_len) {
+			if (w >= 0)
 				errno = EIO;
-			close(fd);
-			return -1;
+			return -1; /* fd closes at exec or _exit */
 		}
 		close(fd);
 	}
