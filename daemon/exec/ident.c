@@ -331,6 +331,8 @@ ident_unprivileged(const struct spec_ident *eff, struct ident_creds *cr,
 	gid_t r, e, s, cur[256];
 	int n;
 
+	if (!cr->set_uid && !cr->set_gid && eff->groups == NULL)
+		return 0;
 	if (ident_cap(CAP_SETUID))
 		goto gid;
 	if (cr->set_uid && cr->uid != self)
@@ -451,6 +453,10 @@ ident_resolve_x(const struct spec_ident *eff, bool allow,
 	size_t n = 0;
 
 	memset(cr, 0, sizeof *cr);
+	/* The common case, a worker as arbord: no call at all. */
+	if (!spec_ident_any(eff) &&
+	    (!allow || (!ident_users.set && !ident_groups.set)))
+		return 0;
 	if (eff->user != NULL && ident_user(eff->user, cr, &primary, err) == -1)
 		goto fail;
 	if (eff->group != NULL) {
