@@ -766,17 +766,21 @@ wait_marked(int want, double limit_ms, const char *what)
 	}
 }
 
-/* Pipelines n spawns of exec `sleep MARKER` at the root (/NAMEi). */
+/* Pipelines n spawns of exec `sleep MARKER` at the root (/NAMEi), each
+ * with the members of $BENCH_EXEC_SPEC added (`"user":"nobody"`, to
+ * measure a start that switches users). */
 static void
 spawn_execs(struct conn *c, int n, const char *prefix)
 {
-	char params[256];
+	const char *extra = getenv("BENCH_EXEC_SPEC");
+	char params[1024];
 	long first = c->next_id;
 
 	for (int i = 0; i < n; i++) {
 		snprintf(params, sizeof params, "{\"name\":\"%s%d\",\"kind\":"
-		    "\"exec\",\"argv\":[\"sleep\",\"%s\"]}", prefix, i,
-		    marker);
+		    "\"exec\",\"argv\":[\"sleep\",\"%s\"]%s%s}", prefix, i,
+		    marker, extra != NULL && *extra != '\0' ? "," : "",
+		    extra != NULL ? extra : "");
 		conn_request(c, "spawn", params);
 	}
 	for (long id = first; id < first + n; id++) {

@@ -20,9 +20,10 @@ const struct ctl_cmd ctl_cmd_spawn = {
 	.usage =
 	    "spawn [-p PARENT] [-r RESTART] [--grace DUR] [--timeout DUR]\n"
 	    "                      [--ready MODE] [--watchdog DUR] [-e K=V]...\n"
-	    "                      [-C DIR]\n"
+	    "                      [-C DIR] [--user U] [--group G]\n"
+	    "                      [--rlimit NAME=N]...\n"
 	    "                      NAME -- PROGRAM [ARG...]\n"
-	    "\n" SPAWN_OPTS_HELP
+	    "\n" SPAWN_OPTS_HELP IDENT_OPTS_HELP
 	    "      --ready MODE    exec (default): running once executed;\n"
 	    "                      fd: once it writes a line to $ARBOR_READY_FD;\n"
 	    "                      notify: once it sends READY=1 (sd_notify)\n"
@@ -229,6 +230,7 @@ spawn_run(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		SPAWN_LONGOPTS,
+		IDENT_LONGOPTS,
 		{ "ready", required_argument, NULL, OPT_READY },
 		{ "watchdog", required_argument, NULL, OPT_WATCHDOG },
 		{ "env", required_argument, NULL, 'e' },
@@ -267,6 +269,9 @@ spawn_run(struct ctl *c, int argc, char **argv)
 			rc = spawn_cwd(c, a.spec, optarg);
 			break;
 		default:
+			if ((rc = ctl_ident_opt(c, a.spec, ch, optarg)) !=
+			    CTL_CONTINUE)
+				break;
 			if ((rc = spawn_opt(c, &a, ch, argv)) != CTL_CONTINUE)
 				goto out;
 			rc = 0;

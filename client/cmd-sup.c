@@ -15,13 +15,15 @@ const struct ctl_cmd ctl_cmd_sup = {
 	.name = "sup",
 	.usage =
 	    "sup [-p PARENT] [-r RESTART] [--strategy S] [--intensity N/DUR]\n"
-	    "                    [--grace DUR] [--timeout DUR] NAME\n"
-	    "\n" SPAWN_OPTS_HELP
+	    "                    [--grace DUR] [--timeout DUR]\n"
+	    "                    [--user U] [--group G] [--rlimit NAME=N]... NAME\n"
+	    "\n" SPAWN_OPTS_HELP IDENT_OPTS_HELP
 	    "      --strategy S    one_for_one (default), one_for_all or\n"
 	    "                      rest_for_one, as in Erlang/OTP\n"
 	    "      --intensity N/DUR\n"
 	    "                      fail after more than N restarts within DUR\n"
-	    "                      (default 3/5s)\n" SPAWN_NAME_HELP,
+	    "                      (default 3/5s)\n" SPAWN_NAME_HELP
+	    "The identity options are defaults for the nodes under it.\n",
 	.summary = "start a supervisor node",
 	.run = sup_run,
 };
@@ -54,6 +56,7 @@ sup_run(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		SPAWN_LONGOPTS,
+		IDENT_LONGOPTS,
 		{ "strategy", required_argument, NULL, OPT_STRATEGY },
 		{ "intensity", required_argument, NULL, OPT_INTENSITY },
 		CTL_LONGOPTS_COMMON,
@@ -80,6 +83,9 @@ sup_run(struct ctl *c, int argc, char **argv)
 			rc = sup_intensity(c, a.spec, optarg);
 			break;
 		default:
+			if ((rc = ctl_ident_opt(c, a.spec, ch, optarg)) !=
+			    CTL_CONTINUE)
+				break;
 			if ((rc = spawn_opt(c, &a, ch, argv)) != CTL_CONTINUE)
 				goto out;
 			rc = 0;

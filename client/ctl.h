@@ -193,6 +193,44 @@ enum {
 	SPAWN_OPT_NEXT, /* commands go on from here */
 };
 
+/* ctl-ident.c: who a node runs as, for spawn and sup (the identity
+ * fields of the spec; a supervisor's are its subtree's defaults). */
+#define IDENT_LONGOPTS                                                         \
+	{ "user", required_argument, NULL, IDENT_OPT_USER },                   \
+	    { "group", required_argument, NULL, IDENT_OPT_GROUP },             \
+	    { "groups", required_argument, NULL, IDENT_OPT_GROUPS },           \
+	    { "umask", required_argument, NULL, IDENT_OPT_UMASK },             \
+	    { "nice", required_argument, NULL, IDENT_OPT_NICE },               \
+	    { "oom-score-adj", required_argument, NULL, IDENT_OPT_OOM },       \
+	    { "no-new-privs", no_argument, NULL, IDENT_OPT_NNP },              \
+	{                                                                      \
+		"rlimit", required_argument, NULL, IDENT_OPT_RLIMIT            \
+	}
+#define IDENT_OPTS_HELP                                                         \
+	"      --user U        run as user U (name or uid)\n"                   \
+	"      --group G       with group G (default: the user's)\n"            \
+	"      --groups G,...  supplementary groups (default: the user's;\n"    \
+	"                      \"\" for none)\n"                                \
+	"      --umask MODE    octal, like 027\n"                               \
+	"      --nice N        -20 to 19\n"                                     \
+	"      --oom-score-adj N  -1000 to 1000\n"                              \
+	"      --no-new-privs  no privileges gained through exec (setuid)\n"    \
+	"      --rlimit NAME=SOFT[:HARD]  a limit (repeatable): nofile=1024,\n" \
+	"                      core=0, as=2G, cpu=infinity, nofile=1024:4096\n"
+enum {
+	IDENT_OPT_USER = CTL_OPT_CMD + 0x40,
+	IDENT_OPT_GROUP,
+	IDENT_OPT_GROUPS,
+	IDENT_OPT_UMASK,
+	IDENT_OPT_NICE,
+	IDENT_OPT_OOM,
+	IDENT_OPT_NNP,
+	IDENT_OPT_RLIMIT,
+};
+/* One identity option into spec: 0, CTL_CONTINUE when ch is not one,
+ * else an exit status. */
+int ctl_ident_opt(struct ctl *, json_t *spec, int ch, const char *arg);
+
 struct spawn_args {
 	const char *parent; /* borrowed: -p, NULL when not given */
 	json_t *spec;       /* owned: fields the options set */

@@ -17,6 +17,7 @@
 #include "duration.h"
 #include "exec.h"
 #include "frame.h"
+#include "ident.h"
 #include "jsonrpc.h"
 #include "log.h"
 #include "notify.h"
@@ -32,7 +33,7 @@
 
 static const char usage_text[] =
     "usage: arbord [-s SOCKET] [--socket-group GROUP] [--config FILE]\n"
-    "              [--state FILE]\n"
+    "              [--state FILE] [--allow-users LIST] [--allow-groups LIST]\n"
     "              [--max-nodes N] [--max-message BYTES]\n"
     "              [--root-intensity N/DUR]\n"
     "              [--max-connections N] [--max-batch N]\n"
@@ -52,6 +53,11 @@ static const char usage_text[] =
     "                          and `arborctl reload` apply its changes\n"
     "      --state FILE        save client-spawned permanent nodes in FILE\n"
     "                          and bring them back at start\n"
+    "      --allow-users LIST  users workers may run as: names or uids,\n"
+    "                          comma-separated (default: any; the control\n"
+    "                          socket is then root-equivalent)\n"
+    "      --allow-groups LIST groups workers may run with (default: any\n"
+    "                          with no --allow-users, else the user's own)\n"
     "      --max-nodes N       nodes in the tree, root included (2000000)\n"
     "      --root-intensity N/DUR  restarts the root allows in DUR before it\n"
     "                          gives up on the child that fails (3/5s)\n"
@@ -172,6 +178,8 @@ static const struct option main_longopts[] = {
 	{ "socket-group", required_argument, NULL, 'g' },
 	{ "config", required_argument, NULL, 'c' },
 	{ "state", required_argument, NULL, 'S' },
+	{ "allow-users", required_argument, NULL, 'u' },
+	{ "allow-groups", required_argument, NULL, 'G' },
 	{ "max-nodes", required_argument, NULL, 'N' },
 	{ "root-intensity", required_argument, NULL, 'R' },
 	{ "max-message", required_argument, NULL, 'M' },
@@ -193,6 +201,7 @@ static const struct option main_longopts[] = {
 struct main_opts {
 	int level;
 	char *token; /* owned: --http-token, copied off argv */
+	const char *allow_users, *allow_groups; /* borrowed from argv */
 };
 
 /* One option into cfg or o. Returns 0, 2 for a usage error, or 1 when
@@ -216,6 +225,12 @@ main_option(int ch, struct daemon_config *cfg, struct main_opts *o)
 		return 0;
 	case 'S':
 		cfg->state_path = optarg;
+		return 0;
+	case 'u':
+		o->allow_users = optarg;
+		return 0;
+	case 'G':
+		o->allow_groups = optarg;
 		return 0;
 	case 'N':
 		return parse_size(optarg, "--max-nodes", 1, 100000000,
@@ -406,6 +421,11 @@ main(int argc, char **argv)
 		return code == -1 ? 0 : code;
 	}
 	log_init(o.level);
+	if (ident_allow_set(o.allow_users, o.allow_groups, &err) == -1) {
+		fprintf(stderr, "arbord: %s\n", err.message);
+		free(o.token);
+		return 2;
+	}
 	main_raise_nofile();
 	signal(SIGPIPE, SIG_IGN);
 	/* A stop asked for while starting stays pending until the loop
@@ -417,6 +437,7 @@ main(int argc, char **argv)
 
 	if (daemon_init(&d, &cfg) == -1) {
 		daemon_free(&d);
+		ident_allow_free();
 		free(o.token);
 		return 1;
 	}
@@ -442,6 +463,7 @@ main(int argc, char **argv)
 	for (int i = 0; i < 3; i++)
 		event_free(sigs[i]);
 	daemon_free(&d);
+	ident_allow_free();
 	free(o.token);
 	return code;
 }

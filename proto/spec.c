@@ -16,6 +16,7 @@
 #include "fields.h"
 #include "names.h"
 #include "path.h"
+#include "spec-ident.h"
 #include "spec.h"
 #include "utf8.h"
 
@@ -193,6 +194,15 @@ spec_check_fields(const json_t *obj, uint8_t kind, int depth, int top,
 		if (spec_in_list(spec_common_fields, key) ||
 		    spec_in_list(spec_kind_fields[kind], key))
 			continue;
+		/* Identity and limits: an exec's own, a supervisor's the
+		 * defaults of its subtree. */
+		if (spec_in_list(spec_ident_fields, key)) {
+			if (kind == KIND_EXEC || kind == KIND_SUPERVISOR)
+				continue;
+			return (proto_errf(err, PROTO_INVALID_PARAMS,
+			    "field \"%s\" does not apply to kind \"%s\"", key,
+			    spec_kind_names[kind]));
+		}
 		if (strcmp(key, "parent") == 0) {
 			if (top)
 				continue;
@@ -621,7 +631,8 @@ spec_parse_node(struct spec_parser *p, const json_t *obj, int depth,
 	spec->name = strdup(name);
 	if (spec->name == NULL)
 		return (spec_oom(err));
-	if (spec_parse_common(obj, spec, err) != 0)
+	if (spec_parse_common(obj, spec, err) != 0 ||
+	    spec_ident_parse(obj, &spec->ident, err) != 0)
 		return (-1);
 
 	switch (spec->kind) {
@@ -703,6 +714,7 @@ spec_free(struct node_spec *spec)
 		free(spec->u.exec.cwd);
 		break;
 	}
+	spec_ident_free(spec->ident);
 	free(spec->name);
 	free(spec);
 }
@@ -781,7 +793,8 @@ spec_node_to_json(const struct node_spec *s)
 	    spec_set(obj, "backoff_max_ms", json_integer(s->backoff_max_ms)) !=
 	        0 ||
 	    spec_set(obj, "start_timeout_ms",
-	        json_integer(s->start_timeout_ms)) != 0)
+	        json_integer(s->start_timeout_ms)) != 0 ||
+	    spec_ident_to_json(s->ident, obj) != 0)
 		goto fail;
 
 	switch (s->kind) {
@@ -878,6 +891,7 @@ spec_dup(const struct node_spec *spec)
 		return (NULL);
 	*copy = *spec;
 	copy->name = NULL;
+	copy->ident = NULL;
 	/* Drop the borrowed pointers first, so a failure frees only ours. */
 	switch (spec->kind) {
 	case KIND_SUPERVISOR:
@@ -890,7 +904,8 @@ spec_dup(const struct node_spec *spec)
 		copy->u.exec.cwd = NULL;
 		break;
 	}
-	if (spec->name != NULL && (copy->name = strdup(spec->name)) == NULL)
+	if ((spec->name != NULL && (copy->name = strdup(spec->name)) == NULL) ||
+	    spec_ident_dup(spec->ident, &copy->ident) != 0)
 		goto fail;
 
 	switch (spec->kind) {
@@ -966,7 +981,9 @@ spec_equal_shallow(const struct node_spec *a, const struct node_spec *b)
 bool
 spec_same_work(const struct node_spec *a, const struct node_spec *b)
 {
-	if (a->kind != b->kind)
+	/* A worker runs as its identity says: a change restarts it (a
+	 * supervisor's, its subtree). */
+	if (a->kind != b->kind || !spec_ident_equal(a->ident, b->ident))
 		return (false);
 	switch (a->kind) {
 	case KIND_EXEC:

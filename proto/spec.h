@@ -13,6 +13,8 @@
 
 #include "err.h"
 
+struct spec_ident;
+
 enum node_kind {
 	KIND_SUPERVISOR,
 	KIND_EXEC,
@@ -87,6 +89,7 @@ struct node_spec {
 	int64_t backoff_ms;
 	int64_t backoff_max_ms;
 	int64_t start_timeout_ms;
+	struct spec_ident *ident; /* owned; NULL: none set (spec-ident.h) */
 	union {
 		struct spec_sup sup;
 		struct spec_exec exec;
@@ -128,9 +131,9 @@ struct node_spec *spec_dup(const struct node_spec *spec);
 bool spec_equal_shallow(const struct node_spec *a, const struct node_spec *b);
 /* a and b describe the same work: the same kind and the fields a running
  * worker was started from (exec: argv, env, cwd, ready; actors: their
- * parameters). The others (restart type, times, stop signal, strategy,
- * intensity) are policy, which a node can take on without a restart.
- * Children are not compared. */
+ * parameters; exec and supervisor: identity and limits). The others (restart
+ * type, times, stop signal, strategy, intensity) are policy, which a node can
+ * take on without a restart. Children are not compared. */
 bool spec_same_work(const struct node_spec *a, const struct node_spec *b);
 
 #endif

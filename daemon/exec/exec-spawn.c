@@ -13,26 +13,62 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "exec-int.h"
+#include "ident.h"
 #include "node.h"
+#include "spec-ident.h"
 #include "spec.h"
 
 #define EXEC_DONE_FD  3
 #define EXEC_READY_FD 4
 #define EXEC_FD_MIN   10 /* child-side fds live above this */
 
+/* The raw calls: glibc's setuid and friends would signal every thread of
+ * the process to change them all, and a vfork child is not the process.
+ * Where 16-bit ids had the plain names, the 32-bit calls have others. */
+#ifdef SYS_setresuid32
+#define EXEC_SYS_SETRESUID SYS_setresuid32
+#define EXEC_SYS_SETRESGID SYS_setresgid32
+#define EXEC_SYS_SETGROUPS SYS_setgroups32
+#else
+#define EXEC_SYS_SETRESUID SYS_setresuid
+#define EXEC_SYS_SETRESGID SYS_setresgid
+#define EXEC_SYS_SETGROUPS SYS_setgroups
+#endif
+
 extern char **environ;
 
 /* --- the launch: everything the child needs, built before vfork ------- */
 
-enum exec_stage { STAGE_SETUP, STAGE_CHDIR, STAGE_EXEC };
+/* In the order the child goes through them. */
+enum exec_stage {
+	STAGE_SETUP,
+	STAGE_RLIMIT,
+	STAGE_NICE,
+	STAGE_OOM,
+	STAGE_GROUPS,
+	STAGE_GID,
+	STAGE_UID,
+	STAGE_NNP,
+	STAGE_CHDIR,
+	STAGE_EXEC
+};
 
 struct exec_fail {
 	int stage;
 	int err;
+	int what; /* STAGE_RLIMIT: the index into rlims */
+};
+
+struct exec_rlim {
+	int spec;     /* enum spec_rlim */
+	int resource; /* RLIMIT_* */
+	struct rlimit rl;
 };
 
 struct exec_launch {
@@ -43,8 +79,15 @@ struct exec_launch {
 	const char *cwd; /* borrowed; NULL: the daemon's */
 	int devnull, out_w, done_r, ready_w, err_w; /* borrowed */
 	pid_t ppid;
-	bool has_nofile; /* set the workers' RLIMIT_NOFILE */
-	struct rlimit nofile;
+	struct exec_rlim rlims[SPEC_RLIM__COUNT]; /* set in this order */
+	size_t nrlims;
+	struct ident_creds cr; /* owned */
+	int umask;             /* -1: arbord's */
+	bool has_nice, nnp;
+	int nice;
+	char oom[16];      /* written to /proc/self/oom_score_adj */
+	size_t oom_len;    /* 0: left as it is */
+	char *var_user[4]; /* owned: HOME, USER, LOGNAME, SHELL, or NULL */
 	char var_pid[64];
 	char var_id[64];
 	char var_path[PROTO_PATH_MAX + 16];
@@ -106,6 +149,9 @@ launch_free(struct exec_launch *l)
 	if (l == NULL)
 		return;
 	free(l->envp);
+	ident_creds_free(&l->cr);
+	for (size_t i = 0; i < 4; i++)
+		free(l->var_user[i]);
 	for (size_t i = 0; i < l->ncands; i++)
 		free(l->cands[i]);
 	free(l->cands);
@@ -179,21 +225,99 @@ launch_notify_env(struct exec_launch *l, const struct exec_spawned *sp,
 	return i;
 }
 
+
+static const char *const exec_user_keys[4] = { "HOME", "USER", "LOGNAME",
+	"SHELL" };
+
+static rlim_t
+launch_rlim(uint64_t v)
+{
+	return v == SPEC_RLIM_INFINITY ? RLIM_INFINITY : (rlim_t)v;
+}
+
+/* The identity and limits, resolved, and what the child writes for
+ * them. Without a nofile of its own a worker gets the limit arbord was
+ * started with. -1 with err filled. */
+static int
+launch_ident(struct exec_launch *l, const struct node *n, struct proto_err *err)
+{
+	struct spec_ident eff;
+	const char *val[4];
+
+	ident_effective(n->parent, n->spec, &eff);
+	if (ident_resolve(&eff, &l->cr, err) == -1)
+		return -1;
+	for (int k = 0; k < SPEC_RLIM__COUNT; k++) {
+		struct exec_rlim *r = &l->rlims[l->nrlims];
+
+		r->spec = k;
+		r->resource = spec_rlimit_defs[k].resource;
+		if (eff.rlimits[k].set) {
+			r->rl.rlim_cur = launch_rlim(eff.rlimits[k].soft);
+			r->rl.rlim_max = launch_rlim(eff.rlimits[k].hard);
+		} else if (k == SPEC_RLIM_NOFILE && exec_mod.has_nofile) {
+			r->rl = exec_mod.nofile;
+		} else {
+			continue;
+		}
+		l->nrlims++;
+	}
+	l->umask = eff.umask;
+	l->has_nice = eff.has_nice;
+	l->nice = eff.nice;
+	l->nnp = eff.no_new_privs == 1;
+	if (eff.has_oom)
+		l->oom_len = (size_t)snprintf(l->oom, sizeof l->oom, "%d\n",
+		    eff.oom_score_adj);
+	if (eff.user == NULL)
+		return 0;
+	val[0] = l->cr.home;
+	val[1] = val[2] = l->cr.name;
+	val[3] = l->cr.shell;
+	for (int i = 0; i < 4; i++) {
+		size_t k = strlen(exec_user_keys[i]), v = strlen(val[i]);
+
+		if ((l->var_user[i] = malloc(k + v + 2)) == NULL)
+			return proto_errf(err, PROTO_INTERNAL, "out of memory");
+		memcpy(l->var_user[i], exec_user_keys[i], k);
+		l->var_user[i][k] = '=';
+		memcpy(l->var_user[i] + k + 1, val[i], v + 1);
+	}
+	return 0;
+}
+
+static bool
+env_is_user(const char *s)
+{
+	size_t k = env_keylen(s);
+
+	for (int i = 0; i < 4; i++)
+		if (strlen(exec_user_keys[i]) == k &&
+		    strncmp(exec_user_keys[i], s, k) == 0)
+			return true;
+	return false;
+}
+
 static struct exec_launch *
-launch_new(struct node *n, const struct exec_spawned *sp)
+launch_new(struct node *n, const struct exec_spawned *sp,
+    struct proto_err *err)
 {
 	const struct spec_exec *sx = &n->spec->u.exec;
 	struct exec_launch *l;
 	char path[PROTO_PATH_MAX];
 	size_t nenv = 0, nspec = 0, i = 0;
 
-	if ((l = calloc(1, sizeof *l)) == NULL)
+	if ((l = calloc(1, sizeof *l)) == NULL) {
+		proto_errf(err, PROTO_INTERNAL, "out of memory");
 		return NULL;
+	}
 	l->argv = sx->argv;
 	l->cwd = sx->cwd;
 	l->ppid = exec_mod.self;
-	l->has_nofile = exec_mod.has_nofile;
-	l->nofile = exec_mod.nofile;
+	if (launch_ident(l, n, err) == -1) {
+		launch_free(l);
+		return NULL;
+	}
 	snprintf(l->var_pid, sizeof l->var_pid, "ARBOR_DAEMON_PID=%ld",
 	    (long)exec_mod.self);
 	snprintf(l->var_id, sizeof l->var_id, "ARBOR_ID=%llu",
@@ -204,7 +328,7 @@ launch_new(struct node *n, const struct exec_spawned *sp)
 		nenv++;
 	for (char *const *e = sx->env; e != NULL && *e != NULL; e++)
 		nspec++;
-	if ((l->envp = calloc(nenv + nspec + 9, sizeof *l->envp)) == NULL)
+	if ((l->envp = calloc(nenv + nspec + 13, sizeof *l->envp)) == NULL)
 		goto fail;
 	/* Ours first: the sentinel reads only the start of an environment. */
 	l->envp[i++] = l->var_pid;
@@ -214,9 +338,15 @@ launch_new(struct node *n, const struct exec_spawned *sp)
 	if (sx->ready == READY_FD)
 		l->envp[i++] = (char *)"ARBOR_READY_FD=4";
 	i = launch_notify_env(l, sp, i);
+	/* A worker with a user of its own gets that user's HOME, USER,
+	 * LOGNAME and SHELL, as under systemd's User=, not arbord's. */
 	for (char **e = environ; e != NULL && *e != NULL; e++)
-		if (!env_is_own(*e) && !env_in(sx->env, *e))
+		if (!env_is_own(*e) && !env_in(sx->env, *e) &&
+		    (l->var_user[0] == NULL || !env_is_user(*e)))
 			l->envp[i++] = *e;
+	for (int k = 0; k < 4; k++)
+		if (l->var_user[k] != NULL && !env_in(sx->env, l->var_user[k]))
+			l->envp[i++] = l->var_user[k];
 	for (char *const *e = sx->env; e != NULL && *e != NULL; e++)
 		if (!env_is_own(*e))
 			l->envp[i++] = *e;
@@ -225,6 +355,7 @@ launch_new(struct node *n, const struct exec_spawned *sp)
 		goto fail;
 	return l;
 fail:
+	proto_errf(err, PROTO_INTERNAL, "out of memory");
 	launch_free(l);
 	return NULL;
 }
@@ -246,11 +377,69 @@ child_put_pid(char *at, pid_t pid)
 	*at = '\0';
 }
 
+/* The child's identity and limits, in the order that keeps the power to
+ * set each until it is set: limits (raising a hard one needs root), nice
+ * and oom_score_adj (lowering them does), umask, then groups, gid, uid,
+ * and no_new_privs last. Only system calls; -1 with f filled. */
+static int
+exec_child_ident(const struct exec_launch *l, struct exec_fail *f)
+{
+	ssize_t w;
+	int fd;
+
+	f->stage = STAGE_RLIMIT;
+	for (size_t i = 0; i < l->nrlims; i++) {
+		f->what = (int)i;
+		if (setrlimit(l->rlims[i].resource, &l->rlims[i].rl) == -1)
+			return -1;
+	}
+	f->stage = STAGE_NICE;
+	if (l->has_nice && setpriority(PRIO_PROCESS, 0, l->nice) == -1)
+		return -1;
+	f->stage = STAGE_OOM;
+	if (l->oom_len > 0) {
+		if ((fd = open("/proc/self/oom_score_adj",
+		         O_WRONLY | O_CLOEXEC)) == -1)
+			return -1;
+		w = write(fd, l->oom, l->oom_len);
+		if (w != (ssize_t)l->oom_len) {
+			if (w >= 0)
+				errno = EIO;
+			return -1; /* fd closes at exec or _exit */
+		}
+		close(fd);
+	}
+	if (l->umask >= 0)
+		umask((mode_t)l->umask);
+	f->stage = STAGE_GROUPS;
+	if (l->cr.set_groups &&
+	    syscall(EXEC_SYS_SETGROUPS, l->cr.ngroups, l->cr.groups) == -1)
+		return -1;
+	f->stage = STAGE_GID;
+	if (l->cr.set_gid &&
+	    syscall(EXEC_SYS_SETRESGID, l->cr.gid, l->cr.gid, l->cr.gid) == -1)
+		return -1;
+	f->stage = STAGE_UID;
+	if (l->cr.set_uid &&
+	    syscall(EXEC_SYS_SETRESUID, l->cr.uid, l->cr.uid, l->cr.uid) == -1)
+		return -1;
+	/* A change of credentials clears the parent-death signal. */
+	if ((l->cr.set_uid || l->cr.set_gid) &&
+	    prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+		return -1;
+	if (getppid() != l->ppid)
+		_exit(127);
+	f->stage = STAGE_NNP;
+	if (l->nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		return -1;
+	return 0;
+}
+
 /* Between vfork and exec: only system calls, no allocation, no return. */
 static void __attribute__((noreturn, noinline))
 exec_child(const struct exec_launch *l)
 {
-	struct exec_fail f = { STAGE_SETUP, 0 };
+	struct exec_fail f = { STAGE_SETUP, 0, 0 };
 	struct sigaction sa;
 	sigset_t none;
 	int saved = ENOENT, eacces = 0;
@@ -273,10 +462,11 @@ exec_child(const struct exec_launch *l)
 	/* Whatever the daemon holds without O_CLOEXEC stays with it. */
 	close_range(l->ready_w != -1 ? EXEC_READY_FD + 1 : EXEC_READY_FD, ~0U,
 	    CLOSE_RANGE_CLOEXEC);
-	/* The fd limit arbord was started with, not the one it raised for
-	 * itself: a program that sizes tables or loops by it (or breaks
-	 * with fds over 1023, select) sees what it would have seen. */
-	if (l->has_nofile && setrlimit(RLIMIT_NOFILE, &l->nofile) == -1)
+	/* The fd limit arbord was started with (unless the spec says), not
+	 * the one it raised for itself: a program that sizes tables or loops
+	 * by it (or breaks with fds over 1023, select) sees what it would
+	 * have seen. The cwd is entered as the worker's user. */
+	if (exec_child_ident(l, &f) == -1)
 		goto fail;
 	if (l->cwd != NULL && chdir(l->cwd) == -1) {
 		f.stage = STAGE_CHDIR;
@@ -434,9 +624,67 @@ spawn_child(struct exec_launch *l, struct exec_pipes *p, int *e)
 
 /* The child has exec'd (EOF) or written why not and exited: 0, or -1
  * with err filled and the child reaped. */
+/* What the child could not do, as spawn answers it. */
+static void
+spawn_stage_err(const struct exec_launch *l, const struct exec_fail *f,
+    const struct spec_exec *sx, struct proto_err *err)
+{
+	const char *a0 = sx->argv[0], *e = strerror(f->err);
+
+	switch (f->stage) {
+	case STAGE_RLIMIT:
+		proto_errf(err, PROTO_SPAWN_FAILED,
+		    "cannot set rlimits.%s of \"%s\": %s",
+		    f->what >= 0 && (size_t)f->what < l->nrlims ?
+		        spec_rlimit_defs[l->rlims[f->what].spec].name :
+		        "?",
+		    a0, e);
+		break;
+	case STAGE_NICE:
+		proto_errf(err, PROTO_SPAWN_FAILED,
+		    "cannot set nice %d for \"%s\": %s", l->nice, a0, e);
+		break;
+	case STAGE_OOM:
+		proto_errf(err, PROTO_SPAWN_FAILED,
+		    "cannot set oom_score_adj for \"%s\": %s", a0, e);
+		break;
+	case STAGE_GROUPS:
+		proto_errf(err, PROTO_SPAWN_FAILED,
+		    "cannot set supplementary groups for \"%s\": %s", a0, e);
+		break;
+	case STAGE_GID:
+		proto_errf(err, PROTO_SPAWN_FAILED,
+		    "cannot set group (gid %ld) for \"%s\": %s",
+		    (long)l->cr.gid, a0, e);
+		break;
+	case STAGE_UID:
+		proto_errf(err, PROTO_SPAWN_FAILED,
+		    "cannot set user (uid %ld) for \"%s\": %s", (long)l->cr.uid,
+		    a0, e);
+		break;
+	case STAGE_NNP:
+		proto_errf(err, PROTO_SPAWN_FAILED,
+		    "cannot set no_new_privs for \"%s\": %s", a0, e);
+		break;
+	case STAGE_CHDIR:
+		proto_errf(err, PROTO_SPAWN_FAILED,
+		    "cannot change to directory \"%s\": %s", sx->cwd, e);
+		break;
+	case STAGE_EXEC:
+		proto_errf(err, PROTO_SPAWN_FAILED, "cannot execute \"%s\": %s",
+		    a0, e);
+		break;
+	default:
+		proto_errf(err, PROTO_SPAWN_FAILED, "cannot set up \"%s\": %s",
+		    a0, e);
+		break;
+	}
+	err->sys_errno = f->err;
+}
+
 static int
-spawn_wait_exec(struct exec_pipes *p, pid_t pid, const struct spec_exec *sx,
-    struct proto_err *err)
+spawn_wait_exec(struct exec_pipes *p, pid_t pid, const struct exec_launch *l,
+    const struct spec_exec *sx, struct proto_err *err)
 {
 	struct exec_fail f;
 	ssize_t r;
@@ -449,22 +697,7 @@ spawn_wait_exec(struct exec_pipes *p, pid_t pid, const struct spec_exec *sx,
 		return 0;
 	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
 		;
-	if (f.stage == STAGE_CHDIR)
-		proto_errf(err, PROTO_SPAWN_FAILED,
-		    "cannot change to "
-		    "directory \"%s\": %s",
-		    sx->cwd, strerror(f.err));
-	else if (f.stage == STAGE_EXEC)
-		proto_errf(err, PROTO_SPAWN_FAILED,
-		    "cannot execute \"%s\": "
-		    "%s",
-		    sx->argv[0], strerror(f.err));
-	else
-		proto_errf(err, PROTO_SPAWN_FAILED,
-		    "cannot set up \"%s\": "
-		    "%s",
-		    sx->argv[0], strerror(f.err));
-	err->sys_errno = f.err;
+	spawn_stage_err(l, &f, sx, err);
 	return -1;
 }
 
@@ -483,13 +716,13 @@ exec_spawn(struct node *n, struct exec_spawned *sp, struct proto_err *err)
 	int rc = -1, e;
 	pid_t pid;
 
-	if ((l = launch_new(n, sp)) == NULL)
-		proto_errf(err, PROTO_INTERNAL, "out of memory");
+	if ((l = launch_new(n, sp, err)) == NULL)
+		;
 	else if (pipes_open(&p, sx->ready == READY_FD) == -1)
 		spawn_errno(err, sx->argv[0], "", errno);
 	else if ((pid = spawn_child(l, &p, &e)) == -1)
 		spawn_errno(err, sx->argv[0], "vfork: ", e);
-	else if (spawn_wait_exec(&p, pid, sx, err) == 0) {
+	else if (spawn_wait_exec(&p, pid, l, sx, err) == 0) {
 		sp->pid = pid;
 		sp->done_w = p.done[1];
 		sp->out_r = p.out[0];

@@ -14,6 +14,7 @@
 #include "conf.h"
 #include "daemon.h"
 #include "exec.h"
+#include "ident.h"
 #include "index.h"
 #include "log.h"
 #include "notify.h"
@@ -630,6 +631,15 @@ conf_reload(struct conf *c, conf_done_fn *done, void *arg,
 		reload_free(r);
 		return -1;
 	}
+	/* Users, groups and limits as well, before anything changes: every
+	 * config node's identity comes from the file alone. */
+	for (size_t i = 0; i < n; i++)
+		if (ident_check_spawn(t->root, specs[i], err) == -1) {
+			proto_err_prefix(err, "%s: [%zu]", c->path, i);
+			reload_free(r);
+			conf_specs_free(specs, n);
+			return -1;
+		}
 	if (reload_plan(r, t->root, specs, n, err) == -1) {
 		reload_free(r);
 		conf_specs_free(specs, n);
@@ -641,6 +651,25 @@ conf_reload(struct conf *c, conf_done_fn *done, void *arg,
 	notify_reloading(c->d->notify);
 	reload_run(c, r);
 	return 0;
+}
+
+/* The users, groups and limits of what op creates or changes, so that a
+ * bad one changes nothing. */
+static int
+apply_check_ident(struct tree *t, const struct reload_op *op,
+    struct proto_err *err)
+{
+	struct node *n;
+	int rc = 0;
+
+	if (op->kind == OP_UPDATE && (n = tree_get(t, op->id)) != NULL)
+		rc = ident_check_update(n, op->spec, err);
+	else if ((op->kind == OP_SPAWN || op->kind == OP_REPLACE) &&
+	    (n = tree_lookup(t, op->parent, NULL)) != NULL)
+		rc = ident_check_spawn(n, op->spec, err);
+	if (rc == -1)
+		proto_err_prefix(err, "%s", op->path);
+	return rc;
 }
 
 /* Every exec spec a plan would start (children of new subtrees included)
@@ -729,7 +758,8 @@ conf_apply(struct conf *c, const struct conf_apply *a, conf_done_fn *done,
 		const struct reload_op *op = &r->ops[i];
 
 		if (op->spec != NULL &&
-		    apply_check_exec(op->spec, op->path, err) == -1)
+		    (apply_check_exec(op->spec, op->path, err) == -1 ||
+		        apply_check_ident(t, op, err) == -1))
 			goto fail;
 		if (op->kind == OP_SPAWN || op->kind == OP_REPLACE)
 			grow += conf_count(op->spec);

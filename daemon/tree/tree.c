@@ -8,6 +8,7 @@
 #include "cause.h"
 #include "clock.h"
 #include "exec.h"
+#include "ident.h"
 #include "log.h"
 #include "path.h"
 #include "supervisor.h"
@@ -288,13 +289,17 @@ tree_spawn(struct tree *t, const char *parent_path, struct node_spec *spec,
 
 	if ((p = tree_spawn_parent(t, parent_path, spec, count, err)) == NULL)
 		return -1;
-	if ((n = tree_node_new(t, p, spec)) == NULL)
-		return proto_errf(err, PROTO_INTERNAL, "out of memory");
 	/* A lone program is executed before it exists in the tree, so one
 	 * that cannot start leaves nothing behind. One that must wait for
 	 * its turn is checked as execvp would, so a typo never becomes a
-	 * child failure that counts against p. */
+	 * child failure that counts against p. Every node's user, groups
+	 * and limits are checked before anything exists; a program that
+	 * starts now is checked by its start, which resolves them alike. */
 	prestart = spec->kind == KIND_EXEC && tree_starts_now(p);
+	if (!prestart && ident_check_spawn(p, spec, err) == -1)
+		return -1;
+	if ((n = tree_node_new(t, p, spec)) == NULL)
+		return proto_errf(err, PROTO_INTERNAL, "out of memory");
 	if ((prestart && node_prestart(n, &ready, err) == -1) ||
 	    (spec->kind == KIND_EXEC && !prestart &&
 	        exec_check_spec(spec, err) == -1)) {
@@ -349,6 +354,8 @@ tree_update(struct tree *t, struct node *n, struct node_spec *spec,
 		return proto_errf(err, PROTO_INTERNAL,
 		    "%s cannot take that spec in place",
 		    node_path(n, path, sizeof path));
+	if (ident_check_update(n, spec, err) == -1)
+		return -1;
 	/* The children's specs moved into their nodes at link time. */
 	n->spec = spec;
 	spec_free(old);

@@ -128,6 +128,31 @@ expect 2 "--watchdog takes a duration" -- spawn --watchdog soon nw2 -- true
 expect 0 "cancel it" -- cancel --rm /nw
 expect 1 "a program that does not exist" -- spawn nope -- /nonexistent/prog
 has "spawn_failed says why" "No such file"
+# Identity and limits from the command line, read back from /proc.
+if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
+	expect 0 "spawn as nobody with limits" -- --json spawn --user nobody \
+		--groups "" --umask 027 --nice 3 --no-new-privs \
+		--rlimit nofile=100:200 --rlimit core=0 --rlimit as=4G \
+		who -- sleep 4242$$
+	pid=$(jq -r .pid <<<"$LAST")
+	st=/proc/$pid/status
+	grep -q "^Uid:[[:space:]]*$(id -u nobody)[[:space:]]" "$st" && ok "runs as nobody" || fail "not nobody: $(grep ^Uid "$st")"
+	grep -q "^Groups:[[:space:]]*$" "$st" && ok "--groups \"\" clears them" || fail "groups: $(grep ^Groups "$st")"
+	grep -q "^Umask:[[:space:]]*0027" "$st" && ok "umask 027" || fail "umask: $(grep ^Umask "$st")"
+	grep -q "^NoNewPrivs:[[:space:]]*1" "$st" && ok "no_new_privs" || fail "no_new_privs: $(grep ^NoNewPrivs "$st")"
+	grep -Eq "^Max open files +100 +200 " "/proc/$pid/limits" && ok "nofile 100:200" || fail "nofile: $(grep 'open files' "/proc/$pid/limits")"
+	grep -Eq "^Max address space +4294967296 +4294967296 " "/proc/$pid/limits" && ok "as 4G" || fail "as: $(grep 'address space' "/proc/$pid/limits")"
+	expect 0 "a supervisor with identity defaults" -- sup --user nobody --rlimit nofile=50 ids
+	expect 1 "an unknown user is refused" -- spawn -p /ids --user no-such-user-x bad -- true
+	has "names the field" "user: no such user"
+	expect 1 "a bad rlimit is refused" -- spawn --rlimit nofile=10:5 bad -- true
+	has "names the limit" "rlimits.nofile"
+	expect 2 "--rlimit without =" -- spawn --rlimit nofile bad -- true
+	expect 2 "--nice out of range" -- spawn --nice 40 bad -- true
+	expect 0 "cancel them" -- cancel --rm /who /ids
+else
+	echo "skipped: identity options need root and a user nobody"
+fi
 expect 0 "cancel --rm" -- cancel --rm /w /app /solo
 pgrep -f "sleep 4242$$" >/dev/null && fail "the program outlived its cancel"
 

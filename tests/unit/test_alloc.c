@@ -181,14 +181,20 @@ alloc_each_failure(const char *what, int (*op)(void *), void *arg)
 	}
 }
 
-/* A spec with every kind, argv, env, cwd and three levels of children. */
+/* A spec with every kind, argv, env, cwd, identity and limits, and three
+ * levels of children. */
 static const char nested_spec[] =
     "{\"parent\":\"/web\",\"name\":\"app\",\"kind\":\"supervisor\","
     "\"strategy\":\"one_for_all\",\"children\":["
     "{\"name\":\"db\",\"kind\":\"exec\",\"argv\":[\"postgres\",\"-D\","
     "\"/var/lib/pg\"],\"env\":{\"PGDATA\":\"/x\",\"LANG\":\"C\"},"
-    "\"cwd\":\"/tmp\",\"stop_signal\":\"INT\",\"ready\":\"fd\"},"
-    "{\"name\":\"mid\",\"kind\":\"supervisor\",\"children\":["
+    "\"cwd\":\"/tmp\",\"stop_signal\":\"INT\",\"ready\":\"fd\","
+    "\"user\":\"postgres\",\"group\":26,\"groups\":[\"ssl\",7],"
+    "\"umask\":\"077\",\"nice\":1,\"oom_score_adj\":-10,"
+    "\"no_new_privs\":true,\"rlimits\":{\"nofile\":{\"soft\":1024,"
+    "\"hard\":4096},\"core\":\"infinity\",\"as\":\"2G\"}},"
+    "{\"name\":\"mid\",\"kind\":\"supervisor\",\"user\":\"app\","
+    "\"children\":["
     "{\"name\":\"t\",\"kind\":\"tick\",\"interval_ms\":5},"
     "{\"name\":\"deep\",\"kind\":\"supervisor\",\"children\":["
     "{\"name\":\"f\",\"kind\":\"fail\",\"code\":3},"
