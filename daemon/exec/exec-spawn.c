@@ -225,7 +225,6 @@ launch_notify_env(struct exec_launch *l, const struct exec_spawned *sp,
 	return i;
 }
 
-
 static const char *const exec_user_keys[4] = { "HOME", "USER", "LOGNAME",
 	"SHELL" };
 
@@ -299,8 +298,7 @@ env_is_user(const char *s)
 }
 
 static struct exec_launch *
-launch_new(struct node *n, const struct exec_spawned *sp,
-    struct proto_err *err)
+launch_new(struct node *n, const struct exec_spawned *sp, struct proto_err *err)
 {
 	const struct spec_exec *sx = &n->spec->u.exec;
 	struct exec_launch *l;

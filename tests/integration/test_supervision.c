@@ -768,6 +768,122 @@ test_root_intensity_is_an_option(void **state)
 	assert_int_equal(h_stop(&d2), 0);
 }
 
+/* A child of /r that is ready 150 ms after it starts; with fail_again,
+ * a second run exits 1 before it is ready. */
+static json_t *
+roll_child(const char *name, const char *flag)
+{
+	char script[512];
+
+	if (flag != NULL)
+		snprintf(script, sizeof script,
+		    "[ -e %s ] && exit 1; : >%s; sleep 0.15; "
+		    "echo ok >&$ARBOR_READY_FD; exec sleep 100",
+		    flag, flag);
+	else
+		snprintf(script, sizeof script,
+		    "sleep 0.15; echo ok >&$ARBOR_READY_FD; exec sleep 100");
+	return json_pack("{s:s,s:s,s:s,s:[s,s,s],s:s,s:i}", "name", name,
+	    "kind", "exec", "restart", "permanent", "argv", "sh", "-c", script,
+	    "ready", "fd", "backoff_ms", 50);
+}
+
+static json_int_t
+pid_of(int fd, const char *path)
+{
+	json_t *v = inspect(fd, path);
+	json_int_t pid = h_num(v, "pid");
+
+	json_decref(v);
+	return pid;
+}
+
+static void
+test_rolling_restart_takes_one_child_at_a_time(void **state)
+{
+	static const char *const kids[] = { "/r/a", "/r/b", "/r/c" };
+	const char req[] = "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":"
+	    "\"restart\",\"params\":{\"path\":\"/r\",\"rolling\":true}}\n";
+	int fd = h_connect(&D), fd2 = h_connect(&D), most_down = 0;
+	json_int_t before[3];
+	json_t *r, *res;
+
+	r = h_ok(fd, "spawn", json_pack("{s:s,s:s,s:[o,o,o]}", "name", "r",
+	    "kind", "supervisor", "children", roll_child("a", NULL),
+	    roll_child("b", NULL), roll_child("c", NULL)));
+	json_decref(r);
+	json_decref(h_ok(fd, "wait", json_pack("{s:s,s:s,s:i}", "path",
+	    "/r/c", "for", "running", "timeout_ms", 5000)));
+	for (int i = 0; i < 3; i++)
+		before[i] = pid_of(fd, kids[i]);
+	h_send_raw(fd, req, sizeof req - 1);
+	/* Meanwhile, never more than one child is away. */
+	for (;;) {
+		json_t *v = h_ok(fd2, "inspect", json_pack("{s:s,s:i}", "path",
+		    "/r", "depth", 1));
+		json_t *ch = json_object_get(v, "children");
+		int down = 0;
+
+		for (size_t i = 0; i < json_array_size(ch); i++)
+			down += strcmp(h_str(json_array_get(ch, i), "state"),
+			    "running") != 0;
+		json_decref(v);
+		if (down > most_down)
+			most_down = down;
+		if ((r = h_recv(fd, 20)) != NULL)
+			break;
+	}
+	res = json_object_get(r, "result");
+	assert_non_null(res);
+	assert_int_equal(json_array_size(json_object_get(res, "restarted")),
+	    3);
+	for (int i = 0; i < 3; i++) {
+		assert_string_equal(json_string_value(json_array_get(
+		    json_object_get(res, "restarted"), (size_t)i)), kids[i]);
+		assert_true(pid_of(fd, kids[i]) != before[i]);
+	}
+	json_decref(r);
+	assert_int_equal(most_down, 1);
+	close(fd2);
+	close(fd);
+}
+
+static void
+test_rolling_restart_stops_at_a_child_that_does_not_come_back(
+    void **state)
+{
+	char flag[64];
+	const char *kind;
+	int fd = h_connect(&D);
+	json_int_t c_pid;
+	json_t *r;
+
+	snprintf(flag, sizeof flag, "/tmp/arbor-roll-%ld", (long)getpid());
+	unlink(flag);
+	r = h_ok(fd, "spawn", json_pack("{s:s,s:s,s:i,s:[o,o,o]}", "name", "r",
+	    "kind", "supervisor", "max_restarts", 100, "children",
+	    roll_child("a", NULL), roll_child("b", flag),
+	    roll_child("c", NULL)));
+	json_decref(r);
+	json_decref(h_ok(fd, "wait", json_pack("{s:s,s:s,s:i}", "path",
+	    "/r/c", "for", "running", "timeout_ms", 5000)));
+	c_pid = pid_of(fd, "/r/c");
+	r = h_call(fd, "restart", json_pack("{s:s,s:b}", "path", "/r",
+	    "rolling", 1));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(r,
+	    "error"), "code")), -32003);
+	assert_non_null(strstr(json_string_value(json_object_get(
+	    json_object_get(r, "error"), "message")), "/r/b did not come back"));
+	json_decref(r);
+	/* The children after it are left as they were. */
+	assert_int_equal(pid_of(fd, "/r/c"), c_pid);
+	/* A worker has no children to roll. */
+	assert_int_equal(h_err(fd, "restart", json_pack("{s:s,s:b}", "path",
+	    "/r/a", "rolling", 1), &kind), -32003);
+	unlink(flag);
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -785,6 +901,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_restart_starts_a_terminated_node_again, h_setup,
 		    h_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_rolling_restart_takes_one_child_at_a_time, h_setup,
+		    h_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_rolling_restart_stops_at_a_child_that_does_not_come_back,
+		    h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_deadline_is_inherited_down_the_tree, h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(
