@@ -61,6 +61,7 @@ static const char *const spec_sup_fields[] = {
 	"max_restarts",
 	"period_ms",
 	"children",
+	"sockets",
 	NULL,
 };
 static const char *const spec_exec_fields[] = {
@@ -69,6 +70,7 @@ static const char *const spec_exec_fields[] = {
 	"cwd",
 	"stop_signal",
 	"ready",
+	"sockets",
 	NULL,
 };
 static const char *const spec_sleep_fields[] = { "ms", NULL };
@@ -622,6 +624,9 @@ spec_parse_node(struct spec_parser *p, const json_t *obj, int depth,
 	if (spec_parse_common(obj, spec, err) != 0)
 		return (-1);
 
+	if ((spec->kind == KIND_SUPERVISOR || spec->kind == KIND_EXEC) &&
+	    spec_sockets_parse(obj, &spec->sockets, err) != 0)
+		return (-1);
 	switch (spec->kind) {
 	case KIND_SUPERVISOR:
 		if (spec_parse_sup(p, obj, depth, &spec->u.sup) != 0)
@@ -701,6 +706,7 @@ spec_free(struct node_spec *spec)
 		free(spec->u.exec.cwd);
 		break;
 	}
+	spec_sockets_free(spec->sockets);
 	free(spec->name);
 	free(spec);
 }
@@ -776,7 +782,8 @@ spec_node_to_json(const struct node_spec *s)
 	    spec_set(obj, "backoff_max_ms", json_integer(s->backoff_max_ms)) !=
 	        0 ||
 	    spec_set(obj, "start_timeout_ms",
-	        json_integer(s->start_timeout_ms)) != 0)
+	        json_integer(s->start_timeout_ms)) != 0 ||
+	    spec_sockets_to_json(s->sockets, obj) != 0)
 		goto fail;
 
 	switch (s->kind) {
@@ -865,6 +872,7 @@ spec_dup(const struct node_spec *spec)
 	struct node_spec *copy;
 	const struct spec_sup *s;
 	size_t i;
+	bool oom;
 
 	if (spec == NULL)
 		return (NULL);
@@ -873,6 +881,7 @@ spec_dup(const struct node_spec *spec)
 		return (NULL);
 	*copy = *spec;
 	copy->name = NULL;
+	copy->sockets = NULL;
 	/* Drop the borrowed pointers first, so a failure frees only ours. */
 	switch (spec->kind) {
 	case KIND_SUPERVISOR:
@@ -885,7 +894,9 @@ spec_dup(const struct node_spec *spec)
 		copy->u.exec.cwd = NULL;
 		break;
 	}
-	if (spec->name != NULL && (copy->name = strdup(spec->name)) == NULL)
+	if ((spec->name != NULL && (copy->name = strdup(spec->name)) == NULL) ||
+	    ((copy->sockets = spec_sockets_dup(spec->sockets, &oom)) == NULL &&
+	        oom))
 		goto fail;
 
 	switch (spec->kind) {
@@ -961,7 +972,7 @@ spec_equal_shallow(const struct node_spec *a, const struct node_spec *b)
 bool
 spec_same_work(const struct node_spec *a, const struct node_spec *b)
 {
-	if (a->kind != b->kind)
+	if (a->kind != b->kind || !spec_sockets_equal(a->sockets, b->sockets))
 		return (false);
 	switch (a->kind) {
 	case KIND_EXEC:
