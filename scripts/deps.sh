@@ -14,6 +14,9 @@ pkgs="$pkgs chromium"
 # Fuzzing (tests/fuzz/run.sh): clang, and libclang-rt-14-dev for libFuzzer's
 # runtime (libclang_rt.fuzzer-x86_64.a).
 pkgs="$pkgs clang libclang-rt-14-dev"
+# A real server that takes LISTEN_FDS (tests/integration/test_sockets.c);
+# without it that one test skips.
+pkgs="$pkgs gunicorn"
 # The valgrind step of check.sh (scripts/valgrind.sh).
 pkgs="$pkgs valgrind"
 missing=""
