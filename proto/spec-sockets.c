@@ -401,6 +401,8 @@ spec_sockets_dup(const struct spec_sockets *s, bool *oom)
 		struct spec_socket *d = &c->v[i];
 
 		*d = s->v[i];
+		/* Borrowed until copied: a failure frees only copies. */
+		d->name = d->listen = d->owner = d->group = NULL;
 		c->n++;
 		if (sock_strdup(&d->name, s->v[i].name) == -1 ||
 		    sock_strdup(&d->listen, s->v[i].listen) == -1 ||

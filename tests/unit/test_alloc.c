@@ -181,13 +181,17 @@ alloc_each_failure(const char *what, int (*op)(void *), void *arg)
 	}
 }
 
-/* A spec with every kind, argv, env, cwd and three levels of children. */
+/* A spec with every kind, argv, env, cwd, sockets and three levels of
+ * children. */
 static const char nested_spec[] =
     "{\"parent\":\"/web\",\"name\":\"app\",\"kind\":\"supervisor\","
-    "\"strategy\":\"one_for_all\",\"children\":["
+    "\"strategy\":\"one_for_all\",\"sockets\":[{\"listen\":"
+    "\"tcp:127.0.0.1:80\"},{\"name\":\"u\",\"listen\":\"unix:/run/a.sock\","
+    "\"owner\":\"app\",\"group\":\"app\"}],\"children\":["
     "{\"name\":\"db\",\"kind\":\"exec\",\"argv\":[\"postgres\",\"-D\","
     "\"/var/lib/pg\"],\"env\":{\"PGDATA\":\"/x\",\"LANG\":\"C\"},"
-    "\"cwd\":\"/tmp\",\"stop_signal\":\"INT\",\"ready\":\"fd\"},"
+    "\"cwd\":\"/tmp\",\"stop_signal\":\"INT\",\"ready\":\"fd\","
+    "\"sockets\":[{\"listen\":\"udp:[::1]:53\"}]},"
     "{\"name\":\"mid\",\"kind\":\"supervisor\",\"children\":["
     "{\"name\":\"t\",\"kind\":\"tick\",\"interval_ms\":5},"
     "{\"name\":\"deep\",\"kind\":\"supervisor\",\"children\":["
