@@ -20,12 +20,14 @@ const struct ctl_cmd ctl_cmd_spawn = {
 	.usage =
 	    "spawn [-p PARENT] [-r RESTART] [--grace DUR] [--timeout DUR]\n"
 	    "                      [--ready fd] [-e K=V]... [-C DIR]\n"
+	    "                      [--socket LISTEN[=NAME]]...\n"
 	    "                      NAME -- PROGRAM [ARG...]\n"
 	    "\n" SPAWN_OPTS_HELP
 	    "      --ready MODE    exec (default): running once executed;\n"
 	    "                      fd: once it writes a line to $ARBOR_READY_FD\n"
 	    "  -e, --env K=V       add a variable to its environment (repeatable)\n"
-	    "  -C, --cwd DIR       its working directory (relative to here)\n" SPAWN_NAME_HELP
+	    "  -C, --cwd DIR       its working directory (relative to here)\n" SPAWN_SOCKET_HELP
+	        SPAWN_NAME_HELP
 	    "PROGRAM without a / is looked up in the daemon's PATH; no shell is\n"
 	    "involved.\n",
 	.summary = "start a program as a new node",
@@ -34,6 +36,7 @@ const struct ctl_cmd ctl_cmd_spawn = {
 
 enum {
 	OPT_READY = SPAWN_OPT_NEXT,
+	OPT_SOCKET,
 };
 
 int
@@ -170,6 +173,36 @@ spawn_env(struct ctl *c, json_t *spec, const char *kv)
 	return rc;
 }
 
+/* LISTEN[=NAME]: the name after the last '=' (a listen text has none,
+ * but for a unix path; such a one goes through `arborctl call`). */
+int
+spawn_socket(struct ctl *c, json_t *spec, const char *arg)
+{
+	const char *eq = strrchr(arg, '=');
+	json_t *list, *sock;
+	char *listen;
+
+	if (*arg == '\0' || eq == arg)
+		return ctl_usage(c,
+		    "--socket wants LISTEN[=NAME], like "
+		    "tcp:127.0.0.1:8080=http");
+	if ((list = json_object_get(spec, "sockets")) == NULL) {
+		if (spawn_set(spec, "sockets", json_array()) != 0)
+			return CTL_EXIT_ERROR;
+		list = json_object_get(spec, "sockets");
+	}
+	listen = eq != NULL ? strndup(arg, (size_t)(eq - arg)) : strdup(arg);
+	if (listen == NULL)
+		return ctl_oom();
+	sock = json_pack("{s:s}", "listen", listen);
+	free(listen);
+	if (sock == NULL ||
+	    (eq != NULL && spawn_set(sock, "name", json_string(eq + 1)) != 0) ||
+	    json_array_append_new(list, sock) != 0)
+		return ctl_oom();
+	return 0;
+}
+
 /* The daemon runs elsewhere, so "-C ." must mean this directory, not its. */
 static int
 spawn_cwd(struct ctl *c, json_t *spec, const char *dir)
@@ -223,6 +256,7 @@ spawn_run(struct ctl *c, int argc, char **argv)
 		{ "ready", required_argument, NULL, OPT_READY },
 		{ "env", required_argument, NULL, 'e' },
 		{ "cwd", required_argument, NULL, 'C' },
+		{ "socket", required_argument, NULL, OPT_SOCKET },
 		CTL_LONGOPTS_COMMON,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -246,6 +280,9 @@ spawn_run(struct ctl *c, int argc, char **argv)
 			break;
 		case 'C':
 			rc = spawn_cwd(c, a.spec, optarg);
+			break;
+		case OPT_SOCKET:
+			rc = spawn_socket(c, a.spec, optarg);
 			break;
 		default:
 			if ((rc = spawn_opt(c, &a, ch, argv)) != CTL_CONTINUE)

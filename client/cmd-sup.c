@@ -15,13 +15,15 @@ const struct ctl_cmd ctl_cmd_sup = {
 	.name = "sup",
 	.usage =
 	    "sup [-p PARENT] [-r RESTART] [--strategy S] [--intensity N/DUR]\n"
-	    "                    [--grace DUR] [--timeout DUR] NAME\n"
+	    "                    [--grace DUR] [--timeout DUR]\n"
+	    "                    [--socket LISTEN[=NAME]]... NAME\n"
 	    "\n" SPAWN_OPTS_HELP
 	    "      --strategy S    one_for_one (default), one_for_all or\n"
 	    "                      rest_for_one, as in Erlang/OTP\n"
 	    "      --intensity N/DUR\n"
 	    "                      fail after more than N restarts within DUR\n"
-	    "                      (default 3/5s)\n" SPAWN_NAME_HELP,
+	    "                      (default 3/5s)\n" SPAWN_SOCKET_HELP
+	    "                      (passed to each exec node below it, first)\n" SPAWN_NAME_HELP,
 	.summary = "start a supervisor node",
 	.run = sup_run,
 };
@@ -29,6 +31,7 @@ const struct ctl_cmd ctl_cmd_sup = {
 enum {
 	OPT_STRATEGY = SPAWN_OPT_NEXT,
 	OPT_INTENSITY,
+	OPT_SOCKET,
 };
 
 /* "5/10s" sets both; "5" only max_restarts. */
@@ -56,6 +59,7 @@ sup_run(struct ctl *c, int argc, char **argv)
 		SPAWN_LONGOPTS,
 		{ "strategy", required_argument, NULL, OPT_STRATEGY },
 		{ "intensity", required_argument, NULL, OPT_INTENSITY },
+		{ "socket", required_argument, NULL, OPT_SOCKET },
 		CTL_LONGOPTS_COMMON,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -78,6 +82,9 @@ sup_run(struct ctl *c, int argc, char **argv)
 			break;
 		case OPT_INTENSITY:
 			rc = sup_intensity(c, a.spec, optarg);
+			break;
+		case OPT_SOCKET:
+			rc = spawn_socket(c, a.spec, optarg);
 			break;
 		default:
 			if ((rc = spawn_opt(c, &a, ch, argv)) != CTL_CONTINUE)

@@ -124,6 +124,17 @@ expect 0 "inspect shows its pid" -- --json inspect /w
 jhas "pid in the view" '.pid | type == "number" and . > 0'
 expect 1 "a program that does not exist" -- spawn nope -- /nonexistent/prog
 has "spawn_failed says why" "No such file"
+# --socket: sockets arbord holds, a supervisor's first (LISTEN_FDS).
+expect 0 "sup with a socket" -- sup --socket "unix:$DIR/web.sock=web" sw
+expect 0 "spawn with a socket under it" -- spawn -p /sw --socket "unix:$DIR/own.sock" sk -- sh -c 'echo "fds=$LISTEN_FDS names=$LISTEN_FDNAMES"; exec sleep 4242'"$$"
+within 5 logs_say /sw/sk "fds=2 names=web:unix_$DIR/own.sock" ||
+	fail "no LISTEN_FDS=2 with both names from /sw/sk in 5 s"
+[ -S "$DIR/web.sock" ] && ok "the supervisor's socket is bound" ||
+	fail "no socket at $DIR/web.sock"
+expect 2 "--socket without LISTEN" -- spawn --socket =x x -- true
+expect 0 "cancel --rm the socket holders" -- cancel --rm /sw
+[ -e "$DIR/web.sock" ] && fail "$DIR/web.sock outlived its node" ||
+	ok "the socket file went with its node"
 expect 0 "cancel --rm" -- cancel --rm /w /app /solo
 pgrep -f "sleep 4242$$" >/dev/null && fail "the program outlived its cancel"
 
