@@ -73,8 +73,8 @@ static const char server_py[] =
 static char dir[64];     /* this test's files: the script, unix sockets */
 static char script[128]; /* dir/server.py */
 
-static int
-setup(void **state)
+static void
+setup_files(void)
 {
 	FILE *f;
 
@@ -86,6 +86,12 @@ setup(void **state)
 	assert_non_null(f = fopen(script, "w"));
 	fputs(server_py, f);
 	fclose(f);
+}
+
+static int
+setup(void **state)
+{
+	setup_files();
 	return h_setup(state);
 }
 
@@ -579,6 +585,82 @@ test_reuse_port_lets_two_nodes_bind_one_port(void **state)
 	h_close(fd);
 }
 
+/* The same daemon, started with --config FILE (dir/tree.json). */
+static char cfg[128];
+
+static void
+write_config(int sup_port, int own_port, int solo_port)
+{
+	char text[2048];
+	FILE *f;
+
+	snprintf(text, sizeof text,
+	    "[{\"name\":\"web\",\"kind\":\"supervisor\",\"sockets\":"
+	    "[{\"name\":\"s\",\"listen\":\"tcp:127.0.0.1:%d\"}],"
+	    "\"children\":[{\"name\":\"c\",\"kind\":\"exec\",\"argv\":"
+	    "[\"python3\",\"%s\",\"c\"],\"sockets\":[{\"listen\":"
+	    "\"tcp:127.0.0.1:%d\"}]}]},"
+	    "{\"name\":\"solo\",\"kind\":\"exec\",\"argv\":[\"python3\","
+	    "\"%s\",\"solo\"],\"sockets\":[{\"listen\":"
+	    "\"tcp:127.0.0.1:%d\"}]}]",
+	    sup_port, script, own_port, script, solo_port);
+	assert_non_null(f = fopen(cfg, "w"));
+	fputs(text, f);
+	fclose(f);
+}
+
+/* The daemon is started by the test, once its file is written. */
+static int
+setup_config(void **state)
+{
+	setup_files();
+	snprintf(cfg, sizeof cfg, "%s/tree.json", dir);
+	return 0;
+}
+
+static void
+test_a_reload_that_changes_sockets_restarts_on_the_new_ones(void **state)
+{
+	const char *args[] = { "--config", cfg, NULL };
+	int a = h_free_port(), b = h_free_port(), c = h_free_port(), fd;
+	int a2 = h_free_port();
+	struct reply r;
+	json_int_t solo;
+	json_t *v;
+
+	write_config(a, b, c);
+	h_start(&D, args);
+	fd = h_connect(&D);
+	wait_state(fd, "/web", "running");
+	ask_fd(tcp_connect(a), &r);
+	assert_string_equal(r.tag, "c");
+	solo = node_pid(fd, "/solo");
+
+	/* The supervisor's socket moves: it restarts (its child with it)
+	 * on the new one; the node whose sockets did not change stays. */
+	write_config(a2, b, c);
+	v = h_ok(fd, "reload", NULL);
+	assert_int_equal(json_array_size(json_object_get(v, "restarted")), 1);
+	assert_string_equal(json_string_value(json_array_get(
+	                        json_object_get(v, "restarted"), 0)),
+	    "/web");
+	json_decref(v);
+	wait_state(fd, "/web/c", "running");
+	ask_fd(tcp_connect(a2), &r);
+	assert_string_equal(r.name, "s");
+	assert_true(tcp_refused(a));
+	ask_fd(tcp_connect(b), &r);
+	assert_string_equal(r.tag, "c");
+	assert_int_equal(node_pid(fd, "/solo"), solo);
+
+	/* The same file again: every socket compares equal, nothing moves. */
+	v = h_ok(fd, "reload", NULL);
+	assert_int_equal(json_array_size(json_object_get(v, "restarted")), 0);
+	assert_int_equal(h_num(v, "unchanged"), 3);
+	json_decref(v);
+	h_close(fd);
+}
+
 /* gunicorn takes LISTEN_FDS as it comes from systemd (Debian's package;
  * scripts/deps.sh installs it). */
 static void
@@ -659,6 +741,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_gunicorn_serves_on_the_socket_arbord_holds, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_reload_that_changes_sockets_restarts_on_the_new_ones,
+		    setup_config, teardown),
 	};
 
 	/* ARBOR_TEST_FILTER=*restart*: only the tests whose names match. */
