@@ -242,8 +242,11 @@ node_set_state(struct node *n, enum node_state to)
 	n->state = to;
 	if (to == NODE_ENDED)
 		n->before_end = from;
-	/* Held across restarts; a node that is done with them lets go. */
-	if (to == NODE_EXITED || to == NODE_FAILED)
+	/* Held across restarts; a node that is done with them lets go. A
+	 * supervisor that gave up is shown failed before its parent decides
+	 * (act_drained): not an end yet, it may be restarted. */
+	if ((to == NODE_EXITED || to == NODE_FAILED) &&
+	    (from != NODE_STOPPING || n->after != AFTER_REPORT))
 		sock_node_close(n);
 	if (p != NULL) {
 		if (node_idle_in(from) != node_idle_in(to)) {

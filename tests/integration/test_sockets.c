@@ -403,6 +403,50 @@ test_sockets_stay_open_across_worker_restarts(void **state)
 	h_close(fd);
 }
 
+/* A supervisor that gives up (intensity) and is restarted by its parent
+ * keeps its sockets through it: only a node done for good lets go. */
+static void
+test_a_supervisor_keeps_its_sockets_while_its_parent_restarts_it(
+    void **state)
+{
+	int fd = h_connect(&D), port = h_free_port(), c;
+	char tl[64];
+	struct reply r;
+	json_t *v, *child;
+	bool down = false;
+
+	child = server_spec("c", "once", json_pack("[]"));
+	json_object_set_new(child, "restart", json_string("permanent"));
+	json_object_set_new(child, "backoff_ms", json_integer(0));
+	json_decref(h_ok(fd, "spawn",
+	    json_pack("{s:s,s:s,s:s,s:i,s:i,s:[{s:s}],s:[o]}", "name", "s",
+	        "kind", "supervisor", "restart", "permanent", "max_restarts",
+	        0, "backoff_ms", 1000, "sockets", "listen",
+	        listen_tcp(tl, sizeof tl, port), "children", child)));
+	wait_state(fd, "/s", "running");
+	/* The child exits after one answer: more restarts than 0, so /s
+	 * gives up, and the root restarts it a second later. */
+	ask_fd(tcp_connect(port), &r);
+	for (int i = 0; i < 500 && !down; i++) {
+		v = h_ok(fd, "inspect", json_pack("{s:s}", "path", "/s"));
+		down = strcmp(h_str(v, "state"), "backoff") == 0;
+		json_decref(v);
+		if (!down)
+			usleep(10000);
+	}
+	assert_true(down);
+	c = tcp_connect(port);
+	ask_fd(c, &r);
+	assert_string_equal(r.tag, "once");
+	v = h_ok(fd, "inspect", json_pack("{s:s}", "path", "/s"));
+	assert_true(h_num(v, "restarts") >= 1);
+	json_decref(v);
+	json_decref(h_ok(fd, "cancel", json_pack("{s:s,s:b}", "path", "/s",
+	    "wait", 1)));
+	assert_true(tcp_refused(port));
+	h_close(fd);
+}
+
 static void
 test_cancel_closes_sockets_and_a_restart_opens_them_again(void **state)
 {
@@ -724,6 +768,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_sockets_stay_open_across_worker_restarts, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_supervisor_keeps_its_sockets_while_its_parent_restarts_it,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_cancel_closes_sockets_and_a_restart_opens_them_again,
 		    setup, teardown),
