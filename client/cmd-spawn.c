@@ -22,6 +22,7 @@ const struct ctl_cmd ctl_cmd_spawn = {
 	    "                      [--ready MODE] [--watchdog DUR] [-e K=V]...\n"
 	    "                      [-C DIR] [--user U] [--group G]\n"
 	    "                      [--rlimit NAME=N]...\n"
+	    "                      [--socket LISTEN[=NAME]]...\n"
 	    "                      NAME -- PROGRAM [ARG...]\n"
 	    "\n" SPAWN_OPTS_HELP IDENT_OPTS_HELP
 	    "      --ready MODE    exec (default): running once executed;\n"
@@ -29,7 +30,8 @@ const struct ctl_cmd ctl_cmd_spawn = {
 	    "                      notify: once it sends READY=1 (sd_notify)\n"
 	    "      --watchdog DUR  it must send WATCHDOG=1 this often (sd_notify)\n"
 	    "  -e, --env K=V       add a variable to its environment (repeatable)\n"
-	    "  -C, --cwd DIR       its working directory (relative to here)\n" SPAWN_NAME_HELP
+	    "  -C, --cwd DIR       its working directory (relative to here)\n" SPAWN_SOCKET_HELP
+	        SPAWN_NAME_HELP
 	    "PROGRAM without a / is looked up in the daemon's PATH; no shell is\n"
 	    "involved.\n",
 	.summary = "start a program as a new node",
@@ -39,6 +41,7 @@ const struct ctl_cmd ctl_cmd_spawn = {
 enum {
 	OPT_READY = SPAWN_OPT_NEXT,
 	OPT_WATCHDOG,
+	OPT_SOCKET,
 };
 
 int
@@ -180,6 +183,36 @@ spawn_env(struct ctl *c, json_t *spec, const char *kv)
 	return rc;
 }
 
+/* LISTEN[=NAME]: the name after the last '=' (a listen text has none,
+ * but for a unix path; such a one goes through `arborctl call`). */
+int
+spawn_socket(struct ctl *c, json_t *spec, const char *arg)
+{
+	const char *eq = strrchr(arg, '=');
+	json_t *list, *sock;
+	char *listen;
+
+	if (*arg == '\0' || eq == arg)
+		return ctl_usage(c,
+		    "--socket wants LISTEN[=NAME], like "
+		    "tcp:127.0.0.1:8080=http");
+	if ((list = json_object_get(spec, "sockets")) == NULL) {
+		if (spawn_set(spec, "sockets", json_array()) != 0)
+			return CTL_EXIT_ERROR;
+		list = json_object_get(spec, "sockets");
+	}
+	listen = eq != NULL ? strndup(arg, (size_t)(eq - arg)) : strdup(arg);
+	if (listen == NULL)
+		return ctl_oom();
+	sock = json_pack("{s:s}", "listen", listen);
+	free(listen);
+	if (sock == NULL ||
+	    (eq != NULL && spawn_set(sock, "name", json_string(eq + 1)) != 0) ||
+	    json_array_append_new(list, sock) != 0)
+		return ctl_oom();
+	return 0;
+}
+
 /* The daemon runs elsewhere, so "-C ." must mean this directory, not its. */
 static int
 spawn_cwd(struct ctl *c, json_t *spec, const char *dir)
@@ -235,6 +268,7 @@ spawn_run(struct ctl *c, int argc, char **argv)
 		{ "watchdog", required_argument, NULL, OPT_WATCHDOG },
 		{ "env", required_argument, NULL, 'e' },
 		{ "cwd", required_argument, NULL, 'C' },
+		{ "socket", required_argument, NULL, OPT_SOCKET },
 		CTL_LONGOPTS_COMMON,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -267,6 +301,9 @@ spawn_run(struct ctl *c, int argc, char **argv)
 			break;
 		case 'C':
 			rc = spawn_cwd(c, a.spec, optarg);
+			break;
+		case OPT_SOCKET:
+			rc = spawn_socket(c, a.spec, optarg);
 			break;
 		default:
 			if ((rc = ctl_ident_opt(c, a.spec, ch, optarg)) !=

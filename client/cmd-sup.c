@@ -16,13 +16,15 @@ const struct ctl_cmd ctl_cmd_sup = {
 	.usage =
 	    "sup [-p PARENT] [-r RESTART] [--strategy S] [--intensity N/DUR]\n"
 	    "                    [--grace DUR] [--timeout DUR]\n"
-	    "                    [--user U] [--group G] [--rlimit NAME=N]... NAME\n"
+	    "                    [--user U] [--group G] [--rlimit NAME=N]...\n"
+	    "                    [--socket LISTEN[=NAME]]... NAME\n"
 	    "\n" SPAWN_OPTS_HELP IDENT_OPTS_HELP
 	    "      --strategy S    one_for_one (default), one_for_all or\n"
 	    "                      rest_for_one, as in Erlang/OTP\n"
 	    "      --intensity N/DUR\n"
 	    "                      fail after more than N restarts within DUR\n"
-	    "                      (default 3/5s)\n" SPAWN_NAME_HELP
+	    "                      (default 3/5s)\n" SPAWN_SOCKET_HELP
+	    "                      (passed to each exec node below it, first)\n" SPAWN_NAME_HELP
 	    "The identity options are defaults for the nodes under it.\n",
 	.summary = "start a supervisor node",
 	.run = sup_run,
@@ -31,6 +33,7 @@ const struct ctl_cmd ctl_cmd_sup = {
 enum {
 	OPT_STRATEGY = SPAWN_OPT_NEXT,
 	OPT_INTENSITY,
+	OPT_SOCKET,
 };
 
 /* "5/10s" sets both; "5" only max_restarts. */
@@ -59,6 +62,7 @@ sup_run(struct ctl *c, int argc, char **argv)
 		IDENT_LONGOPTS,
 		{ "strategy", required_argument, NULL, OPT_STRATEGY },
 		{ "intensity", required_argument, NULL, OPT_INTENSITY },
+		{ "socket", required_argument, NULL, OPT_SOCKET },
 		CTL_LONGOPTS_COMMON,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -81,6 +85,9 @@ sup_run(struct ctl *c, int argc, char **argv)
 			break;
 		case OPT_INTENSITY:
 			rc = sup_intensity(c, a.spec, optarg);
+			break;
+		case OPT_SOCKET:
+			rc = spawn_socket(c, a.spec, optarg);
 			break;
 		default:
 			if ((rc = ctl_ident_opt(c, a.spec, ch, optarg)) !=

@@ -242,5 +242,12 @@ int spawn_opt(struct ctl *, struct spawn_args *, int ch, char **argv);
 int spawn_target(struct ctl *, struct spawn_args *, const char *target,
     const char *kind);
 int spawn_send(struct ctl *, json_t *spec);
+/* --socket LISTEN[=NAME] (spawn, sup): one more entry of spec.sockets. */
+#define SPAWN_SOCKET_HELP                                                      \
+	"      --socket LISTEN[=NAME]\n"                                       \
+	"                      a socket arbord holds for it and passes as\n"   \
+	"                      LISTEN_FDS (tcp:HOST:PORT, udp:HOST:PORT,\n"    \
+	"                      unix:/PATH, unix:@NAME; repeatable)\n"
+int spawn_socket(struct ctl *, json_t *spec, const char *arg);
 
 #endif

@@ -63,6 +63,7 @@ static const char *const spec_sup_fields[] = {
 	"max_restarts",
 	"period_ms",
 	"children",
+	"sockets",
 	NULL,
 };
 static const char *const spec_exec_fields[] = {
@@ -72,6 +73,7 @@ static const char *const spec_exec_fields[] = {
 	"stop_signal",
 	"ready",
 	"watchdog_ms",
+	"sockets",
 	NULL,
 };
 static const char *const spec_sleep_fields[] = { "ms", NULL };
@@ -635,6 +637,9 @@ spec_parse_node(struct spec_parser *p, const json_t *obj, int depth,
 	    spec_ident_parse(obj, &spec->ident, err) != 0)
 		return (-1);
 
+	if ((spec->kind == KIND_SUPERVISOR || spec->kind == KIND_EXEC) &&
+	    spec_sockets_parse(obj, &spec->sockets, err) != 0)
+		return (-1);
 	switch (spec->kind) {
 	case KIND_SUPERVISOR:
 		if (spec_parse_sup(p, obj, depth, &spec->u.sup) != 0)
@@ -715,6 +720,7 @@ spec_free(struct node_spec *spec)
 		break;
 	}
 	spec_ident_free(spec->ident);
+	spec_sockets_free(spec->sockets);
 	free(spec->name);
 	free(spec);
 }
@@ -794,7 +800,8 @@ spec_node_to_json(const struct node_spec *s)
 	        0 ||
 	    spec_set(obj, "start_timeout_ms",
 	        json_integer(s->start_timeout_ms)) != 0 ||
-	    spec_ident_to_json(s->ident, obj) != 0)
+	    spec_ident_to_json(s->ident, obj) != 0 ||
+	    spec_sockets_to_json(s->sockets, obj) != 0)
 		goto fail;
 
 	switch (s->kind) {
@@ -883,6 +890,7 @@ spec_dup(const struct node_spec *spec)
 	struct node_spec *copy;
 	const struct spec_sup *s;
 	size_t i;
+	bool oom;
 
 	if (spec == NULL)
 		return (NULL);
@@ -892,6 +900,7 @@ spec_dup(const struct node_spec *spec)
 	*copy = *spec;
 	copy->name = NULL;
 	copy->ident = NULL;
+	copy->sockets = NULL;
 	/* Drop the borrowed pointers first, so a failure frees only ours. */
 	switch (spec->kind) {
 	case KIND_SUPERVISOR:
@@ -905,7 +914,9 @@ spec_dup(const struct node_spec *spec)
 		break;
 	}
 	if ((spec->name != NULL && (copy->name = strdup(spec->name)) == NULL) ||
-	    spec_ident_dup(spec->ident, &copy->ident) != 0)
+	    spec_ident_dup(spec->ident, &copy->ident) != 0 ||
+	    ((copy->sockets = spec_sockets_dup(spec->sockets, &oom)) == NULL &&
+	        oom))
 		goto fail;
 
 	switch (spec->kind) {
@@ -983,7 +994,8 @@ spec_same_work(const struct node_spec *a, const struct node_spec *b)
 {
 	/* A worker runs as its identity says: a change restarts it (a
 	 * supervisor's, its subtree). */
-	if (a->kind != b->kind || !spec_ident_equal(a->ident, b->ident))
+	if (a->kind != b->kind || !spec_ident_equal(a->ident, b->ident) ||
+	    !spec_sockets_equal(a->sockets, b->sockets))
 		return (false);
 	switch (a->kind) {
 	case KIND_EXEC:

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "err.h"
+#include "spec-sockets.h"
 
 struct spec_ident;
 
@@ -90,6 +91,7 @@ struct node_spec {
 	int64_t backoff_max_ms;
 	int64_t start_timeout_ms;
 	struct spec_ident *ident; /* owned; NULL: none set (spec-ident.h) */
+	struct spec_sockets *sockets; /* owned; NULL: none (exec, supervisor) */
 	union {
 		struct spec_sup sup;
 		struct spec_exec exec;
@@ -131,9 +133,11 @@ struct node_spec *spec_dup(const struct node_spec *spec);
 bool spec_equal_shallow(const struct node_spec *a, const struct node_spec *b);
 /* a and b describe the same work: the same kind and the fields a running
  * worker was started from (exec: argv, env, cwd, ready; actors: their
- * parameters; exec and supervisor: identity and limits). The others (restart
- * type, times, stop signal, strategy, intensity) are policy, which a node can
- * take on without a restart. Children are not compared. */
+ * parameters; exec and supervisor: identity and limits, and the same
+ * sockets, held by the node: changing them means reopening them). The
+ * others (restart type, times, stop signal, strategy, intensity) are
+ * policy, which a node can take on without a restart. Children are not
+ * compared. */
 bool spec_same_work(const struct node_spec *a, const struct node_spec *b);
 
 #endif

@@ -22,11 +22,15 @@
 #include "ident.h"
 #include "node.h"
 #include "spec-ident.h"
+#include "sockets.h"
 #include "spec.h"
 
-#define EXEC_DONE_FD  3
-#define EXEC_READY_FD 4
-#define EXEC_FD_MIN   10 /* child-side fds live above this */
+/* The child's fds: the listen fds from 3 (systemd's SD_LISTEN_FDS_START),
+ * then the done and ready fds; every fd the child dup2s from lives at or
+ * above the floor, so no dup2 clobbers another. */
+#define EXEC_LISTEN_FD 3
+#define EXEC_FD_MIN    10 /* the floor without sockets */
+#define EXEC_PID_KEY   "LISTEN_PID="
 
 /* The raw calls: glibc's setuid and friends would signal every thread of
  * the process to change them all, and a vfork child is not the process.
@@ -78,6 +82,9 @@ struct exec_launch {
 	size_t ncands;
 	const char *cwd; /* borrowed; NULL: the daemon's */
 	int devnull, out_w, done_r, ready_w, err_w; /* borrowed */
+	struct sock_pass pass; /* owned: the listen fds and their variables */
+	int done_fd, ready_fd; /* where the child puts them */
+	int fd_min;            /* child-side fds live at or above it */
 	pid_t ppid;
 	struct exec_rlim rlims[SPEC_RLIM__COUNT]; /* set in this order */
 	size_t nrlims;
@@ -94,8 +101,11 @@ struct exec_launch {
 	char var_notify[128]; /* NOTIFY_SOCKET */
 	char var_wd_usec[48]; /* WATCHDOG_USEC */
 	char var_wd_pid[48];  /* WATCHDOG_PID, its digits written by the
-	                         child (child_put_pid) */
+	                         child (env_put_pid) */
 	char *wd_pid_at;      /* where they go; NULL: no watchdog */
+	char var_done[32];
+	char var_ready[32];
+	char var_listen_pid[sizeof EXEC_PID_KEY + 20]; /* digits: the child's */
 };
 
 static const char *const exec_own_keys[] = {
@@ -109,6 +119,9 @@ static const char *const exec_own_keys[] = {
 	"NOTIFY_SOCKET",
 	"WATCHDOG_USEC",
 	"WATCHDOG_PID",
+	"LISTEN_FDS",
+	"LISTEN_PID",
+	"LISTEN_FDNAMES",
 	NULL,
 };
 
@@ -148,6 +161,7 @@ launch_free(struct exec_launch *l)
 {
 	if (l == NULL)
 		return;
+	sock_pass_free(&l->pass);
 	free(l->envp);
 	ident_creds_free(&l->cr);
 	for (size_t i = 0; i < 4; i++)
@@ -297,6 +311,9 @@ env_is_user(const char *s)
 	return false;
 }
 
+static void spawn_errno(struct proto_err *err, const char *argv0,
+    const char *what, int e);
+
 static struct exec_launch *
 launch_new(struct node *n, const struct exec_spawned *sp, struct proto_err *err)
 {
@@ -316,6 +333,20 @@ launch_new(struct node *n, const struct exec_spawned *sp, struct proto_err *err)
 		launch_free(l);
 		return NULL;
 	}
+	l->done_fd = EXEC_LISTEN_FD + (int)sock_pass_count(n);
+	l->ready_fd = l->done_fd + 1;
+	l->fd_min = l->ready_fd + 1 > EXEC_FD_MIN ? l->ready_fd + 1 :
+	                                            EXEC_FD_MIN;
+	if (sock_pass_get(n, l->fd_min, &l->pass) == -1) {
+		spawn_errno(err, sx->argv[0], "listen fds: ", errno);
+		launch_free(l);
+		return NULL;
+	}
+	snprintf(l->var_done, sizeof l->var_done, "ARBOR_DONE_FD=%d",
+	    l->done_fd);
+	snprintf(l->var_ready, sizeof l->var_ready, "ARBOR_READY_FD=%d",
+	    l->ready_fd);
+	memcpy(l->var_listen_pid, EXEC_PID_KEY, sizeof EXEC_PID_KEY);
 	snprintf(l->var_pid, sizeof l->var_pid, "ARBOR_DAEMON_PID=%ld",
 	    (long)exec_mod.self);
 	snprintf(l->var_id, sizeof l->var_id, "ARBOR_ID=%llu",
@@ -326,15 +357,20 @@ launch_new(struct node *n, const struct exec_spawned *sp, struct proto_err *err)
 		nenv++;
 	for (char *const *e = sx->env; e != NULL && *e != NULL; e++)
 		nspec++;
-	if ((l->envp = calloc(nenv + nspec + 13, sizeof *l->envp)) == NULL)
+	if ((l->envp = calloc(nenv + nspec + 16, sizeof *l->envp)) == NULL)
 		goto fail;
 	/* Ours first: the sentinel reads only the start of an environment. */
 	l->envp[i++] = l->var_pid;
 	l->envp[i++] = l->var_id;
 	l->envp[i++] = l->var_path;
-	l->envp[i++] = (char *)"ARBOR_DONE_FD=3";
+	l->envp[i++] = l->var_done;
 	if (sx->ready == READY_FD)
-		l->envp[i++] = (char *)"ARBOR_READY_FD=4";
+		l->envp[i++] = l->var_ready;
+	if (l->pass.n > 0) {
+		l->envp[i++] = l->pass.var_fds;
+		l->envp[i++] = l->var_listen_pid; /* filled in the child */
+		l->envp[i++] = l->pass.var_names;
+	}
 	i = launch_notify_env(l, sp, i);
 	/* A worker with a user of its own gets that user's HOME, USER,
 	 * LOGNAME and SHELL, as under systemd's User=, not arbord's. */
@@ -356,23 +392,6 @@ fail:
 	proto_errf(err, PROTO_INTERNAL, "out of memory");
 	launch_free(l);
 	return NULL;
-}
-
-/* Writes pid's digits and a NUL at at, in the child after vfork: no
- * allocation, no locale, nothing but stores (for WATCHDOG_PID, LISTEN_PID:
- * the child's own pid, known only once it exists). */
-static void
-child_put_pid(char *at, pid_t pid)
-{
-	char tmp[24];
-	int n = 0;
-
-	do
-		tmp[n++] = (char)('0' + pid % 10);
-	while ((pid /= 10) > 0);
-	while (n > 0)
-		*at++ = tmp[--n];
-	*at = '\0';
 }
 
 /* The child's identity and limits, in the order that keeps the power to
@@ -433,9 +452,32 @@ exec_child_ident(const struct exec_launch *l, struct exec_fail *f)
 	return 0;
 }
 
-/* Between vfork and exec: only system calls, no allocation, no return. */
+/* Writes the calling process's pid in decimal, NUL-terminated, into
+ * slot (size bytes, 21 hold any pid): for a variable whose value only the
+ * child knows (LISTEN_PID, WATCHDOG_PID), its key already in front of
+ * slot. Async-signal-safe: a child between vfork and exec may call it. */
+static void
+env_put_pid(char *slot, size_t size)
+{
+	char digits[24];
+	size_t n = 0, i = 0;
+	unsigned long v = (unsigned long)getpid();
+
+	do
+		digits[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0 && n < sizeof digits);
+	if (size == 0)
+		return;
+	while (n > 0 && i + 1 < size)
+		slot[i++] = digits[--n];
+	slot[i] = '\0';
+}
+
+/* Between vfork and exec: only system calls, no allocation, no return.
+ * l is the daemon's, shared until the exec: the child writes only its
+ * pid into l's variables. */
 static void __attribute__((noreturn, noinline))
-exec_child(const struct exec_launch *l)
+exec_child(struct exec_launch *l)
 {
 	struct exec_fail f = { STAGE_SETUP, 0, 0 };
 	struct sigaction sa;
@@ -452,14 +494,24 @@ exec_child(const struct exec_launch *l)
 	if (getppid() != l->ppid)
 		_exit(127); /* the daemon died already */
 	if (l->wd_pid_at != NULL)
-		child_put_pid(l->wd_pid_at, getpid());
+		env_put_pid(l->wd_pid_at,
+		    sizeof l->var_wd_pid - (size_t)(l->wd_pid_at - l->var_wd_pid));
 	if (dup2(l->devnull, 0) == -1 || dup2(l->out_w, 1) == -1 ||
-	    dup2(l->out_w, 2) == -1 || dup2(l->done_r, EXEC_DONE_FD) == -1 ||
-	    (l->ready_w != -1 && dup2(l->ready_w, EXEC_READY_FD) == -1))
+	    dup2(l->out_w, 2) == -1)
+		goto fail;
+	for (size_t i = 0; i < l->pass.n; i++)
+		if (dup2(l->pass.fds[i], EXEC_LISTEN_FD + (int)i) == -1)
+			goto fail;
+	if (dup2(l->done_r, l->done_fd) == -1 ||
+	    (l->ready_w != -1 && dup2(l->ready_w, l->ready_fd) == -1))
 		goto fail;
 	/* Whatever the daemon holds without O_CLOEXEC stays with it. */
-	close_range(l->ready_w != -1 ? EXEC_READY_FD + 1 : EXEC_READY_FD, ~0U,
-	    CLOSE_RANGE_CLOEXEC);
+	close_range((unsigned)(l->ready_w != -1 ? l->ready_fd + 1 :
+	                                          l->ready_fd),
+	    ~0U, CLOSE_RANGE_CLOEXEC);
+	if (l->pass.n > 0)
+		env_put_pid(l->var_listen_pid + sizeof EXEC_PID_KEY - 1,
+		    sizeof l->var_listen_pid - (sizeof EXEC_PID_KEY - 1));
 	/* The fd limit arbord was started with (unless the spec says), not
 	 * the one it raised for itself: a program that sizes tables or loops
 	 * by it (or breaks with fds over 1023, select) sees what it would
@@ -516,13 +568,13 @@ exec_fd_close(int *fd)
 /* Moves a child-side fd above the ones the child sets up, so no dup2 of
  * the child clobbers another. */
 static int
-fd_high(int *fd)
+fd_high(int *fd, int min)
 {
 	int nfd;
 
-	if (*fd >= EXEC_FD_MIN)
+	if (*fd >= min)
 		return 0;
-	if ((nfd = fcntl(*fd, F_DUPFD_CLOEXEC, EXEC_FD_MIN)) == -1)
+	if ((nfd = fcntl(*fd, F_DUPFD_CLOEXEC, min)) == -1)
 		return -1;
 	close(*fd);
 	*fd = nfd;
@@ -570,15 +622,16 @@ pipes_close(struct exec_pipes *p)
 /* Opens them all, the child's ends above what the child sets up and the
  * daemon's read ends non-blocking; -1 with errno set. */
 static int
-pipes_open(struct exec_pipes *p, bool ready)
+pipes_open(struct exec_pipes *p, bool ready, int min)
 {
 	if (pipe2(p->done, O_CLOEXEC) == -1 || pipe2(p->out, O_CLOEXEC) == -1 ||
 	    pipe2(p->errp, O_CLOEXEC) == -1 ||
 	    (ready && pipe2(p->rdy, O_CLOEXEC) == -1) ||
 	    (p->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1 ||
-	    fd_high(&p->done[0]) == -1 || fd_high(&p->out[1]) == -1 ||
-	    fd_high(&p->errp[1]) == -1 || fd_high(&p->devnull) == -1 ||
-	    (p->rdy[1] != -1 && fd_high(&p->rdy[1]) == -1) ||
+	    fd_high(&p->done[0], min) == -1 || fd_high(&p->out[1], min) == -1 ||
+	    fd_high(&p->errp[1], min) == -1 ||
+	    fd_high(&p->devnull, min) == -1 ||
+	    (p->rdy[1] != -1 && fd_high(&p->rdy[1], min) == -1) ||
 	    fd_nonblock(p->out[0]) == -1 ||
 	    (p->rdy[0] != -1 && fd_nonblock(p->rdy[0]) == -1))
 		return -1;
@@ -716,7 +769,7 @@ exec_spawn(struct node *n, struct exec_spawned *sp, struct proto_err *err)
 
 	if ((l = launch_new(n, sp, err)) == NULL)
 		;
-	else if (pipes_open(&p, sx->ready == READY_FD) == -1)
+	else if (pipes_open(&p, sx->ready == READY_FD, l->fd_min) == -1)
 		spawn_errno(err, sx->argv[0], "", errno);
 	else if ((pid = spawn_child(l, &p, &e)) == -1)
 		spawn_errno(err, sx->argv[0], "vfork: ", e);

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "names.h"
 #include "node.h"
+#include "sockets.h"
 #include "supervisor.h"
 #include "timer.h"
 #include "tree.h"
@@ -245,6 +246,12 @@ node_set_state(struct node *n, enum node_state to)
 	n->state = to;
 	if (to == NODE_ENDED)
 		n->before_end = from;
+	/* Held across restarts; a node that is done with them lets go. A
+	 * supervisor that gave up is shown failed before its parent decides
+	 * (act_drained): not an end yet, it may be restarted. */
+	if ((to == NODE_EXITED || to == NODE_FAILED) &&
+	    (from != NODE_STOPPING || n->after != AFTER_REPORT))
+		sock_node_close(n);
 	if (p != NULL) {
 		if (node_idle_in(from) != node_idle_in(to)) {
 			if (node_idle_in(from))
@@ -460,6 +467,21 @@ node_launched(struct node *n, bool ready)
 	}
 }
 
+/* The work could not begin: a failure the parent decides about. */
+static void
+node_start_failed(struct node *n, const struct proto_err *err)
+{
+	struct cause *c;
+
+	n->abnormal = true;
+	n->given_up = true;
+	c = cause_new(CAUSE_START_FAILED, "could not start: %s", err->message);
+	node_set_cause(n, c);
+	cause_unref(c);
+	node_log_end(n, NULL);
+	node_run_ended(n);
+}
+
 static void
 act_start(struct node *n, const struct node_input *in)
 {
@@ -467,22 +489,17 @@ act_start(struct node *n, const struct node_input *in)
 	bool ready = false;
 
 	node_begin(n);
+	if (sock_node_open(n, &err) == -1) {
+		node_start_failed(n, &err);
+		return;
+	}
 	if (node_is_sup(n)) {
 		sup_start(n);
 		node_launched(n, false);
 		return;
 	}
 	if (n->ops->start(n, &ready, &err) == -1) {
-		struct cause *c;
-
-		n->abnormal = true;
-		n->given_up = true;
-		c = cause_new(CAUSE_START_FAILED, "could not start: %s",
-		    err.message);
-		node_set_cause(n, c);
-		cause_unref(c);
-		node_log_end(n, NULL);
-		node_run_ended(n);
+		node_start_failed(n, &err);
 		return;
 	}
 	n->work_live = true;
@@ -900,6 +917,7 @@ node_free(struct node *n)
 	if (n->sup != NULL)
 		sup_free(n);
 	node_timers_clear(n);
+	sock_node_close(n);
 	cause_unref(n->cause);
 	spec_free(n->spec);
 	free(n);

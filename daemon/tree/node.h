@@ -1,9 +1,11 @@
 /*
  * A node of the tree and its lifecycle. A node owns its spec, its worker
- * state (through its ops), its children, its timers and one reference to
- * its cause. Its parent holds it in `children` and is the only one that can
- * close its done handle (node_cancel). The lifecycle is one table,
- * state x event -> action, in node.c.
+ * state (through its ops), its children, its timers, one reference to
+ * its cause and its listening sockets (sockets.h: held from its spawn or
+ * start until it terminates, across its workers' restarts). Its parent holds it
+ * in `children` and is the only one that can close its done handle
+ * (node_cancel). The lifecycle is one table, state x event -> action, in
+ * node.c.
  */
 #ifndef NODE_H
 #define NODE_H
@@ -20,6 +22,7 @@ struct cause;
 struct event;
 struct worker_ops;
 struct sup;
+struct sock_set;
 
 /*
  * The first six are the states of PROTOCOL.md, in its order; the wire
@@ -111,6 +114,7 @@ struct node {
 	struct cause *cause;        /* owned reference; NULL: none */
 	struct node_timers *timers; /* owned, allocated on first use */
 	struct sup *sup;            /* owned; supervisors only */
+	struct sock_set *socks;     /* owned (sockets.h); NULL: none open */
 };
 
 extern const char *const node_state_names[];

@@ -11,6 +11,7 @@
 #include "ident.h"
 #include "log.h"
 #include "path.h"
+#include "sockets.h"
 #include "supervisor.h"
 #include "tree.h"
 #include "worker.h"
@@ -70,9 +71,11 @@ tree_children_reserve(struct node *p, uint32_t more)
 /* Puts n (and, from its spec, its subtree) into the tree under its parent,
  * announcing each node parents first. Memory was checked by the caller's
  * reservation only for the top node; a failure deeper is fatal because the
- * tree must never be half-built. */
+ * tree must never be half-built. socks, when not NULL, walks the sockets
+ * opened for the subtree (sock_subtree_open), one per node below n, in
+ * the order the nodes are made. */
 static void
-tree_link(struct tree *t, struct node *n)
+tree_link(struct tree *t, struct node *n, struct sock_set ***socks)
 {
 	struct node *p = n->parent;
 	struct tree_event ev;
@@ -108,7 +111,9 @@ tree_link(struct tree *t, struct node *n)
 
 		if (c == NULL)
 			fatalx("out of memory building the tree");
-		tree_link(t, c);
+		if (socks != NULL)
+			c->socks = *(*socks)++;
+		tree_link(t, c, socks);
 	}
 	free(kids);
 }
@@ -285,6 +290,7 @@ tree_spawn(struct tree *t, const char *parent_path, struct node_spec *spec,
     size_t count, struct node **out, struct proto_err *err)
 {
 	struct node *p, *n;
+	struct sock_set **socks = NULL, **cur;
 	bool prestart, ready = false;
 
 	if ((p = tree_spawn_parent(t, parent_path, spec, count, err)) == NULL)
@@ -298,17 +304,31 @@ tree_spawn(struct tree *t, const char *parent_path, struct node_spec *spec,
 	prestart = spec->kind == KIND_EXEC && tree_starts_now(p);
 	if (!prestart && ident_check_spawn(p, spec, err) == -1)
 		return -1;
-	if ((n = tree_node_new(t, p, spec)) == NULL)
+	/* Every socket of the subtree is bound before any node exists: one
+	 * that cannot be leaves nothing behind. */
+	if (sock_subtree_open(spec, count, &socks, err) == -1)
+		return -1;
+	if ((n = tree_node_new(t, p, spec)) == NULL) {
+		sock_subtree_free(socks, count);
 		return proto_errf(err, PROTO_INTERNAL, "out of memory");
+	}
+	if (socks != NULL) {
+		n->socks = socks[0];
+		socks[0] = NULL;
+	}
 	if ((prestart && node_prestart(n, &ready, err) == -1) ||
 	    (spec->kind == KIND_EXEC && !prestart &&
 	        exec_check_spec(spec, err) == -1)) {
+		sock_node_close(n);
+		sock_subtree_free(socks, count);
 		n->spec = NULL;
 		t->next_id--;
 		free(n);
 		return -1;
 	}
-	tree_link(t, n);
+	cur = socks != NULL ? socks + 1 : NULL;
+	tree_link(t, n, socks != NULL ? &cur : NULL);
+	free(socks);
 	if (prestart)
 		node_start_prestarted(n, ready);
 	sup_continue(p);
@@ -332,7 +352,7 @@ tree_add_stopped(struct tree *t, const char *parent_path,
 		return proto_errf(err, PROTO_INTERNAL, "out of memory");
 	}
 	/* Linked waiting and ended at once: it never starts. */
-	tree_link(t, n);
+	tree_link(t, n, NULL);
 	node_cancel(n, c);
 	cause_unref(c);
 	*out = n;

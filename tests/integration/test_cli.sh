@@ -153,6 +153,17 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
 else
 	echo "skipped: identity options need root and a user nobody"
 fi
+# --socket: sockets arbord holds, a supervisor's first (LISTEN_FDS).
+expect 0 "sup with a socket" -- sup --socket "unix:$DIR/web.sock=web" sw
+expect 0 "spawn with a socket under it" -- spawn -p /sw --socket "unix:$DIR/own.sock" sk -- sh -c 'echo "fds=$LISTEN_FDS names=$LISTEN_FDNAMES"; exec sleep 4242'"$$"
+within 5 logs_say /sw/sk "fds=2 names=web:unix_$DIR/own.sock" ||
+	fail "no LISTEN_FDS=2 with both names from /sw/sk in 5 s"
+[ -S "$DIR/web.sock" ] && ok "the supervisor's socket is bound" ||
+	fail "no socket at $DIR/web.sock"
+expect 2 "--socket without LISTEN" -- spawn --socket =x x -- true
+expect 0 "cancel --rm the socket holders" -- cancel --rm /sw
+[ -e "$DIR/web.sock" ] && fail "$DIR/web.sock outlived its node" ||
+	ok "the socket file went with its node"
 expect 0 "cancel --rm" -- cancel --rm /w /app /solo
 pgrep -f "sleep 4242$$" >/dev/null && fail "the program outlived its cancel"
 

@@ -181,18 +181,21 @@ alloc_each_failure(const char *what, int (*op)(void *), void *arg)
 	}
 }
 
-/* A spec with every kind, argv, env, cwd, identity and limits, and three
- * levels of children. */
+/* A spec with every kind, argv, env, cwd, identity and limits, sockets
+ * and three levels of children. */
 static const char nested_spec[] =
     "{\"parent\":\"/web\",\"name\":\"app\",\"kind\":\"supervisor\","
-    "\"strategy\":\"one_for_all\",\"children\":["
+    "\"strategy\":\"one_for_all\",\"sockets\":[{\"listen\":"
+    "\"tcp:127.0.0.1:80\"},{\"name\":\"u\",\"listen\":\"unix:/run/a.sock\","
+    "\"owner\":\"app\",\"group\":\"app\"}],\"children\":["
     "{\"name\":\"db\",\"kind\":\"exec\",\"argv\":[\"postgres\",\"-D\","
     "\"/var/lib/pg\"],\"env\":{\"PGDATA\":\"/x\",\"LANG\":\"C\"},"
     "\"cwd\":\"/tmp\",\"stop_signal\":\"INT\",\"ready\":\"fd\","
     "\"user\":\"postgres\",\"group\":26,\"groups\":[\"ssl\",7],"
     "\"umask\":\"077\",\"nice\":1,\"oom_score_adj\":-10,"
     "\"no_new_privs\":true,\"rlimits\":{\"nofile\":{\"soft\":1024,"
-    "\"hard\":4096},\"core\":\"infinity\",\"as\":\"2G\"}},"
+    "\"hard\":4096},\"core\":\"infinity\",\"as\":\"2G\"},
+    "\"sockets\":[{\"listen\":\"udp:[::1]:53\"}]},"
     "{\"name\":\"mid\",\"kind\":\"supervisor\",\"user\":\"app\","
     "\"children\":["
     "{\"name\":\"t\",\"kind\":\"tick\",\"interval_ms\":5},"
