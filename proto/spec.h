@@ -90,7 +90,7 @@ struct node_spec {
 	int64_t backoff_ms;
 	int64_t backoff_max_ms;
 	int64_t start_timeout_ms;
-	struct spec_ident *ident; /* owned; NULL: none set (spec-ident.h) */
+	struct spec_ident *ident;     /* owned; NULL: none set (spec-ident.h) */
 	struct spec_sockets *sockets; /* owned; NULL: none (exec, supervisor) */
 	union {
 		struct spec_sup sup;

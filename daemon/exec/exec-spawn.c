@@ -311,8 +311,8 @@ env_is_user(const char *s)
 	return false;
 }
 
-static void spawn_errno(struct proto_err *err, const char *argv0,
-    const char *what, int e);
+static void
+spawn_errno(struct proto_err *err, const char *argv0, const char *what, int e);
 
 static struct exec_launch *
 launch_new(struct node *n, const struct exec_spawned *sp, struct proto_err *err)
@@ -495,7 +495,8 @@ exec_child(struct exec_launch *l)
 		_exit(127); /* the daemon died already */
 	if (l->wd_pid_at != NULL)
 		env_put_pid(l->wd_pid_at,
-		    sizeof l->var_wd_pid - (size_t)(l->wd_pid_at - l->var_wd_pid));
+		    sizeof l->var_wd_pid -
+		        (size_t)(l->wd_pid_at - l->var_wd_pid));
 	if (dup2(l->devnull, 0) == -1 || dup2(l->out_w, 1) == -1 ||
 	    dup2(l->out_w, 2) == -1)
 		goto fail;

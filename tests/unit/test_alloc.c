@@ -194,7 +194,7 @@ static const char nested_spec[] =
     "\"user\":\"postgres\",\"group\":26,\"groups\":[\"ssl\",7],"
     "\"umask\":\"077\",\"nice\":1,\"oom_score_adj\":-10,"
     "\"no_new_privs\":true,\"rlimits\":{\"nofile\":{\"soft\":1024,"
-    "\"hard\":4096},\"core\":\"infinity\",\"as\":\"2G\"},
+    "\"hard\":4096},\"core\":\"infinity\",\"as\":\"2G\"},"
     "\"sockets\":[{\"listen\":\"udp:[::1]:53\"}]},"
     "{\"name\":\"mid\",\"kind\":\"supervisor\",\"user\":\"app\","
     "\"children\":["
