@@ -61,6 +61,7 @@ static const char *const spec_sup_fields[] = {
 	"max_restarts",
 	"period_ms",
 	"children",
+	"log",
 	NULL,
 };
 static const char *const spec_exec_fields[] = {
@@ -69,6 +70,7 @@ static const char *const spec_exec_fields[] = {
 	"cwd",
 	"stop_signal",
 	"ready",
+	"log",
 	NULL,
 };
 static const char *const spec_sleep_fields[] = { "ms", NULL };
@@ -619,7 +621,8 @@ spec_parse_node(struct spec_parser *p, const json_t *obj, int depth,
 	spec->name = strdup(name);
 	if (spec->name == NULL)
 		return (spec_oom(err));
-	if (spec_parse_common(obj, spec, err) != 0)
+	if (spec_parse_common(obj, spec, err) != 0 ||
+	    spec_log_parse(obj, &spec->log, err) != 0)
 		return (-1);
 
 	switch (spec->kind) {
@@ -701,6 +704,7 @@ spec_free(struct node_spec *spec)
 		free(spec->u.exec.cwd);
 		break;
 	}
+	spec_log_free(spec->log);
 	free(spec->name);
 	free(spec);
 }
@@ -776,7 +780,8 @@ spec_node_to_json(const struct node_spec *s)
 	    spec_set(obj, "backoff_max_ms", json_integer(s->backoff_max_ms)) !=
 	        0 ||
 	    spec_set(obj, "start_timeout_ms",
-	        json_integer(s->start_timeout_ms)) != 0)
+	        json_integer(s->start_timeout_ms)) != 0 ||
+	    spec_log_to_json(s->log, obj) != 0)
 		goto fail;
 
 	switch (s->kind) {
@@ -873,6 +878,7 @@ spec_dup(const struct node_spec *spec)
 		return (NULL);
 	*copy = *spec;
 	copy->name = NULL;
+	copy->log = NULL;
 	/* Drop the borrowed pointers first, so a failure frees only ours. */
 	switch (spec->kind) {
 	case KIND_SUPERVISOR:
@@ -885,7 +891,8 @@ spec_dup(const struct node_spec *spec)
 		copy->u.exec.cwd = NULL;
 		break;
 	}
-	if (spec->name != NULL && (copy->name = strdup(spec->name)) == NULL)
+	if ((spec->name != NULL && (copy->name = strdup(spec->name)) == NULL) ||
+	    spec_log_dup(spec->log, &copy->log) != 0)
 		goto fail;
 
 	switch (spec->kind) {
@@ -945,7 +952,8 @@ spec_equal_shallow(const struct node_spec *a, const struct node_spec *b)
 	if (a->restart != b->restart || a->shutdown_ms != b->shutdown_ms ||
 	    a->timeout_ms != b->timeout_ms || a->backoff_ms != b->backoff_ms ||
 	    a->backoff_max_ms != b->backoff_max_ms ||
-	    a->start_timeout_ms != b->start_timeout_ms)
+	    a->start_timeout_ms != b->start_timeout_ms ||
+	    !spec_log_equal(a->log, b->log))
 		return (false);
 	if (a->kind == KIND_SUPERVISOR && b->kind == KIND_SUPERVISOR &&
 	    (a->u.sup.strategy != b->u.sup.strategy ||

@@ -42,6 +42,7 @@ struct exec_launch {
 	size_t ncands;
 	const char *cwd; /* borrowed; NULL: the daemon's */
 	int devnull, out_w, done_r, ready_w, err_w; /* borrowed */
+	int stderr_w;                               /* borrowed */
 	pid_t ppid;
 	bool has_nofile; /* set the workers' RLIMIT_NOFILE */
 	struct rlimit nofile;
@@ -216,7 +217,7 @@ exec_child(const struct exec_launch *l)
 	if (getppid() != l->ppid)
 		_exit(127); /* the daemon died already */
 	if (dup2(l->devnull, 0) == -1 || dup2(l->out_w, 1) == -1 ||
-	    dup2(l->out_w, 2) == -1 || dup2(l->done_r, EXEC_DONE_FD) == -1 ||
+	    dup2(l->stderr_w, 2) == -1 || dup2(l->done_r, EXEC_DONE_FD) == -1 ||
 	    (l->ready_w != -1 && dup2(l->ready_w, EXEC_READY_FD) == -1))
 		goto fail;
 	/* Whatever the daemon holds without O_CLOEXEC stays with it. */
@@ -312,7 +313,7 @@ exec_vfork(struct exec_launch *l)
 
 /* The pipes of one start; -1: not open, or handed over. */
 struct exec_pipes {
-	int done[2], out[2], rdy[2], errp[2];
+	int done[2], out[2], rdy[2], errp[2], serr[2];
 	int devnull;
 };
 
@@ -322,6 +323,7 @@ pipes_close(struct exec_pipes *p)
 	for (int i = 0; i < 2; i++) {
 		exec_fd_close(&p->done[i]);
 		exec_fd_close(&p->out[i]);
+		exec_fd_close(&p->serr[i]);
 		exec_fd_close(&p->rdy[i]);
 		exec_fd_close(&p->errp[i]);
 	}
@@ -334,10 +336,12 @@ static int
 pipes_open(struct exec_pipes *p, bool ready)
 {
 	if (pipe2(p->done, O_CLOEXEC) == -1 || pipe2(p->out, O_CLOEXEC) == -1 ||
+	    pipe2(p->serr, O_CLOEXEC) == -1 ||
 	    pipe2(p->errp, O_CLOEXEC) == -1 ||
 	    (ready && pipe2(p->rdy, O_CLOEXEC) == -1) ||
 	    (p->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1 ||
 	    fd_high(&p->done[0]) == -1 || fd_high(&p->out[1]) == -1 ||
+	    fd_high(&p->serr[1]) == -1 || fd_nonblock(p->serr[0]) == -1 ||
 	    fd_high(&p->errp[1]) == -1 || fd_high(&p->devnull) == -1 ||
 	    (p->rdy[1] != -1 && fd_high(&p->rdy[1]) == -1) ||
 	    fd_nonblock(p->out[0]) == -1 ||
@@ -365,6 +369,7 @@ spawn_child(struct exec_launch *l, struct exec_pipes *p, int *e)
 
 	l->devnull = p->devnull;
 	l->out_w = p->out[1];
+	l->stderr_w = p->serr[1];
 	l->done_r = p->done[0];
 	l->ready_w = p->rdy[1];
 	l->err_w = p->errp[1];
@@ -375,6 +380,7 @@ spawn_child(struct exec_launch *l, struct exec_pipes *p, int *e)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	exec_fd_close(&p->done[0]);
 	exec_fd_close(&p->out[1]);
+	exec_fd_close(&p->serr[1]);
 	exec_fd_close(&p->rdy[1]);
 	exec_fd_close(&p->errp[1]);
 	exec_fd_close(&p->devnull);
@@ -426,6 +432,7 @@ exec_spawn(struct node *n, struct exec_spawned *sp, struct proto_err *err)
 		{ -1, -1 },
 		{ -1, -1 },
 		{ -1, -1 },
+		{ -1, -1 },
 		-1,
 	};
 	struct exec_launch *l;
@@ -442,8 +449,9 @@ exec_spawn(struct node *n, struct exec_spawned *sp, struct proto_err *err)
 		sp->pid = pid;
 		sp->done_w = p.done[1];
 		sp->out_r = p.out[0];
+		sp->err_r = p.serr[0];
 		sp->ready_r = p.rdy[0];
-		p.done[1] = p.out[0] = p.rdy[0] = -1;
+		p.done[1] = p.out[0] = p.serr[0] = p.rdy[0] = -1;
 		rc = 0;
 	}
 	pipes_close(&p);
