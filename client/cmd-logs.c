@@ -284,24 +284,13 @@ logs_event(struct ctl *c, struct logs_state *st, const json_t *p)
 		return 0;
 	if (strcmp(type, "output") == 0) {
 		logs_output(c, st, p);
-	} else if (strcmp(type, "state") == 0 && !c->json &&
-	    ctl_str(p, "to") != NULL && path != NULL) {
-		const char *to = ctl_str(p, "to");
-
-		/* Where a run ended and the next began. */
-		if (strcmp(to, "starting") == 0 || strcmp(to, "exited") == 0 ||
-		    strcmp(to, "failed") == 0 || strcmp(to, "backoff") == 0) {
-			logs_prefix(c, st, path);
-			printf("-- %s", to);
-			if (ctl_str(p, "cause") != NULL &&
-			    strcmp(to, "starting") != 0) {
-				fputs(": ", stdout);
-				ctl_put_safe(stdout, ctl_str(p, "cause"),
-				    strlen(ctl_str(p, "cause")));
-			}
-			fputs(" --\n", stdout);
-			fflush(stdout);
-		}
+	} else if (strcmp(type, "state") == 0 && !c->json && path != NULL &&
+	    ctl_str(p, "to") != NULL &&
+	    strcmp(ctl_str(p, "to"), "starting") == 0) {
+		/* A new run began: its lines follow this mark. */
+		logs_prefix(c, st, path);
+		fputs("-- new run --\n", stdout);
+		fflush(stdout);
 	} else if (strcmp(type, "removed") == 0 &&
 	    (i = logs_path_index(st, path)) >= 0) {
 		st->removed[i] = true;

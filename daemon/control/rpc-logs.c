@@ -235,8 +235,11 @@ logs_result(const struct node *n, const struct params_logs *p)
 		    json_array_append_new(records, logs_record(&s, e, k)) != 0)
 			goto out;
 	}
-	str = json_stringn((const char *)evbuffer_pullup(data, -1),
-	    evbuffer_get_length(data));
+	/* An empty buffer pulls up to NULL. */
+	str = evbuffer_get_length(data) == 0 ?
+	    json_string("") :
+	    json_stringn((const char *)evbuffer_pullup(data, -1),
+	        evbuffer_get_length(data));
 	result = json_pack("{s:o,s:b}", "data", str, "truncated", truncated);
 	if (result != NULL && records != NULL) {
 		json_object_set_new(result, "records", records);
