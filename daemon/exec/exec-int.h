@@ -42,6 +42,7 @@ struct exec_stream {
 	struct ring ring;     /* owned, kept across runs */
 	struct logfile *file; /* reference during a run; NULL: none */
 	uint8_t which;        /* EXEC_STDOUT, EXEC_STDERR */
+	bool big;             /* its pipe was made bigger */
 };
 
 /* What happened to a worker's output, over all its runs. */

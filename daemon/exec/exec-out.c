@@ -7,6 +7,7 @@
  * take a line drops it and counts it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,15 +25,24 @@
 #include "tree.h"
 #include "worker.h"
 
-#define EXEC_READ_MAX (64 * 1024) /* per read */
-#define EXEC_CUT_MARK " [cut]"
+#define EXEC_READ_MAX   (1024 * 1024) /* per read */
+#define EXEC_PIPE_SMALL (64 * 1024)   /* a pipe's size at first */
+#define EXEC_CUT_MARK   " [cut]"
 
 /* What one read became: its lines, newline-ended, for the file and the
  * watchers. Reused from read to read. */
 static struct {
 	char *buf;
 	size_t len, cap;
+	int64_t t_ms; /* when it was read */
 	bool failed;
+	/* While every line so far is plain and came from the read buffer,
+	 * they are that buffer's first `direct` bytes as they are: nothing
+	 * is copied. */
+	const char *in; /* the read buffer; NULL: copying */
+	size_t in_end;  /* where its complete lines end */
+	size_t direct;  /* bytes of in that are lines so far */
+	bool copying;
 } batch;
 
 /* The owner of a node's log files. The `user`/`group` spec fields are
@@ -63,6 +73,19 @@ batch_add(const char *data, size_t len)
 	}
 	memcpy(batch.buf + batch.len, data, len);
 	batch.len += len;
+}
+
+/* A new batch: of the read in (its complete lines end at in_end), or, with
+ * in NULL, of lines that are copied. */
+static void
+batch_begin(const char *in, size_t in_end)
+{
+	batch.len = 0;
+	batch.in = in;
+	batch.in_end = in_end;
+	batch.direct = 0;
+	batch.copying = in == NULL;
+	batch.t_ms = clock_wall_ms();
 }
 
 void
@@ -147,14 +170,24 @@ exec_out_line(void *arg, const char *text, size_t len, unsigned flags)
 	struct exec_stream *s = arg;
 	struct exec *w = s->w;
 	struct ring_rec h;
+	bool inbuf = batch.in != NULL && text >= batch.in &&
+	    text < batch.in + batch.in_end;
+	size_t end = inbuf ? (size_t)(text - batch.in) + len : 0;
 
 	memset(&h, 0, sizeof h);
-	h.t_ms = clock_wall_ms();
+	h.t_ms = batch.t_ms;
 	h.seq = w->ostats.lines[0] + w->ostats.lines[1];
 	h.run = w->run;
 	h.len = (uint32_t)len;
 	h.flags = (uint8_t)flags;
-	ring_push(&s->ring, &h, text);
+	/* A line followed in this same read by a ring's worth of lines
+	 * would only be pushed out again: counted, not copied. */
+	if (batch.in_end >= s->ring.cap && end <= batch.in_end - s->ring.cap) {
+		s->ring.lines++;
+		s->ring.lost++;
+	} else {
+		ring_push(&s->ring, &h, text);
+	}
 	w->ostats.lines[s->which]++;
 	if (flags & LINES_CUT)
 		w->ostats.cut++;
@@ -174,6 +207,15 @@ exec_out_line(void *arg, const char *text, size_t len, unsigned flags)
 		if (!journal_send(&jl))
 			w->ostats.journal_dropped++;
 	}
+	if (!batch.copying) {
+		if (inbuf && flags == 0 && text == batch.in + batch.direct) {
+			batch.direct = end + 1;
+			return;
+		}
+		/* From here on, copies: the plain lines so far first. */
+		batch.copying = true;
+		batch_add(batch.in, batch.direct);
+	}
 	batch_add(text, len);
 	if (flags & LINES_CUT)
 		batch_add(EXEC_CUT_MARK, sizeof EXEC_CUT_MARK - 1);
@@ -187,22 +229,24 @@ exec_out_flush(struct exec_stream *s)
 	struct exec *w = s->w;
 	struct tree_event ev;
 
+	const char *data = batch.copying ? batch.buf : batch.in;
+	size_t len = batch.copying ? batch.len : batch.direct;
+
 	if (batch.failed) {
 		log_warnx("out of memory: output of a worker not passed on");
 		batch.failed = false;
 	}
-	if (batch.len == 0)
+	batch_begin(NULL, 0);
+	if (len == 0)
 		return;
 	if (s->file != NULL)
-		w->ostats.file_dropped += logfile_write(s->file, batch.buf,
-		    batch.len);
+		w->ostats.file_dropped += logfile_write(s->file, data, len);
 	memset(&ev, 0, sizeof ev);
 	ev.type = TREE_EV_OUTPUT;
 	ev.node = w->node;
-	ev.data = batch.buf;
-	ev.len = batch.len;
+	ev.data = data;
+	ev.len = len;
 	ev.stream = s->which;
-	batch.len = 0;
 	tree_emit(w->node->tree, &ev);
 }
 
@@ -211,7 +255,7 @@ exec_out_close(struct exec_stream *s)
 {
 	timer_clear(&s->ev);
 	exec_fd_close(&s->fd);
-	batch.len = 0;
+	batch_begin(NULL, 0);
 	lines_flush(&s->lines, exec_out_line, s);
 	exec_out_flush(s);
 }
@@ -224,9 +268,18 @@ exec_out_read(struct exec_stream *s)
 
 	if (s->fd == -1)
 		return -1;
-	r = read(s->fd, buf, sizeof buf);
+	r = read(s->fd, buf, s->big ? sizeof buf : EXEC_PIPE_SMALL);
 	if (r > 0) {
-		batch.len = 0;
+		/* A chatty worker filled its pipe: a bigger pipe lets it
+		 * write on while the daemon is busy, and each wakeup here
+		 * takes more. Quiet workers keep the small default. */
+		if (r == EXEC_PIPE_SMALL && !s->big) {
+			s->big = true;
+			fcntl(s->fd, F_SETPIPE_SZ, EXEC_READ_MAX);
+		}
+		const char *nl = memrchr(buf, '\n', (size_t)r);
+
+		batch_begin(buf, nl != NULL ? (size_t)(nl - buf) + 1 : 0);
 		lines_feed(&s->lines, buf, (size_t)r, exec_out_line, s);
 		exec_out_flush(s);
 		return r;
