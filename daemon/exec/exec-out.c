@@ -273,7 +273,7 @@ exec_out_read(struct exec_stream *s)
 		/* A chatty worker filled its pipe: a bigger pipe lets it
 		 * write on while the daemon is busy, and each wakeup here
 		 * takes more. Quiet workers keep the small default. */
-		if (r == EXEC_PIPE_SMALL && !s->big) {
+		if (r >= EXEC_PIPE_SMALL / 2 && !s->big) {
 			s->big = true;
 			fcntl(s->fd, F_SETPIPE_SZ, EXEC_READ_MAX);
 		}

@@ -23,10 +23,19 @@ ring_free(struct ring *r)
 	r->start = r->end;
 }
 
+/* pos in the buffer: a mask while the size is a power of two, which it
+ * is but for a capacity that is not. */
+static inline size_t
+ring_off(const struct ring *r, uint64_t pos)
+{
+	return (r->size & (r->size - 1)) == 0 ? (size_t)(pos & (r->size - 1)) :
+	                                        (size_t)(pos % r->size);
+}
+
 static void
 ring_put(struct ring *r, uint64_t pos, const void *data, size_t len)
 {
-	size_t off = (size_t)(pos % r->size), first = r->size - off;
+	size_t off = ring_off(r, pos), first = r->size - off;
 
 	if (first > len)
 		first = len;
@@ -37,7 +46,7 @@ ring_put(struct ring *r, uint64_t pos, const void *data, size_t len)
 static void
 ring_copy(const struct ring *r, uint64_t pos, void *out, size_t len)
 {
-	size_t off = (size_t)(pos % r->size), first = r->size - off;
+	size_t off = ring_off(r, pos), first = r->size - off;
 
 	if (first > len)
 		first = len;
