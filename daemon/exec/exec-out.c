@@ -58,6 +58,8 @@ log_owner(const struct node *n, uid_t *uid, gid_t *gid)
 static void
 batch_add(const char *data, size_t len)
 {
+	if (len == 0)
+		return;
 	if (batch.len + len > batch.cap) {
 		size_t cap = batch.cap ? batch.cap : 2 * EXEC_READ_MAX;
 		char *b;
