@@ -129,8 +129,9 @@ logs_line(struct ctl *c, struct logs_state *st, const char *path,
 	if (path == NULL || stream == NULL)
 		return;
 	if (c->json) {
-		json_t *o = json_pack("{s:I,s:s,s:s,s:s%}", "t_ms", t_ms,
-		    "stream", stream, "path", path, "text", text, len);
+		json_t *o = json_pack("{s:I,s:s,s:s,s:o}", "t_ms", t_ms,
+		    "stream", stream, "path", path, "text",
+		    json_stringn(text, len));
 
 		if (o != NULL && run >= 0)
 			json_object_set_new(o, "run", json_integer(run));

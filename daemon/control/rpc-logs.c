@@ -159,10 +159,11 @@ logs_size(const struct logs_set *s, const struct logs_line *e)
 static json_t *
 logs_record(const struct logs_set *s, const struct logs_line *e, size_t skip)
 {
-	json_t *r = json_pack("{s:I,s:s,s:I,s:s,s:s%}", "t_ms",
+	/* jansson 2.10 has no "s%": the text as a string of its own. */
+	json_t *r = json_pack("{s:I,s:s,s:I,s:s,s:o}", "t_ms",
 	    (json_int_t)e->t_ms, "stream", e->stream == 1 ? "stderr" : "stdout",
 	    "run", (json_int_t)e->run, "path", s->paths[e->node], "text",
-	    s->text + e->off + skip, e->len - skip);
+	    json_stringn(s->text + e->off + skip, e->len - skip));
 
 	if (r != NULL && (e->flags & 1))
 		json_object_set_new(r, "cut", json_true());
