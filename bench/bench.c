@@ -37,6 +37,10 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1519,6 +1523,226 @@ cmd_spawn(const char *sock, int n, long window, const char *basefile)
 	return 0;
 }
 
+/* ---- workers' output (issue 16) ---- */
+
+/* The worker of both output measures: `yes`-like, LINE (100 bytes with
+ * its newline) until BYTES were written, as fast as it can. */
+#define LOGS_LINE \
+	"arbor-logs-bench-0123456789-0123456789-0123456789-0123456789-" \
+	"0123456789-012345678901234567890\n"
+
+static int
+cmd_yes(long long bytes)
+{
+	static char buf[64 * 1024];
+	size_t len = sizeof LOGS_LINE - 1, n = sizeof buf / len * len;
+
+	for (size_t i = 0; i + len <= sizeof buf; i += len)
+		memcpy(buf + i, LOGS_LINE, len);
+	while (bytes > 0) {
+		size_t w = bytes < (long long)n ? (size_t)bytes : n;
+		ssize_t r = write(1, buf, w);
+
+		if (r <= 0)
+			return 1;
+		bytes -= r;
+	}
+	return 0;
+}
+
+/* A line every ms milliseconds, until killed. */
+static int
+cmd_ticker(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	char line[64];
+	long i = 0;
+
+	for (;;) {
+		int n = snprintf(line, sizeof line, "tick %ld\n", i++);
+
+		if (write(1, line, (size_t)n) <= 0)
+			return 1;
+		nanosleep(&ts, NULL);
+	}
+}
+
+static const char *
+self_exe(void)
+{
+	static char path[4096];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+
+	if (n <= 0)
+		die("readlink /proc/self/exe: %s", strerror(errno));
+	path[n] = '\0';
+	return path;
+}
+
+/* The same worker with its stdout on a file: the floor. */
+static double
+logs_floor(const char *file, long long bytes)
+{
+	char arg[32];
+	double t0 = now_ms();
+	pid_t pid;
+	int st;
+
+	snprintf(arg, sizeof arg, "%lld", bytes);
+	if ((pid = fork()) == 0) {
+		int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND,
+		    0640);
+
+		if (fd == -1 || dup2(fd, 1) == -1)
+			_exit(127);
+		execl(self_exe(), "bench", "yes", arg, (char *)NULL);
+		_exit(127);
+	}
+	if (pid == -1 || waitpid(pid, &st, 0) != pid || st != 0)
+		die("logs: the floor worker failed");
+	return now_ms() - t0;
+}
+
+/* 10. logs: a worker writing BYTES as fast as it can into a log file
+ * through arbord, against the same worker writing straight to a file in
+ * the same directory; meanwhile another client's ping and arbord's RSS. */
+static int
+cmd_logs(const char *sock, const char *dir, long long bytes)
+{
+	struct conn *c = conn_open(sock), *pc = conn_open(sock);
+	long pid = daemon_pid(c), rss0, rss, peak = 0;
+	char params[1024], file[512], floor_file[512];
+	double t0, t, f, worst = 0;
+	int done = 0;
+	json_t *j;
+
+	snprintf(file, sizeof file, "%s/arbord-logs.log", dir);
+	snprintf(floor_file, sizeof floor_file, "%s/floor.log", dir);
+	f = logs_floor(floor_file, bytes);
+	unlink(floor_file);
+	usleep(200000);
+	rss0 = proc_rss_bytes(pid);
+	snprintf(params, sizeof params,
+	    "{\"name\":\"yes\",\"kind\":\"exec\",\"restart\":\"temporary\","
+	    "\"argv\":[\"%s\",\"yes\",\"%lld\"],\"log\":{\"file\":\"%s\","
+	    "\"journal\":false}}",
+	    self_exe(), bytes, file);
+	t0 = now_ms();
+	json_decref(call(c, "spawn", params, 60000));
+	while (!done) {
+		double p0 = now_ms(), dt;
+		const char *state;
+
+		json_decref(call(pc, "ping", NULL, 60000));
+		if ((dt = now_ms() - p0) > worst)
+			worst = dt;
+		if ((rss = proc_rss_bytes(pid)) > peak)
+			peak = rss;
+		j = call(c, "inspect", "{\"path\":\"/yes\"}", 60000);
+		state = json_string_value(json_object_get(
+		    json_object_get(j, "result"), "state"));
+		done = state != NULL && strcmp(state, "exited") == 0;
+		json_decref(j);
+		usleep(10000);
+	}
+	t = now_ms() - t0;
+	emit("logs", "file_sink_throughput", "MiB/s",
+	    bytes / 1048576.0 / (t / 1e3), "floor",
+	    bytes / 1048576.0 / (f / 1e3), f / t, ">= 0.7x writing straight "
+	    "to a file", "ratio_ge", 0.7,
+	    json_pack("{s:I,s:f,s:f}", "bytes", (json_int_t)bytes, "ms", t,
+	    "floor_ms", f));
+	emit("logs", "ping_worst_during_flood", "ms", worst, NULL, 0, 0,
+	    "<= 20 ms", "le", 20, NULL);
+	emit("logs", "rss_growth_during_flood", "MiB",
+	    (peak - rss0) / 1048576.0, NULL, 0, 0, "<= 16 MiB", "le", 16,
+	    NULL);
+	json_decref(call(c, "remove", "{\"path\":\"/yes\"}", 60000));
+	for (int k = 0; k <= 5; k++) {
+		char name[600];
+
+		snprintf(name, sizeof name, k ? "%s.%d" : "%s", file, k);
+		unlink(name);
+	}
+	conn_close(pc);
+	conn_close(c);
+	return 0;
+}
+
+/* 11. journal: n workers each printing a line every 10 ms into a
+ * journal socket this bench binds and drains; arbord's CPU over secs. */
+static int
+cmd_journal(const char *sock, const char *jsock, int n, double secs)
+{
+	struct conn *c = conn_open(sock);
+	long pid = daemon_pid(c), t0, t1, first = c->next_id;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, big = 8 * 1024 * 1024, counts[2];
+	char params[1024];
+	pid_t drain;
+	long got = 0;
+
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", jsock);
+	unlink(jsock);
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big) == -1 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof sa) == -1 ||
+	    pipe(counts) == -1)
+		die("journal: cannot bind %s: %s", jsock, strerror(errno));
+	if ((drain = fork()) == 0) {
+		static char buf[70000];
+		struct timeval tv = { 1, 0 };
+		long k = 0;
+
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+		for (;;) {
+			ssize_t r = recv(fd, buf, sizeof buf, 0);
+
+			if (r < 0 && errno == EAGAIN)
+				break;
+			if (r >= 0)
+				k++;
+		}
+		if (write(counts[1], &k, sizeof k) != sizeof k)
+			_exit(1);
+		_exit(0);
+	}
+	close(counts[1]);
+	for (int i = 0; i < n; i++) {
+		snprintf(params, sizeof params,
+		    "{\"name\":\"t%d\",\"kind\":\"exec\",\"argv\":[\"%s\","
+		    "\"ticker\",\"10\"],\"log\":{\"journal\":true}}",
+		    i, self_exe());
+		conn_request(c, "spawn", params);
+	}
+	for (long id = first; id < first + n; id++) {
+		json_t *j = conn_wait_id(c, id, NULL, NULL, 60000);
+
+		check_result(j, "spawn ticker");
+		json_decref(j);
+	}
+	usleep(1000000); /* let the starts settle */
+	t0 = proc_ticks(pid);
+	usleep((useconds_t)(secs * 1e6));
+	t1 = proc_ticks(pid);
+	json_decref(call(c, "cancel", "{\"path\":\"/\",\"wait\":true}",
+	    60000));
+	if (read(counts[0], &got, sizeof got) != sizeof got)
+		got = -1;
+	waitpid(drain, NULL, 0);
+	close(fd);
+	unlink(jsock);
+	/* Scaled to 1,000 workers: the cost is per line. */
+	emit("journal", "cpu_per_1000_workers_100_lines_per_s", "% of a core",
+	    100.0 * (double)(t1 - t0) / (secs * sysconf(_SC_CLK_TCK)) *
+	        1000.0 / n,
+	    NULL, 0, 0, "<= 10 %", "le", 10,
+	    json_pack("{s:i,s:f,s:I}", "workers", n, "seconds", secs,
+	    "entries_received", (json_int_t)got));
+	conn_close(c);
+	return 0;
+}
+
 static void
 usage(void)
 {
@@ -1531,6 +1755,8 @@ usage(void)
 	    "       bench stream SOCKET SUPS CHILDREN\n"
 	    "       bench spawn SOCKET N WINDOW [BASE.json]\n"
 	    "       bench peers SOCKET N SECONDS PEER.json\n"
+	    "       bench logs SOCKET DIR BYTES\n"
+	    "       bench journal SOCKET JOURNAL_SOCKET N SECONDS\n"
 	    "       bench aggregate|markdown|check-json < LINES\n"
 	    "       bench kill-marked\n");
 	exit(2);
@@ -1544,6 +1770,11 @@ main(int argc, char **argv)
 
 	if (argc < 2)
 		usage();
+	/* The workers of the output measures: no alarm, no handlers. */
+	if (strcmp(argv[1], "yes") == 0 && argc == 3)
+		return cmd_yes(atoll(argv[2]));
+	if (strcmp(argv[1], "ticker") == 0 && argc == 3)
+		return cmd_ticker(atoi(argv[2]));
 	snprintf(marker, sizeof marker, "%s", m && *m ? m : "");
 	if (marker[0] == '\0')
 		snprintf(marker, sizeof marker, "1000.%ld", (long)getpid());
@@ -1569,6 +1800,11 @@ main(int argc, char **argv)
 			    n, marker);
 		return 0;
 	}
+	if (strcmp(cmd, "logs") == 0 && argc == 5)
+		return cmd_logs(argv[2], argv[3], atoll(argv[4]));
+	if (strcmp(cmd, "journal") == 0 && argc == 6)
+		return cmd_journal(argv[2], argv[3], atoi(argv[4]),
+		    atof(argv[5]));
 	if (strcmp(cmd, "tree") == 0 && argc == 5)
 		return cmd_tree(argv[2], atoi(argv[3]), atoi(argv[4]));
 	if (strcmp(cmd, "exec") == 0 && argc == 4)

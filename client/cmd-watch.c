@@ -97,10 +97,24 @@ watch_print(const json_t *p)
 		    ctl_str(p, "status") != NULL ? ctl_str(p, "status") : "-");
 	} else if (strcmp(type, "output") == 0 &&
 	    json_is_string(data = json_object_get(p, "data"))) {
-		fputs(" | ", stdout);
-		/* One line per event: newlines inside show as "?". */
-		ctl_put_safe(stdout, json_string_value(data),
-		    json_string_length(data));
+		const char *s = json_string_value(data), *nl;
+		size_t len = json_string_length(data), n;
+
+		/* A line each, every one with the time and path. */
+		for (;;) {
+			nl = memchr(s, '\n', len);
+			n = nl != NULL ? (size_t)(nl - s) : len;
+			fputs(" | ", stdout);
+			ctl_put_safe(stdout, s, n);
+			if (nl == NULL || n + 1 == len)
+				break;
+			s += n + 1;
+			len -= n + 1;
+			putchar('\n');
+			watch_time(
+			    json_integer_value(json_object_get(p, "ts_ms")));
+			watch_put(ctl_str(p, "path"));
+		}
 	} else {
 		putchar(' ');
 		watch_put(type);

@@ -19,6 +19,7 @@
 #include "frame.h"
 #include "ident.h"
 #include "jsonrpc.h"
+#include "journal.h"
 #include "log.h"
 #include "notify.h"
 #include "spec.h"
@@ -41,6 +42,7 @@ static const char usage_text[] =
     "              [--http ADDR:PORT [--http-token TOKEN]\n"
     "               [--http-max-connections N] [--http-max-queued BYTES]\n"
     "               [--http-request-timeout DUR]]\n"
+    "              [--journal-socket PATH]\n"
     "              [--log-level error|warn|info|debug]\n"
     "\n"
     "Runs the arbor supervision daemon in the foreground.\n"
@@ -77,6 +79,9 @@ static const char usage_text[] =
     "                          get 503 (67108864)\n"
     "      --http-request-timeout DUR  time an HTTP request has to arrive\n"
     "                          whole (10s; 0 waits forever)\n"
+    "      --journal-socket PATH  where workers' lines go to journald\n"
+    "                          (default: $ARBOR_JOURNAL_SOCKET, else\n"
+    "                          /run/systemd/journal/socket)\n"
     "      --log-level LEVEL   error, warn, info (default) or debug\n"
     "  -h, --help              this text\n"
     "  -V, --version           the version\n";
@@ -191,6 +196,7 @@ static const struct option main_longopts[] = {
 	{ "http-max-connections", required_argument, NULL, 'x' },
 	{ "http-max-queued", required_argument, NULL, 'q' },
 	{ "http-request-timeout", required_argument, NULL, 't' },
+	{ "journal-socket", required_argument, NULL, 'j' },
 	{ "log-level", required_argument, NULL, 'l' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -295,6 +301,14 @@ main_option(int ch, struct daemon_config *cfg, struct main_opts *o)
 		        &err) == -1) {
 			fprintf(stderr, "arbord: --http-request-timeout: %s\n",
 			    err.message);
+			return 2;
+		}
+		return 0;
+	case 'j':
+		if (journal_configure(optarg) == -1) {
+			fprintf(stderr,
+			    "arbord: --journal-socket: path too "
+			    "long for a socket\n");
 			return 2;
 		}
 		return 0;

@@ -134,14 +134,43 @@ params_inspect(const json_t *params, struct params_inspect *p,
 int
 params_logs(const json_t *params, struct params_logs *p, struct proto_err *err)
 {
-	static const char *const allowed[] = { "path", "bytes", NULL };
+	static const char *const allowed[] = { "path", "bytes", "lines",
+		"stream", "since_ms", "records", NULL };
+	static const char *const streams[] = { "both", "stdout", "stderr",
+		NULL };
 
 	memset(p, 0, sizeof *p);
-	p->bytes = 4096;
+	p->bytes = -1;
+	p->lines = -1;
+	p->stream = LOGS_BOTH;
 	if (params_object(params, allowed, err) != 0 ||
 	    params_get_path(params, true, &p->path, err) != 0 ||
 	    proto_get_int(params, "bytes", false, 1, PARAMS_LOGS_MAX, &p->bytes,
-	        err) != 0)
+	        err) != 0 ||
+	    proto_get_int(params, "lines", false, 0, PARAMS_LOGS_LINES_MAX,
+	        &p->lines, err) != 0 ||
+	    proto_get_enum(params, "stream", false, streams, &p->stream, err) !=
+	        0 ||
+	    proto_get_int(params, "since_ms", false, 0, INT64_MAX, &p->since_ms,
+	        err) != 0 ||
+	    proto_get_bool(params, "records", false, &p->records, err) != 0)
+		return (-1);
+	/* Without lines, the tail is measured in bytes as it always was. */
+	if (p->lines == -1 && p->bytes == -1)
+		p->bytes = 4096;
+	return (0);
+}
+
+int
+params_reopen(const json_t *params, struct params_reopen *p,
+    struct proto_err *err)
+{
+	static const char *const allowed[] = { "path", NULL };
+
+	memset(p, 0, sizeof *p);
+	p->path = "/";
+	if (params_object(params, allowed, err) != 0 ||
+	    params_get_path(params, false, &p->path, err) != 0)
 		return (-1);
 	return (0);
 }

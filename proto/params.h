@@ -44,12 +44,23 @@ struct params_inspect {
 int params_inspect(const json_t *params, struct params_inspect *p,
     struct proto_err *err);
 
+enum logs_stream { LOGS_BOTH, LOGS_STDOUT, LOGS_STDERR };
 struct params_logs {
 	const char *path;
-	int64_t bytes; /* 4096 */
+	int64_t bytes;    /* 4096 when lines is not given, else -1: any */
+	int64_t lines;    /* -1: any */
+	int stream;       /* enum logs_stream */
+	int64_t since_ms; /* 0: all */
+	bool records;     /* the answer lists each line too */
 };
 int
 params_logs(const json_t *params, struct params_logs *p, struct proto_err *err);
+
+struct params_reopen {
+	const char *path; /* "/" */
+};
+int params_reopen(const json_t *params, struct params_reopen *p,
+    struct proto_err *err);
 
 struct params_watch {
 	const char *path; /* "/" */
@@ -82,5 +93,7 @@ params_wait(const json_t *params, struct params_wait *p, struct proto_err *err);
 #define PARAMS_REASON_MAX 1024
 /* Largest `bytes` for logs: the whole ring. */
 #define PARAMS_LOGS_MAX (1024 * 1024)
+/* Largest `lines` for logs. */
+#define PARAMS_LOGS_LINES_MAX 100000
 
 #endif

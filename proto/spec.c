@@ -64,6 +64,7 @@ static const char *const spec_sup_fields[] = {
 	"period_ms",
 	"children",
 	"sockets",
+	"log",
 	NULL,
 };
 static const char *const spec_exec_fields[] = {
@@ -74,6 +75,7 @@ static const char *const spec_exec_fields[] = {
 	"ready",
 	"watchdog_ms",
 	"sockets",
+	"log",
 	NULL,
 };
 static const char *const spec_sleep_fields[] = { "ms", NULL };
@@ -634,7 +636,8 @@ spec_parse_node(struct spec_parser *p, const json_t *obj, int depth,
 	if (spec->name == NULL)
 		return (spec_oom(err));
 	if (spec_parse_common(obj, spec, err) != 0 ||
-	    spec_ident_parse(obj, &spec->ident, err) != 0)
+	    spec_ident_parse(obj, &spec->ident, err) != 0 ||
+	    spec_log_parse(obj, &spec->log, err) != 0)
 		return (-1);
 
 	if ((spec->kind == KIND_SUPERVISOR || spec->kind == KIND_EXEC) &&
@@ -721,6 +724,7 @@ spec_free(struct node_spec *spec)
 	}
 	spec_ident_free(spec->ident);
 	spec_sockets_free(spec->sockets);
+	spec_log_free(spec->log);
 	free(spec->name);
 	free(spec);
 }
@@ -801,7 +805,8 @@ spec_node_to_json(const struct node_spec *s)
 	    spec_set(obj, "start_timeout_ms",
 	        json_integer(s->start_timeout_ms)) != 0 ||
 	    spec_ident_to_json(s->ident, obj) != 0 ||
-	    spec_sockets_to_json(s->sockets, obj) != 0)
+	    spec_sockets_to_json(s->sockets, obj) != 0 ||
+	    spec_log_to_json(s->log, obj) != 0)
 		goto fail;
 
 	switch (s->kind) {
@@ -901,6 +906,7 @@ spec_dup(const struct node_spec *spec)
 	copy->name = NULL;
 	copy->ident = NULL;
 	copy->sockets = NULL;
+	copy->log = NULL;
 	/* Drop the borrowed pointers first, so a failure frees only ours. */
 	switch (spec->kind) {
 	case KIND_SUPERVISOR:
@@ -916,7 +922,8 @@ spec_dup(const struct node_spec *spec)
 	if ((spec->name != NULL && (copy->name = strdup(spec->name)) == NULL) ||
 	    spec_ident_dup(spec->ident, &copy->ident) != 0 ||
 	    ((copy->sockets = spec_sockets_dup(spec->sockets, &oom)) == NULL &&
-	        oom))
+	        oom) ||
+	    spec_log_dup(spec->log, &copy->log) != 0)
 		goto fail;
 
 	switch (spec->kind) {
@@ -976,7 +983,8 @@ spec_equal_shallow(const struct node_spec *a, const struct node_spec *b)
 	if (a->restart != b->restart || a->shutdown_ms != b->shutdown_ms ||
 	    a->timeout_ms != b->timeout_ms || a->backoff_ms != b->backoff_ms ||
 	    a->backoff_max_ms != b->backoff_max_ms ||
-	    a->start_timeout_ms != b->start_timeout_ms)
+	    a->start_timeout_ms != b->start_timeout_ms ||
+	    !spec_log_equal(a->log, b->log))
 		return (false);
 	if (a->kind == KIND_SUPERVISOR && b->kind == KIND_SUPERVISOR &&
 	    (a->u.sup.strategy != b->u.sup.strategy ||

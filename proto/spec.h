@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "err.h"
+#include "spec-log.h"
 #include "spec-sockets.h"
 
 struct spec_ident;
@@ -92,6 +93,7 @@ struct node_spec {
 	int64_t start_timeout_ms;
 	struct spec_ident *ident;     /* owned; NULL: none set (spec-ident.h) */
 	struct spec_sockets *sockets; /* owned; NULL: none (exec, supervisor) */
+	struct spec_log *log; /* owned; NULL: all inherited (spec-log.h) */
 	union {
 		struct spec_sup sup;
 		struct spec_exec exec;

@@ -50,3 +50,26 @@ proto_utf8_repair(char *s)
 		left -= n;
 	}
 }
+
+size_t
+proto_utf8_escape(const char *s, size_t len, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, o = 0, k;
+
+	while (i < len) {
+		if ((k = proto_utf8_seq(u + i, len - i)) == 0) {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[u[i] >> 4];
+			out[o++] = hex[u[i] & 15];
+			i++;
+			continue;
+		}
+		memcpy(out + o, u + i, k);
+		o += k;
+		i += k;
+	}
+	return o;
+}

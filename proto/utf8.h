@@ -16,4 +16,9 @@ size_t proto_utf8_seq(const unsigned char *s, size_t len);
  * string must stay valid UTF-8. */
 void proto_utf8_repair(char *s);
 
+/* Copies len bytes of s into out (4 * len bytes) as valid UTF-8: each
+ * byte that is not part of a well-formed sequence becomes the four
+ * characters "\xNN" (lower-case hex). Returns the bytes written. */
+size_t proto_utf8_escape(const char *s, size_t len, char *out);
+
 #endif

@@ -37,6 +37,7 @@ static const struct rpc_method *const rpc_methods[] = {
 	&rpc_logs,
 	&rpc_reload,
 	&rpc_apply,
+	&rpc_reopen,
 };
 
 /* One response: whole, or its id and a body written in slices. */

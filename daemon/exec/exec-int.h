@@ -1,13 +1,14 @@
 /*
  * What exec.c, exec-spawn.c and exec-proc.c share: the worker's record and
  * the module's state. A worker owns its main process, the daemon's ends of
- * its done, ready and output pipes, its grace and poll timers, the escaped
- * descendants it found, and its output ring (kept across restarts, so
- * `logs` shows why the last run ended). A run ends only when the main
- * process was reaped, its group is empty, the escaped descendants are gone
- * and the output reached end of file; then it holds nothing but the ring
- * and the view data (exit, rusage, pid of the last run). docs/exec.md says
- * which mechanism covers which way of escaping.
+ * its done and ready pipes and its stdout and stderr pipes, its grace and
+ * poll timers, the escaped descendants it found, its output rings (kept
+ * across restarts, so `logs` shows why the last run ended) and, during a
+ * run, references to its log files. A run ends only when the main process
+ * was reaped, its group is empty, the escaped descendants are gone and both
+ * output pipes reached end of file; then it holds nothing but the rings
+ * and the view data (exit, rusage, pid of the last run, output counters).
+ * docs/exec.md says which mechanism covers which way of escaping.
  */
 #ifndef EXEC_INT_H
 #define EXEC_INT_H
@@ -22,7 +23,9 @@
 #include <jansson.h>
 
 #include "err.h"
+#include "lines.h"
 #include "ring.h"
+#include "worker.h"
 
 struct event;
 struct node;
@@ -54,6 +57,31 @@ struct exec_notify {
 	bool warned_fds;
 };
 
+struct exec;
+struct logfile;
+
+enum { EXEC_STDOUT, EXEC_STDERR, EXEC_NSTREAMS };
+
+/* One output stream of a worker (exec-out.c). */
+struct exec_stream {
+	struct exec *w;       /* borrowed: its worker */
+	int fd;               /* owned: read end, -1 at EOF */
+	struct event *ev;     /* owned */
+	struct lines lines;   /* owned: the line not ended yet */
+	struct ring ring;     /* owned, kept across runs */
+	struct logfile *file; /* reference during a run; NULL: none */
+	uint8_t which;        /* EXEC_STDOUT, EXEC_STDERR */
+	bool big;             /* its pipe was made bigger */
+};
+
+/* What happened to a worker's output, over all its runs. */
+struct exec_out_stats {
+	uint64_t lines[EXEC_NSTREAMS];
+	uint64_t cut;             /* lines cut at LINES_MAX */
+	uint64_t file_dropped;    /* bytes a file could not take */
+	uint64_t journal_dropped; /* lines the journal did not take */
+};
+
 struct exec_desc {
 	pid_t pid;
 	unsigned long long start; /* /proc start time: guards reuse */
@@ -66,8 +94,6 @@ struct exec {
 	pid_t pgid;              /* its group (= pid of the last run) */
 	int done_fd;             /* owned: write end, -1 closed */
 	int ready_fd;            /* owned: read end, -1 closed */
-	int out_fd;              /* owned: read end, -1 at EOF */
-	struct event *out_ev;    /* owned */
 	struct event *ready_ev;  /* owned */
 	struct event *grace;     /* owned: SIGKILL when it fires */
 	struct event *poll;      /* owned: re-check of leftovers */
@@ -75,8 +101,11 @@ struct exec {
 	size_t ndescs, capdescs;
 	struct exec_notify *nt; /* owned, kept across runs; NULL: none */
 	int64_t grace_due;      /* monotonic ms the grace ends */
-	struct ring ring;       /* owned, kept across runs */
-	int status;             /* wait status of the main process */
+	struct exec_stream out[EXEC_NSTREAMS];
+	struct exec_out_stats ostats;
+	uint32_t run; /* runs started, this one included */
+	bool journal; /* this run's lines go to the journal */
+	int status;   /* wait status of the main process */
 	struct rusage ru;
 	int poll_ms;
 	bool live;       /* the run has not ended */
@@ -108,6 +137,7 @@ struct exec_spawned {
 	pid_t pid;
 	int done_w; /* the daemon's ends: the caller's */
 	int out_r;
+	int err_r;
 	int ready_r; /* -1 without readiness by fd */
 };
 
@@ -122,7 +152,6 @@ void exec_check(struct exec *w);
 void exec_stop(struct exec *w);
 void exec_release(struct exec *w, bool kill_left);
 void exec_reaped_cb(pid_t pid, int status, const struct rusage *ru, void *arg);
-void exec_out_cb(evutil_socket_t fd, short what, void *arg);
 void exec_scan_cb(evutil_socket_t fd, short what, void *arg);
 void exec_after_reap(void);
 void exec_replay(void);
@@ -149,5 +178,29 @@ void exec_notify_close(struct exec *w);
 void exec_notify_free(struct exec *w);
 /* status and notify; w NULL before a first start. */
 void exec_notify_view(const struct exec *w, int64_t watchdog_ms, json_t *view);
+
+/* exec-out.c: the output streams and where their lines go. */
+/* A new record's streams; NULL-safe teardown in exec_out_drop. */
+void exec_out_init(struct exec *w);
+/* Before a run: the effective `log` settings, the rings sized, the files
+ * opened. */
+void exec_out_begin(struct exec *w);
+/* The run's pipes: events on them. -1 when out of memory. */
+int exec_out_watch(struct exec *w, int out_r, int err_r);
+/* Reads what is there on stream s; -1 at end of file (then closed). */
+ssize_t exec_out_read(struct exec_stream *s);
+/* Both pipes reached end of file. */
+bool exec_out_done(const struct exec *w);
+/* Closes the pipes (lines not ended come out) and the files. */
+void exec_out_release(struct exec *w);
+/* Frees the rings too: the record goes. */
+void exec_out_drop(struct exec *w);
+void exec_out_cb(evutil_socket_t fd, short what, void *arg);
+/* Opens this worker's log files again, for `reopen`. */
+int exec_out_reopen(struct exec *w);
+/* worker_ops.lines and the view's "output". */
+int exec_lines(const struct node *n, unsigned streams, int64_t since_ms,
+    worker_line_fn *fn, void *arg, bool *lost);
+void exec_out_view(const struct exec *w, json_t *view);
 
 #endif

@@ -29,7 +29,6 @@
 #include "timer.h"
 #include "tree.h"
 
-#define EXEC_READ_MAX    (64 * 1024) /* per output callback */
 #define EXEC_POLL_MIN_MS 5
 #define EXEC_POLL_MAX_MS 100
 
@@ -461,8 +460,7 @@ exec_release(struct exec *w, bool kill_left)
 	exec_notify_close(w);
 	timer_clear(&w->ready_ev);
 	exec_fd_close(&w->ready_fd);
-	timer_clear(&w->out_ev);
-	exec_fd_close(&w->out_fd);
+	exec_out_release(w);
 	timer_clear(&w->grace);
 	timer_clear(&w->poll);
 	for (size_t i = 0; i < w->ndescs; i++)
@@ -512,42 +510,6 @@ exec_finish(struct exec *w)
 	node_work_ended(n, ex_);
 }
 
-/* Reads what is there; at end of file closes the pipe. Returns how much
- * was read, -1 at EOF. */
-static ssize_t
-exec_read_output(struct exec *w)
-{
-	static char buf[EXEC_READ_MAX];
-	struct tree_event ev;
-	ssize_t r;
-
-	r = read(w->out_fd, buf, sizeof buf);
-	if (r > 0) {
-		ring_write(&w->ring, buf, (size_t)r);
-		memset(&ev, 0, sizeof ev);
-		ev.type = TREE_EV_OUTPUT;
-		ev.node = w->node;
-		ev.data = buf;
-		ev.len = (size_t)r;
-		tree_emit(w->node->tree, &ev);
-		return r;
-	}
-	if (r == -1 && (errno == EAGAIN || errno == EINTR))
-		return 0;
-	timer_clear(&w->out_ev);
-	exec_fd_close(&w->out_fd);
-	return -1;
-}
-
-void
-exec_out_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct exec *w = arg;
-
-	if (exec_read_output(w) == -1)
-		exec_check(w);
-}
-
 /* Decides whether the run is over; if not, what to wait for. */
 void
 exec_check(struct exec *w)
@@ -571,13 +533,14 @@ exec_check(struct exec *w)
 		exec_poll_arm(w);
 		return;
 	}
-	if (w->out_fd != -1) {
-		/* Everything is gone: what is in the pipe is all there is,
-		 * unless some process we never found holds its write end. */
-		for (int i = 0; i < 64 && w->out_fd != -1; i++)
-			if (exec_read_output(w) == 0)
-				break;
-		if (w->out_fd != -1 && !w->killed) {
+	if (!exec_out_done(w)) {
+		/* Everything is gone: what is in the pipes is all there is,
+		 * unless some process we never found holds a write end. */
+		for (int k = 0; k < EXEC_NSTREAMS; k++)
+			for (int i = 0; i < 64 && w->out[k].fd != -1; i++)
+				if (exec_out_read(&w->out[k]) == 0)
+					break;
+		if (!exec_out_done(w) && !w->killed) {
 			if (w->grace == NULL && !w->stop_sent)
 				exec_stop(w);
 			if (!w->killed) {
@@ -585,14 +548,13 @@ exec_check(struct exec *w)
 				return;
 			}
 		}
-		if (w->out_fd != -1) {
+		if (!exec_out_done(w)) {
 			char path[PROTO_PATH_MAX];
 
 			log_warnx("%s: an unknown process holds its output "
 			          "open; closing it",
 			    node_path(w->node, path, sizeof path));
-			timer_clear(&w->out_ev);
-			exec_fd_close(&w->out_fd);
+			exec_out_release(w);
 		}
 	}
 	exec_finish(w);

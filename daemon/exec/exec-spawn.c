@@ -85,6 +85,7 @@ struct exec_launch {
 	struct sock_pass pass; /* owned: the listen fds and their variables */
 	int done_fd, ready_fd; /* where the child puts them */
 	int fd_min;            /* child-side fds live at or above it */
+	int stderr_w;          /* borrowed */
 	pid_t ppid;
 	struct exec_rlim rlims[SPEC_RLIM__COUNT]; /* set in this order */
 	size_t nrlims;
@@ -498,7 +499,7 @@ exec_child(struct exec_launch *l)
 		    sizeof l->var_wd_pid -
 		        (size_t)(l->wd_pid_at - l->var_wd_pid));
 	if (dup2(l->devnull, 0) == -1 || dup2(l->out_w, 1) == -1 ||
-	    dup2(l->out_w, 2) == -1)
+	    dup2(l->stderr_w, 2) == -1)
 		goto fail;
 	for (size_t i = 0; i < l->pass.n; i++)
 		if (dup2(l->pass.fds[i], EXEC_LISTEN_FD + (int)i) == -1)
@@ -604,7 +605,7 @@ exec_vfork(struct exec_launch *l)
 
 /* The pipes of one start; -1: not open, or handed over. */
 struct exec_pipes {
-	int done[2], out[2], rdy[2], errp[2];
+	int done[2], out[2], rdy[2], errp[2], serr[2];
 	int devnull;
 };
 
@@ -614,6 +615,7 @@ pipes_close(struct exec_pipes *p)
 	for (int i = 0; i < 2; i++) {
 		exec_fd_close(&p->done[i]);
 		exec_fd_close(&p->out[i]);
+		exec_fd_close(&p->serr[i]);
 		exec_fd_close(&p->rdy[i]);
 		exec_fd_close(&p->errp[i]);
 	}
@@ -626,10 +628,12 @@ static int
 pipes_open(struct exec_pipes *p, bool ready, int min)
 {
 	if (pipe2(p->done, O_CLOEXEC) == -1 || pipe2(p->out, O_CLOEXEC) == -1 ||
+	    pipe2(p->serr, O_CLOEXEC) == -1 ||
 	    pipe2(p->errp, O_CLOEXEC) == -1 ||
 	    (ready && pipe2(p->rdy, O_CLOEXEC) == -1) ||
 	    (p->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1 ||
 	    fd_high(&p->done[0], min) == -1 || fd_high(&p->out[1], min) == -1 ||
+	    fd_high(&p->serr[1], min) == -1 || fd_nonblock(p->serr[0]) == -1 ||
 	    fd_high(&p->errp[1], min) == -1 ||
 	    fd_high(&p->devnull, min) == -1 ||
 	    (p->rdy[1] != -1 && fd_high(&p->rdy[1], min) == -1) ||
@@ -658,6 +662,7 @@ spawn_child(struct exec_launch *l, struct exec_pipes *p, int *e)
 
 	l->devnull = p->devnull;
 	l->out_w = p->out[1];
+	l->stderr_w = p->serr[1];
 	l->done_r = p->done[0];
 	l->ready_w = p->rdy[1];
 	l->err_w = p->errp[1];
@@ -668,6 +673,7 @@ spawn_child(struct exec_launch *l, struct exec_pipes *p, int *e)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	exec_fd_close(&p->done[0]);
 	exec_fd_close(&p->out[1]);
+	exec_fd_close(&p->serr[1]);
 	exec_fd_close(&p->rdy[1]);
 	exec_fd_close(&p->errp[1]);
 	exec_fd_close(&p->devnull);
@@ -762,6 +768,7 @@ exec_spawn(struct node *n, struct exec_spawned *sp, struct proto_err *err)
 		{ -1, -1 },
 		{ -1, -1 },
 		{ -1, -1 },
+		{ -1, -1 },
 		-1,
 	};
 	struct exec_launch *l;
@@ -778,8 +785,9 @@ exec_spawn(struct node *n, struct exec_spawned *sp, struct proto_err *err)
 		sp->pid = pid;
 		sp->done_w = p.done[1];
 		sp->out_r = p.out[0];
+		sp->err_r = p.serr[0];
 		sp->ready_r = p.rdy[0];
-		p.done[1] = p.out[0] = p.rdy[0] = -1;
+		p.done[1] = p.out[0] = p.serr[0] = p.rdy[0] = -1;
 		rc = 0;
 	}
 	pipes_close(&p);

@@ -16,6 +16,7 @@
 
 #include "exec-int.h"
 #include "exec.h"
+#include "journal.h"
 #include "log.h"
 #include "node.h"
 #include "reaper.h"
@@ -67,33 +68,39 @@ exec_take(struct node *n, bool *fresh)
 		return w;
 	if ((w = calloc(1, sizeof *w)) == NULL)
 		return NULL;
-	if (ring_init(&w->ring, RING_DEFAULT_CAP) == -1) {
-		free(w);
-		return NULL;
-	}
 	w->node = n;
+	exec_out_init(w);
 	return w;
 }
 
+/* A new run on the record: the rings, counters and run number go on. */
 static void
 exec_reset(struct exec *w)
 {
-	struct ring ring = w->ring;
+	struct ring rings[EXEC_NSTREAMS];
+	struct exec_out_stats ostats = w->ostats;
 	struct exec_notify *nt = w->nt;
 	struct node *n = w->node;
+	uint32_t run = w->run;
 
+	for (int i = 0; i < EXEC_NSTREAMS; i++)
+		rings[i] = w->out[i].ring;
 	memset(w, 0, sizeof *w);
-	w->ring = ring;
 	w->nt = nt;
 	w->node = n;
-	w->done_fd = w->ready_fd = w->out_fd = -1;
+	exec_out_init(w);
+	for (int i = 0; i < EXEC_NSTREAMS; i++)
+		w->out[i].ring = rings[i];
+	w->ostats = ostats;
+	w->run = run;
+	w->done_fd = w->ready_fd = -1;
 }
 
 static void
 exec_drop(struct exec *w)
 {
 	exec_notify_free(w);
-	ring_free(&w->ring);
+	exec_out_drop(w);
 	free(w);
 }
 
@@ -108,12 +115,9 @@ exec_watch(struct exec *w, const struct exec_spawned *sp, struct proto_err *err)
 
 	w->pid = w->pgid = pid;
 	w->done_fd = sp->done_w;
-	w->out_fd = sp->out_r;
 	w->ready_fd = sp->ready_r;
 	if (reaper_watch(pid, exec_reaped_cb, w) == 0 &&
-	    (w->out_ev = event_new(base, w->out_fd, EV_READ | EV_PERSIST,
-	         exec_out_cb, w)) != NULL &&
-	    event_add(w->out_ev, NULL) == 0 &&
+	    exec_out_watch(w, sp->out_r, sp->err_r) == 0 &&
 	    (w->ready_fd == -1 ||
 	        ((w->ready_ev = event_new(base, w->ready_fd,
 	              EV_READ | EV_PERSIST, exec_ready_cb, w)) != NULL &&
@@ -123,10 +127,9 @@ exec_watch(struct exec *w, const struct exec_spawned *sp, struct proto_err *err)
 	kill(pid, SIGKILL);
 	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
 		;
-	timer_clear(&w->out_ev);
 	timer_clear(&w->ready_ev);
 	exec_fd_close(&w->done_fd);
-	exec_fd_close(&w->out_fd);
+	exec_out_release(w);
 	exec_fd_close(&w->ready_fd);
 	return proto_errf(err, PROTO_INTERNAL, "out of memory");
 }
@@ -139,6 +142,7 @@ exec_start_failed(struct exec *w, bool fresh)
 	w->pid = w->pgid = 0;
 	w->group_gone = true;
 	exec_notify_close(w);
+	exec_out_release(w);
 	if (fresh)
 		exec_drop(w);
 	else
@@ -180,6 +184,7 @@ exec_start(struct node *n, bool *ready, struct proto_err *err)
 	else {
 		exec_reset(w);
 		n->work = NULL;
+		exec_out_begin(w);
 		if (exec_prepare(w, sx, &sp, err) == 0 &&
 		    exec_spawn(n, &sp, err) == 0 &&
 		    exec_watch(w, &sp, err) == 0)
@@ -233,6 +238,7 @@ exec_view(const struct node *n, json_t *view)
 		json_object_set_new(view, "pid", json_integer(w->pid));
 	if (w->pgid > 0)
 		json_object_set_new(view, "pgid", json_integer(w->pgid));
+	exec_out_view(w, view);
 	if (w->has_rusage && !w->live)
 		json_object_set_new(view, "rusage",
 		    json_pack("{s:I,s:I,s:I}", "user_ms",
@@ -257,12 +263,13 @@ exec_free(struct node *n)
 }
 
 static int
-exec_logs(const struct node *n, size_t bytes, json_t **data, int *truncated)
+exec_reopen(struct node *n)
 {
-	const struct exec *w = n->work;
+	struct exec *w = n->work;
 
-	*data = ring_json_tail(w != NULL ? &w->ring : NULL, bytes, truncated);
-	return *data == NULL ? -1 : 0;
+	if (w == NULL || !w->live)
+		return 0;
+	return exec_out_reopen(w);
 }
 
 int
@@ -295,6 +302,7 @@ exec_teardown(void)
 		exec_drop(w);
 	}
 	timer_clear(&exec_mod.scan_ev);
+	journal_close();
 	reaper_set_after(NULL);
 	sentinel_set_replay(NULL);
 }
@@ -305,5 +313,6 @@ const struct worker_ops worker_exec_ops = {
 	.cancel = exec_cancel,
 	.view = exec_view,
 	.free = exec_free,
-	.logs = exec_logs,
+	.lines = exec_lines,
+	.reopen = exec_reopen,
 };

@@ -1,130 +1,138 @@
-/* The bounded output ring (ring.h): one buffer, overwritten oldest first. */
+/* The bounded ring of lines (ring.h): records in one circular buffer,
+ * addressed by absolute position modulo its size. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "ring.h"
-#include "utf8.h"
 
-int
+#define RING_MIN 1024
+
+void
 ring_init(struct ring *r, size_t cap)
 {
 	memset(r, 0, sizeof *r);
 	r->cap = cap;
-	return 0;
 }
 
 void
 ring_free(struct ring *r)
 {
 	free(r->buf);
-	memset(r, 0, sizeof *r);
+	r->buf = NULL;
+	r->size = 0;
+	r->start = r->end;
 }
 
-/* Room for len more bytes without overwriting, while that is allowed. */
-static void
-ring_grow(struct ring *r, size_t len)
+/* pos in the buffer: a mask while the size is a power of two, which it
+ * is but for a capacity that is not. */
+static inline size_t
+ring_off(const struct ring *r, uint64_t pos)
 {
-	size_t want = r->size ? r->size : 1024;
+	return (r->size & (r->size - 1)) == 0 ? (size_t)(pos & (r->size - 1)) :
+	                                        (size_t)(pos % r->size);
+}
+
+static void
+ring_put(struct ring *r, uint64_t pos, const void *data, size_t len)
+{
+	size_t off = ring_off(r, pos), first = r->size - off;
+
+	if (first > len)
+		first = len;
+	memcpy(r->buf + off, data, first);
+	memcpy(r->buf, (const char *)data + first, len - first);
+}
+
+static void
+ring_copy(const struct ring *r, uint64_t pos, void *out, size_t len)
+{
+	size_t off = ring_off(r, pos), first = r->size - off;
+
+	if (first > len)
+		first = len;
+	memcpy(out, r->buf + off, first);
+	memcpy((char *)out + first, r->buf, len - first);
+}
+
+/* Room for want bytes held in all, by growing while that is allowed. The
+ * records move to the positions they have modulo the new size. */
+static void
+ring_grow(struct ring *r, size_t want)
+{
+	size_t size = r->size ? r->size : RING_MIN;
 	char *buf;
 
-	if (r->wrapped || r->size == r->cap || r->len + len <= r->size)
+	if (r->size == r->cap || want <= r->size)
 		return;
-	while (want < r->len + len && want < r->cap)
-		want *= 2;
-	if (want > r->cap)
-		want = r->cap;
-	/* Not yet wrapped: the bytes are in order from 0, realloc keeps
-	 * them. Without memory the ring just stays smaller. */
-	if ((buf = realloc(r->buf, want)) != NULL) {
+	while (size < want && size < r->cap)
+		size *= 2;
+	if (size > r->cap)
+		size = r->cap;
+	/* Without memory the ring just stays smaller. */
+	if ((buf = malloc(size)) == NULL)
+		return;
+	if (r->size > 0) {
+		struct ring old = *r;
+
 		r->buf = buf;
-		r->size = want;
-		r->head = r->len;
+		r->size = size;
+		for (uint64_t p = old.start; p < old.end;) {
+			char chunk[4096];
+			size_t n = old.end - p < sizeof chunk ?
+			    (size_t)(old.end - p) :
+			    sizeof chunk;
+
+			ring_copy(&old, p, chunk, n);
+			ring_put(r, p, chunk, n);
+			p += n;
+		}
+		free(old.buf);
+	} else {
+		r->buf = buf;
+		r->size = size;
 	}
+}
+
+uint64_t
+ring_get(const struct ring *r, uint64_t pos, struct ring_rec *h)
+{
+	ring_copy(r, pos, h, sizeof *h);
+	return pos + sizeof *h + h->len;
 }
 
 void
-ring_write(struct ring *r, const char *data, size_t len)
+ring_text(const struct ring *r, uint64_t pos, const struct ring_rec *h,
+    char *out)
 {
-	size_t first;
+	ring_copy(r, pos + sizeof *h, out, h->len);
+}
 
-	r->total += len;
-	ring_grow(r, len);
-	if (r->size == 0 || len == 0)
-		return; /* no memory: counted as lost */
-	if (len > r->size || (len == r->size && r->len > 0)) {
-		/* Only the last size bytes can be kept. */
-		memcpy(r->buf, data + len - r->size, r->size);
-		r->head = 0;
-		r->len = r->size;
-		r->wrapped = true;
+void
+ring_push(struct ring *r, const struct ring_rec *h, const char *text)
+{
+	struct ring_rec rec = *h, old;
+	size_t need;
+
+	r->lines++;
+	if (r->cap <= sizeof rec) {
+		r->lost++;
 		return;
 	}
-	first = r->size - r->head;
-	if (first > len)
-		first = len;
-	memcpy(r->buf + r->head, data, first);
-	memcpy(r->buf, data + first, len - first);
-	if (r->head + len > r->size)
-		r->wrapped = true;
-	r->head = (r->head + len) % r->size;
-	r->len = r->len + len > r->size ? r->size : r->len + len;
-}
-
-size_t
-ring_tail(const struct ring *r, size_t want, char *out)
-{
-	size_t n = want < r->len ? want : r->len;
-	size_t start, first;
-
-	if (n == 0)
-		return 0;
-	start = (r->head + r->size - n) % r->size;
-	first = r->size - start;
-	if (first > n)
-		first = n;
-	memcpy(out, r->buf + start, first);
-	memcpy(out + first, r->buf, n - first);
-	return n;
-}
-
-json_t *
-ring_json_tail(const struct ring *r, size_t bytes, int *truncated)
-{
-	unsigned char *raw;
-	char *out;
-	size_t n, i = 0, o = 0, k;
-	json_t *s;
-
-	*truncated = 0;
-	if (r == NULL || r->len == 0 || bytes == 0) {
-		*truncated = r != NULL && r->total > 0;
-		return json_string("");
+	if (rec.len > r->cap - sizeof rec) {
+		rec.len = (uint32_t)(r->cap - sizeof rec);
+		rec.flags |= RING_CUT;
 	}
-	*truncated = ring_dropped(r) || r->len > bytes;
-	if ((raw = malloc(bytes < r->len ? bytes : r->len)) == NULL)
-		return NULL;
-	n = ring_tail(r, bytes, (char *)raw);
-	if ((out = malloc(n * 3 + 1)) == NULL) {
-		free(raw);
-		return NULL;
+	need = sizeof rec + rec.len;
+	ring_grow(r, (size_t)(r->end - r->start) + need);
+	if (r->size < need) {
+		r->lost++;
+		return;
 	}
-	/* A tail that starts inside a sequence skips its remains. */
-	if (*truncated)
-		while (i < n && i < 3 && (raw[i] & 0xc0) == 0x80)
-			i++;
-	while (i < n) {
-		if ((k = proto_utf8_seq(raw + i, n - i)) == 0) {
-			memcpy(out + o, "\xef\xbf\xbd", 3);
-			o += 3;
-			i++;
-			continue;
-		}
-		memcpy(out + o, raw + i, k);
-		o += k;
-		i += k;
+	while (r->end - r->start + need > r->size) {
+		r->start = ring_get(r, r->start, &old);
+		r->lost++;
 	}
-	s = json_stringn(out, o);
-	free(out);
-	free(raw);
-	return s;
+	ring_put(r, r->end, &rec, sizeof rec);
+	ring_put(r, r->end + sizeof rec, text, rec.len);
+	r->end += need;
 }

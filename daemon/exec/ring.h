@@ -1,8 +1,10 @@
 /*
- * A bounded byte ring: the tail of a worker's output. The buffer grows
- * with the output up to its capacity (a silent worker costs nothing), then
- * the oldest bytes are overwritten; it remembers how many bytes ever went
- * in and whether any were lost, so `logs` can say "truncated".
+ * A bounded ring of lines: the tail of one output stream of a worker. Each
+ * line is kept with its wall-clock time and the run it came from. The
+ * buffer grows with the output up to its capacity (a silent worker costs
+ * nothing), then the oldest lines go; it counts the lines that went, so
+ * `logs` can say "truncated". Lines are addressed by their absolute
+ * position in the stream of records, which only grows.
  */
 #ifndef RING_H
 #define RING_H
@@ -10,36 +12,43 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <jansson.h>
 
 #define RING_DEFAULT_CAP (64 * 1024)
 
-struct ring {
-	char *buf;   /* owned, size bytes; NULL until output */
-	size_t size; /* allocated, grows to cap */
-	size_t cap;
-	bool wrapped;   /* written round: no more growing */
-	size_t head;    /* next write position */
-	size_t len;     /* bytes held, <= cap */
-	uint64_t total; /* bytes ever written */
+/* A line's flags. */
+#define RING_CUT   0x01 /* longer than the line limit: continues next */
+#define RING_NOEOL 0x02 /* the stream ended without a newline */
+
+/* A record's header, as stored in front of its text. */
+struct ring_rec {
+	int64_t t_ms; /* wall clock, when it was read */
+	uint64_t seq; /* the worker's line number, over both streams */
+	uint32_t run; /* the worker's run, from 1 */
+	uint32_t len; /* text bytes, the newline not included */
+	uint8_t flags;
+	uint8_t pad[7];
 };
 
-int ring_init(struct ring *r, size_t cap); /* allocates nothing */
+struct ring {
+	char *buf;      /* owned, size bytes; NULL until output */
+	size_t size;    /* allocated, grows to cap */
+	size_t cap;     /* 0: keeps nothing */
+	uint64_t start; /* position of the oldest record held */
+	uint64_t end;   /* position after the newest */
+	uint64_t lines; /* records ever pushed */
+	uint64_t lost;  /* records pushed out (or never kept) */
+};
+
+void ring_init(struct ring *r, size_t cap); /* allocates nothing */
 void ring_free(struct ring *r);
-void ring_write(struct ring *r, const char *data, size_t len);
-/* Copies the last min(want, len) bytes into out (out has want bytes);
- * returns how many were copied. */
-size_t ring_tail(const struct ring *r, size_t want, char *out);
-/* The last `bytes` bytes as a JSON string, made valid UTF-8 (a sequence cut
- * at the start is skipped, other invalid bytes become U+FFFD); *truncated
- * when older output was lost or more is held than was asked for. A NULL
- * ring reads as empty. */
-json_t *ring_json_tail(const struct ring *r, size_t bytes, int *truncated);
-/* Older output was overwritten. */
-static inline bool
-ring_dropped(const struct ring *r)
-{
-	return r->total > r->len;
-}
+/* Keeps the line (h->len bytes of text), pushing out the oldest to make
+ * room; a line bigger than the whole ring keeps its start. */
+void ring_push(struct ring *r, const struct ring_rec *h, const char *text);
+/* The record at pos (r->start <= pos < r->end, a record's start): its
+ * header, and the position of the next. */
+uint64_t ring_get(const struct ring *r, uint64_t pos, struct ring_rec *h);
+/* Copies the text of the record at pos (h->len bytes) into out. */
+void ring_text(const struct ring *r, uint64_t pos, const struct ring_rec *h,
+    char *out);
 
 #endif

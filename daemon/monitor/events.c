@@ -41,7 +41,8 @@ struct events_rec {
 	uint32_t data_len; /* output events */
 	uint32_t restarts;
 	uint8_t type, from, to, kind;
-	char text[]; /* path, NUL, output data */
+	uint8_t stream; /* output events: 0 stdout, 1 stderr */
+	char text[];    /* path, NUL, output data */
 };
 
 struct events_hist {
@@ -412,6 +413,8 @@ events_body(struct events_rec *r)
 			sb_add(&b, "null", 4);
 		break;
 	case TREE_EV_OUTPUT:
+		sb_printf(&b, ",\"stream\":\"%s\"",
+		    r->stream == 1 ? "stderr" : "stdout");
 		sb_add(&b, ",\"data\":", 8);
 		sb_json_str(&b, r->text + r->path_len + 1, r->data_len);
 		break;
@@ -664,6 +667,7 @@ events_take(struct events *ev, const struct tree_event *te, const char *data,
 	r->from = (uint8_t)te->from;
 	r->to = (uint8_t)te->to;
 	r->kind = n->spec->kind;
+	r->stream = te->stream;
 	/* A cause says why a node stopped; a node that is starting or
 	 * running again has none. */
 	if (te->type == TREE_EV_STATE && te->to != NODE_STARTING &&
@@ -744,7 +748,19 @@ events_tree_event(struct events *ev, const struct tree_event *te)
 	while (len > 0) {
 		n = len;
 		if (n > EVENTS_OUTPUT_CHUNK) {
+			const char *nl = memrchr(data, '\n',
+			    EVENTS_OUTPUT_CHUNK);
+
+			/* Whole lines when there are any: a line is cut only
+			 * when it is longer than a chunk. */
 			n = EVENTS_OUTPUT_CHUNK;
+			if (nl != NULL) {
+				n = (size_t)(nl - data) + 1;
+				events_record(ev, te, data, n);
+				data += n;
+				len -= n;
+				continue;
+			}
 			for (int k = 0;
 			     k < 3 && ((unsigned char)data[n] & 0xc0) == 0x80;
 			     k++)

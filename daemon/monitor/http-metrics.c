@@ -10,6 +10,8 @@
 #include "daemon.h"
 #include "events.h"
 #include "http-int.h"
+#include "journal.h"
+#include "logfile.h"
 #include "node.h"
 #include "reaper.h"
 #include "server.h"
@@ -68,6 +70,32 @@ http_metrics_tree(struct http *h, struct evbuffer *b)
 }
 
 /* The daemon's: clients, events, memory, time, strays, the state file. */
+/* Workers' output: the journal and the log files. */
+static void
+http_metrics_logs(struct evbuffer *b)
+{
+	const struct journal_stats *j = journal_stats();
+	struct logfile_totals t;
+
+	logfile_totals(&t);
+	http_metric_value(b, "arbor_log_journal_sent_total", "counter",
+	    "Lines of workers sent to journald.", j->sent);
+	http_metric_value(b, "arbor_log_journal_memfd_total", "counter",
+	    "Journal entries too big for a datagram, sent in a memfd.",
+	    j->memfd);
+	http_metric_value(b, "arbor_log_journal_dropped_total", "counter",
+	    "Lines journald did not take (socket full or missing).",
+	    j->dropped);
+	http_metric_value(b, "arbor_log_file_written_bytes_total", "counter",
+	    "Bytes written to log files.", t.written);
+	http_metric_value(b, "arbor_log_file_dropped_bytes_total", "counter",
+	    "Bytes lost to log file errors (a full disk).", t.dropped);
+	http_metric_value(b, "arbor_log_file_errors_total", "counter",
+	    "Failed log file writes, opens and renames.", t.errors);
+	http_metric_value(b, "arbor_log_file_rotations_total", "counter",
+	    "Log files rotated.", t.rotations);
+}
+
 static void
 http_metrics_daemon(struct http *h, struct evbuffer *b)
 {
@@ -165,6 +193,7 @@ http_metrics(struct http *h, struct evhttp_request *req)
 		return;
 	}
 	http_metrics_tree(h, b);
+	http_metrics_logs(b);
 	http_metrics_daemon(h, b);
 	http_metrics_requests(h, b);
 	http_metrics_limits(h, b);

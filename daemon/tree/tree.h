@@ -32,9 +32,11 @@ struct tree_event {
 	enum node_state from, to; /* TREE_EV_STATE; wire states */
 	bool ended;               /* TREE_EV_STATE: a run ended here,
 	                             for node->cause */
-	const char *data;         /* TREE_EV_OUTPUT; TREE_EV_STATUS: the
-	                             text, NULL when cleared */
+	const char *data;         /* TREE_EV_OUTPUT: whole lines;
+	                             TREE_EV_STATUS: the text, NULL when
+	                             cleared */
 	size_t len;
+	uint8_t stream; /* TREE_EV_OUTPUT: 0 stdout, 1 stderr */
 };
 
 /* Listeners must not change the tree from inside the call: they defer. */

@@ -9,11 +9,24 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 
 #include "err.h"
 
 struct node;
+
+/* A line of a worker's output, as `logs` reads it. */
+struct worker_line {
+	int64_t t_ms;     /* when it was read, wall clock */
+	uint64_t seq;     /* order among the worker's lines */
+	uint32_t run;     /* the run it came from, from 1 */
+	uint8_t stream;   /* 0 stdout, 1 stderr */
+	uint8_t flags;    /* 1: cut (goes on in the next), 2: no newline */
+	const char *text; /* valid during the call */
+	size_t len;
+};
+typedef int worker_line_fn(void *arg, const struct worker_line *l);
 
 struct worker_ops {
 	const char *name;
@@ -35,9 +48,15 @@ struct worker_ops {
 	/* Releases whatever the work still holds; the work has ended, or the
 	 * daemon is tearing down. Must leave node->work NULL. */
 	void (*free)(struct node *n);
-	/* Optional: bytes of output kept for `logs`; NULL when none. */
-	int (*logs)(const struct node *n, size_t bytes, json_t **data,
-	    int *truncated);
+	/* Optional: the lines of output kept for `logs`, of the streams in
+	 * the mask (1 stdout, 2 stderr) read at or after since_ms, each
+	 * stream oldest first; *lost when older lines of them are gone.
+	 * -1 when fn returned -1. */
+	int (*lines)(const struct node *n, unsigned streams, int64_t since_ms,
+	    worker_line_fn *fn, void *arg, bool *lost);
+	/* Optional: opens the worker's log files again (after an external
+	 * logrotate); how many it reopened. */
+	int (*reopen)(struct node *n);
 };
 
 extern const struct worker_ops worker_sleep_ops;

@@ -1,7 +1,7 @@
 /*
- * The output ring: it keeps exactly the last bytes written, grows with the
- * output instead of up front, never past its capacity, and says when
- * older output was lost.
+ * The ring of lines: it keeps exactly the newest lines that fit, each with
+ * its stamps, grows with the output instead of up front, never past its
+ * capacity, and counts the lines it lost.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,88 +14,128 @@
 #include "ring.h"
 
 static void
+push(struct ring *r, const char *text, uint32_t run, int64_t t)
+{
+	struct ring_rec h;
+
+	memset(&h, 0, sizeof h);
+	h.t_ms = t;
+	h.run = run;
+	h.len = (uint32_t)strlen(text);
+	ring_push(r, &h, text);
+}
+
+static void
 test_a_silent_ring_allocates_nothing(void **state)
 {
 	struct ring r;
-	char out[8];
-	int truncated = 1;
-	json_t *j;
 
 	ring_init(&r, 65536);
 	assert_null(r.buf);
-	assert_int_equal(ring_tail(&r, sizeof out, out), 0);
-	j = ring_json_tail(&r, 100, &truncated);
-	assert_string_equal(json_string_value(j), "");
-	assert_false(truncated);
-	json_decref(j);
+	assert_true(r.start == r.end);
 	ring_free(&r);
 }
 
 static void
-test_small_output_costs_small_memory(void **state)
+test_lines_come_back_with_their_stamps(void **state)
 {
 	struct ring r;
-	char out[16];
+	struct ring_rec h;
+	char text[16];
+	uint64_t p;
 
 	ring_init(&r, 65536);
-	ring_write(&r, "hello\n", 6);
+	push(&r, "hello", 1, 100);
+	push(&r, "again", 2, 200);
 	assert_true(r.size <= 1024);
-	assert_int_equal(ring_tail(&r, sizeof out, out), 6);
-	assert_memory_equal(out, "hello\n", 6);
-	assert_false(ring_dropped(&r));
+	p = ring_get(&r, r.start, &h);
+	ring_text(&r, r.start, &h, text);
+	assert_int_equal(h.len, 5);
+	assert_memory_equal(text, "hello", 5);
+	assert_int_equal(h.run, 1);
+	assert_int_equal(h.t_ms, 100);
+	ring_text(&r, p, (ring_get(&r, p, &h), &h), text);
+	assert_memory_equal(text, "again", 5);
+	assert_int_equal(h.run, 2);
+	assert_int_equal(ring_get(&r, p, &h), r.end);
+	assert_int_equal(r.lost, 0);
 	ring_free(&r);
 }
 
-/* Random writes of every size against a plain copy of the stream. */
+/* Random lines against a plain list: the ring holds a suffix of them,
+ * as long as fits, never more than its capacity. */
 static void
-test_keeps_exactly_the_last_bytes_up_to_capacity(void **state)
+test_keeps_the_newest_lines_that_fit(void **state)
 {
-	enum { CAP = 4096, REF = 1 << 16 };
+	enum { CAP = 4096, N = 3000 };
+	static char lines[N][300];
 	struct ring r;
-	char *ref = malloc(REF), *out = malloc(CAP + 1), buf[3 * CAP];
-	size_t reflen = 0;
+	char text[CAP];
 
 	srand(7);
 	ring_init(&r, CAP);
-	for (int i = 0; i < 5000; i++) {
-		size_t n = (size_t)rand() % (i % 50 == 0 ? sizeof buf : 200);
-		size_t want = 1 + (size_t)rand() % (CAP + 1), got, exp;
+	for (int i = 0; i < N; i++) {
+		size_t n = (size_t)rand() % (i % 50 == 0 ? 299 : 60);
+		struct ring_rec h;
+		size_t held = 0, bytes = 0;
+		uint64_t p;
+		int k;
 
-		for (size_t k = 0; k < n; k++)
-			buf[k] = (char)('a' + rand() % 26);
-		ring_write(&r, buf, n);
-		if (reflen + n > REF) {
-			memmove(ref, ref + reflen - CAP, CAP);
-			reflen = CAP;
+		for (size_t j = 0; j < n; j++)
+			lines[i][j] = (char)('a' + rand() % 26);
+		lines[i][n] = '\0';
+		push(&r, lines[i], (uint32_t)i, i);
+		for (p = r.start; p < r.end; held++)
+			p = ring_get(&r, p, &h);
+		assert_int_equal(p, r.end);
+		assert_int_equal(r.lines - r.lost, held);
+		/* The held lines are the last `held` pushed, in order. */
+		for (p = r.start, k = i + 1 - (int)held; p < r.end; k++) {
+			uint64_t next = ring_get(&r, p, &h);
+
+			ring_text(&r, p, &h, text);
+			assert_int_equal(h.run, k);
+			assert_int_equal(h.len, strlen(lines[k]));
+			assert_memory_equal(text, lines[k], h.len);
+			bytes += sizeof h + h.len;
+			p = next;
 		}
-		memcpy(ref + reflen, buf, n);
-		reflen += n;
-		got = ring_tail(&r, want, out);
-		exp = want < reflen ? want : reflen;
-		if (exp > CAP)
-			exp = CAP;
-		assert_int_equal(got, exp);
-		assert_memory_equal(out, ref + reflen - got, got);
+		/* One more older line would not have fitted. */
+		if (k - (int)held > 0)
+			assert_true(bytes + sizeof h +
+			        strlen(lines[k - held - 1]) > r.size);
 		assert_true(r.size <= CAP);
-		assert_int_equal(ring_dropped(&r), reflen > CAP);
 	}
-	free(ref);
-	free(out);
+	assert_true(r.lost > 0);
 	ring_free(&r);
 }
 
 static void
-test_invalid_utf8_becomes_replacement_characters(void **state)
+test_a_line_bigger_than_the_ring_keeps_its_start(void **state)
+{
+	char big[2000];
+	struct ring r;
+	struct ring_rec h;
+
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	ring_init(&r, 1024);
+	push(&r, big, 1, 1);
+	ring_get(&r, r.start, &h);
+	assert_int_equal(h.len, 1024 - sizeof h);
+	assert_true(h.flags & RING_CUT);
+	ring_free(&r);
+}
+
+static void
+test_a_ring_of_size_zero_keeps_nothing(void **state)
 {
 	struct ring r;
-	int truncated;
-	json_t *j;
 
-	ring_init(&r, 64);
-	ring_write(&r, "ok \xff\n", 5);
-	j = ring_json_tail(&r, 100, &truncated);
-	assert_string_equal(json_string_value(j), "ok \xef\xbf\xbd\n");
-	json_decref(j);
+	ring_init(&r, 0);
+	push(&r, "x", 1, 1);
+	assert_null(r.buf);
+	assert_int_equal(r.lost, 1);
 	ring_free(&r);
 }
 
@@ -104,9 +144,10 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_a_silent_ring_allocates_nothing),
-		cmocka_unit_test(test_small_output_costs_small_memory),
-		cmocka_unit_test(test_keeps_exactly_the_last_bytes_up_to_capacity),
-		cmocka_unit_test(test_invalid_utf8_becomes_replacement_characters),
+		cmocka_unit_test(test_lines_come_back_with_their_stamps),
+		cmocka_unit_test(test_keeps_the_newest_lines_that_fit),
+		cmocka_unit_test(test_a_line_bigger_than_the_ring_keeps_its_start),
+		cmocka_unit_test(test_a_ring_of_size_zero_keeps_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

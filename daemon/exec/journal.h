@@ -1,0 +1,55 @@
+/*
+ * Workers' lines to journald over its native protocol: one datagram per
+ * line to the journal socket, or, when an entry is too big for a datagram,
+ * the entry in a sealed memfd passed with SCM_RIGHTS (as sd_journal_sendv
+ * does). Never blocks: a socket that would block drops the line, counted.
+ * The module owns one unconnected datagram socket, opened on first use.
+ */
+#ifndef JOURNAL_H
+#define JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define JOURNAL_SOCKET "/run/systemd/journal/socket"
+
+struct journal_line {
+	const char *name; /* SYSLOG_IDENTIFIER */
+	const char *path; /* ARBOR_PATH */
+	uint64_t id;      /* ARBOR_ID */
+	pid_t pid;        /* ARBOR_PID, 0: none */
+	int stream;       /* 0 stdout (PRIORITY 6), 1 stderr (3) */
+	const char *text; /* MESSAGE; a leading "<N>" sets PRIORITY */
+	size_t len;
+	bool cut; /* ARBOR_CUT=1: the line goes on in the next entry */
+};
+
+struct journal_stats {
+	uint64_t sent;    /* entries sent */
+	uint64_t memfd;   /* of which through a memfd */
+	uint64_t dropped; /* lines not sent: would block, no journal, ... */
+};
+
+/* The socket: path when not NULL, else $ARBOR_JOURNAL_SOCKET, else
+ * JOURNAL_SOCKET. Whether workers' output goes to the journal when their
+ * spec does not say: arbord runs under systemd ($JOURNAL_STREAM or
+ * $INVOCATION_ID). -1 when the path does not fit a socket address. */
+int journal_configure(const char *path);
+bool journal_default_on(void);
+const char *journal_socket_path(void);
+/* Sends one line; false when it was dropped (counted). */
+bool journal_send(const struct journal_line *l);
+const struct journal_stats *journal_stats(void);
+void journal_close(void);
+
+/* The native protocol's encoding of l into out (size bytes): the length
+ * it needs, which may be more than size (then out holds a prefix). */
+size_t journal_encode(const struct journal_line *l, char *out, size_t size);
+/* One field, NAME=value or, when the value holds a newline, NAME, a
+ * newline, its length as 64-bit little endian, the value; then a newline. */
+size_t journal_field(char *out, size_t size, size_t at, const char *name,
+    const char *value, size_t len);
+
+#endif

@@ -1,0 +1,156 @@
+/*
+ * The journal sink: entries in journald's native protocol, with the
+ * fields the issue names; a leading "<N>" sets PRIORITY; values with a
+ * newline in the binary form; an entry too big for a datagram goes in a
+ * sealed memfd; a socket that is not there drops the line, counted.
+ */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "journal-recv.h"
+#include "journal.h"
+#include "lines.h"
+
+static const char *
+field(const json_t *e, const char *name)
+{
+	return json_string_value(json_object_get(e, name));
+}
+
+static json_t *
+encode(const char *text, int stream)
+{
+	static char buf[LINES_MAX + 8192];
+	struct journal_line l = {
+		.name = "w1",
+		.path = "/web/w1",
+		.id = 42,
+		.pid = 1234,
+		.stream = stream,
+		.text = text,
+		.len = strlen(text),
+	};
+	size_t n = journal_encode(&l, buf, sizeof buf);
+
+	assert_true(n <= sizeof buf);
+	return jr_parse(buf, n);
+}
+
+static void
+test_an_entry_has_every_field(void **state)
+{
+	json_t *e = encode("hello", 0);
+
+	assert_non_null(e);
+	assert_string_equal(field(e, "MESSAGE"), "hello");
+	assert_string_equal(field(e, "PRIORITY"), "6");
+	assert_string_equal(field(e, "SYSLOG_IDENTIFIER"), "w1");
+	assert_string_equal(field(e, "ARBOR_PATH"), "/web/w1");
+	assert_string_equal(field(e, "ARBOR_ID"), "42");
+	assert_string_equal(field(e, "ARBOR_PID"), "1234");
+	assert_string_equal(field(e, "ARBOR_STREAM"), "stdout");
+	json_decref(e);
+	e = encode("oops", 1);
+	assert_string_equal(field(e, "PRIORITY"), "3");
+	assert_string_equal(field(e, "ARBOR_STREAM"), "stderr");
+	json_decref(e);
+}
+
+static void
+test_a_level_prefix_sets_the_priority_and_goes(void **state)
+{
+	json_t *e = encode("<2>disk on fire", 0);
+
+	assert_string_equal(field(e, "PRIORITY"), "2");
+	assert_string_equal(field(e, "MESSAGE"), "disk on fire");
+	json_decref(e);
+	/* Not a level: kept as it is. */
+	e = encode("<9>x", 1);
+	assert_string_equal(field(e, "PRIORITY"), "3");
+	assert_string_equal(field(e, "MESSAGE"), "<9>x");
+	json_decref(e);
+}
+
+static void
+test_a_value_with_a_newline_takes_the_binary_form(void **state)
+{
+	char buf[64];
+	size_t n = journal_field(buf, sizeof buf, 0, "MESSAGE", "a\nb", 3);
+
+	assert_int_equal(n, 7 + 1 + 8 + 3 + 1);
+	assert_memory_equal(buf, "MESSAGE\n\x03\0\0\0\0\0\0\0a\nb\n", n);
+	/* Too small a buffer: the size it needs. */
+	assert_int_equal(journal_field(buf, 4, 0, "MESSAGE", "x", 1), 10);
+}
+
+static void
+test_sends_datagrams_and_big_entries_in_a_memfd(void **state)
+{
+	char dir[] = "/tmp/arbor-journal-XXXXXX", path[64];
+	char *big = malloc(60000);
+	struct journal_line l = { .name = "w", .path = "/w", .id = 1 };
+	json_t *e;
+	int fd;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/socket", dir);
+	assert_true((fd = jr_bind(path)) != -1);
+	/* A send buffer smaller than the entry: EMSGSIZE, as for a big
+	 * entry against journald's limit. */
+	setenv("ARBOR_JOURNAL_SNDBUF", "8192", 1);
+	assert_int_equal(journal_configure(path), 0);
+	l.text = "small";
+	l.len = 5;
+	assert_true(journal_send(&l));
+	e = jr_next(fd, 2000);
+	assert_non_null(e);
+	assert_string_equal(field(e, "MESSAGE"), "small");
+	assert_null(json_object_get(e, "_MEMFD"));
+	json_decref(e);
+
+	memset(big, 'z', 60000);
+	l.text = big;
+	l.len = 60000;
+	assert_true(journal_send(&l));
+	e = jr_next(fd, 2000);
+	assert_non_null(e);
+	assert_string_equal(field(e, "_MEMFD"), "1");
+	assert_int_equal(json_string_length(json_object_get(e, "MESSAGE")),
+	    60000);
+	json_decref(e);
+	assert_int_equal(journal_stats()->memfd, 1);
+	assert_int_equal(journal_stats()->sent, 2);
+
+	/* Nobody there: dropped and counted, never an error. */
+	close(fd);
+	unlink(path);
+	l.text = "lost";
+	l.len = 4;
+	assert_false(journal_send(&l));
+	assert_int_equal(journal_stats()->dropped, 1);
+	journal_close();
+	unsetenv("ARBOR_JOURNAL_SNDBUF");
+	rmdir(dir);
+	free(big);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_an_entry_has_every_field),
+		cmocka_unit_test(test_a_level_prefix_sets_the_priority_and_goes),
+		cmocka_unit_test(test_a_value_with_a_newline_takes_the_binary_form),
+		cmocka_unit_test(test_sends_datagrams_and_big_entries_in_a_memfd),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
