@@ -69,6 +69,7 @@ static const char *const spec_exec_fields[] = {
 	"cwd",
 	"stop_signal",
 	"ready",
+	"health",
 	NULL,
 };
 static const char *const spec_sleep_fields[] = { "ms", NULL };
@@ -386,7 +387,7 @@ spec_parse_exec(const json_t *obj, struct spec_exec *x, struct proto_err *err)
 	        err) != 0)
 		return (-1);
 	x->ready = (uint8_t)ready;
-	return (0);
+	return (spec_health_parse(obj, &x->health, err));
 }
 
 static int
@@ -699,6 +700,7 @@ spec_free(struct node_spec *spec)
 		spec_strv_free(spec->u.exec.argv);
 		spec_strv_free(spec->u.exec.env);
 		free(spec->u.exec.cwd);
+		spec_health_free(spec->u.exec.health);
 		break;
 	}
 	free(spec->name);
@@ -747,6 +749,8 @@ spec_exec_to_json(const struct spec_exec *x, json_t *obj)
 	if (x->ready < READY__COUNT &&
 	    spec_set(obj, "ready", json_string(spec_ready_names[x->ready])) !=
 	        0)
+		return (NULL);
+	if (spec_health_to_json(x->health, obj) != 0)
 		return (NULL);
 	return (obj);
 }
@@ -883,6 +887,7 @@ spec_dup(const struct node_spec *spec)
 		copy->u.exec.argv = NULL;
 		copy->u.exec.env = NULL;
 		copy->u.exec.cwd = NULL;
+		copy->u.exec.health = NULL;
 		break;
 	}
 	if (spec->name != NULL && (copy->name = strdup(spec->name)) == NULL)
@@ -912,7 +917,10 @@ spec_dup(const struct node_spec *spec)
 		        (copy->u.exec.env = spec_strv_dup(spec->u.exec.env)) ==
 		            NULL) ||
 		    (spec->u.exec.cwd != NULL &&
-		        (copy->u.exec.cwd = strdup(spec->u.exec.cwd)) == NULL))
+		        (copy->u.exec.cwd = strdup(spec->u.exec.cwd)) ==
+		            NULL) ||
+		    spec_health_dup(spec->u.exec.health,
+		        &copy->u.exec.health) != 0)
 			goto fail;
 		break;
 	}
@@ -953,7 +961,8 @@ spec_equal_shallow(const struct node_spec *a, const struct node_spec *b)
 	        a->u.sup.period_ms != b->u.sup.period_ms))
 		return (false);
 	if (a->kind == KIND_EXEC && b->kind == KIND_EXEC &&
-	    a->u.exec.stop_signal != b->u.exec.stop_signal)
+	    (a->u.exec.stop_signal != b->u.exec.stop_signal ||
+	        !spec_health_equal(a->u.exec.health, b->u.exec.health)))
 		return (false);
 	return (spec_same_work(a, b));
 }

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "err.h"
+#include "spec-health.h"
 
 enum node_kind {
 	KIND_SUPERVISOR,
@@ -68,6 +69,7 @@ struct spec_exec {
 	char *cwd;       /* owned, NULL: the daemon's */
 	int stop_signal; /* SIGTERM by default */
 	uint8_t ready;   /* enum ready_mode */
+	struct spec_health *health; /* owned; NULL: no check (policy) */
 };
 
 struct spec_actor {
@@ -127,9 +129,9 @@ struct node_spec *spec_dup(const struct node_spec *spec);
 bool spec_equal_shallow(const struct node_spec *a, const struct node_spec *b);
 /* a and b describe the same work: the same kind and the fields a running
  * worker was started from (exec: argv, env, cwd, ready; actors: their
- * parameters). The others (restart type, times, stop signal, strategy,
- * intensity) are policy, which a node can take on without a restart.
- * Children are not compared. */
+ * parameters). The others (restart type, times, stop signal, health
+ * check, strategy, intensity) are policy, which a node can take on without a
+ * restart. Children are not compared. */
 bool spec_same_work(const struct node_spec *a, const struct node_spec *b);
 
 #endif

@@ -36,6 +36,7 @@ static const struct rpc_method *const rpc_methods[] = {
 	&rpc_unwatch,
 	&rpc_logs,
 	&rpc_reload,
+	&rpc_signal,
 };
 
 /* One response: whole, or its id and a body written in slices. */

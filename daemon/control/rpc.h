@@ -93,7 +93,7 @@ struct rpc_method {
 
 extern const struct rpc_method rpc_ping, rpc_spawn, rpc_cancel, rpc_restart,
     rpc_remove, rpc_inspect, rpc_wait, rpc_stats, rpc_shutdown, rpc_watch,
-    rpc_unwatch, rpc_logs, rpc_reload;
+    rpc_unwatch, rpc_logs, rpc_reload, rpc_signal;
 
 const struct rpc_method *rpc_find(const char *name);
 

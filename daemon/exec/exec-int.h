@@ -18,11 +18,13 @@
 #include <sys/types.h>
 
 #include <event2/util.h>
+#include <jansson.h>
 
 #include "err.h"
 #include "ring.h"
 
 struct event;
+struct health;
 struct node;
 
 struct exec_desc {
@@ -44,8 +46,10 @@ struct exec {
 	struct event *poll;      /* owned: re-check of leftovers */
 	struct exec_desc *descs; /* owned: escaped descendants */
 	size_t ndescs, capdescs;
-	struct ring ring; /* owned, kept across runs */
-	int status;       /* wait status of the main process */
+	struct ring ring;      /* owned, kept across runs */
+	struct health *health; /* owned, kept across runs; NULL: never
+	                          checked */
+	int status;            /* wait status of the main process */
 	struct rusage ru;
 	int poll_ms;
 	bool live;       /* the run has not ended */
@@ -81,6 +85,10 @@ struct exec_spawned {
 /* Starts n's program; -1 with err filled (the errno too) when it could not
  * be started, holding nothing then. */
 int exec_spawn(struct node *n, struct exec_spawned *sp, struct proto_err *err);
+/* A health check of n's (health.c): argv instead of the spec's, no
+ * readiness pipe, otherwise started exactly as the worker is. */
+int exec_spawn_check(struct node *n, char *const *argv, struct exec_spawned *sp,
+    struct proto_err *err);
 void exec_fd_close(int *fd);
 
 /* exec-proc.c: the run's processes, timers and output. */
@@ -93,5 +101,7 @@ void exec_out_cb(evutil_socket_t fd, short what, void *arg);
 void exec_scan_cb(evutil_socket_t fd, short what, void *arg);
 void exec_after_reap(void);
 void exec_replay(void);
+/* Appends to pids every live process of w's group, from /proc. */
+void exec_group_pids(const struct exec *w, json_t *pids);
 
 #endif

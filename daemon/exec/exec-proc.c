@@ -20,6 +20,7 @@
 
 #include "clock.h"
 #include "exec-int.h"
+#include "health.h"
 #include "log.h"
 #include "node.h"
 #include "procenv.h"
@@ -266,6 +267,7 @@ exec_stop(struct exec *w)
 	if (w->stop_sent)
 		return;
 	w->stop_sent = true;
+	health_stop(w->health);
 	exec_close_done(w);
 	exec_signal_all(w, w->node->spec->u.exec.stop_signal);
 	exec_scan_request(w);
@@ -439,6 +441,7 @@ exec_release(struct exec *w, bool kill_left)
 		if (w->pid > 0 && !w->reaped)
 			reaper_unwatch(w->pid);
 	}
+	health_stop(w->health);
 	exec_close_done(w);
 	timer_clear(&w->ready_ev);
 	exec_fd_close(&w->ready_fd);
@@ -618,4 +621,19 @@ exec_replay(void)
 		for (size_t i = 0; i < w->ndescs; i++)
 			sentinel_add_pid(w->descs[i].pid);
 	}
+	health_replay();
+}
+
+void
+exec_group_pids(const struct exec *w, json_t *pids)
+{
+	struct proc_ent *v = NULL;
+	size_t n = 0;
+
+	if (w->group_gone || w->pgid <= 0 || proc_read_all(&v, &n) == -1)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].pgid == w->pgid)
+			json_array_append_new(pids, json_integer(v[i].pid));
+	free(v);
 }

@@ -105,9 +105,9 @@ launch_free(struct exec_launch *l)
 /* The paths to try for argv[0], as execvp would: PATH from the spec's env,
  * else the daemon's, else /bin:/usr/bin. */
 static int
-launch_paths(struct exec_launch *l, const struct spec_exec *sx)
+launch_paths(struct exec_launch *l, const char *name, char *const *env)
 {
-	const char *name = sx->argv[0], *path = NULL, *p, *end;
+	const char *path = NULL, *p, *end;
 	size_t n = 1;
 
 	if (strchr(name, '/') != NULL) {
@@ -117,7 +117,7 @@ launch_paths(struct exec_launch *l, const struct spec_exec *sx)
 		l->ncands = 1;
 		return 0;
 	}
-	for (char *const *e = sx->env; e != NULL && *e != NULL; e++)
+	for (char *const *e = env; e != NULL && *e != NULL; e++)
 		if (strncmp(*e, "PATH=", 5) == 0)
 			path = *e + 5;
 	if (path == NULL)
@@ -149,7 +149,7 @@ launch_paths(struct exec_launch *l, const struct spec_exec *sx)
 }
 
 static struct exec_launch *
-launch_new(struct node *n)
+launch_new(struct node *n, char *const *argv, bool ready)
 {
 	const struct spec_exec *sx = &n->spec->u.exec;
 	struct exec_launch *l;
@@ -158,7 +158,7 @@ launch_new(struct node *n)
 
 	if ((l = calloc(1, sizeof *l)) == NULL)
 		return NULL;
-	l->argv = sx->argv;
+	l->argv = argv;
 	l->cwd = sx->cwd;
 	l->ppid = exec_mod.self;
 	l->has_nofile = exec_mod.has_nofile;
@@ -180,7 +180,7 @@ launch_new(struct node *n)
 	l->envp[i++] = l->var_id;
 	l->envp[i++] = l->var_path;
 	l->envp[i++] = (char *)"ARBOR_DONE_FD=3";
-	if (sx->ready == READY_FD)
+	if (ready)
 		l->envp[i++] = (char *)"ARBOR_READY_FD=4";
 	for (char **e = environ; e != NULL && *e != NULL; e++)
 		if (!env_is_own(*e) && !env_in(sx->env, *e))
@@ -189,7 +189,7 @@ launch_new(struct node *n)
 		if (!env_is_own(*e))
 			l->envp[i++] = *e;
 	l->envp[i] = NULL;
-	if (launch_paths(l, sx) == -1)
+	if (launch_paths(l, argv[0], sx->env) == -1)
 		goto fail;
 	return l;
 fail:
@@ -385,7 +385,7 @@ spawn_child(struct exec_launch *l, struct exec_pipes *p, int *e)
  * with err filled and the child reaped. */
 static int
 spawn_wait_exec(struct exec_pipes *p, pid_t pid, const struct spec_exec *sx,
-    struct proto_err *err)
+    const char *argv0, struct proto_err *err)
 {
 	struct exec_fail f;
 	ssize_t r;
@@ -407,18 +407,23 @@ spawn_wait_exec(struct exec_pipes *p, pid_t pid, const struct spec_exec *sx,
 		proto_errf(err, PROTO_SPAWN_FAILED,
 		    "cannot execute \"%s\": "
 		    "%s",
-		    sx->argv[0], strerror(f.err));
+		    argv0, strerror(f.err));
 	else
 		proto_errf(err, PROTO_SPAWN_FAILED,
 		    "cannot set up \"%s\": "
 		    "%s",
-		    sx->argv[0], strerror(f.err));
+		    argv0, strerror(f.err));
 	err->sys_errno = f.err;
 	return -1;
 }
 
-int
-exec_spawn(struct node *n, struct exec_spawned *sp, struct proto_err *err)
+/* The worker's program, or (argv not the spec's, no readiness) one of its
+ * health checks: both go through the same launch and child set-up, so a
+ * check gets whatever the worker gets (environment, cwd, and the node's
+ * identity and cgroup where it has them). */
+static int
+exec_spawn_argv(struct node *n, char *const *argv, bool ready,
+    struct exec_spawned *sp, struct proto_err *err)
 {
 	const struct spec_exec *sx = &n->spec->u.exec;
 	struct exec_pipes p = {
@@ -432,13 +437,13 @@ exec_spawn(struct node *n, struct exec_spawned *sp, struct proto_err *err)
 	int rc = -1, e;
 	pid_t pid;
 
-	if ((l = launch_new(n)) == NULL)
+	if ((l = launch_new(n, argv, ready)) == NULL)
 		proto_errf(err, PROTO_INTERNAL, "out of memory");
-	else if (pipes_open(&p, sx->ready == READY_FD) == -1)
-		spawn_errno(err, sx->argv[0], "", errno);
+	else if (pipes_open(&p, ready) == -1)
+		spawn_errno(err, argv[0], "", errno);
 	else if ((pid = spawn_child(l, &p, &e)) == -1)
-		spawn_errno(err, sx->argv[0], "vfork: ", e);
-	else if (spawn_wait_exec(&p, pid, sx, err) == 0) {
+		spawn_errno(err, argv[0], "vfork: ", e);
+	else if (spawn_wait_exec(&p, pid, sx, argv[0], err) == 0) {
 		sp->pid = pid;
 		sp->done_w = p.done[1];
 		sp->out_r = p.out[0];
@@ -449,4 +454,19 @@ exec_spawn(struct node *n, struct exec_spawned *sp, struct proto_err *err)
 	pipes_close(&p);
 	launch_free(l);
 	return rc;
+}
+
+int
+exec_spawn(struct node *n, struct exec_spawned *sp, struct proto_err *err)
+{
+	const struct spec_exec *sx = &n->spec->u.exec;
+
+	return exec_spawn_argv(n, sx->argv, sx->ready == READY_FD, sp, err);
+}
+
+int
+exec_spawn_check(struct node *n, char *const *argv, struct exec_spawned *sp,
+    struct proto_err *err)
+{
+	return exec_spawn_argv(n, argv, false, sp, err);
 }

@@ -16,6 +16,7 @@
 #include "cause.h"
 #include "clock.h"
 #include "events.h"
+#include "health.h"
 #include "log.h"
 #include "node.h"
 #include "path.h"
@@ -40,8 +41,9 @@ struct events_rec {
 	uint32_t path_len;
 	uint32_t data_len; /* output events */
 	uint32_t restarts;
-	uint8_t type, from, to, kind;
-	char text[]; /* path, NUL, output data */
+	uint32_t failures;            /* health events */
+	uint8_t type, from, to, kind; /* health events: health states */
+	char text[]; /* path, NUL, output data or the health's last error */
 };
 
 struct events_hist {
@@ -383,6 +385,7 @@ events_body(struct events_rec *r)
 		[TREE_EV_STATE] = "state",
 		[TREE_EV_REMOVED] = "removed",
 		[TREE_EV_OUTPUT] = "output",
+		[TREE_EV_HEALTH] = "health",
 	};
 	struct sbuf b = { 0 };
 
@@ -413,6 +416,17 @@ events_body(struct events_rec *r)
 	case TREE_EV_OUTPUT:
 		sb_add(&b, ",\"data\":", 8);
 		sb_json_str(&b, r->text + r->path_len + 1, r->data_len);
+		break;
+	case TREE_EV_HEALTH:
+		sb_printf(&b,
+		    ",\"from\":\"%s\",\"to\":\"%s\",\"failures\":%u,"
+		    "\"last_error\":",
+		    health_state_names[r->from], health_state_names[r->to],
+		    (unsigned)r->failures);
+		if (r->data_len > 0)
+			sb_json_str(&b, r->text + r->path_len + 1, r->data_len);
+		else
+			sb_add(&b, "null", 4);
 		break;
 	default:
 		break;
@@ -654,6 +668,11 @@ events_take(struct events *ev, const struct tree_event *te, const char *data,
 	r->type = (uint8_t)te->type;
 	r->from = (uint8_t)te->from;
 	r->to = (uint8_t)te->to;
+	r->failures = te->failures;
+	if (te->type == TREE_EV_HEALTH) {
+		r->from = te->health_from;
+		r->to = te->health_to;
+	}
 	r->kind = n->spec->kind;
 	/* A cause says why a node stopped; a node that is starting or
 	 * running again has none. */
@@ -723,6 +742,10 @@ events_tree_event(struct events *ev, const struct tree_event *te)
 
 	if (ev == NULL)
 		return;
+	if (te->type == TREE_EV_HEALTH) {
+		events_record(ev, te, data, data != NULL ? len : 0);
+		return;
+	}
 	if (te->type != TREE_EV_OUTPUT) {
 		events_record(ev, te, NULL, 0);
 		return;

@@ -23,6 +23,7 @@ const char *const stats_exit_class_names[] = {
 	[CAUSE_START_FAILED] = "start_failed",
 	[CAUSE_EXIT] = "exit",
 	[CAUSE_SIGNAL] = "signal",
+	[CAUSE_HEALTH] = "health",
 	[CAUSE_OTHER] = "other",
 	NULL,
 };

@@ -317,7 +317,7 @@ state_tree_event(struct state *s, const struct tree_event *ev)
 		return;
 	/* What is saved changes with spawns, removals, and moves between
 	 * live and terminated. */
-	if (ev->type == TREE_EV_OUTPUT ||
+	if (ev->type == TREE_EV_OUTPUT || ev->type == TREE_EV_HEALTH ||
 	    (ev->type == TREE_EV_STATE &&
 	        (ev->from == NODE_EXITED || ev->from == NODE_FAILED) ==
 	            (ev->to == NODE_EXITED || ev->to == NODE_FAILED)))

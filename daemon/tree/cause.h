@@ -21,6 +21,7 @@ enum cause_class {
 	CAUSE_START_FAILED, /* could not start, start timeout */
 	CAUSE_EXIT,         /* ended on its own with an exit code */
 	CAUSE_SIGNAL,       /* killed by a signal arbord did not send */
+	CAUSE_HEALTH,       /* its health check failed too often */
 	CAUSE_OTHER,        /* a client's restart, anything else */
 	CAUSE__CLASSES
 };

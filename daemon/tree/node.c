@@ -62,6 +62,7 @@ enum node_event {
 	NEV_BACKOFF, /* the parent: restart after a delay */
 	NEV_HOLD,    /* the parent: restart with the group */
 	NEV_GIVE_UP, /* the parent: not restarted */
+	NEV_FAILED,  /* the work failed while running (health) */
 	NEV__COUNT
 };
 
@@ -78,11 +79,13 @@ static const char *const node_event_names[] = {
 	"backoff",
 	"hold",
 	"give-up",
+	"failed",
 };
 
 struct node_input {
 	enum node_event ev;
-	struct cause *cause;   /* NEV_STOP, NEV_GIVE_UP; borrowed */
+	struct cause *cause;   /* NEV_STOP, NEV_GIVE_UP, NEV_FAILED;
+	                          borrowed */
 	enum node_after after; /* NEV_STOP */
 	struct node_exit exit; /* NEV_ENDED */
 	int64_t ms;            /* NEV_BACKOFF delay, NEV_HOLD due */
@@ -94,7 +97,7 @@ typedef void node_action(struct node *, const struct node_input *);
 static node_action act_start, act_queue, act_ready, act_ended, act_stop,
     act_stop_waiting, act_restop, act_restart, act_restart_ended,
     act_start_timeout, act_deadline, act_drained, act_ended_stopping,
-    act_backoff, act_hold, act_give_up;
+    act_backoff, act_hold, act_give_up, act_failed;
 
 /* An event with no entry is ignored (logged at debug): a stop of a node
  * already stopped, a second start, a timer that lost a race. */
@@ -117,12 +120,14 @@ static node_action *const node_actions[NODE__ALL][NEV__COUNT] = {
 		[NEV_RESTART] = act_restart,
 		[NEV_START_TIMEOUT] = act_start_timeout,
 		[NEV_DEADLINE] = act_deadline,
+		[NEV_FAILED] = act_failed,
 	},
 	[NODE_RUNNING] = {
 		[NEV_ENDED] = act_ended,
 		[NEV_STOP] = act_stop,
 		[NEV_RESTART] = act_restart,
 		[NEV_DEADLINE] = act_deadline,
+		[NEV_FAILED] = act_failed,
 	},
 	[NODE_BACKOFF] = {
 		[NEV_START] = act_start,
@@ -511,6 +516,8 @@ act_ready(struct node *n, const struct node_input *in)
 		timer_clear(&n->timers->start);
 	n->running_mono = clock_mono_ms();
 	node_set_state(n, NODE_RUNNING);
+	if (n->ops != NULL && n->ops->running != NULL && n->work_live)
+		n->ops->running(n);
 	node_notify_parent(n);
 }
 
@@ -682,6 +689,15 @@ act_start_timeout(struct node *n, const struct node_input *in)
 	cause_unref(c);
 }
 
+/* A failure while it runs: stopped like a cancel, but what follows is
+ * the parent's decision, as for a crash. */
+static void
+act_failed(struct node *n, const struct node_input *in)
+{
+	n->abnormal = true;
+	node_stop(n, in->cause, AFTER_REPORT);
+}
+
 static void
 act_deadline(struct node *n, const struct node_input *in)
 {
@@ -847,6 +863,12 @@ void
 node_work_ended(struct node *n, struct node_exit ex)
 {
 	node_input(n, &(struct node_input){ .ev = NEV_ENDED, .exit = ex });
+}
+
+void
+node_work_failed(struct node *n, struct cause *c)
+{
+	node_input(n, &(struct node_input){ .ev = NEV_FAILED, .cause = c });
 }
 
 void

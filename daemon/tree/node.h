@@ -167,6 +167,11 @@ void node_fail(struct node *n, struct cause *c);
 /* Calls from workers. */
 void node_work_ready(struct node *n);
 void node_work_ended(struct node *n, struct node_exit ex);
+/* The work failed while it runs (a health check): it is stopped (done
+ * handle, stop signal, grace) and its end is a failure with cause c, for
+ * the parent's restart policy and intensity. A no-op unless starting or
+ * running. Takes its own reference to c. */
+void node_work_failed(struct node *n, struct cause *c);
 
 /* Cause to give n's children when n stops with cause c. */
 struct cause *node_child_cause(const struct node *n, struct cause *c);

@@ -23,6 +23,7 @@ enum tree_event_type {
 	TREE_EV_STATE,
 	TREE_EV_REMOVED,
 	TREE_EV_OUTPUT,
+	TREE_EV_HEALTH, /* an exec node's health state changed */
 };
 
 struct tree_event {
@@ -31,8 +32,11 @@ struct tree_event {
 	enum node_state from, to; /* TREE_EV_STATE; wire states */
 	bool ended;               /* TREE_EV_STATE: a run ended here,
 	                             for node->cause */
-	const char *data;         /* TREE_EV_OUTPUT */
+	const char *data;         /* TREE_EV_OUTPUT; TREE_EV_HEALTH: the
+	                             last error, NULL: none */
 	size_t len;
+	uint8_t health_from, health_to; /* TREE_EV_HEALTH: health.h states */
+	uint32_t failures;              /* TREE_EV_HEALTH: in a row */
 };
 
 /* Listeners must not change the tree from inside the call: they defer. */

@@ -38,6 +38,11 @@ struct worker_ops {
 	/* Optional: bytes of output kept for `logs`; NULL when none. */
 	int (*logs)(const struct node *n, size_t bytes, json_t **data,
 	    int *truncated);
+	/* Optional: the node became running (exec begins health checks). */
+	void (*running)(struct node *n);
+	/* Optional: n->spec was replaced in place by one with the same work
+	 * (a reload): take on its policy (exec: its health check). */
+	void (*policy)(struct node *n);
 };
 
 extern const struct worker_ops worker_sleep_ops;
