@@ -46,6 +46,7 @@ extern const struct ctl_cmd ctl_cmd_wait;
 extern const struct ctl_cmd ctl_cmd_call;
 extern const struct ctl_cmd ctl_cmd_watch;
 extern const struct ctl_cmd ctl_cmd_reload;
+extern const struct ctl_cmd ctl_cmd_signal;
 
 /* In the order `arborctl --help` lists them. */
 const struct ctl_cmd *const ctl_cmd_table[] = {
@@ -66,6 +67,7 @@ const struct ctl_cmd *const ctl_cmd_table[] = {
 	&ctl_cmd_call,
 	&ctl_cmd_watch,
 	&ctl_cmd_reload,
+	&ctl_cmd_signal,
 	&ctl_cmd_help,
 	NULL,
 };
