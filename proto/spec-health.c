@@ -43,7 +43,9 @@ health_err_prefix(struct proto_err *err)
 		return -1;
 	memcpy(old, err->message, sizeof old);
 	old[sizeof old - 1] = '\0';
-	snprintf(err->message, sizeof err->message, "field \"health.%s",
+	/* Cut to fit: the field's name comes first, so it stays. */
+	old[sizeof old - 8] = '\0';
+	snprintf(err->message, sizeof err->message, "field \"health.%.240s",
 	    old + 7);
 	return -1;
 }

@@ -36,6 +36,11 @@
 #define HEALTH_LINE_MAX  256 /* HTTP status line, or a check's first line */
 #define HEALTH_ERROR_MAX 160 /* last_error, bytes */
 #define HEALTH_SHOWN_MAX 100 /* of a check's output, in last_error */
+/* Checks start on ticks of the monotonic clock this far apart, so those
+ * of many nodes share the loop's wake-ups (and their connections the
+ * ones that follow): 1,000 checks a second cost a few dozen wake-ups, not
+ * thousands. A check starts at most this much after it is due. */
+#define HEALTH_TICK_MS 20
 
 const char *const health_state_names[] = {
 	[HEALTH_STARTING] = "starting",
@@ -162,6 +167,17 @@ health_arm(struct health *h, int64_t ms)
 		fatalx("cannot arm a timer");
 }
 
+/* The next check: interval_ms from now, on the next tick. */
+static void
+health_arm_next(struct health *h)
+{
+	int64_t now = clock_mono_ms(), due;
+
+	due = now + health_spec(h)->interval_ms;
+	due += (HEALTH_TICK_MS - due % HEALTH_TICK_MS) % HEALTH_TICK_MS;
+	health_arm(h, due - now);
+}
+
 static void
 health_unlist(struct health *h)
 {
@@ -192,7 +208,7 @@ health_result(struct health *h, const char *why)
 		health_mod.ok++;
 		h->failures = 0;
 		health_set_state(h, HEALTH_HEALTHY);
-		health_arm(h, sh->interval_ms);
+		health_arm_next(h);
 		return;
 	}
 	health_mod.failed++;
@@ -201,13 +217,13 @@ health_result(struct health *h, const char *why)
 	/* In its grace, a node not yet healthy is still starting. */
 	if (h->state == HEALTH_STARTING &&
 	    clock_mono_ms() - h->began_mono < sh->start_grace_ms) {
-		health_arm(h, sh->interval_ms);
+		health_arm_next(h);
 		return;
 	}
 	h->failures++;
 	health_set_state(h, HEALTH_UNHEALTHY);
 	if (h->failures < sh->failures) {
-		health_arm(h, sh->interval_ms);
+		health_arm_next(h);
 		return;
 	}
 	health_unlist(h);
@@ -306,22 +322,45 @@ health_http_status(struct health *h, const char *line)
 	health_result(h, why);
 }
 
-/* The connection is up: TCP is healthy; HTTP writes its request. */
+/* Reads the answer as far as it came (the socket is edge-triggered:
+ * until EAGAIN) and decides once the status line is whole. */
 static void
-health_connected(struct health_run *r)
+health_http_read(struct health_run *r)
 {
 	struct health *h = r->h;
+	ssize_t n;
 
-	if (r->kind == HEALTH_TCP) {
-		health_result(h, NULL);
-		return;
+	for (;;) {
+		n = recv(r->fd, r->line + r->len, sizeof r->line - 1 - r->len,
+		    0);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			return;
+		if (n == -1) {
+			health_fail_errno(h, errno);
+			return;
+		}
+		r->len += (size_t)n;
+		r->line[r->len] = '\0';
+		if (memchr(r->line, '\n', r->len) != NULL ||
+		    r->len == sizeof r->line - 1 || (n == 0 && r->len > 0)) {
+			health_http_status(h, r->line);
+			return;
+		}
+		if (n == 0) {
+			health_result(h, "connection closed before an answer");
+			return;
+		}
 	}
-	r->connected = true;
-	if (health_http_request(r, health_spec(h)) == -1 ||
-	    health_watch_fd(r, EV_WRITE) == -1)
-		health_result(h, "out of memory");
 }
 
+/*
+ * One edge-triggered event per connection, for reading and writing: one
+ * registration for the whole check. HTTP learns whether the connect
+ * worked from its first send (a refused connect fails it with the
+ * connect's error), TCP from SO_ERROR.
+ */
 static void
 health_sock_io(struct health_run *r, short what)
 {
@@ -330,43 +369,29 @@ health_sock_io(struct health_run *r, short what)
 	ssize_t n;
 	int e = 0;
 
-	if (!r->connected) {
+	if (r->kind == HEALTH_TCP) {
 		if (getsockopt(r->fd, SOL_SOCKET, SO_ERROR, &e, &elen) == -1)
 			e = errno;
 		if (e != 0)
 			health_fail_errno(h, e);
-		else
-			health_connected(r);
+		else if (what & EV_WRITE)
+			health_result(h, NULL);
 		return;
 	}
-	if (r->reqoff < r->reqlen) {
+	while (r->reqoff < r->reqlen) {
 		n = send(r->fd, r->req + r->reqoff, r->reqlen - r->reqoff,
 		    MSG_NOSIGNAL);
-		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == ENOTCONN))
 			return;
 		if (n == -1) {
 			health_fail_errno(h, errno);
 			return;
 		}
 		r->reqoff += (size_t)n;
-		if (r->reqoff == r->reqlen && health_watch_fd(r, EV_READ) == -1)
-			health_result(h, "out of memory");
-		return;
 	}
-	n = recv(r->fd, r->line + r->len, sizeof r->line - 1 - r->len, 0);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n == -1) {
-		health_fail_errno(h, errno);
-		return;
-	}
-	r->len += (size_t)n;
-	r->line[r->len] = '\0';
-	if (memchr(r->line, '\n', r->len) != NULL ||
-	    r->len == sizeof r->line - 1 || (n == 0 && r->len > 0))
-		health_http_status(h, r->line);
-	else if (n == 0)
-		health_result(h, "connection closed before an answer");
+	health_http_read(r);
 }
 
 static void
@@ -380,21 +405,23 @@ health_begin_sock(struct health *h, struct health_run *r)
 		health_result(h, "bad address");
 		return;
 	}
+	if (sh->kind == HEALTH_HTTP && health_http_request(r, sh) == -1) {
+		health_result(h, "out of memory");
+		return;
+	}
 	r->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
 	if (r->fd == -1) {
 		health_fail_errno(h, errno);
 		return;
 	}
-	if (connect(r->fd, (struct sockaddr *)&ss, len) == 0) {
-		health_connected(r);
-		return;
-	}
-	if (errno != EINPROGRESS) {
+	if (connect(r->fd, (struct sockaddr *)&ss, len) == -1 &&
+	    errno != EINPROGRESS) {
 		health_fail_errno(h, errno);
 		return;
 	}
-	if (health_watch_fd(r, EV_WRITE) == -1)
+	/* Connected or not yet: the first edge says which. */
+	if (health_watch_fd(r, EV_READ | EV_WRITE | EV_ET) == -1)
 		health_result(h, "out of memory");
 }
 
@@ -585,7 +612,7 @@ health_start(struct health **hp, struct node *n)
 	LIST_INSERT_HEAD(&health_mod.checking, h, entry);
 	/* The first check one interval in, as Docker and monit do: a
 	 * program is given that long to start listening. */
-	health_arm(h, health_spec(h)->interval_ms);
+	health_arm_next(h);
 	return 0;
 }
 

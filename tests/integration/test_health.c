@@ -532,6 +532,69 @@ test_health_shows_in_tree_metrics_and_events(void **state)
 	h_close(fd);
 }
 
+/* --- reload ---------------------------------------------------------------- */
+
+static char conf_path[600];
+
+static int
+setup_config(void **state)
+{
+	char dir[] = "/tmp/arbor-health-conf-XXXXXX";
+	const char *args[] = { "--config", conf_path, NULL };
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(conf_path, sizeof conf_path, "%s/tree.json", dir);
+	write_file(conf_path, "[{\"name\": \"w\", \"kind\": \"exec\", "
+	    "\"argv\": [\"sleep\", \"100\"]}]");
+	h_start(&D, args);
+	return 0;
+}
+
+static int
+teardown_config(void **state)
+{
+	char dir[600];
+
+	h_teardown(state);
+	unlink(conf_path);
+	snprintf(dir, sizeof dir, "%s", conf_path);
+	*strrchr(dir, '/') = '\0';
+	rmdir(dir);
+	return 0;
+}
+
+static void
+test_reload_applies_a_health_change_without_a_restart(void **state)
+{
+	int fd = h_connect(&D);
+	json_t *before, *r, *v;
+
+	json_decref(wait_state(fd, "/w", "running"));
+	before = inspect(fd, "/w");
+	assert_true(json_is_null(json_object_get(before, "health")));
+	write_file(conf_path, "[{\"name\": \"w\", \"kind\": \"exec\", "
+	    "\"argv\": [\"sleep\", \"100\"], \"health\": {\"exec\": "
+	    "[\"true\"], \"interval_ms\": 20}}]");
+	r = h_ok(fd, "reload", NULL);
+	assert_int_equal(json_array_size(json_object_get(r, "updated")), 1);
+	assert_int_equal(json_array_size(json_object_get(r, "restarted")), 0);
+	json_decref(r);
+	v = wait_health(fd, "/w", "healthy", NULL);
+	assert_int_equal(h_num(v, "pid"), h_num(before, "pid"));
+	assert_int_equal(h_num(v, "restarts"), 0);
+	json_decref(v);
+	/* And taken away again. */
+	write_file(conf_path, "[{\"name\": \"w\", \"kind\": \"exec\", "
+	    "\"argv\": [\"sleep\", \"100\"]}]");
+	json_decref(h_ok(fd, "reload", NULL));
+	v = inspect(fd, "/w");
+	assert_true(json_is_null(json_object_get(v, "health")));
+	assert_int_equal(h_num(v, "pid"), h_num(before, "pid"));
+	json_decref(v);
+	json_decref(before);
+	h_close(fd);
+}
+
 /* --- signal --------------------------------------------------------------- */
 
 static bool
@@ -671,6 +734,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_health_shows_in_tree_metrics_and_events, setup_http,
 		    h_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_reload_applies_a_health_change_without_a_restart,
+		    setup_config, teardown_config),
 		cmocka_unit_test_setup_teardown(
 		    test_signal_reaches_the_main_process_or_the_whole_group,
 		    h_setup, h_teardown),
