@@ -101,6 +101,12 @@ health_spec(const struct health *h)
 static void
 run_close(struct health_run *r)
 {
+	struct linger lg = { 1, 0 };
+
+	/* A socket is reset, not shut down: no FIN exchange, and no
+	 * TIME_WAIT left on the checked server (HAProxy's nolinger). */
+	if (r->fd != -1 && r->kind != HEALTH_EXEC)
+		setsockopt(r->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
 	timer_clear(&r->io);
 	exec_fd_close(&r->fd);
 	exec_fd_close(&r->done_fd);
