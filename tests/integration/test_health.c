@@ -7,6 +7,7 @@
  * flight cancelled with their node; signals to a main process and to a
  * whole group.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -49,6 +50,30 @@ sleep_ms(int ms)
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
 	nanosleep(&ts, NULL);
+}
+
+/* The fixture's teardown, then the files the test left in the daemon's
+ * directory, and the directory. */
+static int
+teardown(void **state)
+{
+	char dir[sizeof D.dir], path[600];
+	struct dirent *de;
+	DIR *dp;
+
+	memcpy(dir, D.dir, sizeof dir);
+	h_teardown(state);
+	if ((dp = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(dp)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+		unlink(path);
+	}
+	closedir(dp);
+	rmdir(dir);
+	return 0;
 }
 
 static bool
@@ -397,6 +422,44 @@ test_checks_in_flight_are_cancelled_with_their_node(void **state)
 	h_close(fd);
 }
 
+/* arbord killed with a check in flight: the sentinel kills the check's
+ * group, as it does the workers'. */
+static void
+test_check_in_flight_dies_with_a_killed_daemon(void **state)
+{
+	char started[512], cmd[2048];
+	int fd = h_connect(&D), status;
+	struct stat sb;
+	long pid = 0, gc = 0;
+	FILE *f;
+
+	path_in(started, sizeof started, "started");
+	/* The check and a child of it, in its group, both hang. */
+	snprintf(cmd, sizeof cmd,
+	    "sleep 30 & echo $$ $! > %s.new; mv %s.new %s; wait", started,
+	    started, started);
+	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s,s:[s,s],s:{s:[s,s,s],"
+	    "s:i,s:i}}", "name", "x", "kind", "exec", "argv", "sleep", "100",
+	    "health", "exec", "sh", "-c", cmd, "interval_ms", 10, "timeout_ms",
+	    60000)));
+	for (int i = 0; i < 500 && stat(started, &sb) == -1; i++)
+		sleep_ms(10);
+	f = fopen(started, "r");
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%ld %ld", &pid, &gc), 2);
+	fclose(f);
+	h_close(fd);
+	kill(D.pid, SIGKILL);
+	waitpid(D.pid, &status, 0);
+	D.pid = 0;
+	assert_true(pid_gone((pid_t)pid));
+	assert_true(pid_gone((pid_t)gc));
+	unlink(started);
+	unlink(D.sock);
+	rmdir(D.dir);
+	h_start(&D, NULL); /* for the teardown */
+}
+
 /* --- spec ----------------------------------------------------------------- */
 
 static void
@@ -714,34 +777,37 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 		    test_http_check_restarts_on_500s_and_the_supervisor_gives_up,
-		    h_setup, h_teardown),
+		    h_setup, teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_tcp_check_follows_a_listener, h_setup, h_teardown),
+		    test_tcp_check_follows_a_listener, h_setup, teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_exec_check_exit_status_and_output, h_setup, h_teardown),
+		    test_exec_check_exit_status_and_output, h_setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_exec_check_timeout_kills_its_group_and_leaves_nothing,
-		    h_setup, h_teardown),
+		    h_setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_start_grace_keeps_it_starting_and_uncounted, h_setup,
-		    h_teardown),
+		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_checks_in_flight_are_cancelled_with_their_node,
-		    h_setup, h_teardown),
+		    h_setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_check_in_flight_dies_with_a_killed_daemon, h_setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_bad_health_specs_are_invalid_params_naming_the_field,
-		    h_setup, h_teardown),
+		    h_setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_health_shows_in_tree_metrics_and_events, setup_http,
-		    h_teardown),
+		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_reload_applies_a_health_change_without_a_restart,
 		    setup_config, teardown_config),
 		cmocka_unit_test_setup_teardown(
 		    test_signal_reaches_the_main_process_or_the_whole_group,
-		    h_setup, h_teardown),
+		    h_setup, teardown),
 		cmocka_unit_test_setup_teardown(test_arborctl_signal, h_setup,
-		    h_teardown),
+		    teardown),
 	};
 
 	if (getenv("ARBOR_TEST_FILTER") != NULL)
