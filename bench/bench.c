@@ -14,6 +14,7 @@
  *   bench rate SOCKET N SECONDS WINDOW            (ping and inspect)
  *   bench concurrency SOCKET CONNS SECONDS WINDOW
  *   bench idle SOCKET N SECONDS
+ *   bench health SOCKET N SECONDS             (HTTP checks every 1 s)
  *   bench latency SOCKET CHILDREN RUNS
  *   bench stream SOCKET SUPS CHILDREN
  *   bench peers SOCKET N SECONDS PEER.json
@@ -45,6 +46,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -771,20 +774,21 @@ wait_marked(int want, double limit_ms, const char *what)
 }
 
 /* Pipelines n spawns of exec `sleep MARKER` at the root (/NAMEi), each
- * with the members of $BENCH_EXEC_SPEC added (`"user":"nobody"`, to
- * measure a start that switches users). */
+ * with the fields in extra ("" or ",\"k\":v...") and the members of
+ * $BENCH_EXEC_SPEC added (`"user":"nobody"`, to measure a start that
+ * switches users). */
 static void
-spawn_execs(struct conn *c, int n, const char *prefix)
+spawn_execs_with(struct conn *c, int n, const char *prefix, const char *extra)
 {
-	const char *extra = getenv("BENCH_EXEC_SPEC");
+	const char *env = getenv("BENCH_EXEC_SPEC");
 	char params[1024];
 	long first = c->next_id;
 
 	for (int i = 0; i < n; i++) {
 		snprintf(params, sizeof params, "{\"name\":\"%s%d\",\"kind\":"
-		    "\"exec\",\"argv\":[\"sleep\",\"%s\"]%s%s}", prefix, i,
-		    marker, extra != NULL && *extra != '\0' ? "," : "",
-		    extra != NULL ? extra : "");
+		    "\"exec\",\"argv\":[\"sleep\",\"%s\"]%s%s%s}", prefix, i,
+		    marker, extra, env != NULL && *env != '\0' ? "," : "",
+		    env != NULL ? env : "");
 		conn_request(c, "spawn", params);
 	}
 	for (long id = first; id < first + n; id++) {
@@ -792,6 +796,12 @@ spawn_execs(struct conn *c, int n, const char *prefix)
 		check_result(j, "spawn exec");
 		json_decref(j);
 	}
+}
+
+static void
+spawn_execs(struct conn *c, int n, const char *prefix)
+{
+	spawn_execs_with(c, n, prefix, "");
 }
 
 /* 2. exec: n exec workers vs posix_spawn + kill + waitpid. */
@@ -942,6 +952,101 @@ cmd_idle(const char *sock, int n, double secs)
 	j = call(c, "cancel", "{\"path\":\"/\",\"wait\":true}", 60000);
 	json_decref(j);
 	wait_marked(0, 30000, "idle cancel");
+	conn_close(c);
+	return 0;
+}
+
+/* The target of the health bench: a forked HTTP/1.0 server on a free
+ * loopback port answering 200 to anything, one connection at a time.
+ * Killed with the floor processes. */
+static int
+health_server(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof sa;
+	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+	pid_t pid;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (lfd == -1 || bind(lfd, (struct sockaddr *)&sa, sizeof sa) == -1 ||
+	    listen(lfd, 4096) == -1 ||
+	    getsockname(lfd, (struct sockaddr *)&sa, &len) == -1)
+		die("health: cannot listen: %s", strerror(errno));
+	if ((pid = fork()) == -1)
+		die("health: fork: %s", strerror(errno));
+	if (pid == 0) {
+		static const char ans[] = "HTTP/1.0 200 OK\r\n"
+		    "Content-Length: 0\r\n\r\n";
+		char buf[4096];
+
+		alarm(0);
+		signal(SIGTERM, SIG_DFL);
+		for (;;) {
+			int fd = accept(lfd, NULL, NULL);
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+
+			if (fd == -1)
+				continue;
+			/* The request comes at once; a client that
+			 * says nothing gets nothing. */
+			if (poll(&p, 1, 1000) == 1 &&
+			    read(fd, buf, sizeof buf) > 0 &&
+			    write(fd, ans, sizeof ans - 1) < 0) {
+			}
+			close(fd);
+		}
+	}
+	close(lfd);
+	floor_pids = calloc(1, sizeof *floor_pids);
+	floor_pids[0] = pid;
+	nfloor_pids = 1;
+	return ntohs(sa.sin_port);
+}
+
+/* 5b. health: n exec workers, each with an HTTP check every second
+ * against one small server; arbord's CPU over secs. */
+static int
+cmd_health(const char *sock, int n, double secs)
+{
+	struct conn *c = conn_open(sock);
+	long pid = daemon_pid(c), t0, t1, hz = sysconf(_SC_CLK_TCK);
+	int port = health_server(), healthy = 0;
+	char extra[256];
+	json_t *j, *kids, *k;
+	size_t i;
+	double pct;
+
+	snprintf(extra, sizeof extra, ",\"health\":{\"http\":"
+	    "\"http://127.0.0.1:%d/health\",\"interval_ms\":1000}", port);
+	spawn_execs_with(c, n, "h", extra);
+	wait_marked(n, 60000, "health spawn");
+	/* The first checks come one interval after each start. */
+	usleep(2000000);
+	t0 = proc_ticks(pid);
+	usleep((useconds_t)(secs * 1e6));
+	t1 = proc_ticks(pid);
+	j = call(c, "inspect", "{\"path\":\"/\",\"depth\":1}", 60000);
+	kids = json_object_get(json_object_get(j, "result"), "children");
+	json_array_foreach(kids, i, k)
+	{
+		const char *st = json_string_value(json_object_get(
+		    json_object_get(k, "health"), "state"));
+
+		healthy += st != NULL && strcmp(st, "healthy") == 0;
+	}
+	json_decref(j);
+	if (healthy != n)
+		die("health: %d of %d nodes are healthy", healthy, n);
+	pct = 100.0 * (double)(t1 - t0) / ((double)hz * secs);
+	emit("health", "cpu_http_checks_1s", "% of a core", pct, NULL, 0, 0,
+	    "<= 5 %", "le", 5,
+	    json_pack("{s:i,s:f,s:i,s:l}", "workers", n, "seconds", secs,
+	    "interval_ms", 1000, "ticks", t1 - t0));
+	j = call(c, "cancel", "{\"path\":\"/\",\"wait\":true}", 60000);
+	json_decref(j);
+	wait_marked(0, 30000, "health cancel");
+	kill_floor();
 	conn_close(c);
 	return 0;
 }
@@ -1751,6 +1856,7 @@ usage(void)
 	    "       bench rate SOCKET N SECONDS WINDOW\n"
 	    "       bench concurrency SOCKET CONNS SECONDS WINDOW\n"
 	    "       bench idle SOCKET N SECONDS\n"
+	    "       bench health SOCKET N SECONDS\n"
 	    "       bench latency SOCKET CHILDREN RUNS\n"
 	    "       bench stream SOCKET SUPS CHILDREN\n"
 	    "       bench spawn SOCKET N WINDOW [BASE.json]\n"
@@ -1817,6 +1923,8 @@ main(int argc, char **argv)
 		    atol(argv[5]));
 	if (strcmp(cmd, "idle") == 0 && argc == 5)
 		return cmd_idle(argv[2], atoi(argv[3]), atof(argv[4]));
+	if (strcmp(cmd, "health") == 0 && argc == 5)
+		return cmd_health(argv[2], atoi(argv[3]), atof(argv[4]));
 	if (strcmp(cmd, "spawn") == 0 && (argc == 5 || argc == 6))
 		return cmd_spawn(argv[2], atoi(argv[3]), atol(argv[4]),
 		    argc == 6 ? argv[5] : NULL);

@@ -51,6 +51,7 @@ extern const struct ctl_cmd ctl_cmd_ls;
 extern const struct ctl_cmd ctl_cmd_top;
 extern const struct ctl_cmd ctl_cmd_start;
 extern const struct ctl_cmd ctl_cmd_stop;
+extern const struct ctl_cmd ctl_cmd_signal;
 
 /* In the order `arborctl --help` lists them. */
 const struct ctl_cmd *const ctl_cmd_table[] = {
@@ -76,6 +77,7 @@ const struct ctl_cmd *const ctl_cmd_table[] = {
 	&ctl_cmd_top,
 	&ctl_cmd_start,
 	&ctl_cmd_stop,
+	&ctl_cmd_signal,
 	&ctl_cmd_help,
 	NULL,
 };

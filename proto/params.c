@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "fields.h"
+#include "names.h"
 #include "params.h"
 #include "path.h"
 
@@ -238,5 +239,46 @@ params_wait(const json_t *params, struct params_wait *p, struct proto_err *err)
 	    proto_get_ms(params, "timeout_ms", false, &p->timeout_ms, err) != 0)
 		return (-1);
 	p->wait_for = wait_for;
+	return (0);
+}
+
+int
+params_signal(const json_t *params, struct params_signal *p,
+    struct proto_err *err)
+{
+	static const char *const allowed[] = { "path", "signal", "all", NULL };
+	json_t *sig;
+
+	memset(p, 0, sizeof *p);
+	if (params_object(params, allowed, err) != 0 ||
+	    params_get_path(params, true, &p->path, err) != 0 ||
+	    proto_get_bool(params, "all", false, &p->all, err) != 0)
+		return (-1);
+	if ((sig = json_object_get(params, "signal")) == NULL)
+		return (proto_errf(err, PROTO_INVALID_PARAMS,
+		    "missing field \"signal\" (a name like \"USR1\" or a "
+		    "number)"));
+	if (json_is_integer(sig)) {
+		if (json_integer_value(sig) < 1 ||
+		    json_integer_value(sig) > PARAMS_SIGNAL_MAX)
+			return (proto_errf(err, PROTO_INVALID_PARAMS,
+			    "field \"signal\" must be a number from 1 to %d, "
+			    "got %" JSON_INTEGER_FORMAT,
+			    PARAMS_SIGNAL_MAX, json_integer_value(sig)));
+		p->signal = (int)json_integer_value(sig);
+		return (0);
+	}
+	if (!json_is_string(sig) ||
+	    (p->signal = proto_signal_parse(json_string_value(sig))) == -1)
+		return (proto_errf(err, PROTO_INVALID_PARAMS,
+		    "field \"signal\" must be a signal name like \"USR1\" or "
+		    "\"SIGHUP\", or a number, got %.40s%s%.40s%s",
+		    json_is_string(sig) ? "\"" : "",
+		    json_is_string(sig) ? json_string_value(sig) : "a ",
+		    json_is_string(sig)      ? "" :
+		        json_is_boolean(sig) ? "boolean" :
+		        json_is_null(sig)    ? "null" :
+		                               "non-string",
+		    json_is_string(sig) ? "\"" : ""));
 	return (0);
 }

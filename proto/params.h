@@ -89,6 +89,16 @@ struct params_wait {
 int
 params_wait(const json_t *params, struct params_wait *p, struct proto_err *err);
 
+struct params_signal {
+	const char *path;
+	int signal; /* a name (with or without SIG) or a number */
+	bool all;   /* the whole process group */
+};
+int params_signal(const json_t *params, struct params_signal *p,
+    struct proto_err *err);
+
+/* Largest signal number `signal` takes (Linux's real-time ones included). */
+#define PARAMS_SIGNAL_MAX 64
 /* Largest `reason` a client may give. */
 #define PARAMS_REASON_MAX 1024
 /* Largest `bytes` for logs: the whole ring. */

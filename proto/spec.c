@@ -76,6 +76,7 @@ static const char *const spec_exec_fields[] = {
 	"watchdog_ms",
 	"sockets",
 	"log",
+	"health",
 	NULL,
 };
 static const char *const spec_sleep_fields[] = { "ms", NULL };
@@ -402,7 +403,9 @@ spec_parse_exec(const json_t *obj, struct spec_exec *x, struct proto_err *err)
 	        err) != 0)
 		return (-1);
 	x->ready = (uint8_t)ready;
-	return (proto_get_ms(obj, "watchdog_ms", false, &x->watchdog_ms, err));
+	if (proto_get_ms(obj, "watchdog_ms", false, &x->watchdog_ms, err) != 0)
+		return (-1);
+	return (spec_health_parse(obj, &x->health, err));
 }
 
 static int
@@ -720,6 +723,7 @@ spec_free(struct node_spec *spec)
 		spec_strv_free(spec->u.exec.argv);
 		spec_strv_free(spec->u.exec.env);
 		free(spec->u.exec.cwd);
+		spec_health_free(spec->u.exec.health);
 		break;
 	}
 	spec_ident_free(spec->ident);
@@ -774,6 +778,8 @@ spec_exec_to_json(const struct spec_exec *x, json_t *obj)
 		return (NULL);
 	if (x->watchdog_ms > 0 &&
 	    spec_set(obj, "watchdog_ms", json_integer(x->watchdog_ms)) != 0)
+		return (NULL);
+	if (spec_health_to_json(x->health, obj) != 0)
 		return (NULL);
 	return (obj);
 }
@@ -917,6 +923,7 @@ spec_dup(const struct node_spec *spec)
 		copy->u.exec.argv = NULL;
 		copy->u.exec.env = NULL;
 		copy->u.exec.cwd = NULL;
+		copy->u.exec.health = NULL;
 		break;
 	}
 	if ((spec->name != NULL && (copy->name = strdup(spec->name)) == NULL) ||
@@ -950,7 +957,10 @@ spec_dup(const struct node_spec *spec)
 		        (copy->u.exec.env = spec_strv_dup(spec->u.exec.env)) ==
 		            NULL) ||
 		    (spec->u.exec.cwd != NULL &&
-		        (copy->u.exec.cwd = strdup(spec->u.exec.cwd)) == NULL))
+		        (copy->u.exec.cwd = strdup(spec->u.exec.cwd)) ==
+		            NULL) ||
+		    spec_health_dup(spec->u.exec.health,
+		        &copy->u.exec.health) != 0)
 			goto fail;
 		break;
 	}
@@ -992,7 +1002,8 @@ spec_equal_shallow(const struct node_spec *a, const struct node_spec *b)
 	        a->u.sup.period_ms != b->u.sup.period_ms))
 		return (false);
 	if (a->kind == KIND_EXEC && b->kind == KIND_EXEC &&
-	    a->u.exec.stop_signal != b->u.exec.stop_signal)
+	    (a->u.exec.stop_signal != b->u.exec.stop_signal ||
+	        !spec_health_equal(a->u.exec.health, b->u.exec.health)))
 		return (false);
 	return (spec_same_work(a, b));
 }

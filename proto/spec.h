@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "err.h"
+#include "spec-health.h"
 #include "spec-log.h"
 #include "spec-sockets.h"
 
@@ -73,6 +74,7 @@ struct spec_exec {
 	int stop_signal;     /* SIGTERM by default */
 	uint8_t ready;       /* enum ready_mode */
 	int64_t watchdog_ms; /* sd_notify watchdog; 0: none */
+	struct spec_health *health; /* owned; NULL: no check (policy) */
 };
 
 struct spec_actor {
@@ -137,9 +139,9 @@ bool spec_equal_shallow(const struct node_spec *a, const struct node_spec *b);
  * worker was started from (exec: argv, env, cwd, ready; actors: their
  * parameters; exec and supervisor: identity and limits, and the same
  * sockets, held by the node: changing them means reopening them). The
- * others (restart type, times, stop signal, strategy, intensity) are
- * policy, which a node can take on without a restart. Children are not
- * compared. */
+ * others (restart type, times, stop signal, health check, strategy,
+ * intensity) are policy, which a node can take on without a restart.
+ * Children are not compared. */
 bool spec_same_work(const struct node_spec *a, const struct node_spec *b);
 
 #endif

@@ -38,6 +38,7 @@ static const struct rpc_method *const rpc_methods[] = {
 	&rpc_reload,
 	&rpc_apply,
 	&rpc_reopen,
+	&rpc_signal,
 };
 
 /* One response: whole, or its id and a body written in slices. */

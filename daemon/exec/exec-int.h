@@ -28,6 +28,7 @@
 #include "worker.h"
 
 struct event;
+struct health;
 struct node;
 
 /* A worker's sd_notify side (exec-notify.c), for nodes with ready
@@ -103,9 +104,11 @@ struct exec {
 	int64_t grace_due;      /* monotonic ms the grace ends */
 	struct exec_stream out[EXEC_NSTREAMS];
 	struct exec_out_stats ostats;
-	uint32_t run; /* runs started, this one included */
-	bool journal; /* this run's lines go to the journal */
-	int status;   /* wait status of the main process */
+	uint32_t run;          /* runs started, this one included */
+	bool journal;          /* this run's lines go to the journal */
+	struct health *health; /* owned, kept across runs; NULL: never
+	                          checked */
+	int status;            /* wait status of the main process */
 	struct rusage ru;
 	int poll_ms;
 	bool live;       /* the run has not ended */
@@ -144,6 +147,10 @@ struct exec_spawned {
 /* Starts n's program; -1 with err filled (the errno too) when it could not
  * be started, holding nothing then. */
 int exec_spawn(struct node *n, struct exec_spawned *sp, struct proto_err *err);
+/* A health check of n's (health.c): argv instead of the spec's, no
+ * readiness pipe, otherwise started exactly as the worker is. */
+int exec_spawn_check(struct node *n, char *const *argv, struct exec_spawned *sp,
+    struct proto_err *err);
 void exec_fd_close(int *fd);
 
 /* exec-proc.c: the run's processes, timers and output. */
@@ -202,5 +209,7 @@ int exec_out_reopen(struct exec *w);
 int exec_lines(const struct node *n, unsigned streams, int64_t since_ms,
     worker_line_fn *fn, void *arg, bool *lost);
 void exec_out_view(const struct exec *w, json_t *view);
+/* Appends to pids every live process of w's group, from /proc. */
+void exec_group_pids(const struct exec *w, json_t *pids);
 
 #endif

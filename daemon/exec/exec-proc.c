@@ -20,6 +20,7 @@
 
 #include "clock.h"
 #include "exec-int.h"
+#include "health.h"
 #include "log.h"
 #include "node.h"
 #include "procenv.h"
@@ -283,6 +284,7 @@ exec_stop(struct exec *w)
 		return;
 	w->stop_sent = true;
 	exec_notify_stop(w);
+	health_stop(w->health);
 	exec_close_done(w);
 	exec_signal_all(w, exec_stop_signal(w));
 	exec_scan_request(w);
@@ -456,6 +458,7 @@ exec_release(struct exec *w, bool kill_left)
 		if (w->pid > 0 && !w->reaped)
 			reaper_unwatch(w->pid);
 	}
+	health_stop(w->health);
 	exec_close_done(w);
 	exec_notify_close(w);
 	timer_clear(&w->ready_ev);
@@ -605,4 +608,19 @@ exec_replay(void)
 		for (size_t i = 0; i < w->ndescs; i++)
 			sentinel_add_pid(w->descs[i].pid);
 	}
+	health_replay();
+}
+
+void
+exec_group_pids(const struct exec *w, json_t *pids)
+{
+	struct proc_ent *v = NULL;
+	size_t n = 0;
+
+	if (w->group_gone || w->pgid <= 0 || proc_read_all(&v, &n) == -1)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].pgid == w->pgid)
+			json_array_append_new(pids, json_integer(v[i].pid));
+	free(v);
 }

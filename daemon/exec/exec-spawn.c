@@ -86,6 +86,7 @@ struct exec_launch {
 	int done_fd, ready_fd; /* where the child puts them */
 	int fd_min;            /* child-side fds live at or above it */
 	int stderr_w;          /* borrowed */
+	bool merge_err; /* stderr into the stdout pipe (a health check) */
 	pid_t ppid;
 	struct exec_rlim rlims[SPEC_RLIM__COUNT]; /* set in this order */
 	size_t nrlims;
@@ -176,9 +177,9 @@ launch_free(struct exec_launch *l)
 /* The paths to try for argv[0], as execvp would: PATH from the spec's env,
  * else the daemon's, else /bin:/usr/bin. */
 static int
-launch_paths(struct exec_launch *l, const struct spec_exec *sx)
+launch_paths(struct exec_launch *l, const char *name, char *const *env)
 {
-	const char *name = sx->argv[0], *path = NULL, *p, *end;
+	const char *path = NULL, *p, *end;
 	size_t n = 1;
 
 	if (strchr(name, '/') != NULL) {
@@ -188,7 +189,7 @@ launch_paths(struct exec_launch *l, const struct spec_exec *sx)
 		l->ncands = 1;
 		return 0;
 	}
-	for (char *const *e = sx->env; e != NULL && *e != NULL; e++)
+	for (char *const *e = env; e != NULL && *e != NULL; e++)
 		if (strncmp(*e, "PATH=", 5) == 0)
 			path = *e + 5;
 	if (path == NULL)
@@ -316,7 +317,8 @@ static void
 spawn_errno(struct proto_err *err, const char *argv0, const char *what, int e);
 
 static struct exec_launch *
-launch_new(struct node *n, const struct exec_spawned *sp, struct proto_err *err)
+launch_new(struct node *n, char *const *argv, bool ready,
+    const struct exec_spawned *sp, bool check, struct proto_err *err)
 {
 	const struct spec_exec *sx = &n->spec->u.exec;
 	struct exec_launch *l;
@@ -327,19 +329,21 @@ launch_new(struct node *n, const struct exec_spawned *sp, struct proto_err *err)
 		proto_errf(err, PROTO_INTERNAL, "out of memory");
 		return NULL;
 	}
-	l->argv = sx->argv;
+	l->argv = argv;
+	l->merge_err = check;
 	l->cwd = sx->cwd;
 	l->ppid = exec_mod.self;
 	if (launch_ident(l, n, err) == -1) {
 		launch_free(l);
 		return NULL;
 	}
-	l->done_fd = EXEC_LISTEN_FD + (int)sock_pass_count(n);
+	/* A health check gets no listen fds: they are the worker's. */
+	l->done_fd = EXEC_LISTEN_FD + (check ? 0 : (int)sock_pass_count(n));
 	l->ready_fd = l->done_fd + 1;
 	l->fd_min = l->ready_fd + 1 > EXEC_FD_MIN ? l->ready_fd + 1 :
 	                                            EXEC_FD_MIN;
-	if (sock_pass_get(n, l->fd_min, &l->pass) == -1) {
-		spawn_errno(err, sx->argv[0], "listen fds: ", errno);
+	if (!check && sock_pass_get(n, l->fd_min, &l->pass) == -1) {
+		spawn_errno(err, argv[0], "listen fds: ", errno);
 		launch_free(l);
 		return NULL;
 	}
@@ -365,14 +369,15 @@ launch_new(struct node *n, const struct exec_spawned *sp, struct proto_err *err)
 	l->envp[i++] = l->var_id;
 	l->envp[i++] = l->var_path;
 	l->envp[i++] = l->var_done;
-	if (sx->ready == READY_FD)
+	if (ready)
 		l->envp[i++] = l->var_ready;
 	if (l->pass.n > 0) {
 		l->envp[i++] = l->pass.var_fds;
 		l->envp[i++] = l->var_listen_pid; /* filled in the child */
 		l->envp[i++] = l->pass.var_names;
 	}
-	i = launch_notify_env(l, sp, i);
+	if (!check)
+		i = launch_notify_env(l, sp, i);
 	/* A worker with a user of its own gets that user's HOME, USER,
 	 * LOGNAME and SHELL, as under systemd's User=, not arbord's. */
 	for (char **e = environ; e != NULL && *e != NULL; e++)
@@ -386,7 +391,7 @@ launch_new(struct node *n, const struct exec_spawned *sp, struct proto_err *err)
 		if (!env_is_own(*e))
 			l->envp[i++] = *e;
 	l->envp[i] = NULL;
-	if (launch_paths(l, sx) == -1)
+	if (launch_paths(l, argv[0], sx->env) == -1)
 		goto fail;
 	return l;
 fail:
@@ -662,7 +667,7 @@ spawn_child(struct exec_launch *l, struct exec_pipes *p, int *e)
 
 	l->devnull = p->devnull;
 	l->out_w = p->out[1];
-	l->stderr_w = p->serr[1];
+	l->stderr_w = l->merge_err ? p->out[1] : p->serr[1];
 	l->done_r = p->done[0];
 	l->ready_w = p->rdy[1];
 	l->err_w = p->errp[1];
@@ -687,7 +692,7 @@ static void
 spawn_stage_err(const struct exec_launch *l, const struct exec_fail *f,
     const struct spec_exec *sx, struct proto_err *err)
 {
-	const char *a0 = sx->argv[0], *e = strerror(f->err);
+	const char *a0 = l->argv[0], *e = strerror(f->err);
 
 	switch (f->stage) {
 	case STAGE_RLIMIT:
@@ -759,8 +764,13 @@ spawn_wait_exec(struct exec_pipes *p, pid_t pid, const struct exec_launch *l,
 	return -1;
 }
 
-int
-exec_spawn(struct node *n, struct exec_spawned *sp, struct proto_err *err)
+/* The worker's program, or (argv not the spec's, no readiness) one of its
+ * health checks: both go through the same launch and child set-up, so a
+ * check gets whatever the worker gets (environment, cwd, and the node's
+ * identity and cgroup where it has them). */
+static int
+exec_spawn_argv(struct node *n, char *const *argv, bool ready, bool check,
+    struct exec_spawned *sp, struct proto_err *err)
 {
 	const struct spec_exec *sx = &n->spec->u.exec;
 	struct exec_pipes p = {
@@ -775,22 +785,41 @@ exec_spawn(struct node *n, struct exec_spawned *sp, struct proto_err *err)
 	int rc = -1, e;
 	pid_t pid;
 
-	if ((l = launch_new(n, sp, err)) == NULL)
+	if ((l = launch_new(n, argv, ready, sp, check, err)) == NULL)
 		;
-	else if (pipes_open(&p, sx->ready == READY_FD, l->fd_min) == -1)
-		spawn_errno(err, sx->argv[0], "", errno);
+	else if (pipes_open(&p, ready, l->fd_min) == -1)
+		spawn_errno(err, argv[0], "", errno);
 	else if ((pid = spawn_child(l, &p, &e)) == -1)
-		spawn_errno(err, sx->argv[0], "vfork: ", e);
+		spawn_errno(err, argv[0], "vfork: ", e);
 	else if (spawn_wait_exec(&p, pid, l, sx, err) == 0) {
 		sp->pid = pid;
 		sp->done_w = p.done[1];
 		sp->out_r = p.out[0];
-		sp->err_r = p.serr[0];
+		sp->err_r = check ? -1 : p.serr[0];
 		sp->ready_r = p.rdy[0];
-		p.done[1] = p.out[0] = p.serr[0] = p.rdy[0] = -1;
+		p.done[1] = p.out[0] = p.rdy[0] = -1;
+		if (!check)
+			p.serr[0] = -1;
 		rc = 0;
 	}
 	pipes_close(&p);
 	launch_free(l);
 	return rc;
+}
+
+int
+exec_spawn(struct node *n, struct exec_spawned *sp, struct proto_err *err)
+{
+	const struct spec_exec *sx = &n->spec->u.exec;
+
+	return exec_spawn_argv(n, sx->argv, sx->ready == READY_FD, false, sp,
+	    err);
+}
+
+int
+exec_spawn_check(struct node *n, char *const *argv, struct exec_spawned *sp,
+    struct proto_err *err)
+{
+	memset(sp, 0, sizeof *sp);
+	return exec_spawn_argv(n, argv, false, true, sp, err);
 }

@@ -17,6 +17,7 @@
 #include "exec-int.h"
 #include "exec.h"
 #include "journal.h"
+#include "health.h"
 #include "log.h"
 #include "node.h"
 #include "reaper.h"
@@ -80,6 +81,7 @@ exec_reset(struct exec *w)
 	struct ring rings[EXEC_NSTREAMS];
 	struct exec_out_stats ostats = w->ostats;
 	struct exec_notify *nt = w->nt;
+	struct health *h = w->health;
 	struct node *n = w->node;
 	uint32_t run = w->run;
 
@@ -87,6 +89,7 @@ exec_reset(struct exec *w)
 		rings[i] = w->out[i].ring;
 	memset(w, 0, sizeof *w);
 	w->nt = nt;
+	w->health = h;
 	w->node = n;
 	exec_out_init(w);
 	for (int i = 0; i < EXEC_NSTREAMS; i++)
@@ -99,6 +102,7 @@ exec_reset(struct exec *w)
 static void
 exec_drop(struct exec *w)
 {
+	health_free(w->health);
 	exec_notify_free(w);
 	exec_out_drop(w);
 	free(w);
@@ -220,11 +224,49 @@ exec_cancel(struct node *n)
 	exec_check(w);
 }
 
+/* Health checks run while the node is running, from the moment it
+ * became so. */
+static void
+exec_running(struct node *n)
+{
+	struct exec *w = n->work;
+	char path[PROTO_PATH_MAX];
+
+	if (w == NULL || !w->live || w->stop_sent ||
+	    n->spec->u.exec.health == NULL)
+		return;
+	if (health_start(&w->health, n) == -1)
+		log_warnx("%s: out of memory; its health is not checked",
+		    node_path(n, path, sizeof path));
+}
+
+/* A reload changed the policy: a changed check starts over, a removed
+ * one is forgotten. */
+static void
+exec_policy(struct node *n)
+{
+	struct exec *w = n->work;
+
+	if (w == NULL)
+		return;
+	health_stop(w->health);
+	if (n->spec->u.exec.health == NULL) {
+		health_free(w->health);
+		w->health = NULL;
+		return;
+	}
+	if (n->state == NODE_RUNNING)
+		exec_running(n);
+}
+
 static void
 exec_view(const struct node *n, json_t *view)
 {
 	const struct exec *w = n->work;
 	json_t *argv = json_array();
+
+	json_object_set_new(view, "health",
+	    health_view(w != NULL ? w->health : NULL, n));
 
 	for (char *const *a = n->spec->u.exec.argv; a != NULL && *a != NULL;
 	     a++)
@@ -272,6 +314,68 @@ exec_reopen(struct node *n)
 	return exec_out_reopen(w);
 }
 
+/* What `all` reaches: the group, the main process if it left it, and the
+ * escaped descendants found so far. Where the node has a cgroup, this is
+ * the place to read its cgroup.procs instead (cgroup.kill is no use: it
+ * only kills). */
+static void
+exec_signal_targets(const struct exec *w, json_t *pids)
+{
+	bool main_listed = false;
+	size_t i;
+	json_t *v;
+
+	exec_group_pids(w, pids);
+	json_array_foreach(pids, i, v) if (json_integer_value(v) == w->pid)
+	    main_listed = true;
+	if (!main_listed)
+		json_array_append_new(pids, json_integer(w->pid));
+	for (i = 0; i < w->ndescs; i++)
+		json_array_append_new(pids, json_integer(w->descs[i].pid));
+}
+
+int
+exec_signal(struct node *n, int sig, bool all, json_t **pids,
+    struct proto_err *err)
+{
+	const struct exec *w = n->work;
+	char path[PROTO_PATH_MAX];
+	json_t *v;
+	size_t i;
+
+	*pids = NULL;
+	node_path(n, path, sizeof path);
+	if (n->spec->kind != KIND_EXEC)
+		return proto_errf(err, PROTO_CONFLICT,
+		    "%s is a %s; only exec nodes have processes to signal",
+		    path, spec_kind_names[n->spec->kind]);
+	if (w == NULL || !w->live || w->reaped || w->pid <= 0)
+		return proto_errf(err, PROTO_CONFLICT,
+		    "%s has no running process (it is %s)", path,
+		    node_state_names[node_wire_state(n)]);
+	if ((*pids = json_array()) == NULL)
+		return proto_errf(err, PROTO_INTERNAL, "out of memory");
+	if (!all) {
+		if (kill(w->pid, sig) == -1) {
+			json_decref(*pids);
+			*pids = NULL;
+			return proto_errf(err, PROTO_CONFLICT,
+			    "cannot signal %s (pid %ld): %s", path,
+			    (long)w->pid, strerror(errno));
+		}
+		json_array_append_new(*pids, json_integer(w->pid));
+		return 0;
+	}
+	/* Listed before the signal, which may end some of them. */
+	exec_signal_targets(w, *pids);
+	if (!w->group_gone)
+		kill(-w->pgid, sig);
+	json_array_foreach(*pids, i,
+	    v) if (getpgid((pid_t)json_integer_value(v)) != w->pgid)
+	    kill((pid_t)json_integer_value(v), sig);
+	return 0;
+}
+
 int
 exec_init(struct event_base *base)
 {
@@ -303,6 +407,7 @@ exec_teardown(void)
 	}
 	timer_clear(&exec_mod.scan_ev);
 	journal_close();
+	health_teardown();
 	reaper_set_after(NULL);
 	sentinel_set_replay(NULL);
 }
@@ -315,4 +420,6 @@ const struct worker_ops worker_exec_ops = {
 	.free = exec_free,
 	.lines = exec_lines,
 	.reopen = exec_reopen,
+	.running = exec_running,
+	.policy = exec_policy,
 };

@@ -8,9 +8,13 @@
 #ifndef EXEC_H
 #define EXEC_H
 
+#include <stdbool.h>
+#include <jansson.h>
+
 #include "err.h"
 
 struct event_base;
+struct node;
 struct node_spec;
 struct rlimit;
 
@@ -23,5 +27,11 @@ void exec_set_child_nofile(const struct rlimit *rl);
 /* Refuses, as spawn_failed, a program execvp would not find or run, or a
  * cwd chdir would refuse. */
 int exec_check_spec(const struct node_spec *spec, struct proto_err *err);
+/* The `signal` method: sig to n's main process or, with all, to every
+ * process of its run (its group and the escaped descendants arbord
+ * knows); *pids (new) lists the pids it was sent to. -1 with a conflict
+ * when n is not an exec node whose main process runs. */
+int exec_signal(struct node *n, int sig, bool all, json_t **pids,
+    struct proto_err *err);
 
 #endif

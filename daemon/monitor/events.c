@@ -16,6 +16,7 @@
 #include "cause.h"
 #include "clock.h"
 #include "events.h"
+#include "health.h"
 #include "log.h"
 #include "node.h"
 #include "path.h"
@@ -40,9 +41,11 @@ struct events_rec {
 	uint32_t path_len;
 	uint32_t data_len; /* output events */
 	uint32_t restarts;
-	uint8_t type, from, to, kind;
-	uint8_t stream; /* output events: 0 stdout, 1 stderr */
-	char text[];    /* path, NUL, output data */
+	uint32_t failures;            /* health events */
+	uint8_t type, from, to, kind; /* health events: health states */
+	uint8_t stream;               /* output events: 0 stdout, 1 stderr */
+	char text[]; /* path, NUL, output data, the status or the health's
+	                last error */
 };
 
 struct events_hist {
@@ -385,6 +388,7 @@ events_body(struct events_rec *r)
 		[TREE_EV_REMOVED] = "removed",
 		[TREE_EV_OUTPUT] = "output",
 		[TREE_EV_STATUS] = "status",
+		[TREE_EV_HEALTH] = "health",
 	};
 	struct sbuf b = { 0 };
 
@@ -417,6 +421,17 @@ events_body(struct events_rec *r)
 		    r->stream == 1 ? "stderr" : "stdout");
 		sb_add(&b, ",\"data\":", 8);
 		sb_json_str(&b, r->text + r->path_len + 1, r->data_len);
+		break;
+	case TREE_EV_HEALTH:
+		sb_printf(&b,
+		    ",\"from\":\"%s\",\"to\":\"%s\",\"failures\":%u,"
+		    "\"last_error\":",
+		    health_state_names[r->from], health_state_names[r->to],
+		    (unsigned)r->failures);
+		if (r->data_len > 0)
+			sb_json_str(&b, r->text + r->path_len + 1, r->data_len);
+		else
+			sb_add(&b, "null", 4);
 		break;
 	case TREE_EV_STATUS:
 		/* A status is never empty: empty is cleared, null. */
@@ -666,6 +681,11 @@ events_take(struct events *ev, const struct tree_event *te, const char *data,
 	r->type = (uint8_t)te->type;
 	r->from = (uint8_t)te->from;
 	r->to = (uint8_t)te->to;
+	r->failures = te->failures;
+	if (te->type == TREE_EV_HEALTH) {
+		r->from = te->health_from;
+		r->to = te->health_to;
+	}
 	r->kind = n->spec->kind;
 	r->stream = te->stream;
 	/* A cause says why a node stopped; a node that is starting or
@@ -736,7 +756,7 @@ events_tree_event(struct events *ev, const struct tree_event *te)
 
 	if (ev == NULL)
 		return;
-	if (te->type == TREE_EV_STATUS) {
+	if (te->type == TREE_EV_STATUS || te->type == TREE_EV_HEALTH) {
 		events_record(ev, te, data, data != NULL ? len : 0);
 		return;
 	}

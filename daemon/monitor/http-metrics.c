@@ -9,6 +9,7 @@
 
 #include "daemon.h"
 #include "events.h"
+#include "health.h"
 #include "http-int.h"
 #include "journal.h"
 #include "logfile.h"
@@ -67,6 +68,34 @@ http_metrics_tree(struct http *h, struct evbuffer *b)
 		evbuffer_add_printf(b, "arbor_exits_total{cause=\"%s\"} %llu\n",
 		    stats_exit_class_names[i],
 		    (unsigned long long)h->d->stats.exits[i]);
+}
+
+static void
+http_metrics_healthy(void *arg, const struct node *n, enum health_state st)
+{
+	char path[PROTO_PATH_MAX];
+
+	/* Paths need no escaping: names are [A-Za-z0-9_.-]. */
+	evbuffer_add_printf(arg, "arbor_node_healthy{path=\"%s\"} %d\n",
+	    node_path(n, path, sizeof path), st == HEALTH_HEALTHY);
+}
+
+/* Health checks: each checked node's state, and the results so far. */
+static void
+http_metrics_health(struct evbuffer *b)
+{
+	http_metric(b, "arbor_node_healthy", "gauge",
+	    "1 when the node's last health check passed; 0 while it is "
+	    "starting or unhealthy. Only nodes being checked.");
+	health_foreach(http_metrics_healthy, b);
+	http_metric(b, "arbor_health_checks_total", "counter",
+	    "Health checks done, by result.");
+	evbuffer_add_printf(b,
+	    "arbor_health_checks_total{result=\"ok\"} %llu\n",
+	    (unsigned long long)health_checks_total(true));
+	evbuffer_add_printf(b,
+	    "arbor_health_checks_total{result=\"failed\"} %llu\n",
+	    (unsigned long long)health_checks_total(false));
 }
 
 /* The daemon's: clients, events, memory, time, strays, the state file. */
@@ -194,6 +223,7 @@ http_metrics(struct http *h, struct evhttp_request *req)
 	}
 	http_metrics_tree(h, b);
 	http_metrics_logs(b);
+	http_metrics_health(b);
 	http_metrics_daemon(h, b);
 	http_metrics_requests(h, b);
 	http_metrics_limits(h, b);

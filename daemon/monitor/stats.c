@@ -24,6 +24,7 @@ const char *const stats_exit_class_names[] = {
 	[CAUSE_EXIT] = "exit",
 	[CAUSE_SIGNAL] = "signal",
 	[CAUSE_WATCHDOG] = "watchdog",
+	[CAUSE_HEALTH] = "health",
 	[CAUSE_OTHER] = "other",
 	NULL,
 };

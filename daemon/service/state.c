@@ -318,6 +318,7 @@ state_tree_event(struct state *s, const struct tree_event *ev)
 	/* What is saved changes with spawns, removals, and moves between
 	 * live and terminated. */
 	if (ev->type == TREE_EV_OUTPUT || ev->type == TREE_EV_STATUS ||
+	    ev->type == TREE_EV_HEALTH ||
 	    (ev->type == TREE_EV_STATE &&
 	        (ev->from == NODE_EXITED || ev->from == NODE_FAILED) ==
 	            (ev->to == NODE_EXITED || ev->to == NODE_FAILED)))

@@ -23,6 +23,7 @@ enum cause_class {
 	CAUSE_SIGNAL,       /* killed by a signal arbord did not send */
 	CAUSE_WATCHDOG,     /* no sd_notify WATCHDOG=1 in time, or
 	                       WATCHDOG=trigger */
+	CAUSE_HEALTH,       /* its health check failed too often */
 	CAUSE_OTHER,        /* a client's restart, anything else */
 	CAUSE__CLASSES
 };

@@ -63,7 +63,7 @@ enum node_event {
 	NEV_BACKOFF, /* the parent: restart after a delay */
 	NEV_HOLD,    /* the parent: restart with the group */
 	NEV_GIVE_UP, /* the parent: not restarted */
-	NEV_FAILED,  /* the worker: its work failed (watchdog) */
+	NEV_FAILED,  /* its work failed while running (watchdog, health) */
 	NEV__COUNT
 };
 
@@ -85,7 +85,8 @@ static const char *const node_event_names[] = {
 
 struct node_input {
 	enum node_event ev;
-	struct cause *cause;   /* NEV_STOP, NEV_GIVE_UP; borrowed */
+	struct cause *cause;   /* NEV_STOP, NEV_GIVE_UP, NEV_FAILED;
+	                          borrowed */
 	enum node_after after; /* NEV_STOP */
 	struct node_exit exit; /* NEV_ENDED */
 	int64_t ms;            /* NEV_BACKOFF delay, NEV_HOLD due */
@@ -535,6 +536,8 @@ act_ready(struct node *n, const struct node_input *in)
 		timer_clear(&n->timers->start);
 	n->running_mono = clock_mono_ms();
 	node_set_state(n, NODE_RUNNING);
+	if (n->ops != NULL && n->ops->running != NULL && n->work_live)
+		n->ops->running(n);
 	node_notify_parent(n);
 }
 
@@ -712,8 +715,9 @@ act_start_timeout(struct node *n, const struct node_input *in)
 	cause_unref(c);
 }
 
-/* The worker's own verdict (a watchdog): a failure like an abnormal end,
- * so the parent restarts it per policy and counts it in its intensity. */
+/* The worker's own verdict while it runs (a watchdog, a health check): it
+ * is stopped like a cancel, but its end is a failure like a crash, so the
+ * parent restarts it per policy and counts it in its intensity. */
 static void
 act_failed(struct node *n, const struct node_input *in)
 {

@@ -174,10 +174,10 @@ void node_fail(struct node *n, struct cause *c);
 /* Calls from workers. */
 void node_work_ready(struct node *n);
 void node_work_ended(struct node *n, struct node_exit ex);
-/* The worker found its work failed while it still runs (a watchdog):
- * the node is stopped with cause c and its end is a failure its parent
- * handles (restart policy, intensity). Ignored unless starting or
- * running. */
+/* The worker found its work failed while it still runs (a watchdog, a
+ * health check): the node is stopped (done handle, stop signal, grace)
+ * with cause c and its end is a failure its parent handles (restart
+ * policy, intensity). Ignored unless starting or running. */
 void node_work_failed(struct node *n, struct cause *c);
 /* The worker asks for more time to become ready: a start timer that
  * would fire sooner fires ms from now instead. */

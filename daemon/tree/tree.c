@@ -381,6 +381,8 @@ tree_update(struct tree *t, struct node *n, struct node_spec *spec,
 	spec_free(old);
 	if (n->sup != NULL)
 		sup_policy_changed(n);
+	if (n->ops != NULL && n->ops->policy != NULL && n->work != NULL)
+		n->ops->policy(n);
 	if (restart && n->state != NODE_STOPPING && !node_waiting(n) &&
 	    tree_restart(t, n, &ignored) == 0)
 		*restarted = true;

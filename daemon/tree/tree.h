@@ -24,6 +24,7 @@ enum tree_event_type {
 	TREE_EV_REMOVED,
 	TREE_EV_OUTPUT,
 	TREE_EV_STATUS, /* an exec worker's sd_notify STATUS= changed */
+	TREE_EV_HEALTH, /* an exec node's health state changed */
 };
 
 struct tree_event {
@@ -34,9 +35,12 @@ struct tree_event {
 	                             for node->cause */
 	const char *data;         /* TREE_EV_OUTPUT: whole lines;
 	                             TREE_EV_STATUS: the text, NULL when
-	                             cleared */
+	                             cleared; TREE_EV_HEALTH: the last error,
+	                             NULL: none */
 	size_t len;
-	uint8_t stream; /* TREE_EV_OUTPUT: 0 stdout, 1 stderr */
+	uint8_t stream;                 /* TREE_EV_OUTPUT: 0 stdout, 1 stderr */
+	uint8_t health_from, health_to; /* TREE_EV_HEALTH: health.h states */
+	uint32_t failures;              /* TREE_EV_HEALTH: in a row */
 };
 
 /* Listeners must not change the tree from inside the call: they defer. */

@@ -57,6 +57,11 @@ struct worker_ops {
 	/* Optional: opens the worker's log files again (after an external
 	 * logrotate); how many it reopened. */
 	int (*reopen)(struct node *n);
+	/* Optional: the node became running (exec begins health checks). */
+	void (*running)(struct node *n);
+	/* Optional: n->spec was replaced in place by one with the same work
+	 * (a reload): take on its policy (exec: its health check). */
+	void (*policy)(struct node *n);
 };
 
 extern const struct worker_ops worker_sleep_ops;

@@ -287,6 +287,68 @@ test_spec_env_rules(void **state)
 }
 
 static void
+test_spec_health_parsed_round_tripped_and_policy(void **state)
+{
+	struct node_spec *a, *b, *c;
+	json_t *j;
+
+	a = parse_ok("{\"name\":\"w\",\"kind\":\"exec\",\"argv\":[\"x\"],"
+	    "\"health\":{\"http\":\"http://localhost:8080/h?x=1\","
+	    "\"interval_ms\":500,\"failures\":2}}");
+	assert_non_null(a->u.exec.health);
+	assert_int_equal(a->u.exec.health->kind, HEALTH_HTTP);
+	assert_string_equal(a->u.exec.health->host, "127.0.0.1");
+	assert_int_equal(a->u.exec.health->port, 8080);
+	assert_string_equal(a->u.exec.health->path, "/h?x=1");
+	assert_int_equal(a->u.exec.health->timeout_ms, SPEC_HEALTH_TIMEOUT_MS);
+	assert_int_equal(a->u.exec.health->start_grace_ms, 0);
+	j = spec_to_json(a);
+	b = NULL;
+	{
+		struct proto_err err;
+
+		assert_int_equal(spec_parse(j, &lim, NULL, &b, NULL, &err), 0);
+	}
+	json_decref(j);
+	assert_true(spec_equal_shallow(a, b));
+	c = spec_dup(a);
+	assert_true(spec_equal_shallow(a, c));
+	/* A changed check is policy: the same work. */
+	c->u.exec.health->interval_ms = 600;
+	assert_false(spec_equal_shallow(a, c));
+	assert_true(spec_same_work(a, c));
+	spec_free(b);
+	spec_free(c);
+	spec_free(a);
+	a = parse_ok("{\"name\":\"w\",\"kind\":\"exec\",\"argv\":[\"x\"],"
+	    "\"health\":{\"tcp\":\"[::1]:6379\"}}");
+	assert_string_equal(a->u.exec.health->host, "::1");
+	assert_int_equal(a->u.exec.health->port, 6379);
+	assert_int_equal(a->u.exec.health->interval_ms, SPEC_HEALTH_INTERVAL_MS);
+	assert_int_equal(a->u.exec.health->failures, SPEC_HEALTH_FAILURES);
+	spec_free(a);
+	a = parse_ok("{\"name\":\"w\",\"kind\":\"exec\",\"argv\":[\"x\"],"
+	    "\"health\":{\"exec\":[\"curl\",\"-f\",\"http://x/\"]}}");
+	assert_string_equal(a->u.exec.health->argv[2], "http://x/");
+	c = spec_dup(a);
+	assert_true(spec_equal_shallow(a, c));
+	spec_free(c);
+	spec_free(a);
+	parse_bad("{\"name\":\"w\",\"kind\":\"exec\",\"argv\":[\"x\"],"
+	    "\"health\":{\"http\":\"http://db.local/\"}}",
+	    PROTO_INVALID_PARAMS, "health.http");
+	parse_bad("{\"name\":\"w\",\"kind\":\"exec\",\"argv\":[\"x\"],"
+	    "\"health\":{\"tcp\":\"127.0.0.1:70000\"}}",
+	    PROTO_INVALID_PARAMS, "health.tcp");
+	parse_bad("{\"name\":\"w\",\"kind\":\"exec\",\"argv\":[\"x\"],"
+	    "\"health\":{\"exec\":[\"x\"],\"timeout_ms\":\"1s\"}}",
+	    PROTO_INVALID_PARAMS, "health.timeout_ms");
+	parse_bad("{\"name\":\"w\",\"kind\":\"exec\",\"argv\":[\"x\"],"
+	    "\"health\":{\"exec\":[\"x\"],\"retries\":1}}",
+	    PROTO_INVALID_PARAMS, "retries");
+}
+
+static void
 test_spec_exec_scalar_fields(void **state)
 {
 	parse_bad("{\"name\":\"a\",\"kind\":\"exec\",\"argv\":[\"x\"],"
@@ -705,6 +767,7 @@ main(void)
 		cmocka_unit_test(test_spec_argv_with_nul_is_rejected),
 		cmocka_unit_test(test_spec_env_rules),
 		cmocka_unit_test(test_spec_exec_scalar_fields),
+		cmocka_unit_test(test_spec_health_parsed_round_tripped_and_policy),
 		cmocka_unit_test(test_spec_numeric_ranges),
 		cmocka_unit_test(test_spec_children_errors_are_located),
 		cmocka_unit_test(test_spec_child_may_not_have_parent),
