@@ -189,7 +189,9 @@ spec_check_fields(const json_t *obj, uint8_t kind, int depth, int top,
 	json_object_foreach((json_t *)obj, key, value)
 	{
 		if (spec_in_list(spec_common_fields, key) ||
-		    spec_in_list(spec_kind_fields[kind], key))
+		    spec_in_list(spec_kind_fields[kind], key) ||
+		    ((kind == KIND_SUPERVISOR || kind == KIND_EXEC) &&
+		        spec_in_list(spec_cgroup_fields, key)))
 			continue;
 		if (strcmp(key, "parent") == 0) {
 			if (top)
@@ -208,6 +210,11 @@ spec_check_fields(const json_t *obj, uint8_t kind, int depth, int top,
 				    "\"%s\"",
 				    key, spec_kind_names[kind]));
 		}
+		if (spec_in_list(spec_cgroup_fields, key))
+			return (proto_errf(err, PROTO_INVALID_PARAMS,
+			    "field \"%s\" does not apply to kind \"%s\"; "
+			    "limits are for exec nodes and supervisors",
+			    key, spec_kind_names[kind]));
 		return (proto_errf(err, PROTO_INVALID_PARAMS,
 		    "unknown field \"%.64s\" in node spec", key));
 	}
@@ -619,7 +626,8 @@ spec_parse_node(struct spec_parser *p, const json_t *obj, int depth,
 	spec->name = strdup(name);
 	if (spec->name == NULL)
 		return (spec_oom(err));
-	if (spec_parse_common(obj, spec, err) != 0)
+	if (spec_parse_common(obj, spec, err) != 0 ||
+	    spec_cgroup_parse(obj, &spec->cgroup, err) != 0)
 		return (-1);
 
 	switch (spec->kind) {
@@ -701,6 +709,7 @@ spec_free(struct node_spec *spec)
 		free(spec->u.exec.cwd);
 		break;
 	}
+	spec_cgroup_free(spec->cgroup);
 	free(spec->name);
 	free(spec);
 }
@@ -776,7 +785,8 @@ spec_node_to_json(const struct node_spec *s)
 	    spec_set(obj, "backoff_max_ms", json_integer(s->backoff_max_ms)) !=
 	        0 ||
 	    spec_set(obj, "start_timeout_ms",
-	        json_integer(s->start_timeout_ms)) != 0)
+	        json_integer(s->start_timeout_ms)) != 0 ||
+	    spec_cgroup_to_json(s->cgroup, obj) != 0)
 		goto fail;
 
 	switch (s->kind) {
@@ -873,6 +883,7 @@ spec_dup(const struct node_spec *spec)
 		return (NULL);
 	*copy = *spec;
 	copy->name = NULL;
+	copy->cgroup = NULL;
 	/* Drop the borrowed pointers first, so a failure frees only ours. */
 	switch (spec->kind) {
 	case KIND_SUPERVISOR:
@@ -885,7 +896,8 @@ spec_dup(const struct node_spec *spec)
 		copy->u.exec.cwd = NULL;
 		break;
 	}
-	if (spec->name != NULL && (copy->name = strdup(spec->name)) == NULL)
+	if ((spec->name != NULL && (copy->name = strdup(spec->name)) == NULL) ||
+	    spec_cgroup_dup(spec->cgroup, &copy->cgroup) == -1)
 		goto fail;
 
 	switch (spec->kind) {
@@ -945,7 +957,8 @@ spec_equal_shallow(const struct node_spec *a, const struct node_spec *b)
 	if (a->restart != b->restart || a->shutdown_ms != b->shutdown_ms ||
 	    a->timeout_ms != b->timeout_ms || a->backoff_ms != b->backoff_ms ||
 	    a->backoff_max_ms != b->backoff_max_ms ||
-	    a->start_timeout_ms != b->start_timeout_ms)
+	    a->start_timeout_ms != b->start_timeout_ms ||
+	    !spec_cgroup_equal(a->cgroup, b->cgroup))
 		return (false);
 	if (a->kind == KIND_SUPERVISOR && b->kind == KIND_SUPERVISOR &&
 	    (a->u.sup.strategy != b->u.sup.strategy ||

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "err.h"
+#include "spec-cgroup.h"
 
 enum node_kind {
 	KIND_SUPERVISOR,
@@ -86,6 +87,7 @@ struct node_spec {
 	int64_t backoff_ms;
 	int64_t backoff_max_ms;
 	int64_t start_timeout_ms;
+	struct spec_cgroup *cgroup; /* owned; NULL: no limits (spec-cgroup.h) */
 	union {
 		struct spec_sup sup;
 		struct spec_exec exec;

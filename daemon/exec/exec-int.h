@@ -19,6 +19,7 @@
 
 #include <event2/util.h>
 
+#include "cgroup.h"
 #include "err.h"
 #include "ring.h"
 
@@ -44,6 +45,10 @@ struct exec {
 	struct event *poll;      /* owned: re-check of leftovers */
 	struct exec_desc *descs; /* owned: escaped descendants */
 	size_t ndescs, capdescs;
+	char *cg_dir;            /* owned: this run's cgroup; NULL: none */
+	int cg_wd;               /* inotify watch of its cgroup.events */
+	struct cgroup_acct last; /* of the last run, once it ended */
+	bool has_last;
 	struct ring ring; /* owned, kept across runs */
 	int status;       /* wait status of the main process */
 	struct rusage ru;
@@ -75,7 +80,8 @@ struct exec_spawned {
 	pid_t pid;
 	int done_w; /* the daemon's ends: the caller's */
 	int out_r;
-	int ready_r; /* -1 without readiness by fd */
+	int ready_r;  /* -1 without readiness by fd */
+	char *cg_dir; /* the caller's: its cgroup, NULL: none */
 };
 
 /* Starts n's program; -1 with err filled (the errno too) when it could not
@@ -93,5 +99,8 @@ void exec_out_cb(evutil_socket_t fd, short what, void *arg);
 void exec_scan_cb(evutil_socket_t fd, short what, void *arg);
 void exec_after_reap(void);
 void exec_replay(void);
+void exec_cgroup_changed(int wd);
+/* exec.c: the accounting of w's run (or its last). */
+void exec_acct(const struct exec *w, struct cgroup_acct *a);
 
 #endif

@@ -28,7 +28,7 @@ extern char **environ;
 
 /* --- the launch: everything the child needs, built before vfork ------- */
 
-enum exec_stage { STAGE_SETUP, STAGE_CHDIR, STAGE_EXEC };
+enum exec_stage { STAGE_SETUP, STAGE_CGROUP, STAGE_CHDIR, STAGE_EXEC };
 
 struct exec_fail {
 	int stage;
@@ -42,6 +42,7 @@ struct exec_launch {
 	size_t ncands;
 	const char *cwd; /* borrowed; NULL: the daemon's */
 	int devnull, out_w, done_r, ready_w, err_w; /* borrowed */
+	int cg_procs; /* borrowed: its cgroup.procs, -1: no cgroup */
 	pid_t ppid;
 	bool has_nofile; /* set the workers' RLIMIT_NOFILE */
 	struct rlimit nofile;
@@ -160,6 +161,7 @@ launch_new(struct node *n)
 		return NULL;
 	l->argv = sx->argv;
 	l->cwd = sx->cwd;
+	l->cg_procs = -1;
 	l->ppid = exec_mod.self;
 	l->has_nofile = exec_mod.has_nofile;
 	l->nofile = exec_mod.nofile;
@@ -215,6 +217,12 @@ exec_child(const struct exec_launch *l)
 		goto fail;
 	if (getppid() != l->ppid)
 		_exit(127); /* the daemon died already */
+	/* Into its cgroup before anything else runs: whatever it forks from
+	 * here on is born inside. */
+	if (l->cg_procs != -1 && write(l->cg_procs, "0", 1) != 1) {
+		f.stage = STAGE_CGROUP;
+		goto fail;
+	}
 	if (dup2(l->devnull, 0) == -1 || dup2(l->out_w, 1) == -1 ||
 	    dup2(l->out_w, 2) == -1 || dup2(l->done_r, EXEC_DONE_FD) == -1 ||
 	    (l->ready_w != -1 && dup2(l->ready_w, EXEC_READY_FD) == -1))
@@ -398,7 +406,11 @@ spawn_wait_exec(struct exec_pipes *p, pid_t pid, const struct spec_exec *sx,
 		return 0;
 	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
 		;
-	if (f.stage == STAGE_CHDIR)
+	if (f.stage == STAGE_CGROUP)
+		proto_errf(err, PROTO_SPAWN_FAILED,
+		    "cannot move \"%s\" into its cgroup: %s", sx->argv[0],
+		    strerror(f.err));
+	else if (f.stage == STAGE_CHDIR)
 		proto_errf(err, PROTO_SPAWN_FAILED,
 		    "cannot change to "
 		    "directory \"%s\": %s",
@@ -430,11 +442,17 @@ exec_spawn(struct node *n, struct exec_spawned *sp, struct proto_err *err)
 	};
 	struct exec_launch *l;
 	int rc = -1, e;
+	char *cg_dir = NULL;
 	pid_t pid;
 
 	if ((l = launch_new(n)) == NULL)
-		proto_errf(err, PROTO_INTERNAL, "out of memory");
-	else if (pipes_open(&p, sx->ready == READY_FD) == -1)
+		return proto_errf(err, PROTO_INTERNAL, "out of memory");
+	/* Its cgroup (with its limits) first: the child enters it. */
+	if (cgroup_node_prepare(n, &cg_dir, &l->cg_procs, err) == -1) {
+		launch_free(l);
+		return -1;
+	}
+	if (pipes_open(&p, sx->ready == READY_FD) == -1)
 		spawn_errno(err, sx->argv[0], "", errno);
 	else if ((pid = spawn_child(l, &p, &e)) == -1)
 		spawn_errno(err, sx->argv[0], "vfork: ", e);
@@ -443,8 +461,16 @@ exec_spawn(struct node *n, struct exec_spawned *sp, struct proto_err *err)
 		sp->done_w = p.done[1];
 		sp->out_r = p.out[0];
 		sp->ready_r = p.rdy[0];
+		sp->cg_dir = cg_dir;
 		p.done[1] = p.out[0] = p.rdy[0] = -1;
+		cg_dir = NULL;
 		rc = 0;
+	}
+	exec_fd_close(&l->cg_procs);
+	if (cg_dir != NULL) {
+		/* Not started: its child, if any, was reaped. */
+		cgroup_remove(cg_dir);
+		free(cg_dir);
 	}
 	pipes_close(&p);
 	launch_free(l);

@@ -54,6 +54,7 @@ struct node_exit {
 	uint8_t kind; /* enum exit_kind */
 	int value;    /* code or signal number */
 	int pid;      /* the process that ended; 0 for actors */
+	bool oom;     /* killed by the OOM killer (its cgroup said so) */
 };
 
 /* What the stop under way ends in; chosen when the stop begins. */
