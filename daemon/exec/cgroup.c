@@ -920,18 +920,27 @@ cgroup_acct_json(const struct cgroup_acct *a, json_t *view)
 }
 
 void
-cgroup_sup_view(const struct node *n, json_t *view)
+cgroup_sup_acct(const struct node *n, struct cgroup_acct *a)
 {
-	struct cgroup_acct a = { -1, -1, -1, -1, -1 };
 	char *dir = NULL;
 
+	a->cpu_usec = a->memory_bytes = a->memory_peak_bytes = a->tasks =
+	    a->oom_kills = -1;
 	if (cg.available && (dir = cgroup_node_dir(n)) != NULL) {
-		cgroup_acct_read(dir, &a);
+		cgroup_acct_read(dir, a);
 		/* A supervisor's own cgroup.procs is empty by rule: only
 		 * pids.current counts its subtree. */
 		if (!cg.ctrl_on[3])
-			a.tasks = -1;
+			a->tasks = -1;
 	}
 	free(dir);
+}
+
+void
+cgroup_sup_view(const struct node *n, json_t *view)
+{
+	struct cgroup_acct a;
+
+	cgroup_sup_acct(n, &a);
 	cgroup_acct_json(&a, view);
 }

@@ -123,6 +123,8 @@ void cgroup_remove(const char *dir);
 void cgroup_acct_read(const char *dir, struct cgroup_acct *a);
 /* Adds the five view fields of a (null where -1). */
 void cgroup_acct_json(const struct cgroup_acct *a, json_t *view);
+/* A supervisor's accounting, from its cgroup (all -1 without one). */
+void cgroup_sup_acct(const struct node *n, struct cgroup_acct *a);
 /* A supervisor's view fields, from its cgroup (all null without one). */
 void cgroup_sup_view(const struct node *n, json_t *view);
 /* Whether memory.events can say an OOM kill happened. */

@@ -300,6 +300,12 @@ exec_acct(const struct exec *w, struct cgroup_acct *a)
 	}
 }
 
+void
+exec_node_acct(const struct node *n, struct cgroup_acct *a)
+{
+	exec_acct(n->work, a);
+}
+
 static void
 exec_view(const struct node *n, json_t *view)
 {
