@@ -229,12 +229,16 @@ cgroup_detect(const char *mountinfo, const char *self_cgroup, char *buf,
 	}
 	if (strcmp(rel, "/") == 0 || strstr(rel, "/..") != NULL) {
 		/* The top of the hierarchy (or outside our namespace's view)
-		 * is everybody's: a subtree of our own below it. */
-		n = snprintf(buf, size, "%s/arbor", mnt);
-	} else {
-		n = snprintf(buf, size, "%s%s", mnt, rel);
-		*own = true;
+		 * is everybody's: a name picked there would be shared by
+		 * every arbord on the host, and left behind by any. */
+		snprintf(reason, rsize,
+		    "arbord runs in the top cgroup of %s; give it --cgroup "
+		    "PATH, or run it under systemd with Delegate=yes",
+		    mnt);
+		return -1;
 	}
+	n = snprintf(buf, size, "%s%s", mnt, rel);
+	*own = true;
 	if (n < 0 || (size_t)n >= size) {
 		snprintf(reason, rsize, "the cgroup path is too long");
 		return -1;
@@ -322,6 +326,26 @@ cg_purge(const char *dir, int depth)
 		if (!cg.has_kill)
 			cgroup_signal(dir, SIGKILL);
 		usleep(5000);
+	}
+}
+
+/* Whether ROOT, arbord's own cgroup, holds only arbord and its sentinel:
+ * a cgroup systemd delegated to the service. A shell's session scope or
+ * an undelegated service's holds others, and is not arbord's to use. */
+static bool
+cg_only_ours(void)
+{
+	char buf[8192], *p, *end;
+
+	if (cg_read_at(cg.root, "cgroup.procs", buf, sizeof buf) < 0)
+		return false;
+	for (p = buf;; p = end) {
+		long pid = strtol(p, &end, 10);
+
+		if (end == p)
+			return true;
+		if (pid != (long)getpid() && pid != (long)sentinel_pid())
+			return false;
 	}
 }
 
@@ -445,6 +469,14 @@ cg_setup(const struct cgroup_config *cfg)
 	if (access(cg.root, W_OK) == -1) {
 		snprintf(cg.reason, sizeof cg.reason, "%s is not writable: %s",
 		    cg.root, strerror(errno));
+		return -1;
+	}
+	if (cg.own && !cg_only_ours()) {
+		snprintf(cg.reason, sizeof cg.reason,
+		    "%s holds processes other than arbord's (it was not "
+		    "delegated to arbord); give it --cgroup PATH, or run it "
+		    "under systemd with Delegate=yes",
+		    cg.root);
 		return -1;
 	}
 	if (cg.own && cg_move_into_leaf() == -1) {
