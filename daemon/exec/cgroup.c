@@ -732,8 +732,8 @@ cg_make(const struct node *n, const char *dir, struct proto_err *err)
 		}
 		return 0;
 	}
-	if (errno == EEXIST)
-		return 0;
+	if (errno == EEXIST) /* a run's, left by a failed rmdir: its limits */
+		return node_is_sup(n) ? 0 : cg_limits(n, dir, false, err);
 	if (errno != ENOENT || n->parent == NULL)
 		return proto_errf(err, PROTO_SPAWN_FAILED,
 		    "cannot create cgroup %s: %s", dir, strerror(errno));
@@ -760,8 +760,21 @@ cgroup_node_prepare(const struct node *n, char **dirp, int *procs_fd,
 
 	*dirp = NULL;
 	*procs_fd = -1;
-	if (!cg.available)
+	if (!cg.available) {
+		/* Checked at spawn; a spec restored from --state on a host
+		 * (or with options) without cgroups is said so, not
+		 * silently unlimited. */
+		for (int f = 0; f < SPEC_CG__FIELDS; f++)
+			if (spec_cgroup_has(n->spec->cgroup, f)) {
+				char npath[PROTO_PATH_MAX];
+
+				log_warnx("%s: %s not applied: no cgroups (%s)",
+				    node_path(n, npath, sizeof npath),
+				    spec_cgroup_fields[f], cg.reason);
+				break;
+			}
 		return 0;
+	}
 	if ((dir = cgroup_node_dir(n)) == NULL)
 		return proto_errf(err, PROTO_INTERNAL, "out of memory");
 	if (n->parent == NULL || cg_make(n, dir, err) == -1) {

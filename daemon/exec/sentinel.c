@@ -150,7 +150,10 @@ static void __attribute__((noreturn)) sentinel_main(int fd, pid_t daemon_pid)
 			if (strlen(line) < 4)
 				continue;
 			if (line[0] == '+' && line[1] == 'c') {
-				snprintf(cgkill, sizeof cgkill, "%s", line + 3);
+				size_t len = strlen(line + 3);
+
+				if (len < sizeof cgkill)
+					memcpy(cgkill, line + 3, len + 1);
 				continue;
 			}
 			{
