@@ -918,7 +918,7 @@ cgroup_remove(const char *dir)
 }
 
 void
-cgroup_acct_read(const char *dir, struct cgroup_acct *a)
+cgroup_acct_final(const char *dir, struct cgroup_acct *a)
 {
 	char buf[1024];
 
@@ -927,11 +927,18 @@ cgroup_acct_read(const char *dir, struct cgroup_acct *a)
 	if (cg_read_at(dir, "cpu.stat", buf, sizeof buf) > 0)
 		cgroup_keyed(buf, "usage_usec", &a->cpu_usec);
 	if (cgroup_has_memory()) {
-		a->memory_bytes = cg_read_num(dir, "memory.current");
 		a->memory_peak_bytes = cg_read_num(dir, "memory.peak");
 		if (cg_read_at(dir, "memory.events", buf, sizeof buf) > 0)
 			cgroup_keyed(buf, "oom_kill", &a->oom_kills);
 	}
+}
+
+void
+cgroup_acct_read(const char *dir, struct cgroup_acct *a)
+{
+	cgroup_acct_final(dir, a);
+	if (cgroup_has_memory())
+		a->memory_bytes = cg_read_num(dir, "memory.current");
 	if (cg.ctrl_on[3])
 		a->tasks = cg_read_num(dir, "pids.current");
 	else {

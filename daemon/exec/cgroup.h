@@ -121,6 +121,9 @@ int cgroup_pids(const char *dir, pid_t *v, int max);
 void cgroup_remove(const char *dir);
 /* Accounting from its files; tasks from pids.current or cgroup.procs. */
 void cgroup_acct_read(const char *dir, struct cgroup_acct *a);
+/* What a run that ended used (its cgroup is empty: no memory or tasks
+ * to read): cpu, peak, OOM kills. */
+void cgroup_acct_final(const char *dir, struct cgroup_acct *a);
 /* Adds the five view fields of a (null where -1). */
 void cgroup_acct_json(const struct cgroup_acct *a, json_t *view);
 /* A supervisor's accounting, from its cgroup (all -1 without one). */

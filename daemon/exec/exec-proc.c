@@ -504,7 +504,13 @@ exec_finish(struct exec *w)
 		ex_.value = WTERMSIG(w->status);
 	}
 	/* What the run used, read before its cgroup goes. */
-	exec_acct(w, &w->last);
+	if (w->cg_dir != NULL) {
+		cgroup_acct_final(w->cg_dir, &w->last);
+		if (w->last.memory_peak_bytes == -1 && w->has_rusage)
+			w->last.memory_peak_bytes = (int64_t)w->ru.ru_maxrss *
+			    1024;
+	} else
+		exec_acct(w, &w->last);
 	w->has_last = true;
 	if (w->last.oom_kills > 0 && ex_.kind == EXIT_SIGNAL &&
 	    ex_.value == SIGKILL && !w->killed)
