@@ -37,7 +37,8 @@
 #define CG_PURGE_WAIT_MS 3000 /* for killed processes to go */
 #define CG_ROOT_MAX      3072 /* room below it for a path of nodes */
 
-/* The controllers whose limits a spec may ask for. */
+/* The controllers whose limits a spec may ask for, in this order. */
+enum { CG_CPU, CG_IO, CG_MEMORY, CG_PIDS };
 static const char *const cg_limit_ctrls[] = { "cpu", "io", "memory", "pids",
 	NULL };
 
@@ -573,7 +574,7 @@ cgroup_available(void)
 bool
 cgroup_has_memory(void)
 {
-	return cg.available && cg.ctrl_on[2];
+	return cg.available && cg.ctrl_on[CG_MEMORY];
 }
 
 void
@@ -939,7 +940,7 @@ cgroup_acct_read(const char *dir, struct cgroup_acct *a)
 	cgroup_acct_final(dir, a);
 	if (cgroup_has_memory())
 		a->memory_bytes = cg_read_num(dir, "memory.current");
-	if (cg.ctrl_on[3])
+	if (cg.ctrl_on[CG_PIDS])
 		a->tasks = cg_read_num(dir, "pids.current");
 	else {
 		char procs[16384];
@@ -982,7 +983,7 @@ cgroup_sup_acct(const struct node *n, struct cgroup_acct *a)
 		cgroup_acct_read(dir, a);
 		/* A supervisor's own cgroup.procs is empty by rule: only
 		 * pids.current counts its subtree. */
-		if (!cg.ctrl_on[3])
+		if (!cg.ctrl_on[CG_PIDS])
 			a->tasks = -1;
 	}
 	free(dir);
