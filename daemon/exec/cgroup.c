@@ -53,21 +53,71 @@ static struct {
 	char controllers[256];      /* ROOT's cgroup.controllers */
 	char enabled[64];           /* "+cpu +memory ...": our subtree's */
 	bool ctrl_on[4];            /* cg_limit_ctrls enabled */
+	int tree_fd;                /* owned: O_PATH fd of ROOT/tree, -1 */
 	int ino;                    /* owned: inotify fd, -1 */
 	struct event *ino_ev;       /* owned */
 	void (*changed)(int wd);
-} cg = { .ino = -1 };
+} cg = { .ino = -1, .tree_fd = -1 };
+
+/* dir below ROOT/tree, as a path relative to it ("web/w1"), or NULL. */
+static const char *
+cg_rel(const char *dir)
+{
+	size_t len = strlen(cg.tree);
+
+	if (cg.tree_fd == -1 || strncmp(dir, cg.tree, len) != 0 ||
+	    dir[len] != '/')
+		return NULL;
+	return dir + len + 1;
+}
+
+/* mkdir, rmdir and open of a directory below ROOT/tree, relative to
+ * ROOT/tree's fd: a node's cgroup path is long, and walked for every
+ * run. */
+static int
+cg_mkdir(const char *dir)
+{
+	const char *rel = cg_rel(dir);
+
+	return rel != NULL ? mkdirat(cg.tree_fd, rel, 0755) : mkdir(dir, 0755);
+}
+
+static int
+cg_rmdir(const char *dir)
+{
+	const char *rel = cg_rel(dir);
+
+	return rel != NULL ? unlinkat(cg.tree_fd, rel, AT_REMOVEDIR) :
+	                     rmdir(dir);
+}
 
 /* --- small file helpers -------------------------------------------------- */
 
+/* Opens file in a cgroup: through dfd (an O_PATH fd of it, no walk of
+ * the whole path) when there is one, else by dir's path. */
+static int
+cg_open_in(int dfd, const char *dir, const char *file, int flags)
+{
+	char path[PATH_MAX];
+
+	if (dfd >= 0)
+		return openat(dfd, file, flags | O_CLOEXEC);
+	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, file) >=
+	    sizeof path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return open(path, flags | O_CLOEXEC);
+}
+
 /* Reads a whole small file into buf; its length or -1. */
 static ssize_t
-cg_read(const char *path, char *buf, size_t size)
+cg_read_in(int dfd, const char *dir, const char *file, char *buf, size_t size)
 {
 	ssize_t r, len = 0;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if ((fd = cg_open_in(dfd, dir, file, O_RDONLY)) == -1)
 		return -1;
 	while ((size_t)len < size - 1 &&
 	    (r = read(fd, buf + len, size - 1 - (size_t)len)) != 0) {
@@ -87,29 +137,18 @@ cg_read(const char *path, char *buf, size_t size)
 static ssize_t
 cg_read_at(const char *dir, const char *file, char *buf, size_t size)
 {
-	char path[PATH_MAX];
-
-	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, file) >=
-	    sizeof path)
-		return -1;
-	return cg_read(path, buf, size);
+	return cg_read_in(-1, dir, file, buf, size);
 }
 
 /* 0 or -1 with errno. */
 static int
-cg_write_at(const char *dir, const char *file, const char *value)
+cg_write_in(int dfd, const char *dir, const char *file, const char *value)
 {
-	char path[PATH_MAX];
 	size_t len = strlen(value);
 	ssize_t w;
 	int fd, e;
 
-	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, file) >=
-	    sizeof path) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1)
+	if ((fd = cg_open_in(dfd, dir, file, O_WRONLY)) == -1)
 		return -1;
 	w = write(fd, value, len);
 	e = errno;
@@ -118,12 +157,18 @@ cg_write_at(const char *dir, const char *file, const char *value)
 	return w == (ssize_t)len ? 0 : -1;
 }
 
+static int
+cg_write_at(const char *dir, const char *file, const char *value)
+{
+	return cg_write_in(-1, dir, file, value);
+}
+
 static int64_t
-cg_read_num(const char *dir, const char *file)
+cg_read_num(const struct cgroup_run *r, const char *file)
 {
 	char buf[64];
 
-	if (cg_read_at(dir, file, buf, sizeof buf) <= 0)
+	if (cg_read_in(r->fd, r->dir, file, buf, sizeof buf) <= 0)
 		return -1;
 	if (strncmp(buf, "max", 3) == 0)
 		return INT64_MAX;
@@ -298,10 +343,12 @@ cg_purge(const char *dir, int depth)
 	struct dirent *de;
 	DIR *d;
 
+	struct cgroup_run run = { (char *)dir, -1 };
+
 	if (depth == 0) {
 		if (cg_write_at(dir, "cgroup.kill", "1") == -1 &&
 		    errno == ENOENT)
-			cgroup_signal(dir, SIGKILL);
+			cgroup_signal(&run, SIGKILL);
 	}
 	if ((d = opendir(dir)) == NULL)
 		return;
@@ -311,11 +358,13 @@ cg_purge(const char *dir, int depth)
 		if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
 			continue;
+		struct cgroup_run subrun = { sub, -1 };
+
 		if ((size_t)snprintf(sub, sizeof sub, "%s/%s", dir,
 		        de->d_name) >= sizeof sub)
 			continue;
 		if (!cg.has_kill)
-			cgroup_signal(sub, SIGKILL);
+			cgroup_signal(&subrun, SIGKILL);
 		cg_purge(sub, depth + 1);
 	}
 	closedir(d);
@@ -325,7 +374,7 @@ cg_purge(const char *dir, int depth)
 			return;
 		}
 		if (!cg.has_kill)
-			cgroup_signal(dir, SIGKILL);
+			cgroup_signal(&run, SIGKILL);
 		usleep(5000);
 	}
 }
@@ -499,6 +548,9 @@ cg_setup(const struct cgroup_config *cfg)
 		    cg.tree, strerror(errno));
 		return -1;
 	}
+	if ((cg.tree_fd = open(cg.tree, O_PATH | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1)
+		log_warn("cgroups: %s", cg.tree);
 	snprintf(kill, sizeof kill, "%s/cgroup.kill", cg.tree);
 	cg.has_kill = access(kill, W_OK) == 0;
 	if (cg_read_at(cg.root, "cgroup.controllers", cg.controllers,
@@ -555,6 +607,10 @@ cgroup_teardown(void)
 	if (cg.ino != -1) {
 		close(cg.ino);
 		cg.ino = -1;
+	}
+	if (cg.tree_fd != -1) {
+		close(cg.tree_fd);
+		cg.tree_fd = -1;
 	}
 	if (cg.available) {
 		cg_purge(cg.tree, 0);
@@ -721,14 +777,14 @@ cg_make(const struct node *n, const char *dir, struct proto_err *err)
 	char *pdir;
 	int rc;
 
-	if (mkdir(dir, 0755) == 0) {
+	if (cg_mkdir(dir) == 0) {
 		if (node_is_sup(n) && cg.enabled[0] != '\0' &&
 		    cg_write_at(dir, "cgroup.subtree_control", cg.enabled) ==
 		        -1)
 			log_warn("cgroups: %s: cannot enable %s", dir,
 			    cg.enabled);
 		if (cg_limits(n, dir, false, err) == -1) {
-			rmdir(dir);
+			cg_rmdir(dir);
 			return -1;
 		}
 		return 0;
@@ -744,7 +800,7 @@ cg_make(const struct node *n, const char *dir, struct proto_err *err)
 	free(pdir);
 	if (rc == -1)
 		return -1;
-	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+	if (cg_mkdir(dir) == -1 && errno != EEXIST)
 		return proto_errf(err, PROTO_SPAWN_FAILED,
 		    "cannot create cgroup %s: %s", dir, strerror(errno));
 	if (node_is_sup(n) && cg.enabled[0] != '\0')
@@ -753,13 +809,13 @@ cg_make(const struct node *n, const char *dir, struct proto_err *err)
 }
 
 int
-cgroup_node_prepare(const struct node *n, char **dirp, int *procs_fd,
+cgroup_node_prepare(const struct node *n, struct cgroup_run *run, int *procs_fd,
     struct proto_err *err)
 {
-	char path[PATH_MAX];
 	char *dir;
 
-	*dirp = NULL;
+	run->dir = NULL;
+	run->fd = -1;
 	*procs_fd = -1;
 	if (!cg.available) {
 		/* Checked at spawn; a spec restored from --state on a host
@@ -785,15 +841,22 @@ cgroup_node_prepare(const struct node *n, char **dirp, int *procs_fd,
 		free(dir);
 		return -1;
 	}
-	snprintf(path, sizeof path, "%s/cgroup.procs", dir);
-	if ((*procs_fd = open(path, O_WRONLY | O_CLOEXEC)) == -1) {
-		proto_errf(err, PROTO_SPAWN_FAILED, "cannot open %s: %s", path,
-		    strerror(errno));
-		rmdir(dir);
+	if ((run->fd = cg_rel(dir) != NULL ?
+	            openat(cg.tree_fd, cg_rel(dir),
+	                O_PATH | O_DIRECTORY | O_CLOEXEC) :
+	            open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    (*procs_fd = openat(run->fd, "cgroup.procs",
+	         O_WRONLY | O_CLOEXEC)) == -1) {
+		proto_errf(err, PROTO_SPAWN_FAILED,
+		    "cannot open %s/cgroup.procs: %s", dir, strerror(errno));
+		if (run->fd != -1)
+			close(run->fd);
+		run->fd = -1;
+		cg_rmdir(dir);
 		free(dir);
 		return -1;
 	}
-	*dirp = dir;
+	run->dir = dir;
 	return 0;
 }
 
@@ -818,7 +881,7 @@ cgroup_node_remove(const struct node *n)
 	if (!cg.available || n->parent == NULL ||
 	    (dir = cgroup_node_dir(n)) == NULL)
 		return;
-	if (rmdir(dir) == -1 && errno != ENOENT)
+	if (cg_rmdir(dir) == -1 && errno != ENOENT)
 		log_warn("cgroups: cannot remove %s", dir);
 	free(dir);
 }
@@ -826,12 +889,12 @@ cgroup_node_remove(const struct node *n)
 /* --- a run's cgroup ------------------------------------------------------ */
 
 int
-cgroup_watch(const char *dir)
+cgroup_watch(const struct cgroup_run *r)
 {
 	char path[PATH_MAX];
 
 	if (cg.ino == -1 ||
-	    (size_t)snprintf(path, sizeof path, "%s/cgroup.events", dir) >=
+	    (size_t)snprintf(path, sizeof path, "%s/cgroup.events", r->dir) >=
 	        sizeof path)
 		return -1;
 	return inotify_add_watch(cg.ino, path, IN_MODIFY);
@@ -845,27 +908,27 @@ cgroup_unwatch(int wd)
 }
 
 int
-cgroup_populated(const char *dir)
+cgroup_populated(const struct cgroup_run *r)
 {
 	char buf[128];
 	int64_t v;
 
-	if (cg_read_at(dir, "cgroup.events", buf, sizeof buf) < 0 ||
+	if (cg_read_in(r->fd, r->dir, "cgroup.events", buf, sizeof buf) < 0 ||
 	    cgroup_keyed(buf, "populated", &v) == -1)
 		return 0;
 	return v != 0;
 }
 
 void
-cgroup_signal(const char *dir, int sig)
+cgroup_signal(const struct cgroup_run *r, int sig)
 {
 	char buf[16384], *p, *end;
 
 	if (sig == SIGKILL && cg.has_kill) {
-		cgroup_kill(dir);
+		cgroup_kill(r);
 		return;
 	}
-	if (cg_read_at(dir, "cgroup.procs", buf, sizeof buf) < 0)
+	if (cg_read_in(r->fd, r->dir, "cgroup.procs", buf, sizeof buf) < 0)
 		return;
 	for (p = buf;; p = end) {
 		long pid = strtol(p, &end, 10);
@@ -881,12 +944,12 @@ cgroup_signal(const char *dir, int sig)
 }
 
 int
-cgroup_pids(const char *dir, pid_t *v, int max)
+cgroup_pids(const struct cgroup_run *r, pid_t *v, int max)
 {
 	char buf[16384], *p, *end;
 	int n = 0;
 
-	if (cg_read_at(dir, "cgroup.procs", buf, sizeof buf) < 0)
+	if (cg_read_in(r->fd, r->dir, "cgroup.procs", buf, sizeof buf) < 0)
 		return -1;
 	for (p = buf; n < max; p = end) {
 		long pid = strtol(p, &end, 10);
@@ -900,51 +963,60 @@ cgroup_pids(const char *dir, pid_t *v, int max)
 }
 
 void
-cgroup_kill(const char *dir)
+cgroup_kill(const struct cgroup_run *r)
 {
-	if (!cg.has_kill || cg_write_at(dir, "cgroup.kill", "1") == -1) {
+	if (!cg.has_kill ||
+	    cg_write_in(r->fd, r->dir, "cgroup.kill", "1") == -1) {
 		bool had = cg.has_kill;
 
 		cg.has_kill = false;
-		cgroup_signal(dir, SIGKILL);
+		cgroup_signal(r, SIGKILL);
 		cg.has_kill = had;
 	}
 }
 
 void
-cgroup_remove(const char *dir)
+cgroup_run_end(struct cgroup_run *r, bool remove)
 {
-	if (rmdir(dir) == -1 && errno != ENOENT)
-		log_warn("cgroups: cannot remove %s", dir);
+	if (r->fd != -1)
+		close(r->fd);
+	r->fd = -1;
+	if (r->dir == NULL)
+		return;
+	if (remove && cg_rmdir(r->dir) == -1 && errno != ENOENT)
+		log_warn("cgroups: cannot remove %s", r->dir);
+	free(r->dir);
+	r->dir = NULL;
 }
 
 void
-cgroup_acct_final(const char *dir, struct cgroup_acct *a)
+cgroup_acct_final(const struct cgroup_run *r, struct cgroup_acct *a)
 {
 	char buf[1024];
 
 	a->cpu_usec = a->memory_bytes = a->memory_peak_bytes = a->tasks =
 	    a->oom_kills = -1;
-	if (cg_read_at(dir, "cpu.stat", buf, sizeof buf) > 0)
+	if (cg_read_in(r->fd, r->dir, "cpu.stat", buf, sizeof buf) > 0)
 		cgroup_keyed(buf, "usage_usec", &a->cpu_usec);
 	if (cgroup_has_memory()) {
-		a->memory_peak_bytes = cg_read_num(dir, "memory.peak");
-		if (cg_read_at(dir, "memory.events", buf, sizeof buf) > 0)
+		a->memory_peak_bytes = cg_read_num(r, "memory.peak");
+		if (cg_read_in(r->fd, r->dir, "memory.events", buf,
+		        sizeof buf) > 0)
 			cgroup_keyed(buf, "oom_kill", &a->oom_kills);
 	}
 }
 
 void
-cgroup_acct_read(const char *dir, struct cgroup_acct *a)
+cgroup_acct_read(const struct cgroup_run *r, struct cgroup_acct *a)
 {
-	cgroup_acct_final(dir, a);
+	cgroup_acct_final(r, a);
 	if (cgroup_has_memory())
-		a->memory_bytes = cg_read_num(dir, "memory.current");
+		a->memory_bytes = cg_read_num(r, "memory.current");
 	if (cg.ctrl_on[CG_PIDS])
-		a->tasks = cg_read_num(dir, "pids.current");
+		a->tasks = cg_read_num(r, "pids.current");
 	else {
 		char procs[16384];
-		ssize_t len = cg_read_at(dir, "cgroup.procs", procs,
+		ssize_t len = cg_read_in(r->fd, r->dir, "cgroup.procs", procs,
 		    sizeof procs);
 
 		if (len >= 0) {
@@ -980,7 +1052,9 @@ cgroup_sup_acct(const struct node *n, struct cgroup_acct *a)
 	a->cpu_usec = a->memory_bytes = a->memory_peak_bytes = a->tasks =
 	    a->oom_kills = -1;
 	if (cg.available && (dir = cgroup_node_dir(n)) != NULL) {
-		cgroup_acct_read(dir, a);
+		struct cgroup_run r = { dir, -1 };
+
+		cgroup_acct_read(&r, a);
 		/* A supervisor's own cgroup.procs is empty by rule: only
 		 * pids.current counts its subtree. */
 		if (!cg.ctrl_on[CG_PIDS])

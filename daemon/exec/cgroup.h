@@ -52,6 +52,13 @@ struct cgroup_acct {
 	int64_t oom_kills;
 };
 
+/* One run's cgroup: its directory and an O_PATH fd of it, through which
+ * its files are opened (no walk of the whole path each time). */
+struct cgroup_run {
+	char *dir; /* owned; NULL: no cgroup */
+	int fd;    /* owned; -1: none (files are opened by path) */
+};
+
 /* --- pure helpers (unit-tested on fake files) --------------------------- */
 
 /* The cgroup2 mount point in a mountinfo file, into buf; -1 when none. */
@@ -95,10 +102,11 @@ int cgroup_check_spec(const struct node_spec *spec, struct proto_err *err);
  * without cgroups or memory. */
 char *cgroup_node_dir(const struct node *n);
 /* Makes n's cgroup (and its ancestors', with their limits), writes n's
- * limits and opens its cgroup.procs for the child to enter: *dir (owned
- * by the caller) and *procs_fd. 0 without cgroups (*dir NULL). */
-int cgroup_node_prepare(const struct node *n, char **dir, int *procs_fd,
-    struct proto_err *err);
+ * limits and opens its cgroup.procs for the child to enter: *run (the
+ * caller's, ended with cgroup_run_end) and *procs_fd. 0 without cgroups
+ * (run->dir NULL). */
+int cgroup_node_prepare(const struct node *n, struct cgroup_run *run,
+    int *procs_fd, struct proto_err *err);
 /* Writes n's limits again, every one its controllers allow (the unset
  * ones back to the kernel's default): a reload changed them. Nothing
  * when n has no cgroup now. */
@@ -106,24 +114,25 @@ void cgroup_node_apply(const struct node *n);
 /* Removes a supervisor's cgroup (it terminated or was removed). */
 void cgroup_node_remove(const struct node *n);
 
-/* One run's cgroup, by directory. */
-int cgroup_watch(const char *dir); /* inotify wd, -1: poll instead */
+/* One run's cgroup. */
+int cgroup_watch(const struct cgroup_run *r); /* inotify wd; -1: poll */
 void cgroup_unwatch(int wd);
 /* 1 populated, 0 empty; an unreadable file counts as empty. */
-int cgroup_populated(const char *dir);
+int cgroup_populated(const struct cgroup_run *r);
 /* The stop signal to every process in it; SIGKILL goes through
  * cgroup.kill. */
-void cgroup_signal(const char *dir, int sig);
-void cgroup_kill(const char *dir);
+void cgroup_signal(const struct cgroup_run *r, int sig);
+void cgroup_kill(const struct cgroup_run *r);
 /* Up to max pids of its processes; -1 when unreadable. */
-int cgroup_pids(const char *dir, pid_t *v, int max);
-/* Removes an empty run cgroup; logs when it cannot. */
-void cgroup_remove(const char *dir);
+int cgroup_pids(const struct cgroup_run *r, pid_t *v, int max);
+/* Closes and forgets it; with remove, removes the (empty) cgroup too,
+ * and logs when it cannot. */
+void cgroup_run_end(struct cgroup_run *r, bool remove);
 /* Accounting from its files; tasks from pids.current or cgroup.procs. */
-void cgroup_acct_read(const char *dir, struct cgroup_acct *a);
+void cgroup_acct_read(const struct cgroup_run *r, struct cgroup_acct *a);
 /* What a run that ended used (its cgroup is empty: no memory or tasks
  * to read): cpu, peak, OOM kills. */
-void cgroup_acct_final(const char *dir, struct cgroup_acct *a);
+void cgroup_acct_final(const struct cgroup_run *r, struct cgroup_acct *a);
 /* Adds the five view fields of a (null where -1). */
 void cgroup_acct_json(const struct cgroup_acct *a, json_t *view);
 /* A supervisor's accounting, from its cgroup (all -1 without one). */

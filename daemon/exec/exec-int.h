@@ -45,7 +45,7 @@ struct exec {
 	struct event *poll;      /* owned: re-check of leftovers */
 	struct exec_desc *descs; /* owned: escaped descendants */
 	size_t ndescs, capdescs;
-	char *cg_dir;            /* owned: this run's cgroup; NULL: none */
+	struct cgroup_run cg;    /* owned: this run's cgroup; dir NULL: none */
 	int cg_wd;               /* inotify watch of its cgroup.events */
 	struct cgroup_acct last; /* of the last run, once it ended */
 	bool has_last;
@@ -80,8 +80,8 @@ struct exec_spawned {
 	pid_t pid;
 	int done_w; /* the daemon's ends: the caller's */
 	int out_r;
-	int ready_r;  /* -1 without readiness by fd */
-	char *cg_dir; /* the caller's: its cgroup, NULL: none */
+	int ready_r;          /* -1 without readiness by fd */
+	struct cgroup_run cg; /* the caller's: its cgroup; dir NULL: none */
 };
 
 /* Starts n's program; -1 with err filled (the errno too) when it could not

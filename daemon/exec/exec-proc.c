@@ -203,8 +203,8 @@ exec_signal_all(struct exec *w, int sig)
 {
 	/* With a cgroup: everything in it, wherever it went (SIGKILL by
 	 * cgroup.kill: no pid is looked up, so none is raced). */
-	if (w->cg_dir != NULL) {
-		cgroup_signal(w->cg_dir, sig);
+	if (w->cg.dir != NULL) {
+		cgroup_signal(&w->cg, sig);
 		return;
 	}
 	if (w->pid > 0 && !w->reaped) {
@@ -228,7 +228,7 @@ exec_signal_all(struct exec *w, int sig)
 static void
 exec_scan_request(struct exec *w)
 {
-	if (w->cg_dir != NULL)
+	if (w->cg.dir != NULL)
 		return; /* its cgroup holds every descendant */
 	w->scan_want = true;
 	if (exec_mod.scan_ev != NULL)
@@ -462,15 +462,12 @@ exec_release(struct exec *w, bool kill_left)
 	if (!w->group_gone && w->pgid > 0)
 		sentinel_del_group(w->pgid);
 	w->group_gone = true;
-	if (w->cg_dir != NULL) {
+	if (w->cg.dir != NULL) {
 		cgroup_unwatch(w->cg_wd);
 		w->cg_wd = -1;
 		/* At teardown it is killed (cgroup_teardown removes it);
 		 * at the end of a run it is empty. */
-		if (!kill_left || !w->live)
-			cgroup_remove(w->cg_dir);
-		free(w->cg_dir);
-		w->cg_dir = NULL;
+		cgroup_run_end(&w->cg, !kill_left || !w->live);
 	}
 	if (w->live) {
 		LIST_REMOVE(w, entry);
@@ -483,7 +480,7 @@ exec_release(struct exec *w, bool kill_left)
 void
 exec_track(struct exec *w)
 {
-	w->cg_wd = w->cg_dir != NULL ? cgroup_watch(w->cg_dir) : -1;
+	w->cg_wd = w->cg.dir != NULL ? cgroup_watch(&w->cg) : -1;
 	sentinel_add_group(w->pgid);
 	w->live = true;
 	LIST_INSERT_HEAD(&exec_mod.live, w, entry);
@@ -504,8 +501,8 @@ exec_finish(struct exec *w)
 		ex_.value = WTERMSIG(w->status);
 	}
 	/* What the run used, read before its cgroup goes. */
-	if (w->cg_dir != NULL) {
-		cgroup_acct_final(w->cg_dir, &w->last);
+	if (w->cg.dir != NULL) {
+		cgroup_acct_final(&w->cg, &w->last);
 		if (w->last.memory_peak_bytes == -1 && w->has_rusage)
 			w->last.memory_peak_bytes = (int64_t)w->ru.ru_maxrss *
 			    1024;
@@ -566,9 +563,9 @@ exec_check(struct exec *w)
 
 	if (!w->live || !w->reaped)
 		return; /* SIGCHLD for the main process comes first */
-	if (w->cg_dir != NULL) {
+	if (w->cg.dir != NULL) {
 		/* The run's end is its cgroup becoming empty. */
-		if (cgroup_populated(w->cg_dir)) {
+		if (cgroup_populated(&w->cg)) {
 			exec_stop(w);
 			if (w->cg_wd < 0)
 				exec_poll_arm(w);

@@ -442,13 +442,13 @@ exec_spawn(struct node *n, struct exec_spawned *sp, struct proto_err *err)
 	};
 	struct exec_launch *l;
 	int rc = -1, e;
-	char *cg_dir = NULL;
+	struct cgroup_run cg;
 	pid_t pid;
 
 	if ((l = launch_new(n)) == NULL)
 		return proto_errf(err, PROTO_INTERNAL, "out of memory");
 	/* Its cgroup (with its limits) first: the child enters it. */
-	if (cgroup_node_prepare(n, &cg_dir, &l->cg_procs, err) == -1) {
+	if (cgroup_node_prepare(n, &cg, &l->cg_procs, err) == -1) {
 		launch_free(l);
 		return -1;
 	}
@@ -461,17 +461,15 @@ exec_spawn(struct node *n, struct exec_spawned *sp, struct proto_err *err)
 		sp->done_w = p.done[1];
 		sp->out_r = p.out[0];
 		sp->ready_r = p.rdy[0];
-		sp->cg_dir = cg_dir;
+		sp->cg = cg;
 		p.done[1] = p.out[0] = p.rdy[0] = -1;
-		cg_dir = NULL;
+		cg.dir = NULL;
+		cg.fd = -1;
 		rc = 0;
 	}
 	exec_fd_close(&l->cg_procs);
-	if (cg_dir != NULL) {
-		/* Not started: its child, if any, was reaped. */
-		cgroup_remove(cg_dir);
-		free(cg_dir);
-	}
+	/* Not started: its child, if any, was reaped. */
+	cgroup_run_end(&cg, true);
 	pipes_close(&p);
 	launch_free(l);
 	return rc;

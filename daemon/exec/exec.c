@@ -87,6 +87,7 @@ exec_reset(struct exec *w)
 	w->node = n;
 	w->done_fd = w->ready_fd = w->out_fd = -1;
 	w->cg_wd = -1;
+	w->cg.fd = -1;
 }
 
 static void
@@ -107,7 +108,7 @@ exec_watch(struct exec *w, const struct exec_spawned *sp, struct proto_err *err)
 
 	w->pid = w->pgid = pid;
 	w->done_fd = sp->done_w;
-	w->cg_dir = sp->cg_dir;
+	w->cg = sp->cg;
 	w->out_fd = sp->out_r;
 	w->ready_fd = sp->ready_r;
 	if (reaper_watch(pid, exec_reaped_cb, w) == 0 &&
@@ -123,11 +124,9 @@ exec_watch(struct exec *w, const struct exec_spawned *sp, struct proto_err *err)
 	kill(pid, SIGKILL);
 	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
 		;
-	if (w->cg_dir != NULL) {
-		cgroup_kill(w->cg_dir);
-		cgroup_remove(w->cg_dir);
-		free(w->cg_dir);
-		w->cg_dir = NULL;
+	if (w->cg.dir != NULL) {
+		cgroup_kill(&w->cg);
+		cgroup_run_end(&w->cg, true);
 	}
 	timer_clear(&w->out_ev);
 	timer_clear(&w->ready_ev);
@@ -281,16 +280,16 @@ exec_acct(const struct exec *w, struct cgroup_acct *a)
 			*a = w->last;
 		return;
 	}
-	if (w->cg_dir == NULL) {
+	if (w->cg.dir == NULL) {
 		exec_acct_proc(w, a);
 		return;
 	}
-	cgroup_acct_read(w->cg_dir, a);
+	cgroup_acct_read(&w->cg, a);
 	if (a->memory_bytes == -1) {
 		/* No memory controller: RSS of what is in the cgroup. */
 		pid_t pids[256];
 		int64_t cpu = 0, rss = 0;
-		int n = cgroup_pids(w->cg_dir, pids, 256);
+		int n = cgroup_pids(&w->cg, pids, 256);
 
 		for (int i = 0; i < n; i++)
 			exec_proc_usage(pids[i], &cpu, &rss);
