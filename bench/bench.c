@@ -11,6 +11,7 @@
  *
  *   bench tree SOCKET SUPS CHILDREN
  *   bench exec SOCKET N
+ *   bench cgexec SOCKET N FLOOR_CGROUP [SPEC_EXTRA]  (arbord has --cgroup)
  *   bench rate SOCKET N SECONDS WINDOW            (ping and inspect)
  *   bench concurrency SOCKET CONNS SECONDS WINDOW
  *   bench idle SOCKET N SECONDS
@@ -49,6 +50,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1844,6 +1846,98 @@ cmd_journal(const char *sock, const char *jsock, int n, double secs)
 	    NULL, 0, 0, "<= 10 %", "le", 10,
 	    json_pack("{s:i,s:f,s:I}", "workers", n, "seconds", secs,
 	    "entries_received", (json_int_t)got));
+
+/* The floor of a worker with a cgroup of its own, as a plain C loop does
+ * it: mkdir, open its cgroup.procs, vfork, the child writes "0" there and
+ * execs; stopping is SIGTERM, waitpid and rmdir. */
+static pid_t
+floor_cg_spawn(const char *dir)
+{
+	char path[512];
+	char *args[] = { "sleep", marker, NULL };
+	pid_t pid;
+	int fd;
+
+	if (mkdir(dir, 0755) == -1)
+		die("cgexec: mkdir %s: %s", dir, strerror(errno));
+	snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1)
+		die("cgexec: %s: %s", path, strerror(errno));
+	pid = vfork();
+	if (pid == 0) {
+		if (write(fd, "0", 1) != 1)
+			_exit(126);
+		execvp("sleep", args);
+		_exit(127);
+	}
+	close(fd);
+	if (pid == -1)
+		die("cgexec: vfork failed");
+	return pid;
+}
+
+/* 2b. cgexec: n exec workers, each with its cgroup (arbord runs with
+ * --cgroup), against the floor of the same work in a plain loop below
+ * floor_root; extra goes into every spec (`,"user":"nobody"` once
+ * workers have users). */
+static int
+cmd_cgexec(const char *sock, int n, const char *floor_root, const char *extra)
+{
+	struct conn *c = conn_open(sock);
+	double t0, t_spawn, t_cancel, f_spawn, f_stop;
+	char dir[512];
+	json_t *j, *st;
+
+	(void)daemon_pid(c);
+	st = call(c, "stats", NULL, 10000);
+	if (!json_is_true(json_object_get(json_object_get(json_object_get(st,
+	        "result"), "cgroups"), "available")))
+		die("cgexec: arbord has no cgroups");
+	json_decref(st);
+	if (count_marked() != 0)
+		die("cgexec: stray processes with marker %s", marker);
+	t0 = now_ms();
+	spawn_execs_with(c, n, "g", extra);
+	wait_marked(n, 60000, "cgexec spawn");
+	t_spawn = now_ms() - t0;
+	t0 = now_ms();
+	j = call(c, "cancel", "{\"path\":\"/\",\"wait\":true}", 60000);
+	json_decref(j);
+	wait_marked(0, 60000, "cgexec cancel");
+	t_cancel = now_ms() - t0;
+
+	if (mkdir(floor_root, 0755) == -1 && errno != EEXIST)
+		die("cgexec: mkdir %s: %s", floor_root, strerror(errno));
+	floor_pids = calloc((size_t)n, sizeof *floor_pids);
+	t0 = now_ms();
+	for (int i = 0; i < n; i++) {
+		snprintf(dir, sizeof dir, "%s/f%d", floor_root, i);
+		floor_pids[i] = floor_cg_spawn(dir);
+		nfloor_pids = i + 1;
+	}
+	f_spawn = now_ms() - t0;
+	t0 = now_ms();
+	for (int i = 0; i < n; i++)
+		kill(floor_pids[i], SIGTERM);
+	for (int i = 0; i < n; i++) {
+		waitpid(floor_pids[i], NULL, 0);
+		floor_pids[i] = 0;
+		snprintf(dir, sizeof dir, "%s/f%d", floor_root, i);
+		if (rmdir(dir) == -1)
+			die("cgexec: rmdir %s: %s", dir, strerror(errno));
+	}
+	f_stop = now_ms() - t0;
+	nfloor_pids = 0;
+	rmdir(floor_root);
+
+	emit("cgexec", "spawn_until_running", "ms", t_spawn, "floor", f_spawn,
+	    t_spawn / f_spawn, "ratio <= 1.3", "ratio_le", 1.3,
+	    json_pack("{s:i}", "n", n));
+	emit("cgexec", "cancel_until_gone", "ms", t_cancel, "floor", f_stop,
+	    t_cancel / f_stop, "ratio <= 1.3", "ratio_le", 1.3,
+	    json_pack("{s:i}", "n", n));
+	if (*extra != '\0')
+		fprintf(stderr, "bench: cgexec specs with %s\n", extra);
 	conn_close(c);
 	return 0;
 }
@@ -1853,6 +1947,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: bench tree SOCKET SUPS CHILDREN\n"
 	    "       bench exec SOCKET N\n"
+	    "       bench cgexec SOCKET N FLOOR_CGROUP [SPEC_EXTRA]\n"
 	    "       bench rate SOCKET N SECONDS WINDOW\n"
 	    "       bench concurrency SOCKET CONNS SECONDS WINDOW\n"
 	    "       bench idle SOCKET N SECONDS\n"
@@ -1915,6 +2010,9 @@ main(int argc, char **argv)
 		return cmd_tree(argv[2], atoi(argv[3]), atoi(argv[4]));
 	if (strcmp(cmd, "exec") == 0 && argc == 4)
 		return cmd_exec(argv[2], atoi(argv[3]));
+	if (strcmp(cmd, "cgexec") == 0 && (argc == 5 || argc == 6))
+		return cmd_cgexec(argv[2], atoi(argv[3]), argv[4],
+		    argc == 6 ? argv[5] : "");
 	if (strcmp(cmd, "rate") == 0 && argc == 6)
 		return cmd_rate(argv[2], atol(argv[3]), atof(argv[4]),
 		    atol(argv[5]));

@@ -10,6 +10,7 @@
 
 #include <event2/event.h>
 
+#include "cgroup.h"
 #include "clock.h"
 #include "conf.h"
 #include "daemon.h"
@@ -39,9 +40,22 @@ daemon_tree_event(void *arg, const struct tree_event *ev)
 	events_tree_event(d->events, ev);
 	state_tree_event(d->state, ev);
 	notify_tree_event(d->notify, ev);
+	/* A supervisor's cgroup goes with it (its children's went first). */
+	if (node_is_sup(ev->node) &&
+	    ((ev->type == TREE_EV_STATE && ev->to != ev->from &&
+	         (ev->to == NODE_EXITED || ev->to == NODE_FAILED)) ||
+	        ev->type == TREE_EV_REMOVED))
+		cgroup_node_remove(ev->node);
 	if (d->stopping && ev->type == TREE_EV_STATE && tree_idle(d->tree) &&
 	    !evtimer_pending(d->exit_check, NULL))
 		event_active(d->exit_check, 0, 0);
+}
+
+static void
+daemon_view_hook(void *arg, const struct node *n, json_t *view)
+{
+	if (node_is_sup(n))
+		cgroup_sup_view(n, view);
 }
 
 static void
@@ -68,7 +82,11 @@ daemon_init(struct daemon *d, const struct daemon_config *cfg)
 	struct tree_limits lim = { .max_nodes = cfg->max_nodes,
 		.root_max_restarts = cfg->root_max_restarts,
 		.root_period_ms = cfg->root_period_ms };
-	struct tree_hooks hooks = { .event = daemon_tree_event, .arg = d };
+	struct tree_hooks hooks = { .event = daemon_tree_event,
+		.view = daemon_view_hook,
+		.arg = d };
+	struct cgroup_config cgc = { .path = cfg->cgroup_path,
+		.disabled = cfg->no_cgroup };
 	struct proto_err err;
 	int listen_fd;
 
@@ -96,7 +114,7 @@ daemon_init(struct daemon *d, const struct daemon_config *cfg)
 		log_warnx("cannot watch child processes");
 		return -1;
 	}
-	if (exec_init(d->base) == -1) {
+	if (exec_init(d->base) == -1 || cgroup_init(d->base, &cgc) == -1) {
 		log_warnx("out of memory");
 		return -1;
 	}
@@ -146,6 +164,8 @@ daemon_free(struct daemon *d)
 	d->state = NULL;
 	tree_free(d->tree);
 	exec_teardown();
+	/* Before the sentinel goes: what is left is killed and removed. */
+	cgroup_teardown();
 	/* Every node has terminated: the sentinel goes without killing. */
 	sentinel_stop();
 	reaper_free();

@@ -48,6 +48,8 @@ struct daemon_config {
 	size_t http_max_connections;
 	size_t http_max_queued;          /* bytes of answers, over all */
 	int64_t http_request_timeout_ms; /* to arrive whole; 0: forever */
+	const char *cgroup_path;         /* --cgroup; NULL: find one */
+	bool no_cgroup;                  /* --no-cgroup */
 };
 
 struct daemon {

@@ -43,6 +43,7 @@ static const char usage_text[] =
     "               [--http-max-connections N] [--http-max-queued BYTES]\n"
     "               [--http-request-timeout DUR]]\n"
     "              [--journal-socket PATH]\n"
+    "              [--cgroup PATH | --no-cgroup]\n"
     "              [--log-level error|warn|info|debug]\n"
     "\n"
     "Runs the arbor supervision daemon in the foreground.\n"
@@ -82,6 +83,12 @@ static const char usage_text[] =
     "      --journal-socket PATH  where workers' lines go to journald\n"
     "                          (default: $ARBOR_JOURNAL_SOCKET, else\n"
     "                          /run/systemd/journal/socket)\n"
+    "      --cgroup PATH       give nodes cgroups below PATH, a directory in\n"
+    "                          a cgroup2 file system (made if missing;\n"
+    "                          default: arbord's own cgroup when delegated,\n"
+    "                          else arbor/ at the top of the hierarchy)\n"
+    "      --no-cgroup         no cgroups: process groups, the subreaper\n"
+    "                          and the sentinel contain workers\n"
     "      --log-level LEVEL   error, warn, info (default) or debug\n"
     "  -h, --help              this text\n"
     "  -V, --version           the version\n";
@@ -197,6 +204,8 @@ static const struct option main_longopts[] = {
 	{ "http-max-queued", required_argument, NULL, 'q' },
 	{ "http-request-timeout", required_argument, NULL, 't' },
 	{ "journal-socket", required_argument, NULL, 'j' },
+	{ "cgroup", required_argument, NULL, 'P' },
+	{ "no-cgroup", no_argument, NULL, 'n' },
 	{ "log-level", required_argument, NULL, 'l' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -311,6 +320,18 @@ main_option(int ch, struct daemon_config *cfg, struct main_opts *o)
 			    "long for a socket\n");
 			return 2;
 		}
+		return 0;
+	case 'P':
+		if (optarg[0] != '/') {
+			fprintf(stderr,
+			    "arbord: --cgroup needs an absolute "
+			    "path\n");
+			return 2;
+		}
+		cfg->cgroup_path = optarg;
+		return 0;
+	case 'n':
+		cfg->no_cgroup = true;
 		return 0;
 	case 'l':
 		if ((o->level = log_level_parse(optarg)) == -1) {

@@ -197,7 +197,9 @@ spec_check_fields(const json_t *obj, uint8_t kind, int depth, int top,
 	json_object_foreach((json_t *)obj, key, value)
 	{
 		if (spec_in_list(spec_common_fields, key) ||
-		    spec_in_list(spec_kind_fields[kind], key))
+		    spec_in_list(spec_kind_fields[kind], key) ||
+		    ((kind == KIND_SUPERVISOR || kind == KIND_EXEC) &&
+		        spec_in_list(spec_cgroup_fields, key)))
 			continue;
 		/* Identity and limits: an exec's own, a supervisor's the
 		 * defaults of its subtree. */
@@ -225,6 +227,11 @@ spec_check_fields(const json_t *obj, uint8_t kind, int depth, int top,
 				    "\"%s\"",
 				    key, spec_kind_names[kind]));
 		}
+		if (spec_in_list(spec_cgroup_fields, key))
+			return (proto_errf(err, PROTO_INVALID_PARAMS,
+			    "field \"%s\" does not apply to kind \"%s\"; "
+			    "limits are for exec nodes and supervisors",
+			    key, spec_kind_names[kind]));
 		return (proto_errf(err, PROTO_INVALID_PARAMS,
 		    "unknown field \"%.64s\" in node spec", key));
 	}
@@ -640,7 +647,8 @@ spec_parse_node(struct spec_parser *p, const json_t *obj, int depth,
 		return (spec_oom(err));
 	if (spec_parse_common(obj, spec, err) != 0 ||
 	    spec_ident_parse(obj, &spec->ident, err) != 0 ||
-	    spec_log_parse(obj, &spec->log, err) != 0)
+	    spec_log_parse(obj, &spec->log, err) != 0 ||
+	    spec_cgroup_parse(obj, &spec->cgroup, err) != 0)
 		return (-1);
 
 	if ((spec->kind == KIND_SUPERVISOR || spec->kind == KIND_EXEC) &&
@@ -729,6 +737,7 @@ spec_free(struct node_spec *spec)
 	spec_ident_free(spec->ident);
 	spec_sockets_free(spec->sockets);
 	spec_log_free(spec->log);
+	spec_cgroup_free(spec->cgroup);
 	free(spec->name);
 	free(spec);
 }
@@ -812,7 +821,8 @@ spec_node_to_json(const struct node_spec *s)
 	        json_integer(s->start_timeout_ms)) != 0 ||
 	    spec_ident_to_json(s->ident, obj) != 0 ||
 	    spec_sockets_to_json(s->sockets, obj) != 0 ||
-	    spec_log_to_json(s->log, obj) != 0)
+	    spec_log_to_json(s->log, obj) != 0 ||
+	    spec_cgroup_to_json(s->cgroup, obj) != 0)
 		goto fail;
 
 	switch (s->kind) {
@@ -913,6 +923,7 @@ spec_dup(const struct node_spec *spec)
 	copy->ident = NULL;
 	copy->sockets = NULL;
 	copy->log = NULL;
+	copy->cgroup = NULL;
 	/* Drop the borrowed pointers first, so a failure frees only ours. */
 	switch (spec->kind) {
 	case KIND_SUPERVISOR:
@@ -930,7 +941,8 @@ spec_dup(const struct node_spec *spec)
 	    spec_ident_dup(spec->ident, &copy->ident) != 0 ||
 	    ((copy->sockets = spec_sockets_dup(spec->sockets, &oom)) == NULL &&
 	        oom) ||
-	    spec_log_dup(spec->log, &copy->log) != 0)
+	    spec_log_dup(spec->log, &copy->log) != 0 ||
+	    spec_cgroup_dup(spec->cgroup, &copy->cgroup) == -1)
 		goto fail;
 
 	switch (spec->kind) {
@@ -994,7 +1006,8 @@ spec_equal_shallow(const struct node_spec *a, const struct node_spec *b)
 	    a->timeout_ms != b->timeout_ms || a->backoff_ms != b->backoff_ms ||
 	    a->backoff_max_ms != b->backoff_max_ms ||
 	    a->start_timeout_ms != b->start_timeout_ms ||
-	    !spec_log_equal(a->log, b->log))
+	    !spec_log_equal(a->log, b->log) ||
+	    !spec_cgroup_equal(a->cgroup, b->cgroup))
 		return (false);
 	if (a->kind == KIND_SUPERVISOR && b->kind == KIND_SUPERVISOR &&
 	    (a->u.sup.strategy != b->u.sup.strategy ||

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "err.h"
+#include "spec-cgroup.h"
 #include "spec-health.h"
 #include "spec-log.h"
 #include "spec-sockets.h"
@@ -96,6 +97,7 @@ struct node_spec {
 	struct spec_ident *ident;     /* owned; NULL: none set (spec-ident.h) */
 	struct spec_sockets *sockets; /* owned; NULL: none (exec, supervisor) */
 	struct spec_log *log; /* owned; NULL: all inherited (spec-log.h) */
+	struct spec_cgroup *cgroup; /* owned; NULL: no limits (spec-cgroup.h) */
 	union {
 		struct spec_sup sup;
 		struct spec_exec exec;

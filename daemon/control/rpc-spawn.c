@@ -1,6 +1,7 @@
 /* spawn: create a node, or a whole subtree, from a node spec. */
 #include <string.h>
 
+#include "cgroup.h"
 #include "daemon.h"
 #include "path.h"
 #include "rpc.h"
@@ -28,6 +29,10 @@ spawn_run(struct rpc_call *call, json_t **result, struct proto_err *err)
 	}
 	if (spec_parse(call->params, &lim, &parent, &spec, &count, err) == -1)
 		return RPC_ERROR;
+	if (cgroup_check_spec(spec, err) == -1) {
+		spec_free(spec);
+		return RPC_ERROR;
+	}
 	rpc_target(call, "%s%s%s (%s)", parent,
 	    strcmp(parent, "/") == 0 ? "" : "/", spec->name,
 	    spec_kind_names[spec->kind]);

@@ -22,6 +22,7 @@
 #include <event2/util.h>
 #include <jansson.h>
 
+#include "cgroup.h"
 #include "err.h"
 #include "lines.h"
 #include "ring.h"
@@ -104,11 +105,15 @@ struct exec {
 	int64_t grace_due;      /* monotonic ms the grace ends */
 	struct exec_stream out[EXEC_NSTREAMS];
 	struct exec_out_stats ostats;
-	uint32_t run;          /* runs started, this one included */
-	bool journal;          /* this run's lines go to the journal */
-	struct health *health; /* owned, kept across runs; NULL: never
-	                          checked */
-	int status;            /* wait status of the main process */
+	uint32_t run;            /* runs started, this one included */
+	bool journal;            /* this run's lines go to the journal */
+	struct health *health;   /* owned, kept across runs; NULL: never
+	                            checked */
+	int status;              /* wait status of the main process */
+	struct cgroup_run cg;    /* owned: this run's cgroup; dir NULL: none */
+	int cg_wd;               /* inotify watch of its cgroup.events */
+	struct cgroup_acct last; /* of the last run, once it ended */
+	bool has_last;
 	struct rusage ru;
 	int poll_ms;
 	bool live;       /* the run has not ended */
@@ -141,7 +146,8 @@ struct exec_spawned {
 	int done_w; /* the daemon's ends: the caller's */
 	int out_r;
 	int err_r;
-	int ready_r; /* -1 without readiness by fd */
+	int ready_r;          /* -1 without readiness by fd */
+	struct cgroup_run cg; /* the caller's: its cgroup; dir NULL: none */
 };
 
 /* Starts n's program; -1 with err filled (the errno too) when it could not
@@ -211,5 +217,8 @@ int exec_lines(const struct node *n, unsigned streams, int64_t since_ms,
 void exec_out_view(const struct exec *w, json_t *view);
 /* Appends to pids every live process of w's group, from /proc. */
 void exec_group_pids(const struct exec *w, json_t *pids);
+void exec_cgroup_changed(int wd);
+/* exec.c: the accounting of w's run (or its last). */
+void exec_acct(const struct exec *w, struct cgroup_acct *a);
 
 #endif

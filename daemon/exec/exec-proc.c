@@ -209,6 +209,12 @@ exec_group_alive(struct exec *w)
 static void
 exec_signal_all(struct exec *w, int sig)
 {
+	/* With a cgroup: everything in it, wherever it went (SIGKILL by
+	 * cgroup.kill: no pid is looked up, so none is raced). */
+	if (w->cg.dir != NULL) {
+		cgroup_signal(&w->cg, sig);
+		return;
+	}
 	if (w->pid > 0 && !w->reaped) {
 		pid_t g = getpgid(w->pid);
 
@@ -230,6 +236,8 @@ exec_signal_all(struct exec *w, int sig)
 static void
 exec_scan_request(struct exec *w)
 {
+	if (w->cg.dir != NULL)
+		return; /* its cgroup holds every descendant */
 	w->scan_want = true;
 	if (exec_mod.scan_ev != NULL)
 		event_active(exec_mod.scan_ev, EV_TIMEOUT, 1);
@@ -474,6 +482,13 @@ exec_release(struct exec *w, bool kill_left)
 	if (!w->group_gone && w->pgid > 0)
 		sentinel_del_group(w->pgid);
 	w->group_gone = true;
+	if (w->cg.dir != NULL) {
+		cgroup_unwatch(w->cg_wd);
+		w->cg_wd = -1;
+		/* At teardown it is killed (cgroup_teardown removes it);
+		 * at the end of a run it is empty. */
+		cgroup_run_end(&w->cg, !kill_left || !w->live);
+	}
 	if (w->live) {
 		LIST_REMOVE(w, entry);
 		w->live = false;
@@ -485,6 +500,7 @@ exec_release(struct exec *w, bool kill_left)
 void
 exec_track(struct exec *w)
 {
+	w->cg_wd = w->cg.dir != NULL ? cgroup_watch(&w->cg) : -1;
 	sentinel_add_group(w->pgid);
 	w->live = true;
 	LIST_INSERT_HEAD(&exec_mod.live, w, entry);
@@ -508,6 +524,20 @@ exec_finish(struct exec *w)
 		ex_.kind = EXIT_SIGNAL;
 		ex_.value = WTERMSIG(w->status);
 	}
+	/* What the run used, read before its cgroup goes. */
+	if (w->cg.dir != NULL) {
+		cgroup_acct_final(&w->cg, &w->last);
+		if (w->last.memory_peak_bytes == -1 && w->has_rusage)
+			w->last.memory_peak_bytes = (int64_t)w->ru.ru_maxrss *
+			    1024;
+	} else
+		exec_acct(w, &w->last);
+	w->has_last = true;
+	if (w->last.oom_kills > 0 && ex_.kind == EXIT_SIGNAL &&
+	    ex_.value == SIGKILL && !w->killed)
+		ex_.oom = true;
+	w->last.memory_bytes = 0;
+	w->last.tasks = 0;
 	exec_release(w, false);
 	/* Last: the node may start a new run (on this same struct). */
 	node_work_ended(n, ex_);
@@ -521,20 +551,30 @@ exec_check(struct exec *w)
 
 	if (!w->live || !w->reaped)
 		return; /* SIGCHLD for the main process comes first */
-	if (!w->scanned) {
+	if (w->cg.dir != NULL) {
+		/* The run's end is its cgroup becoming empty. */
+		if (cgroup_populated(&w->cg)) {
+			exec_stop(w);
+			if (w->cg_wd < 0)
+				exec_poll_arm(w);
+			return;
+		}
+	} else if (!w->scanned) {
 		/* Escapees are looked for once the main process is gone. */
 		if (!w->stop_sent)
 			exec_close_done(w);
 		exec_scan_request(w);
 		return;
-	}
-	group = exec_group_alive(w);
-	exec_desc_prune(w);
-	if (group || w->ndescs > 0) {
-		/* Ended on its own but left processes behind: stop them. */
-		exec_stop(w);
-		exec_poll_arm(w);
-		return;
+	} else {
+		group = exec_group_alive(w);
+		exec_desc_prune(w);
+		if (group || w->ndescs > 0) {
+			/* Ended on its own but left processes behind: stop
+			 * them. */
+			exec_stop(w);
+			exec_poll_arm(w);
+			return;
+		}
 	}
 	if (!exec_out_done(w)) {
 		/* Everything is gone: what is in the pipes is all there is,
@@ -593,6 +633,19 @@ exec_after_reap(void)
 	if (!any)
 		return;
 	exec_recheck();
+}
+
+/* inotify: the cgroup.events of a run changed (it may be empty now). */
+void
+exec_cgroup_changed(int wd)
+{
+	struct exec *w;
+
+	LIST_FOREACH(w, &exec_mod.live, entry)
+	if (w->cg_wd == wd) {
+		exec_check(w);
+		return;
+	}
 }
 
 /* A new sentinel learns everything again. */

@@ -52,6 +52,7 @@ extern char **environ;
 /* In the order the child goes through them. */
 enum exec_stage {
 	STAGE_SETUP,
+	STAGE_CGROUP,
 	STAGE_RLIMIT,
 	STAGE_NICE,
 	STAGE_OOM,
@@ -87,6 +88,7 @@ struct exec_launch {
 	int fd_min;            /* child-side fds live at or above it */
 	int stderr_w;          /* borrowed */
 	bool merge_err; /* stderr into the stdout pipe (a health check) */
+	int cg_procs;   /* borrowed: its cgroup.procs, -1: no cgroup */
 	pid_t ppid;
 	struct exec_rlim rlims[SPEC_RLIM__COUNT]; /* set in this order */
 	size_t nrlims;
@@ -332,6 +334,7 @@ launch_new(struct node *n, char *const *argv, bool ready,
 	l->argv = argv;
 	l->merge_err = check;
 	l->cwd = sx->cwd;
+	l->cg_procs = -1;
 	l->ppid = exec_mod.self;
 	if (launch_ident(l, n, err) == -1) {
 		launch_free(l);
@@ -499,6 +502,12 @@ exec_child(struct exec_launch *l)
 		goto fail;
 	if (getppid() != l->ppid)
 		_exit(127); /* the daemon died already */
+	/* Into its cgroup before anything else runs: whatever it forks from
+	 * here on is born inside. */
+	if (l->cg_procs != -1 && write(l->cg_procs, "0", 1) != 1) {
+		f.stage = STAGE_CGROUP;
+		goto fail;
+	}
 	if (l->wd_pid_at != NULL)
 		env_put_pid(l->wd_pid_at,
 		    sizeof l->var_wd_pid -
@@ -695,6 +704,10 @@ spawn_stage_err(const struct exec_launch *l, const struct exec_fail *f,
 	const char *a0 = l->argv[0], *e = strerror(f->err);
 
 	switch (f->stage) {
+	case STAGE_CGROUP:
+		proto_errf(err, PROTO_SPAWN_FAILED,
+		    "cannot move \"%s\" into its cgroup: %s", a0, e);
+		break;
 	case STAGE_RLIMIT:
 		proto_errf(err, PROTO_SPAWN_FAILED,
 		    "cannot set rlimits.%s of \"%s\": %s",
@@ -783,11 +796,27 @@ exec_spawn_argv(struct node *n, char *const *argv, bool ready, bool check,
 	};
 	struct exec_launch *l;
 	int rc = -1, e;
+	struct cgroup_run cg;
 	pid_t pid;
 
+	cg.dir = NULL;
+	cg.fd = -1;
 	if ((l = launch_new(n, argv, ready, sp, check, err)) == NULL)
-		;
-	else if (pipes_open(&p, ready, l->fd_min) == -1)
+		return -1;
+	/* Its cgroup (with its limits) first: the child enters it. A health
+	 * check goes into the cgroup of the run it checks, when it has one:
+	 * accounted and limited with it, and killed with it. */
+	if (check) {
+		const struct exec *w = n->work;
+
+		l->cg_procs = w != NULL && w->cg.dir != NULL && w->cg.fd != -1 ?
+		    openat(w->cg.fd, "cgroup.procs", O_WRONLY | O_CLOEXEC) :
+		    -1;
+	} else if (cgroup_node_prepare(n, &cg, &l->cg_procs, err) == -1) {
+		launch_free(l);
+		return -1;
+	}
+	if (pipes_open(&p, ready, l->fd_min) == -1)
 		spawn_errno(err, argv[0], "", errno);
 	else if ((pid = spawn_child(l, &p, &e)) == -1)
 		spawn_errno(err, argv[0], "vfork: ", e);
@@ -797,11 +826,17 @@ exec_spawn_argv(struct node *n, char *const *argv, bool ready, bool check,
 		sp->out_r = p.out[0];
 		sp->err_r = check ? -1 : p.serr[0];
 		sp->ready_r = p.rdy[0];
+		sp->cg = cg;
 		p.done[1] = p.out[0] = p.rdy[0] = -1;
 		if (!check)
 			p.serr[0] = -1;
+		cg.dir = NULL;
+		cg.fd = -1;
 		rc = 0;
 	}
+	exec_fd_close(&l->cg_procs);
+	/* Not started: its child, if any, was reaped. */
+	cgroup_run_end(&cg, true);
 	pipes_close(&p);
 	launch_free(l);
 	return rc;

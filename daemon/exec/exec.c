@@ -6,7 +6,9 @@
  * process-wide set-up. exec-int.h says what a worker owns.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -14,6 +16,7 @@
 
 #include <event2/event.h>
 
+#include "cgroup.h"
 #include "exec-int.h"
 #include "exec.h"
 #include "journal.h"
@@ -97,6 +100,8 @@ exec_reset(struct exec *w)
 	w->ostats = ostats;
 	w->run = run;
 	w->done_fd = w->ready_fd = -1;
+	w->cg_wd = -1;
+	w->cg.fd = -1;
 }
 
 static void
@@ -119,6 +124,7 @@ exec_watch(struct exec *w, const struct exec_spawned *sp, struct proto_err *err)
 
 	w->pid = w->pgid = pid;
 	w->done_fd = sp->done_w;
+	w->cg = sp->cg;
 	w->ready_fd = sp->ready_r;
 	if (reaper_watch(pid, exec_reaped_cb, w) == 0 &&
 	    exec_out_watch(w, sp->out_r, sp->err_r) == 0 &&
@@ -131,6 +137,10 @@ exec_watch(struct exec *w, const struct exec_spawned *sp, struct proto_err *err)
 	kill(pid, SIGKILL);
 	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
 		;
+	if (w->cg.dir != NULL) {
+		cgroup_kill(&w->cg);
+		cgroup_run_end(&w->cg, true);
+	}
 	timer_clear(&w->ready_ev);
 	exec_fd_close(&w->done_fd);
 	exec_out_release(w);
@@ -259,9 +269,115 @@ exec_policy(struct node *n)
 		exec_running(n);
 }
 
+/* --- accounting -------------------------------------------------------------
+ */
+
+/* CPU time (us) and resident bytes of one live process, from /proc. */
+static int
+exec_proc_usage(pid_t pid, int64_t *cpu_usec, int64_t *rss)
+{
+	static long tick, page;
+	unsigned long long ut, st;
+	long long pages;
+	char path[64], buf[1024], *p;
+	ssize_t r;
+	int fd;
+
+	if (tick == 0) {
+		tick = sysconf(_SC_CLK_TCK);
+		page = sysconf(_SC_PAGESIZE);
+	}
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	r = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (r <= 0)
+		return -1;
+	buf[r] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 1,
+	        " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu "
+	        "%*d %*d %*d %*d %*d %*d %*u %*u %lld",
+	        &ut, &st, &pages) != 3 ||
+	    tick <= 0)
+		return -1;
+	*cpu_usec += (int64_t)((ut + st) * 1000000ULL / (unsigned long)tick);
+	*rss += (int64_t)pages * page;
+	return 0;
+}
+
+static int64_t
+exec_tv_usec(const struct timeval *tv)
+{
+	return (int64_t)tv->tv_sec * 1000000 + tv->tv_usec;
+}
+
+/* Without a cgroup (or its memory controller): what /proc says of the
+ * processes the worker knows, its main process and escaped descendants
+ * (group members it did not scan for are not counted). */
+static void
+exec_acct_proc(const struct exec *w, struct cgroup_acct *a)
+{
+	int64_t cpu = 0, rss = 0, n = 0;
+
+	if (w->pid > 0 && !w->reaped &&
+	    exec_proc_usage(w->pid, &cpu, &rss) == 0)
+		n++;
+	for (size_t i = 0; i < w->ndescs; i++)
+		if (exec_proc_usage(w->descs[i].pid, &cpu, &rss) == 0)
+			n++;
+	if (w->reaped && w->has_rusage)
+		cpu += exec_tv_usec(&w->ru.ru_utime) +
+		    exec_tv_usec(&w->ru.ru_stime);
+	a->cpu_usec = cpu;
+	a->memory_bytes = rss;
+	a->tasks = n;
+	if (w->reaped && w->has_rusage)
+		a->memory_peak_bytes = (int64_t)w->ru.ru_maxrss * 1024;
+}
+
+void
+exec_acct(const struct exec *w, struct cgroup_acct *a)
+{
+	a->cpu_usec = a->memory_bytes = a->memory_peak_bytes = a->tasks =
+	    a->oom_kills = -1;
+	if (w == NULL)
+		return;
+	if (!w->live) {
+		if (w->has_last)
+			*a = w->last;
+		return;
+	}
+	if (w->cg.dir == NULL) {
+		exec_acct_proc(w, a);
+		return;
+	}
+	cgroup_acct_read(&w->cg, a);
+	if (a->memory_bytes == -1) {
+		/* No memory controller: RSS of what is in the cgroup. */
+		pid_t pids[256];
+		int64_t cpu = 0, rss = 0;
+		int n = cgroup_pids(&w->cg, pids, 256);
+
+		for (int i = 0; i < n; i++)
+			exec_proc_usage(pids[i], &cpu, &rss);
+		a->memory_bytes = n >= 0 ? rss : -1;
+		if (w->reaped && w->has_rusage)
+			a->memory_peak_bytes = (int64_t)w->ru.ru_maxrss * 1024;
+	}
+}
+
+void
+exec_node_acct(const struct node *n, struct cgroup_acct *a)
+{
+	exec_acct(n->work, a);
+}
+
 static void
 exec_view(const struct node *n, json_t *view)
 {
+	struct cgroup_acct acct;
 	const struct exec *w = n->work;
 	json_t *argv = json_array();
 
@@ -274,6 +390,8 @@ exec_view(const struct node *n, json_t *view)
 	json_object_set_new(view, "argv", argv);
 	if (exec_notify_wanted(&n->spec->u.exec))
 		exec_notify_view(w, n->spec->u.exec.watchdog_ms, view);
+	exec_acct(w, &acct);
+	cgroup_acct_json(&acct, view);
 	if (w == NULL)
 		return;
 	if (w->live && !w->reaped && w->pid > 0)
@@ -385,6 +503,7 @@ exec_init(struct event_base *base)
 		return -1;
 	reaper_set_after(exec_after_reap);
 	sentinel_set_replay(exec_replay);
+	cgroup_set_changed(exec_cgroup_changed);
 	return 0;
 }
 

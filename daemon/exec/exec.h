@@ -13,6 +13,7 @@
 
 #include "err.h"
 
+struct cgroup_acct;
 struct event_base;
 struct node;
 struct node_spec;
@@ -24,6 +25,9 @@ void exec_teardown(void);
 /* The RLIMIT_NOFILE workers get, set in the child before its exec: the
  * limit arbord found at start, before it raised its own. */
 void exec_set_child_nofile(const struct rlimit *rl);
+/* An exec node's accounting: its run's cgroup, or /proc of the processes
+ * it knows; the last run's once it ended; -1 where unknown. */
+void exec_node_acct(const struct node *n, struct cgroup_acct *a);
 /* Refuses, as spawn_failed, a program execvp would not find or run, or a
  * cwd chdir would refuse. */
 int exec_check_spec(const struct node_spec *spec, struct proto_err *err);

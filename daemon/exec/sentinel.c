@@ -3,10 +3,13 @@
  * ever _exits) and arbord's side of its pipe: a buffer of registrations
  * written without blocking, and a restart when it dies.
  *
- * The pipe carries lines: "+g PGID", "-g PGID", "+p PID", "-p PID", and "x"
- * (exit without killing).
+ * The pipe carries lines: "+g PGID", "-g PGID", "+p PID", "-p PID",
+ * "+c PATH" (a cgroup.kill file: written first, it kills every worker in
+ * arbord's cgroup tree at once, escaped or not), and "x" (exit without
+ * killing).
  */
 #include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -34,6 +37,7 @@ static struct {
 	struct evbuffer *out;    /* owned: lines not yet written */
 	void (*replay)(void);
 	int stopping;
+	char cgroup_kill[PATH_MAX]; /* "" : none */
 } sen = { .fd = -1 };
 
 /* --- the sentinel process ------------------------------------------- */
@@ -143,7 +147,7 @@ sentinel_title(void)
 static void __attribute__((noreturn)) sentinel_main(int fd, pid_t daemon_pid)
 {
 	struct sen_set groups = { 0 }, pids = { 0 };
-	char buf[4096], line[64];
+	char buf[4096], line[PATH_MAX + 8], cgkill[PATH_MAX] = "";
 	size_t llen = 0;
 	ssize_t r;
 
@@ -185,6 +189,13 @@ static void __attribute__((noreturn)) sentinel_main(int fd, pid_t daemon_pid)
 				_exit(0);
 			if (strlen(line) < 4)
 				continue;
+			if (line[0] == '+' && line[1] == 'c') {
+				size_t len = strlen(line + 3);
+
+				if (len < sizeof cgkill)
+					memcpy(cgkill, line + 3, len + 1);
+				continue;
+			}
 			{
 				pid_t p = (pid_t)atol(line + 3);
 
@@ -201,7 +212,16 @@ static void __attribute__((noreturn)) sentinel_main(int fd, pid_t daemon_pid)
 	}
 	/* arbord is gone: nothing it started may survive it. Groups first,
 	 * then pids, then a few passes over /proc for anything forked while
-	 * we were killing. */
+	 * we were killing. The cgroup first: nothing in it escapes. */
+	if (cgkill[0] != '\0') {
+		int cfd = open(cgkill, O_WRONLY | O_CLOEXEC);
+
+		if (cfd != -1) {
+			if (write(cfd, "1", 1) != 1)
+				(void)0;
+			close(cfd);
+		}
+	}
 	for (int pass = 0; pass < 3; pass++) {
 		for (size_t i = 0; i < groups.n; i++)
 			kill(-groups.v[i], SIGKILL);
@@ -323,6 +343,8 @@ sentinel_died_cb(pid_t pid, int status, const struct rusage *ru, void *arg)
 		log_warnx("no sentinel: grandchildren may outlive a crash");
 		return;
 	}
+	if (sen.cgroup_kill[0] != '\0')
+		sentinel_set_cgroup_kill(sen.cgroup_kill);
 	if (sen.replay != NULL)
 		sen.replay();
 }
@@ -369,6 +391,17 @@ void
 sentinel_del_pid(pid_t pid)
 {
 	sentinel_send('-', 'p', pid);
+}
+
+void
+sentinel_set_cgroup_kill(const char *path)
+{
+	if (path != sen.cgroup_kill)
+		snprintf(sen.cgroup_kill, sizeof sen.cgroup_kill, "%s", path);
+	if (sen.fd == -1 || sen.out == NULL)
+		return;
+	evbuffer_add_printf(sen.out, "+c %s\n", sen.cgroup_kill);
+	sentinel_flush();
 }
 
 void

@@ -26,6 +26,10 @@ void sentinel_del_group(pid_t pgid);
 void sentinel_add_pid(pid_t pid);
 void sentinel_del_pid(pid_t pid);
 
+/* The cgroup.kill file of arbord's cgroup tree: written first when
+ * arbord dies (cgroup.c). */
+void sentinel_set_cgroup_kill(const char *path);
+
 /* exec.c's hook to register everything again with a new sentinel. */
 void sentinel_set_replay(void (*fn)(void));
 

@@ -1,13 +1,18 @@
 /*
  * GET /metrics: the daemon's counters and gauges in the Prometheus text
- * format (version 0.0.4).
+ * format (version 0.0.4), and per node (exec nodes and supervisors,
+ * labelled by path) what their cgroups (or /proc) account.
  */
+#include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include <event2/buffer.h>
 #include <event2/http.h>
 
+#include "cgroup.h"
 #include "daemon.h"
+#include "exec.h"
 #include "events.h"
 #include "health.h"
 #include "http-int.h"
@@ -212,6 +217,95 @@ http_metrics_limits(struct http *h, struct evbuffer *b)
 	    h->dropped_slow);
 }
 
+/* Per-node series, for at most this many nodes: each costs a few reads
+ * of pseudo-files, and the answer is built whole. */
+#define HTTP_NODE_SERIES_MAX 2000
+
+struct node_sample {
+	uint64_t id;
+	struct cgroup_acct a;
+};
+
+struct node_samples {
+	struct node_sample *v;
+	size_t n, cap;
+	bool truncated;
+};
+
+static void
+http_node_collect(const struct node *n, struct node_samples *s)
+{
+	if (n->spec->kind == KIND_EXEC || n->spec->kind == KIND_SUPERVISOR) {
+		if (s->n == s->cap) {
+			s->truncated = true;
+			return;
+		}
+		s->v[s->n].id = n->id;
+		if (n->spec->kind == KIND_EXEC)
+			exec_node_acct(n, &s->v[s->n].a);
+		else
+			cgroup_sup_acct(n, &s->v[s->n].a);
+		s->n++;
+	}
+	for (uint32_t i = 0; i < n->nchildren && !s->truncated; i++)
+		http_node_collect(n->children[i], s);
+}
+
+/* One metric over every sample that knows it. */
+static void
+http_node_metric(struct http *h, struct evbuffer *b,
+    const struct node_samples *s, const char *name, const char *type,
+    const char *help, size_t off, double scale)
+{
+	char path[PROTO_PATH_MAX];
+
+	http_metric(b, name, type, help);
+	for (size_t i = 0; i < s->n; i++) {
+		const struct node *n = tree_get(h->d->tree, s->v[i].id);
+		int64_t v = *(const int64_t *)((const char *)&s->v[i].a + off);
+
+		if (v < 0 || n == NULL)
+			continue;
+		if (scale != 1.0)
+			evbuffer_add_printf(b, "%s{path=\"%s\"} %.6f\n", name,
+			    node_path(n, path, sizeof path), (double)v * scale);
+		else
+			evbuffer_add_printf(b, "%s{path=\"%s\"} %lld\n", name,
+			    node_path(n, path, sizeof path), (long long)v);
+	}
+}
+
+static void
+http_metrics_nodes(struct http *h, struct evbuffer *b)
+{
+	struct node_samples s = { .cap = HTTP_NODE_SERIES_MAX };
+
+	if ((s.v = calloc(s.cap, sizeof *s.v)) == NULL)
+		return;
+	http_node_collect(h->d->tree->root, &s);
+	http_node_metric(h, b, &s, "arbor_node_cpu_seconds_total", "counter",
+	    "CPU time of a node's processes (its cgroup's cpu.stat).",
+	    offsetof(struct cgroup_acct, cpu_usec), 1e-6);
+	http_node_metric(h, b, &s, "arbor_node_memory_bytes", "gauge",
+	    "Memory of a node's processes now (memory.current, else RSS).",
+	    offsetof(struct cgroup_acct, memory_bytes), 1.0);
+	http_node_metric(h, b, &s, "arbor_node_memory_peak_bytes", "gauge",
+	    "Peak memory of a node's processes (memory.peak).",
+	    offsetof(struct cgroup_acct, memory_peak_bytes), 1.0);
+	http_node_metric(h, b, &s, "arbor_node_tasks", "gauge",
+	    "Processes (tasks with the pids controller) of a node.",
+	    offsetof(struct cgroup_acct, tasks), 1.0);
+	http_node_metric(h, b, &s, "arbor_node_oom_kills_total", "counter",
+	    "Processes of a node the OOM killer killed (memory.events).",
+	    offsetof(struct cgroup_acct, oom_kills), 1.0);
+	http_metric_value(b, "arbor_node_series_truncated", "gauge",
+	    "1 when the per-node series stop at 2000 nodes.", s.truncated);
+	http_metric_value(b, "arbor_cgroups_available", "gauge",
+	    "1 when nodes get cgroups (stats.cgroups says why not).",
+	    cgroup_available());
+	free(s.v);
+}
+
 void
 http_metrics(struct http *h, struct evhttp_request *req)
 {
@@ -227,6 +321,7 @@ http_metrics(struct http *h, struct evhttp_request *req)
 	http_metrics_daemon(h, b);
 	http_metrics_requests(h, b);
 	http_metrics_limits(h, b);
+	http_metrics_nodes(h, b);
 	http_send(h, req, 200, "text/plain; version=0.0.4; charset=utf-8", b);
 	evbuffer_free(b);
 }

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "cause.h"
+#include "cgroup.h"
 #include "daemon.h"
 #include "events.h"
 #include "node.h"
@@ -83,6 +84,7 @@ stats_json(struct daemon *d)
 		json_object_set_new(obj, "strays",
 		    json_integer((json_int_t)reaper_strays()));
 		state_stats(d->state, obj); /* --state: writes, errors */
+		json_object_set_new(obj, "cgroups", cgroup_stats_json());
 	}
 	return obj;
 }

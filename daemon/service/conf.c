@@ -11,6 +11,7 @@
 
 #include <event2/event.h>
 
+#include "cgroup.h"
 #include "conf.h"
 #include "daemon.h"
 #include "exec.h"
@@ -171,6 +172,11 @@ conf_load(const char *path, size_t max_nodes, struct node_spec ***specs,
 		if (spec_parse(json_array_get(arr, i), &lim, &parent, &out[i],
 		        &count, err) == -1) {
 			proto_err_prefix(err, "%s: [%zu]", path, i);
+			goto fail;
+		}
+		if (cgroup_check_spec(out[i], err) == -1) {
+			proto_err_prefix(err, "%s: [%zu]", path, i);
+			i++;
 			goto fail;
 		}
 		if (strcmp(parent, "/") != 0) {
@@ -478,6 +484,8 @@ reload_update(struct reload *r, struct reload_op *op)
 	}
 	op->spec = NULL; /* the node's now */
 	state_node_updated(r->c->d->state, n);
+	/* Limits are policy: its cgroup takes them now. */
+	cgroup_node_apply(n);
 	json_array_append_new(restarted ? r->restarted : r->updated,
 	    json_string(op->path));
 }

@@ -541,6 +541,28 @@ act_ready(struct node *n, const struct node_input *in)
 	node_notify_parent(n);
 }
 
+/* "killed by the OOM killer (memory_max 256M)": the limit that was hit,
+ * the node's own or the nearest ancestor's (then named). */
+static struct cause *
+node_oom_cause(const struct node *n)
+{
+	char path[PROTO_PATH_MAX], size[32];
+
+	for (const struct node *a = n; a != NULL; a = a->parent) {
+		if (!spec_cgroup_has(a->spec->cgroup, SPEC_CG_MEMORY_MAX))
+			continue;
+		spec_cgroup_show(a->spec->cgroup, SPEC_CG_MEMORY_MAX, size,
+		    sizeof size);
+		if (a == n)
+			return cause_new(CAUSE_SIGNAL,
+			    "killed by the OOM killer (memory_max %s)", size);
+		return cause_new(CAUSE_SIGNAL,
+		    "killed by the OOM killer (memory_max %s of %s)", size,
+		    node_path(a, path, sizeof path));
+	}
+	return cause_new(CAUSE_SIGNAL, "killed by the OOM killer");
+}
+
 static void
 act_ended(struct node *n, const struct node_input *in)
 {
@@ -555,7 +577,9 @@ act_ended(struct node *n, const struct node_input *in)
 	if (ex->err_no > 0)
 		snprintf(why, sizeof why, " (errno %d %s: %s)", ex->err_no,
 		    proto_errno_name(ex->err_no), strerror(ex->err_no));
-	if (ex->kind == EXIT_SIGNAL) {
+	if (ex->oom) {
+		c = node_oom_cause(n);
+	} else if (ex->kind == EXIT_SIGNAL) {
 		sig = proto_signal_name(ex->value);
 		c = sig != NULL ?
 		    cause_new(CAUSE_SIGNAL, "killed by signal %s%s", sig, why) :

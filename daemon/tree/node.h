@@ -59,6 +59,7 @@ struct node_exit {
 	int pid;      /* the process that ended; 0 for actors */
 	int err_no;   /* the worker's own errno (sd_notify ERRNO=), 0:
 	                 none; named in the cause of its end */
+	bool oom;     /* killed by the OOM killer (its cgroup said so) */
 };
 
 /* What the stop under way ends in; chosen when the stop begins. */

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "err.h"
 #include "index.h"
 #include "node.h"
@@ -46,6 +48,9 @@ struct tree_event {
 /* Listeners must not change the tree from inside the call: they defer. */
 struct tree_hooks {
 	void (*event)(void *arg, const struct tree_event *ev);
+	/* Optional: fields the daemon adds to every node's view (the
+	 * accounting of a supervisor's cgroup); reads, never changes. */
+	void (*view)(void *arg, const struct node *n, json_t *view);
 	void *arg;
 };
 

@@ -58,6 +58,8 @@ view_node(const struct node *n, int depth)
 		n->ops->view(n, v);
 	if (node_is_sup(n))
 		sup_view(n, v);
+	if (n->tree->hooks.view != NULL)
+		n->tree->hooks.view(n->tree->hooks.arg, n, v);
 	if (depth == 0 || !node_is_sup(n))
 		return v;
 	kids = json_array();
