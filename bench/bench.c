@@ -1846,6 +1846,9 @@ cmd_journal(const char *sock, const char *jsock, int n, double secs)
 	    NULL, 0, 0, "<= 10 %", "le", 10,
 	    json_pack("{s:i,s:f,s:I}", "workers", n, "seconds", secs,
 	    "entries_received", (json_int_t)got));
+	conn_close(c);
+	return 0;
+}
 
 /* The floor of a worker with a cgroup of its own, as a plain C loop does
  * it: mkdir, open its cgroup.procs, vfork, the child writes "0" there and
