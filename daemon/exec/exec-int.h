@@ -66,14 +66,16 @@ enum { EXEC_STDOUT, EXEC_STDERR, EXEC_NSTREAMS };
 
 /* One output stream of a worker (exec-out.c). */
 struct exec_stream {
-	struct exec *w;       /* borrowed: its worker */
-	int fd;               /* owned: read end, -1 at EOF */
-	struct event *ev;     /* owned */
-	struct lines lines;   /* owned: the line not ended yet */
-	struct ring ring;     /* owned, kept across runs */
-	struct logfile *file; /* reference during a run; NULL: none */
-	uint8_t which;        /* EXEC_STDOUT, EXEC_STDERR */
-	bool big;             /* its pipe was made bigger */
+	struct exec *w;               /* borrowed: its worker */
+	int fd;                       /* owned: read end, -1 at EOF */
+	struct event *ev;             /* owned */
+	struct lines lines;           /* owned: the line not ended yet */
+	struct ring ring;             /* owned, kept across runs */
+	struct logfile *file;         /* reference during a run; NULL: none */
+	uint8_t which;                /* EXEC_STDOUT, EXEC_STDERR */
+	bool big;                     /* its pipe was made bigger */
+	bool ticking;                 /* read on the tick, not on each write */
+	LIST_ENTRY(exec_stream) tick; /* the ticking streams, while so */
 };
 
 /* What happened to a worker's output, over all its runs. */
@@ -209,6 +211,8 @@ void exec_out_release(struct exec *w);
 /* Frees the rings too: the record goes. */
 void exec_out_drop(struct exec *w);
 void exec_out_cb(evutil_socket_t fd, short what, void *arg);
+/* At exit: the tick's timer. */
+void exec_out_teardown(void);
 /* Opens this worker's log files again, for `reopen`. */
 int exec_out_reopen(struct exec *w);
 /* worker_ops.lines and the view's "output". */

@@ -30,13 +30,29 @@
 #define EXEC_READ_MAX   (1024 * 1024) /* per read */
 #define EXEC_PIPE_SMALL (64 * 1024)   /* a pipe's size at first */
 #define EXEC_CUT_MARK   " [cut]"
+/* A stream that trickles (a read got less than EXEC_TRICKLE) is read on a
+ * tick every EXEC_TICK_MS instead of on every write: a thousand workers
+ * printing a line every 10 ms cost a wakeup per tick, not per line. One
+ * that goes quiet (nothing on a tick) or gets chatty (EXEC_CHATTY on a
+ * tick) is read on each write again. */
+#define EXEC_TICK_MS    100
+#define EXEC_TRICKLE    (4 * 1024)
+#define EXEC_CHATTY     (16 * 1024)
+#define EXEC_TICK_READS 16 /* reads of a stream per tick, at most */
+
+/* The ticking streams and their timer (created on first use). */
+static struct {
+	LIST_HEAD(, exec_stream) streams;
+	struct event *ev; /* owned */
+} tick = { LIST_HEAD_INITIALIZER(tick.streams), NULL };
 
 /* What one read became: its lines, newline-ended, for the file and the
  * watchers. Reused from read to read. */
 static struct {
 	char *buf;
 	size_t len, cap;
-	int64_t t_ms; /* when it was read */
+	int64_t t_ms;              /* when it was read */
+	char path[PROTO_PATH_MAX]; /* the node's, when it goes to the journal */
 	bool failed;
 	/* While every line so far is plain and came from the read buffer,
 	 * they are that buffer's first `direct` bytes as they are: nothing
@@ -101,7 +117,16 @@ batch_begin(const char *in, size_t in_end)
 	batch.in_end = in_end;
 	batch.direct = 0;
 	batch.copying = in == NULL;
+}
+
+/* What every line of a read shares: its time, and the node's path for the
+ * journal. */
+static void
+batch_stamp(const struct exec *w)
+{
 	batch.t_ms = clock_wall_ms();
+	if (w->journal)
+		node_path(w->node, batch.path, sizeof batch.path);
 }
 
 void
@@ -208,10 +233,9 @@ exec_out_line(void *arg, const char *text, size_t len, unsigned flags)
 	if (flags & LINES_CUT)
 		w->ostats.cut++;
 	if (w->journal) {
-		char path[PROTO_PATH_MAX];
 		struct journal_line jl = {
 			.name = w->node->spec->name,
-			.path = node_path(w->node, path, sizeof path),
+			.path = batch.path,
 			.id = w->node->id,
 			.pid = w->pgid,
 			.stream = s->which,
@@ -220,7 +244,7 @@ exec_out_line(void *arg, const char *text, size_t len, unsigned flags)
 			.cut = (flags & LINES_CUT) != 0,
 		};
 
-		if (!journal_send(&jl))
+		if (!journal_queue(&jl, &w->ostats.journal_dropped))
 			w->ostats.journal_dropped++;
 	}
 	if (!batch.copying) {
@@ -236,6 +260,45 @@ exec_out_line(void *arg, const char *text, size_t len, unsigned flags)
 	if (flags & LINES_CUT)
 		batch_add(EXEC_CUT_MARK, sizeof EXEC_CUT_MARK - 1);
 	batch_add("\n", 1);
+}
+
+/* Whole lines from the read buffer, none pending before them, no step per
+ * line: when none is longer than LINES_MAX they are counted, the ring gets
+ * those it would keep (the others would only be pushed out again by the
+ * ring's worth that follows them), and the batch takes them as they are.
+ * false when some line may be long: the caller goes line by line. */
+static bool
+exec_out_bulk(struct exec_stream *s, const char *data, size_t len)
+{
+	struct exec *w = s->w;
+	size_t n = lines_count_plain(data, len), kept = 0, from = 0;
+	const char *p, *nl, *end = data + len;
+	struct ring_rec h;
+	uint64_t seq;
+
+	if (n == (size_t)-1)
+		return false;
+	/* The lines that end a ring's worth or more before the end. */
+	if (len > s->ring.cap &&
+	    (nl = memrchr(data, '\n', len - s->ring.cap)) != NULL)
+		from = (size_t)(nl - data) + 1;
+	for (p = data + from; p < end; p = nl + 1, kept++)
+		nl = memchr(p, '\n', (size_t)(end - p));
+	s->ring.lines += n - kept;
+	s->ring.lost += n - kept;
+	seq = w->ostats.lines[0] + w->ostats.lines[1] + (n - kept);
+	memset(&h, 0, sizeof h);
+	h.t_ms = batch.t_ms;
+	h.run = w->run;
+	for (p = data + from; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		h.seq = seq++;
+		h.len = (uint32_t)(nl - p);
+		ring_push(&s->ring, &h, p);
+	}
+	w->ostats.lines[s->which] += n;
+	batch.direct = (size_t)(end - batch.in);
+	return true;
 }
 
 /* The batch to the file and the watchers. */
@@ -267,10 +330,20 @@ exec_out_flush(struct exec_stream *s)
 }
 
 static void
+exec_tick_leave(struct exec_stream *s)
+{
+	if (s->ticking)
+		LIST_REMOVE(s, tick);
+	s->ticking = false;
+}
+
+static void
 exec_out_close(struct exec_stream *s)
 {
+	exec_tick_leave(s);
 	timer_clear(&s->ev);
 	exec_fd_close(&s->fd);
+	batch_stamp(s->w);
 	batch_begin(NULL, 0);
 	lines_flush(&s->lines, exec_out_line, s);
 	exec_out_flush(s);
@@ -294,9 +367,27 @@ exec_out_read(struct exec_stream *s)
 			fcntl(s->fd, F_SETPIPE_SZ, EXEC_READ_MAX);
 		}
 		const char *nl = memrchr(buf, '\n', (size_t)r);
+		size_t end = nl != NULL ? (size_t)(nl - buf) + 1 : 0, at = 0;
 
-		batch_begin(buf, nl != NULL ? (size_t)(nl - buf) + 1 : 0);
-		lines_feed(&s->lines, buf, (size_t)r, exec_out_line, s);
+		batch_stamp(s->w);
+		if (s->lines.len > 0 && end > 0) {
+			/* The end of a line begun in an earlier read: out on
+			 * its own, so the rest can go as it is. */
+			at = (size_t)((const char *)memchr(buf, '\n', end) -
+			         buf) +
+			    1;
+			batch_begin(buf, at);
+			lines_feed(&s->lines, buf, at, exec_out_line, s);
+			exec_out_flush(s);
+		}
+		batch_begin(buf + at, end - at);
+		if (end > at &&
+		    (s->w->journal || !exec_out_bulk(s, buf + at, end - at)))
+			lines_feed(&s->lines, buf + at, end - at, exec_out_line,
+			    s);
+		if ((size_t)r > end)
+			lines_feed(&s->lines, buf + end, (size_t)r - end,
+			    exec_out_line, s);
 		exec_out_flush(s);
 		return r;
 	}
@@ -306,13 +397,88 @@ exec_out_read(struct exec_stream *s)
 	return -1;
 }
 
+static void exec_tick_cb(evutil_socket_t fd, short what, void *arg);
+
+static void
+exec_tick_arm(struct event_base *base)
+{
+	struct timeval tv = { 0, EXEC_TICK_MS * 1000 };
+
+	if (tick.ev == NULL &&
+	    (tick.ev = evtimer_new(base, exec_tick_cb, NULL)) == NULL)
+		return;
+	if (!evtimer_pending(tick.ev, NULL))
+		evtimer_add(tick.ev, &tv);
+}
+
+/* To the tick; on each write again when that cannot be. */
+static void
+exec_tick_join(struct exec_stream *s)
+{
+	if (s->ticking || event_del(s->ev) == -1)
+		return;
+	exec_tick_arm(s->w->node->tree->base);
+	if (tick.ev == NULL) {
+		event_add(s->ev, NULL);
+		return;
+	}
+	LIST_INSERT_HEAD(&tick.streams, s, tick);
+	s->ticking = true;
+}
+
+static void
+exec_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	LIST_HEAD(, exec_stream) due = LIST_HEAD_INITIALIZER(due);
+	struct exec_stream *s;
+
+	/* Moved to a list of their own: a stream that ends may end its
+	 * sibling too, which then leaves this list. */
+	while ((s = LIST_FIRST(&tick.streams)) != NULL) {
+		LIST_REMOVE(s, tick);
+		LIST_INSERT_HEAD(&due, s, tick);
+	}
+	while ((s = LIST_FIRST(&due)) != NULL) {
+		ssize_t r = 0, got = 0;
+
+		LIST_REMOVE(s, tick);
+		s->ticking = false;
+		for (int i = 0; i < EXEC_TICK_READS; i++) {
+			if ((r = exec_out_read(s)) <= 0)
+				break;
+			got += r;
+		}
+		if (r == -1) {
+			exec_check(s->w);
+			continue;
+		}
+		if (got > 0 && got < EXEC_CHATTY) {
+			LIST_INSERT_HEAD(&tick.streams, s, tick);
+			s->ticking = true;
+		} else {
+			event_add(s->ev, NULL);
+		}
+	}
+	if (!LIST_EMPTY(&tick.streams))
+		exec_tick_arm(NULL);
+}
+
+void
+exec_out_teardown(void)
+{
+	timer_clear(&tick.ev);
+}
+
 void
 exec_out_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct exec_stream *s = arg;
+	ssize_t r = exec_out_read(s);
 
-	if (exec_out_read(s) == -1)
+	if (r == -1)
 		exec_check(s->w);
+	else if (r > 0 && r < EXEC_TRICKLE)
+		exec_tick_join(s);
 }
 
 bool
@@ -339,6 +505,7 @@ void
 exec_out_drop(struct exec *w)
 {
 	exec_out_release(w);
+	journal_forget(&w->ostats.journal_dropped);
 	for (int i = 0; i < EXEC_NSTREAMS; i++)
 		ring_free(&w->out[i].ring);
 }

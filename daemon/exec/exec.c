@@ -499,7 +499,8 @@ exec_init(struct event_base *base)
 {
 	exec_mod.self = getpid();
 	if ((exec_mod.scan_ev = event_new(base, -1, 0, exec_scan_cb, NULL)) ==
-	    NULL)
+	        NULL ||
+	    journal_attach(base) == -1)
 		return -1;
 	reaper_set_after(exec_after_reap);
 	sentinel_set_replay(exec_replay);
@@ -525,7 +526,9 @@ exec_teardown(void)
 		exec_drop(w);
 	}
 	timer_clear(&exec_mod.scan_ev);
-	journal_close();
+	exec_out_teardown();
+	journal_flush();
+	journal_detach();
 	health_teardown();
 	reaper_set_after(NULL);
 	sentinel_set_replay(NULL);

@@ -11,12 +11,33 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "journal.h"
 #include "lines.h"
 #include "log.h"
 
 /* An entry: the fields around a line of at most LINES_MAX bytes. */
 #define JOURNAL_ENTRY_MAX (LINES_MAX + 8192)
+#define JOURNAL_VLEN      256 /* entries per sendmmsg */
+
+struct journal_entry {
+	size_t off, len;   /* in the queue's buffer */
+	uint64_t *dropped; /* borrowed: the worker's count; NULL: none */
+};
+
+/* The queue (journal.h). */
+static struct {
+	struct event_base *base; /* borrowed; NULL: not attached */
+	struct event *flush_ev;  /* owned: end of the loop turn */
+	struct event *write_ev;  /* owned: the socket drained; with fd */
+	char *buf;               /* owned: the entries, encoded */
+	size_t len, cap;
+	struct journal_entry *e; /* owned */
+	size_t n, cap_e;
+	bool flush_due; /* flush_ev is active */
+	bool waiting;   /* for write_ev */
+} jq;
 
 static struct {
 	struct sockaddr_un sa;
@@ -132,6 +153,8 @@ journal_socket_path(void)
 	return jr.sa.sun_path;
 }
 
+static void journal_write_cb(evutil_socket_t fd, short what, void *arg);
+
 static int
 journal_open(void)
 {
@@ -144,6 +167,13 @@ journal_open(void)
 	jr.fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (jr.fd == -1)
 		return -1;
+	/* Connected: no path lookup per datagram, and the socket polls
+	 * writable once journald's queue has room. */
+	if (connect(jr.fd, (struct sockaddr *)&jr.sa, jr.salen) == -1) {
+		close(jr.fd);
+		jr.fd = -1;
+		return -1;
+	}
 	/* Tests shrink it to force the memfd way; journald's own clients
 	 * grow it (the kernel caps it at wmem_max). */
 	{
@@ -151,6 +181,12 @@ journal_open(void)
 
 		if (v > 0)
 			setsockopt(jr.fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof v);
+	}
+	if (jq.base != NULL &&
+	    (jq.write_ev = event_new(jq.base, jr.fd, EV_WRITE, journal_write_cb,
+	         NULL)) == NULL) {
+		journal_close();
+		return -1;
 	}
 	return 0;
 }
@@ -176,8 +212,6 @@ journal_send_memfd(const char *buf, size_t len)
 		goto out;
 	memset(&mh, 0, sizeof mh);
 	memset(&ctl, 0, sizeof ctl);
-	mh.msg_name = &jr.sa;
-	mh.msg_namelen = jr.salen;
 	mh.msg_control = ctl.b;
 	mh.msg_controllen = sizeof ctl.b;
 	c = CMSG_FIRSTHDR(&mh);
@@ -190,6 +224,31 @@ journal_send_memfd(const char *buf, size_t len)
 out:
 	close(fd);
 	return rc;
+}
+
+/* After a failed send: journald was restarted (its socket is a new one)
+ * and a new connection could be made. */
+static bool
+journal_gone(void)
+{
+	if (errno != ECONNREFUSED && errno != ENOTCONN && errno != ENOENT)
+		return false;
+	journal_close();
+	if (journal_open() == 0)
+		return true;
+	errno = ECONNREFUSED;
+	return false;
+}
+
+static void
+journal_cant(void)
+{
+	if (errno != EAGAIN && !jr.warned) {
+		jr.warned = true;
+		log_warn("journal %s: cannot send (said once; lines are "
+		         "dropped and counted)",
+		    jr.sa.sun_path);
+	}
 }
 
 bool
@@ -206,11 +265,11 @@ journal_send(const struct journal_line *l)
 	iov.iov_base = buf;
 	iov.iov_len = len;
 	memset(&mh, 0, sizeof mh);
-	mh.msg_name = &jr.sa;
-	mh.msg_namelen = jr.salen;
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
-	if (sendmsg(jr.fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0) {
+	if (sendmsg(jr.fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0 ||
+	    (journal_gone() &&
+	        sendmsg(jr.fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)) {
 		jr.st.sent++;
 		return true;
 	}
@@ -222,12 +281,7 @@ journal_send(const struct journal_line *l)
 		jr.st.memfd++;
 		return true;
 	}
-	if (errno != EAGAIN && !jr.warned) {
-		jr.warned = true;
-		log_warn("journal %s: cannot send (said once; lines are "
-		         "dropped and counted)",
-		    jr.sa.sun_path);
-	}
+	journal_cant();
 drop:
 	jr.st.dropped++;
 	return false;
@@ -242,7 +296,215 @@ journal_stats(void)
 void
 journal_close(void)
 {
+	if (jq.write_ev != NULL)
+		event_free(jq.write_ev);
+	jq.write_ev = NULL;
+	jq.waiting = false;
 	if (jr.fd != -1)
 		close(jr.fd);
 	jr.fd = -1;
+}
+
+static void
+journal_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	jq.flush_due = false;
+	journal_flush();
+}
+
+static void
+journal_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	jq.waiting = false;
+	journal_flush();
+}
+
+int
+journal_attach(struct event_base *base)
+{
+	if (jq.base != NULL)
+		journal_detach();
+	jq.base = base;
+	if ((jq.flush_ev = event_new(base, -1, 0, journal_flush_cb, NULL)) ==
+	    NULL) {
+		jq.base = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+journal_drop_entry(const struct journal_entry *e)
+{
+	jr.st.dropped++;
+	if (e->dropped != NULL)
+		(*e->dropped)++;
+}
+
+void
+journal_detach(void)
+{
+	for (size_t i = 0; i < jq.n; i++)
+		journal_drop_entry(&jq.e[i]);
+	journal_close();
+	if (jq.flush_ev != NULL)
+		event_free(jq.flush_ev);
+	free(jq.buf);
+	free(jq.e);
+	memset(&jq, 0, sizeof jq);
+}
+
+void
+journal_forget(const uint64_t *dropped)
+{
+	for (size_t i = 0; i < jq.n; i++)
+		if (jq.e[i].dropped == dropped)
+			jq.e[i].dropped = NULL;
+}
+
+/* Room for more bytes and one more entry; false when the queue is full. */
+static bool
+journal_room(size_t more)
+{
+	if (jq.n == jq.cap_e) {
+		size_t cap = jq.cap_e ? 2 * jq.cap_e : 64;
+		struct journal_entry *e;
+
+		if (jq.n >= JOURNAL_QUEUE_MAX ||
+		    (e = realloc(jq.e, cap * sizeof *e)) == NULL)
+			return false;
+		jq.e = e;
+		jq.cap_e = cap;
+	}
+	if (jq.len + more > jq.cap) {
+		size_t cap = jq.cap ? jq.cap : 64 * 1024;
+		char *b;
+
+		if (jq.len + more > JOURNAL_QUEUE_BYTES)
+			return false;
+		while (cap < jq.len + more)
+			cap *= 2;
+		if ((b = realloc(jq.buf, cap)) == NULL)
+			return false;
+		jq.buf = b;
+		jq.cap = cap;
+	}
+	return true;
+}
+
+bool
+journal_queue(const struct journal_line *l, uint64_t *dropped)
+{
+	size_t need;
+
+	if (jq.base == NULL)
+		return journal_send(l);
+	/* A slot, and room for a line of usual length. */
+	if (!journal_room(512))
+		goto drop;
+	need = journal_encode(l, jq.buf + jq.len, jq.cap - jq.len);
+	if (need > jq.cap - jq.len) {
+		if (need > JOURNAL_ENTRY_MAX || !journal_room(need))
+			goto drop;
+		journal_encode(l, jq.buf + jq.len, jq.cap - jq.len);
+	}
+	jq.e[jq.n].off = jq.len;
+	jq.e[jq.n].len = need;
+	jq.e[jq.n].dropped = dropped;
+	jq.n++;
+	jq.len += need;
+	if (jq.n >= JOURNAL_VLEN && !jq.waiting)
+		journal_flush();
+	else if (!jq.flush_due && !jq.waiting) {
+		jq.flush_due = true;
+		event_active(jq.flush_ev, 0, 0);
+	}
+	return true;
+drop:
+	jr.st.dropped++;
+	return false;
+}
+
+/* The first done entries are out (sent or dropped). */
+static void
+journal_shift(size_t done)
+{
+	size_t off;
+
+	if (done == jq.n) {
+		jq.n = jq.len = 0;
+		return;
+	}
+	off = jq.e[done].off;
+	memmove(jq.buf, jq.buf + off, jq.len - off);
+	jq.len -= off;
+	memmove(jq.e, jq.e + done, (jq.n - done) * sizeof *jq.e);
+	jq.n -= done;
+	for (size_t i = 0; i < jq.n; i++)
+		jq.e[i].off -= off;
+}
+
+void
+journal_flush(void)
+{
+	struct mmsghdr mm[JOURNAL_VLEN];
+	struct iovec iov[JOURNAL_VLEN];
+	size_t i = 0;
+	bool retried = false;
+
+	if (jq.n == 0 || jq.waiting)
+		return;
+	if (journal_open() == -1) {
+		journal_cant();
+		for (; i < jq.n; i++)
+			journal_drop_entry(&jq.e[i]);
+	}
+	while (i < jq.n) {
+		size_t k = jq.n - i < JOURNAL_VLEN ? jq.n - i : JOURNAL_VLEN;
+		int r;
+
+		memset(mm, 0, k * sizeof *mm);
+		for (size_t j = 0; j < k; j++) {
+			iov[j].iov_base = jq.buf + jq.e[i + j].off;
+			iov[j].iov_len = jq.e[i + j].len;
+			mm[j].msg_hdr.msg_iov = &iov[j];
+			mm[j].msg_hdr.msg_iovlen = 1;
+		}
+		if ((r = sendmmsg(jr.fd, mm, (unsigned)k,
+		         MSG_NOSIGNAL | MSG_DONTWAIT)) > 0) {
+			jr.st.sent += (uint64_t)r;
+			i += (size_t)r;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN && jq.write_ev != NULL &&
+		    event_add(jq.write_ev, NULL) == 0) {
+			/* journald is behind: the rest waits for it. */
+			jq.waiting = true;
+			break;
+		}
+		/* Too big for a datagram: the memfd way. */
+		if ((errno == EMSGSIZE || errno == ENOBUFS) &&
+		    journal_send_memfd(jq.buf + jq.e[i].off, jq.e[i].len) ==
+		        0) {
+			jr.st.sent++;
+			jr.st.memfd++;
+			i++;
+			continue;
+		}
+		if (!retried && journal_gone()) {
+			retried = true;
+			continue;
+		}
+		journal_cant();
+		if (jr.fd == -1) {
+			/* No journal: the rest goes too. */
+			for (; i < jq.n; i++)
+				journal_drop_entry(&jq.e[i]);
+			break;
+		}
+		journal_drop_entry(&jq.e[i++]);
+	}
+	journal_shift(i);
 }

@@ -2,8 +2,9 @@
  * Workers' lines to journald over its native protocol: one datagram per
  * line to the journal socket, or, when an entry is too big for a datagram,
  * the entry in a sealed memfd passed with SCM_RIGHTS (as sd_journal_sendv
- * does). Never blocks: a socket that would block drops the line, counted.
- * The module owns one unconnected datagram socket, opened on first use.
+ * does). Never blocks: a line that cannot be sent is dropped and counted.
+ * The module owns one datagram socket, connected to the journal's on first
+ * use (and again when journald was restarted).
  */
 #ifndef JOURNAL_H
 #define JOURNAL_H
@@ -12,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+struct event_base;
 
 #define JOURNAL_SOCKET "/run/systemd/journal/socket"
 
@@ -39,8 +42,27 @@ struct journal_stats {
 int journal_configure(const char *path);
 bool journal_default_on(void);
 const char *journal_socket_path(void);
-/* Sends one line; false when it was dropped (counted). */
+/* Sends one line now; false when it was dropped (counted). */
 bool journal_send(const struct journal_line *l);
+/*
+ * Lines of the workers go through a queue: journal_queue encodes the line
+ * into it, and the queue goes out with sendmmsg(2) at the end of the loop
+ * turn (an event made active), so a turn's lines cost one system call,
+ * not one each. When the socket is full (journald behind), the queue
+ * waits for it to drain, up to JOURNAL_QUEUE_MAX entries or
+ * JOURNAL_QUEUE_BYTES; beyond, lines are dropped. Without journal_attach
+ * lines are sent at once. The module owns the queue and its events.
+ */
+#define JOURNAL_QUEUE_MAX   8192
+#define JOURNAL_QUEUE_BYTES (4 * 1024 * 1024)
+int journal_attach(struct event_base *base);
+void journal_detach(void); /* what is still queued is dropped */
+/* false when the line was dropped now; a line dropped later adds one to
+ * *dropped (borrowed, NULL: none) unless journal_forget(dropped) was
+ * called meanwhile. */
+bool journal_queue(const struct journal_line *l, uint64_t *dropped);
+void journal_flush(void);
+void journal_forget(const uint64_t *dropped);
 const struct journal_stats *journal_stats(void);
 void journal_close(void);
 

@@ -2,8 +2,39 @@
  * from the caller's buffer; only an unfinished one is copied. */
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "lines.h"
+
+/* The newlines in a block. */
+static size_t
+lines_count_block(const char *p, size_t len)
+{
+	size_t n = 0, i = 0;
+#ifdef __SSE2__
+	const __m128i nl = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
+
+	while (len - i >= 16) {
+		/* Per byte lane, at most 255 matches before they are summed. */
+		size_t k = (len - i) / 16 < 255 ? (len - i) / 16 : 255;
+		__m128i acc = zero, sum;
+
+		for (; k > 0; k--, i += 16)
+			acc = _mm_sub_epi8(acc,
+			    _mm_cmpeq_epi8(_mm_loadu_si128(
+			                       (const __m128i *)(p + i)),
+			        nl));
+		sum = _mm_sad_epu8(acc, zero);
+		n += (size_t)_mm_cvtsi128_si32(sum) +
+		    (size_t)_mm_cvtsi128_si32(_mm_unpackhi_epi64(sum, sum));
+	}
+#endif
+	for (; i < len; i++)
+		n += p[i] == '\n';
+	return n;
+}
 
 /* Adds to the unfinished line, emitting it as a cut piece when full.
  * Returns -1 when out of memory. */
@@ -80,4 +111,20 @@ lines_free(struct lines *l)
 	free(l->buf);
 	l->buf = NULL;
 	l->len = 0;
+}
+
+size_t
+lines_count_plain(const char *data, size_t len)
+{
+	size_t n = 0, c, k;
+
+	for (size_t at = 0; at < len; at += k) {
+		k = len - at < LINES_MAX / 2 ? len - at : LINES_MAX / 2;
+		/* A block without a newline may be the middle of a long
+		 * line (the last block ends in one: data is whole lines). */
+		if ((c = lines_count_block(data + at, k)) == 0)
+			return (size_t)-1;
+		n += c;
+	}
+	return n;
 }

@@ -29,5 +29,9 @@ int lines_feed(struct lines *l, const char *data, size_t len, lines_fn *fn,
 /* End of stream: the unfinished line, if any. */
 void lines_flush(struct lines *l, lines_fn *fn, void *arg);
 void lines_free(struct lines *l);
+/* The newlines in data when no line there can be longer than LINES_MAX
+ * (every LINES_MAX / 2 bytes hold one), else (size_t)-1: a flood's lines
+ * counted without a step per line. */
+size_t lines_count_plain(const char *data, size_t len);
 
 #endif

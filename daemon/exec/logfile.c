@@ -81,6 +81,12 @@ logfile_rotate(struct logfile *f)
 
 	logfile_close(f);
 	f->rotations++;
+	/* The oldest goes first, so no rename replaces a file: ext4 writes
+	 * out a file renamed over another at once (auto_da_alloc), on the
+	 * loop's time. */
+	if (f->keep > 0 && logfile_name(f->path, f->keep, to, sizeof to) == 0 &&
+	    unlink(to) == -1 && errno != ENOENT)
+		logfile_error(f, "cannot remove");
 	for (int64_t i = f->keep; i >= 1; i--) {
 		if (logfile_name(f->path, i - 1, from, sizeof from) == -1 ||
 		    logfile_name(f->path, i, to, sizeof to) == -1)

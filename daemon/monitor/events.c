@@ -87,6 +87,8 @@ struct events {
 	struct events_hist out;       /* output */
 	LIST_HEAD(, events_sub) subs; /* owned */
 	size_t nsubs;
+	size_t out_subs;         /* of which ask for output */
+	int64_t out_linger_mono; /* output kept until then (monotonic ms) */
 	uint64_t next_sub_id;
 };
 
@@ -300,6 +302,8 @@ events_sub_free(struct events_sub *s)
 
 	LIST_REMOVE(s, entry);
 	ev->nsubs--;
+	if (s->output && --ev->out_subs == 0)
+		ev->out_linger_mono = clock_mono_ms() + EVENTS_OUTPUT_LINGER_MS;
 	timer_clear(&s->replay_ev);
 	free(s->path);
 	free(s);
@@ -604,6 +608,8 @@ events_subscribe(struct events *ev, void *owner, const struct events_sink *sink,
 	}
 	LIST_INSERT_HEAD(&ev->subs, s, entry);
 	ev->nsubs++;
+	if (s->output)
+		ev->out_subs++;
 	return s;
 }
 
@@ -764,6 +770,11 @@ events_tree_event(struct events *ev, const struct tree_event *te)
 		events_record(ev, te, NULL, 0);
 		return;
 	}
+	/* Output nobody asked for is not taken down: a flood would cost a
+	 * copy of every byte. It is kept while someone watches output and a
+	 * while after, for a watcher that comes back with since. */
+	if (ev->out_subs == 0 && clock_mono_ms() >= ev->out_linger_mono)
+		return;
 	/* Big output goes in chunks, cut between UTF-8 sequences. */
 	while (len > 0) {
 		n = len;

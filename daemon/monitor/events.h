@@ -8,7 +8,9 @@
  *
  * Two histories: EVENTS_HISTORY state/spawned/removed events, and output
  * events apart (EVENTS_OUTPUT_HISTORY records and EVENTS_OUTPUT_BYTES), so
- * a chatty worker cannot flush state events out of the history.
+ * a chatty worker cannot flush state events out of the history. Output
+ * events are taken down (and given a seq) only while some subscription
+ * asks for output and EVENTS_OUTPUT_LINGER_MS after the last one ended.
  */
 #ifndef EVENTS_H
 #define EVENTS_H
@@ -28,8 +30,11 @@ struct events_sub;
 #define EVENTS_OUTPUT_HISTORY 4096              /* output records held ... */
 #define EVENTS_OUTPUT_BYTES   (4 * 1024 * 1024) /* ... and their bytes */
 #define EVENTS_OUTPUT_CHUNK   (16 * 1024)       /* output split into events */
-#define EVENTS_MAX_SUBS       4096              /* subscriptions in all */
-#define EVENTS_MAX_OWNER_SUBS 64                /* per connection or stream */
+/* Output is recorded only while a subscription asks for it, and this long
+ * after the last one ended. */
+#define EVENTS_OUTPUT_LINGER_MS (60 * 1000)
+#define EVENTS_MAX_SUBS         4096 /* subscriptions in all */
+#define EVENTS_MAX_OWNER_SUBS   64   /* per connection or stream */
 /* A replay waits for the subscriber's output to drain below this. */
 #define EVENTS_REPLAY_HIGH (256 * 1024)
 
