@@ -577,6 +577,74 @@ test_arborctl_watch_and_logs_follow(void **state)
 	h_close(c);
 }
 
+/* Output seen by a replay with since, of the node at path: "" when none. */
+static char *
+replayed_output(int fd, json_int_t since)
+{
+	char *out = calloc(1, 4096);
+	json_t *e;
+
+	watch(fd, "/", true, since, NULL);
+	while ((e = next_event(fd, 500)) != NULL) {
+		if (strcmp(h_str(e, "type"), "output") == 0)
+			strncat(out, h_str(e, "data"), 4096 - strlen(out) - 1);
+		json_decref(e);
+	}
+	return out;
+}
+
+static void
+print_and_wait(int c, const char *name, const char *word)
+{
+	char cmd[64], path[32];
+	json_t *spec, *r;
+	bool seen = false;
+
+	snprintf(cmd, sizeof cmd, "echo %s; exec sleep 30", word);
+	snprintf(path, sizeof path, "/%s", name);
+	spec = json_pack("{s:s,s:s,s:[s,s,s]}", "name", name, "kind", "exec",
+	    "argv", "sh", "-c", cmd);
+	json_decref(h_ok(c, "spawn", spec));
+	for (int i = 0; i < 500 && !seen; i++) {
+		r = h_ok(c, "logs", json_pack("{s:s}", "path", path));
+		seen = strstr(h_str(r, "data"), word) != NULL;
+		json_decref(r);
+		if (!seen)
+			usleep(10000);
+	}
+	assert_true(seen);
+}
+
+static void
+test_output_is_kept_for_since_only_while_someone_watches_output(
+    void **state)
+{
+	int c = h_connect(&D), w = h_connect(&D), w2;
+	json_int_t start;
+	char *got;
+
+	json_decref(h_ok(c, "ping", NULL));
+	watch(w, "/", false, -1, &start);
+	/* Nobody watches output: a flood would cost a copy of each byte. */
+	print_and_wait(c, "before", "unwatched");
+	h_close(w);
+	w = h_connect(&D);
+	watch(w, "/", true, -1, NULL);
+	print_and_wait(c, "during", "watched");
+	h_close(w);
+	/* The watcher that comes back with since gets what it saw, not
+	 * what nobody watched; state events are all there. */
+	w2 = h_connect(&D);
+	got = replayed_output(w2, start);
+	assert_null(strstr(got, "unwatched"));
+	assert_non_null(strstr(got, "watched\n"));
+	free(got);
+	json_decref(h_ok(c, "cancel", json_pack("{s:s,s:b}", "path", "/",
+	    "wait", 1)));
+	h_close(w2);
+	h_close(c);
+}
+
 int
 main(void)
 {
@@ -589,6 +657,9 @@ main(void)
 		    test_output_events_only_when_asked, h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_since_replays_what_was_missed, h_setup, h_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_output_is_kept_for_since_only_while_someone_watches_output,
+		    h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_since_older_than_the_history_starts_with_a_gap,
 		    h_setup, h_teardown),

@@ -213,6 +213,62 @@ test_long_lines_are_cut_and_marked(void **state)
 	h_close(fd);
 }
 
+/* A flood is taken a read at a time, not a line at a time: every line is
+ * still counted, in the file as written, and the ring holds the last
+ * ones, in order. */
+static void
+test_a_flood_is_counted_whole_and_its_last_lines_kept(void **state)
+{
+	int fd = h_connect(&D);
+	char spec[1024], path[300], *buf, want[64];
+	size_t n, lines = 0, bytes = 0;
+	json_t *r, *recs;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/flood.log", D.dir);
+	snprintf(spec, sizeof spec,
+	    "{\"name\":\"f\",\"kind\":\"exec\",\"restart\":\"temporary\","
+	    "\"argv\":[\"sh\",\"-c\",\"echo first >&2; seq 1 300000; "
+	    "echo last >&2\"],\"log\":{\"file\":\"%s\","
+	    "\"max_bytes\":\"100M\"}}",
+	    path);
+	json_decref(spawn(fd, spec));
+	wait_ended(fd, "/f");
+	r = h_ok(fd, "inspect", json_pack("{s:s}", "path", "/f"));
+	assert_int_equal(h_num(json_object_get(r, "output"), "stdout_lines"),
+	    300000);
+	assert_int_equal(h_num(json_object_get(r, "output"), "stderr_lines"),
+	    2);
+	json_decref(r);
+	r = logs(fd, json_pack("{s:s,s:s,s:i}", "path", "/f", "stream",
+	    "stdout", "lines", 3));
+	assert_string_equal(data_of(r), "299998\n299999\n300000\n");
+	assert_true(json_is_true(json_object_get(r, "truncated")));
+	json_decref(r);
+	r = logs(fd, json_pack("{s:s,s:s,s:i}", "path", "/f", "stream",
+	    "stderr", "lines", 5));
+	recs = json_object_get(r, "records");
+	assert_int_equal(json_array_size(recs), 2);
+	assert_string_equal(h_str(json_array_get(recs, 0), "text"), "first");
+	assert_string_equal(h_str(json_array_get(recs, 1), "text"), "last");
+	json_decref(r);
+	/* The file: the 300,000 lines and the two of stderr, whole. */
+	for (size_t i = 1; i <= 300000; i++)
+		bytes += (size_t)snprintf(want, sizeof want, "%zu\n", i);
+	buf = malloc(bytes + 100);
+	assert_non_null(f = fopen(path, "r"));
+	n = fread(buf, 1, bytes + 100, f);
+	fclose(f);
+	assert_int_equal(n, bytes + strlen("first\nlast\n"));
+	for (size_t i = 0; i < n; i++)
+		lines += buf[i] == '\n';
+	assert_int_equal(lines, 300002);
+	buf[n] = '\0';
+	assert_non_null(strstr(buf, "\n299999\n300000\n"));
+	free(buf);
+	h_close(fd);
+}
+
 static off_t
 size_of(const char *path)
 {
@@ -439,6 +495,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_a_flood_is_counted_whole_and_its_last_lines_kept,
+		    h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_streams_apart_stamped_with_time_and_run, h_setup,
 		    h_teardown),

@@ -2,7 +2,9 @@
  * The journal sink: entries in journald's native protocol, with the
  * fields the issue names; a leading "<N>" sets PRIORITY; values with a
  * newline in the binary form; an entry too big for a datagram goes in a
- * sealed memfd; a socket that is not there drops the line, counted.
+ * sealed memfd; a socket that is not there drops the line, counted;
+ * queued lines go out together at the end of the loop turn, in order, and
+ * wait for a full socket instead of being dropped.
  */
 #include <fcntl.h>
 #include <setjmp.h>
@@ -14,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+
+#include <event2/event.h>
 
 #include "journal-recv.h"
 #include "journal.h"
@@ -142,6 +146,52 @@ test_sends_datagrams_and_big_entries_in_a_memfd(void **state)
 	free(big);
 }
 
+static void
+test_queued_lines_go_at_the_end_of_the_turn_and_wait_for_room(void **state)
+{
+	char dir[] = "/tmp/arbor-journal-XXXXXX", path[64], text[32];
+	struct event_base *base = event_base_new();
+	struct journal_line l = { .name = "w", .path = "/w", .id = 1 };
+	uint64_t dropped = 0;
+	int fd, n = 0, total = 3 + 600;
+	json_t *e;
+
+	assert_non_null(base);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/socket", dir);
+	assert_true((fd = jr_bind(path)) != -1);
+	assert_int_equal(journal_configure(path), 0);
+	assert_int_equal(journal_attach(base), 0);
+	for (int i = 0; i < total; i++) {
+		if (i == 3) {
+			/* Nothing before the turn ends; then all three. */
+			assert_null(jr_next(fd, 100));
+			event_base_loop(base, EVLOOP_NONBLOCK);
+		}
+		snprintf(text, sizeof text, "line %d", i);
+		l.text = text;
+		l.len = strlen(text);
+		assert_true(journal_queue(&l, &dropped));
+	}
+	/* 600 at once: more than the receiving socket's queue holds
+	 * (net.unix.max_dgram_qlen), so some wait for room. */
+	for (int tries = 0; n < total && tries < 5000; tries++) {
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		while (n < total && (e = jr_next(fd, 1)) != NULL) {
+			snprintf(text, sizeof text, "line %d", n++);
+			assert_string_equal(field(e, "MESSAGE"), text);
+			json_decref(e);
+		}
+	}
+	assert_int_equal(n, total);
+	assert_int_equal(dropped, 0);
+	journal_detach();
+	close(fd);
+	unlink(path);
+	rmdir(dir);
+	event_base_free(base);
+}
+
 int
 main(void)
 {
@@ -150,6 +200,8 @@ main(void)
 		cmocka_unit_test(test_a_level_prefix_sets_the_priority_and_goes),
 		cmocka_unit_test(test_a_value_with_a_newline_takes_the_binary_form),
 		cmocka_unit_test(test_sends_datagrams_and_big_entries_in_a_memfd),
+		cmocka_unit_test(
+		    test_queued_lines_go_at_the_end_of_the_turn_and_wait_for_room),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -97,6 +97,31 @@ test_a_line_of_exactly_the_limit_is_not_cut(void **state)
 	free(in);
 }
 
+static void
+test_whole_lines_are_counted_unless_one_may_be_too_long(void **state)
+{
+	size_t len = 3 * LINES_MAX;
+	char *in = malloc(len);
+
+	/* Lines of 100 bytes, newline included, over many blocks. */
+	for (size_t i = 0; i < len; i++)
+		in[i] = i % 100 == 99 ? '\n' : 'x';
+	assert_int_equal(lines_count_plain(in, len / 100 * 100), len / 100);
+	assert_int_equal(lines_count_plain(in, 100), 1);
+	assert_int_equal(lines_count_plain(in, 0), 0);
+	/* Half a limit without a newline may be the middle of a long line:
+	 * the caller goes line by line. */
+	memset(in, 'y', LINES_MAX / 2);
+	in[LINES_MAX / 2] = '\n';
+	assert_int_equal(lines_count_plain(in, len / 100 * 100),
+	    (size_t)-1);
+	/* Just under it is fine. */
+	in[LINES_MAX / 2 - 1] = '\n';
+	in[LINES_MAX / 2] = 'y';
+	assert_true(lines_count_plain(in, len / 100 * 100) != (size_t)-1);
+	free(in);
+}
+
 int
 main(void)
 {
@@ -104,6 +129,8 @@ main(void)
 		cmocka_unit_test(test_reads_cut_anywhere_give_the_same_lines),
 		cmocka_unit_test(test_long_lines_come_out_in_cut_pieces),
 		cmocka_unit_test(test_a_line_of_exactly_the_limit_is_not_cut),
+		cmocka_unit_test(
+		    test_whole_lines_are_counted_unless_one_may_be_too_long),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
