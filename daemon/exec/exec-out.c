@@ -447,6 +447,9 @@ exec_tick_cb(evutil_socket_t fd, short what, void *arg)
 			if ((r = exec_out_read(s)) <= 0)
 				break;
 			got += r;
+			/* Less than asked for: the pipe was emptied. */
+			if (r < (s->big ? EXEC_READ_MAX : EXEC_PIPE_SMALL))
+				break;
 		}
 		if (r == -1) {
 			exec_check(s->w);
