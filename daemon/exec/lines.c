@@ -5,14 +5,56 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define LINES_AVX2 1
+#endif
 
 #include "lines.h"
+
+#ifdef LINES_AVX2
+/* As lines_count_block, 32 bytes at a time, where the CPU has AVX2. */
+__attribute__((target("avx2"))) static size_t
+lines_count_avx2(const char *p, size_t len)
+{
+	const __m256i nl = _mm256_set1_epi8('\n'),
+	              zero = _mm256_setzero_si256();
+	size_t n = 0, i = 0;
+
+	while (len - i >= 32) {
+		size_t k = (len - i) / 32 < 255 ? (len - i) / 32 : 255;
+		__m256i acc = zero, sum;
+
+		for (; k > 0; k--, i += 32)
+			acc = _mm256_sub_epi8(acc,
+			    _mm256_cmpeq_epi8(_mm256_loadu_si256(
+			                          (const __m256i *)(p + i)),
+			        nl));
+		sum = _mm256_sad_epu8(acc, zero);
+		n += (size_t)_mm256_extract_epi64(sum, 0) +
+		    (size_t)_mm256_extract_epi64(sum, 1) +
+		    (size_t)_mm256_extract_epi64(sum, 2) +
+		    (size_t)_mm256_extract_epi64(sum, 3);
+	}
+	for (; i < len; i++)
+		n += p[i] == '\n';
+	return n;
+}
+#endif
 
 /* The newlines in a block. */
 static size_t
 lines_count_block(const char *p, size_t len)
 {
 	size_t n = 0, i = 0;
+#ifdef LINES_AVX2
+	static int avx2 = -1;
+
+	if (avx2 == -1)
+		avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+	if (avx2)
+		return lines_count_avx2(p, len);
+#endif
 #ifdef __SSE2__
 	const __m128i nl = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
 
