@@ -485,6 +485,16 @@ exec_signal(struct node *n, int sig, bool all, json_t **pids,
 		return 0;
 	}
 	/* Listed before the signal, which may end some of them. */
+	/* With a cgroup, everything in it: nothing escapes by setsid. */
+	if (w->cg.dir != NULL) {
+		pid_t cg[1024];
+		int k = cgroup_pids(&w->cg, cg, 1024);
+
+		for (int j = 0; j < k; j++)
+			json_array_append_new(*pids, json_integer(cg[j]));
+		cgroup_signal(&w->cg, sig);
+		return 0;
+	}
 	exec_signal_targets(w, *pids);
 	if (!w->group_gone)
 		kill(-w->pgid, sig);
