@@ -4,52 +4,9 @@
 set -uo pipefail
 
 # JSON is checked by parsing it (jq), never by grepping its compact text.
-command -v jq >/dev/null 2>&1 ||
-	{ echo "ERROR: jq is not installed (scripts/deps.sh installs it)"; exit 99; }
-
-ARBORD=${ARBORD:-./arbord}
-ARBORCTL=${ARBORCTL:-$(dirname "$ARBORD")/arborctl}
-DIR=$(mktemp -d "${TMPDIR:-/tmp}/arbor-cli.XXXXXX")
-SOCK=$DIR/sock
-DPID=
-FAILED=0
-
-cleanup() {
-	[ -n "$DPID" ] && kill -9 "$DPID" 2>/dev/null
-	pkill -9 -f "sleep 4242$$" 2>/dev/null
-	rm -rf "$DIR"
-}
-trap cleanup EXIT
-
-fail() { echo "FAIL: $*"; FAILED=1; }
-ok() { echo "ok: $*"; }
-ctl() { timeout 20 "$ARBORCTL" -s "$SOCK" "$@"; }
-# expect CODE DESCRIPTION -- ARGS...: runs arborctl, checks its exit code.
-expect() {
-	local want=$1 what=$2 out rc
-	shift 3
-	out=$(ctl "$@" 2>&1); rc=$?
-	if [ "$rc" -eq "$want" ]; then ok "$what (exit $rc)"; else
-		fail "$what: exit $rc, wanted $want: $out"; fi
-	LAST=$out
-}
-has() { if grep -q -- "$2" <<<"$LAST"; then ok "$1"; else fail "$1: no '$2' in: $LAST"; fi; }
-# jhas DESCRIPTION [JQ-OPTION...] FILTER: FILTER is true of the JSON in $LAST.
-jhas() {
-	local what=$1
-	shift
-	if jq -e "$@" <<<"$LAST" >/dev/null 2>&1; then ok "$what"; else
-		fail "$what: not ${*: -1} in: $LAST"; fi
-}
-# within SECONDS COMMAND...: polls COMMAND until it succeeds; 1 at the end.
-within() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ "$SECONDS" -lt "$end" ] || return 1
-		sleep 0.05
-	done
-}
+NAME=cli
+MARK="sleep 4242$$"
+. "$(dirname "$0")/ctl-lib.sh"
 
 # Before the daemon: no daemon is exit 3, bad usage exit 2, help exit 0.
 expect 3 "no daemon at the socket" -- ping
