@@ -365,6 +365,15 @@ rpc_reply(struct rpc_call *call, json_t *result)
 }
 
 void
+rpc_settle(void *arg, json_t *result, const struct proto_err *err)
+{
+	if (result != NULL)
+		rpc_reply(arg, result);
+	else
+		rpc_fail(arg, err);
+}
+
+void
 rpc_fail(struct rpc_call *call, const struct proto_err *err)
 {
 	rpc_answer(call, proto_rpc_error(call->id, err), true);

@@ -136,6 +136,9 @@ int rpc_sink_fits(struct rpc_call *call, size_t bytes, const char *what,
 /* Answers a deferred call and frees it. result is stolen. */
 void rpc_reply(struct rpc_call *call, json_t *result);
 void rpc_fail(struct rpc_call *call, const struct proto_err *err);
+/* The two in one callback, for work that ends with a result or an error
+ * (a reload, an apply): arg is the call. */
+void rpc_settle(void *arg, json_t *result, const struct proto_err *err);
 /* Will conn be sent anything once its deferred calls are done? Not when
  * they are notifications (and their batches, if any, hold no answer). */
 bool rpc_conn_awaits_answer(const struct conn *conn);
