@@ -5,7 +5,7 @@
  * highest-numbered ones are cancelled ("cancelled: scaled down") and
  * removed once terminated. The answer comes once the new ones are spawned
  * and the removed ones are gone: the node's view with "added" and
- * "removed" (paths). The others are left as they are.
+ * "removed" (paths, highest first). The others are left as they are.
  *
  * A node that is not instanced is a conflict, as is one stopped or
  * stopping (start it first). Instances a scale down left exited (its
@@ -96,20 +96,14 @@ scale_stopped_cb(struct waiter *w, enum waiter_status st, void *arg)
 	struct scale *s = arg;
 	struct tree *t = s->call->d->tree;
 	struct node *n = tree_get(t, waiter_node_id(w));
-	char path[PROTO_PATH_MAX];
 	struct proto_err err;
 
 	for (size_t i = 0; i < s->nwaiters; i++)
 		if (s->waiters[i] == w)
 			s->waiters[i] = NULL;
 	waiter_free(w);
-	if (st != WAITER_REMOVED && n != NULL) {
-		node_path(n, path, sizeof path);
-		if (tree_remove(t, n, &err) == -1)
-			log_warnx("scale: %s", err.message);
-		else
-			json_array_append_new(s->removed, json_string(path));
-	}
+	if (st != WAITER_REMOVED && n != NULL && tree_remove(t, n, &err) == -1)
+		log_warnx("scale: %s", err.message);
 	if (--s->pending == 0)
 		scale_answer(s);
 }
@@ -194,6 +188,7 @@ scale_down(struct scale *s, struct node *sup, uint32_t count,
 {
 	struct tree *t = s->call->d->tree;
 	uint32_t old = sup->spec->inst->n;
+	char path[PROTO_PATH_MAX];
 	struct node *c;
 
 	if ((s->waiters = calloc(old - count, sizeof *s->waiters)) == NULL)
@@ -212,6 +207,8 @@ scale_down(struct scale *s, struct node *sup, uint32_t count,
 		}
 		s->nwaiters++;
 		s->pending++;
+		json_array_append_new(s->removed,
+		    json_string(node_path(c, path, sizeof path)));
 	}
 	return 0;
 }
