@@ -1076,7 +1076,8 @@ cmd_http_serve(void)
 {
 	static const char ans[] = "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n"
 	    "Connection: close\r\n\r\nok";
-	struct sigaction sa = { .sa_handler = serve_term };
+	struct sigaction sa = { .sa_handler = serve_term,
+		.sa_flags = SA_RESTART };
 	const char *rfd = getenv("ARBOR_READY_FD"), *nfds = getenv("LISTEN_FDS");
 	struct pollfd lp = { .fd = 3, .events = POLLIN };
 	char buf[4096];
@@ -1096,13 +1097,22 @@ cmd_http_serve(void)
 			continue;
 		if ((fd = accept4(3, NULL, NULL, SOCK_CLOEXEC)) == -1)
 			continue;
-		/* The request, up to its blank line (5 s at most). */
+		/* The request, up to its blank line (5 s at most); the
+		 * SIGTERM that interrupts it does not drop it. */
 		for (;;) {
 			struct pollfd p = { .fd = fd, .events = POLLIN };
 			ssize_t r;
+			int pr = poll(&p, 1, 5000);
 
-			if (poll(&p, 1, 5000) != 1 ||
-			    (r = read(fd, buf + len, sizeof buf - 1 - len)) <= 0)
+			if (pr == -1 && errno == EINTR)
+				continue;
+			if (pr != 1)
+				break;
+			if ((r = read(fd, buf + len, sizeof buf - 1 - len)) ==
+			        -1 &&
+			    errno == EINTR)
+				continue;
+			if (r <= 0)
 				break;
 			len += (size_t)r;
 			buf[len] = '\0';
