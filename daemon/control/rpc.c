@@ -39,6 +39,7 @@ static const struct rpc_method *const rpc_methods[] = {
 	&rpc_apply,
 	&rpc_reopen,
 	&rpc_signal,
+	&rpc_scale,
 };
 
 /* One response: whole, or its id and a body written in slices. */

@@ -97,7 +97,7 @@ struct rpc_method {
 extern const struct rpc_method rpc_ping, rpc_spawn, rpc_cancel, rpc_restart,
     rpc_remove, rpc_inspect, rpc_wait, rpc_stats, rpc_shutdown, rpc_watch,
     rpc_unwatch, rpc_logs, rpc_reload, rpc_reopen, rpc_signal;
-extern const struct rpc_method rpc_apply;
+extern const struct rpc_method rpc_apply, rpc_scale;
 
 const struct rpc_method *rpc_find(const char *name);
 

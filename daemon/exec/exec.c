@@ -269,6 +269,17 @@ exec_policy(struct node *n)
 		exec_running(n);
 }
 
+/* A rolling restart waits for this after running, when there is a check. */
+static bool
+exec_healthy(const struct node *n)
+{
+	const struct exec *w = n->work;
+
+	if (n->spec->u.exec.health == NULL)
+		return true;
+	return w != NULL && health_passing(w->health);
+}
+
 /* --- accounting -------------------------------------------------------------
  */
 
@@ -551,4 +562,5 @@ const struct worker_ops worker_exec_ops = {
 	.reopen = exec_reopen,
 	.running = exec_running,
 	.policy = exec_policy,
+	.healthy = exec_healthy,
 };
