@@ -87,9 +87,13 @@ expect 1 "a program that does not exist" -- spawn nope -- /nonexistent/prog
 has "spawn_failed says why" "No such file"
 # Identity and limits from the command line, read back from /proc.
 if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
+	# Under valgrind the child runs on valgrind's core until its exec,
+	# and valgrind refuses any RLIMIT_NOFILE but its own (EPERM).
+	nofile="--rlimit nofile=100:200"
+	[ -n "${ARBOR_VALGRIND:-}" ] && nofile=
 	expect 0 "spawn as nobody with limits" -- --json spawn --user nobody \
 		--groups "" --umask 027 --nice 3 --no-new-privs \
-		--rlimit nofile=100:200 --rlimit core=0 --rlimit as=4G \
+		$nofile --rlimit core=0 --rlimit as=4G \
 		who -- sleep 4242$$
 	pid=$(jq -r .pid <<<"$LAST")
 	st=/proc/$pid/status
@@ -97,7 +101,7 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
 	grep -q "^Groups:[[:space:]]*$" "$st" && ok "--groups \"\" clears them" || fail "groups: $(grep ^Groups "$st")"
 	grep -q "^Umask:[[:space:]]*0027" "$st" && ok "umask 027" || fail "umask: $(grep ^Umask "$st")"
 	grep -q "^NoNewPrivs:[[:space:]]*1" "$st" && ok "no_new_privs" || fail "no_new_privs: $(grep ^NoNewPrivs "$st")"
-	grep -Eq "^Max open files +100 +200 " "/proc/$pid/limits" && ok "nofile 100:200" || fail "nofile: $(grep 'open files' "/proc/$pid/limits")"
+	[ -z "$nofile" ] || { grep -Eq "^Max open files +100 +200 " "/proc/$pid/limits" && ok "nofile 100:200" || fail "nofile: $(grep 'open files' "/proc/$pid/limits")"; }
 	grep -Eq "^Max address space +4294967296 +4294967296 " "/proc/$pid/limits" && ok "as 4G" || fail "as: $(grep 'address space' "/proc/$pid/limits")"
 	expect 0 "a supervisor with identity defaults" -- sup --user nobody --rlimit nofile=50 ids
 	expect 1 "an unknown user is refused" -- spawn -p /ids --user no-such-user-x bad -- true
