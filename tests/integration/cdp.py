@@ -12,9 +12,11 @@ Then reads commands on stdin, one a line, and answers each with one line:
   eval JS           the value of JS (a promise is awaited), as JSON
   wait SECS JS      JS every 100 ms until it is truthy: its value as JSON,
                     or "timeout " and its last value
+  shot FILE         a PNG of the page to FILE: "ok"
   quit              ends Chromium and the driver
 An exception in the page is answered "error MESSAGE".
 """
+import base64
 import fcntl
 import json
 import os
@@ -140,6 +142,12 @@ def main():
                     out = "ok"
                 elif cmd == "eval":
                     out = json.dumps(chrome.eval(rest))
+                elif cmd == "shot":
+                    png = chrome.send("Page.captureScreenshot",
+                                      {"format": "png"})["data"]
+                    with open(rest, "wb") as f:
+                        f.write(base64.b64decode(png))
+                    out = "ok"
                 elif cmd == "wait":
                     secs, _, js = rest.partition(" ")
                     end = time.monotonic() + float(secs)
