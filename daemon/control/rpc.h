@@ -101,6 +101,11 @@ extern const struct rpc_method rpc_apply, rpc_scale;
 
 const struct rpc_method *rpc_find(const char *name);
 
+struct params_logs;
+/* The logs method's answer for n (GET /v1/logs reads it too); NULL when
+ * out of memory. */
+json_t *rpc_logs_result(const struct node *n, const struct params_logs *p);
+
 /* Handles one framed message (a request or a batch) from conn. */
 void rpc_message(struct conn *conn, const char *line, size_t len);
 
