@@ -11,7 +11,8 @@ Then reads commands on stdin, one a line, and answers each with one line:
   open URL          a new tab at URL (the one before is closed): "ok"
   eval JS           the value of JS (a promise is awaited), as JSON
   wait SECS JS      JS every 100 ms until it is truthy: its value as JSON,
-                    or "timeout " and its last value
+                    or "timeout " and its last value (an exception counts
+                    as not yet; the last one is the answer at the end)
   shot FILE         a PNG of the page to FILE: "ok"
   quit              ends Chromium and the driver
 An exception in the page is answered "error MESSAGE".
@@ -152,11 +153,18 @@ def main():
                     secs, _, js = rest.partition(" ")
                     end = time.monotonic() + float(secs)
                     while True:
-                        v = chrome.eval(js)
+                        # An exception is "not yet" (the element is not
+                        # drawn until the next frame), until the end.
+                        try:
+                            v, err = chrome.eval(js), None
+                        except RuntimeError as e:
+                            v, err = None, e
                         if v:
                             out = json.dumps(v)
                             break
                         if time.monotonic() > end:
+                            if err is not None:
+                                raise err
                             out = "timeout " + json.dumps(v)
                             break
                         time.sleep(0.1)
