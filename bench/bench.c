@@ -16,6 +16,8 @@
  *   bench concurrency SOCKET CONNS SECONDS WINDOW
  *   bench idle SOCKET N SECONDS
  *   bench health SOCKET N SECONDS             (HTTP checks every 1 s)
+ *   bench rolling SOCKET N                    (restart --rolling of N
+ *                                               HTTP instances under load)
  *   bench latency SOCKET CHILDREN RUNS
  *   bench stream SOCKET SUPS CHILDREN
  *   bench peers SOCKET N SECONDS PEER.json
@@ -52,6 +54,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1054,6 +1057,190 @@ cmd_health(const char *sock, int n, double secs)
 	return 0;
 }
 
+/* 5c. rolling: the instances' server. It accepts on the listening socket
+ * it inherits (fd 3, shared by every instance and made non-blocking, so an
+ * instance that loses the race for a connection goes back to poll), says
+ * it is ready once it holds it, and on SIGTERM stops accepting, answers
+ * the request in hand and exits: queued connections are the others'. */
+static volatile sig_atomic_t serve_stop;
+static const char *self_exe(void);
+
+static void
+serve_term(int sig)
+{
+	(void)sig;
+	serve_stop = 1;
+}
+
+static int
+cmd_http_serve(void)
+{
+	static const char ans[] = "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n"
+	    "Connection: close\r\n\r\nok";
+	struct sigaction sa = { .sa_handler = serve_term,
+		.sa_flags = SA_RESTART };
+	const char *rfd = getenv("ARBOR_READY_FD"), *nfds = getenv("LISTEN_FDS");
+	struct pollfd lp = { .fd = 3, .events = POLLIN };
+	char buf[4096];
+
+	if (nfds == NULL || atoi(nfds) < 1)
+		return 1;
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	fcntl(3, F_SETFL, fcntl(3, F_GETFL) | O_NONBLOCK);
+	if (rfd != NULL && write(atoi(rfd), "up\n", 3) < 0)
+		return 1;
+	while (!serve_stop) {
+		size_t len = 0;
+		int fd;
+
+		if (poll(&lp, 1, 100) != 1)
+			continue;
+		if ((fd = accept4(3, NULL, NULL, SOCK_CLOEXEC)) == -1)
+			continue;
+		/* The request, up to its blank line (5 s at most); the
+		 * SIGTERM that interrupts it does not drop it. */
+		for (;;) {
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+			ssize_t r;
+			int pr = poll(&p, 1, 5000);
+
+			if (pr == -1 && errno == EINTR)
+				continue;
+			if (pr != 1)
+				break;
+			if ((r = read(fd, buf + len, sizeof buf - 1 - len)) ==
+			        -1 &&
+			    errno == EINTR)
+				continue;
+			if (r <= 0)
+				break;
+			len += (size_t)r;
+			buf[len] = '\0';
+			if (strstr(buf, "\r\n\r\n") != NULL ||
+			    len == sizeof buf - 1)
+				break;
+		}
+		if (len > 0 && write(fd, ans, sizeof ans - 1) < 0) {
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+/* One GET on a new connection to 127.0.0.1:port; 0 for a 200. */
+static int
+http_get_once(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+		.sin_port = htons((uint16_t)port),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	static const char req[] = "GET / HTTP/1.0\r\n\r\n";
+	struct timeval tv = { 5, 0 };
+	char buf[512];
+	size_t len = 0;
+	ssize_t r;
+	int fd;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == -1 ||
+	    write(fd, req, sizeof req - 1) != (ssize_t)(sizeof req - 1)) {
+		close(fd);
+		return -1;
+	}
+	while (len < sizeof buf - 1 &&
+	    (r = read(fd, buf + len, sizeof buf - 1 - len)) > 0)
+		len += (size_t)r;
+	buf[len] = '\0';
+	close(fd);
+	return strncmp(buf, "HTTP/1.0 200 ", 13) == 0 ? 0 : -1;
+}
+
+static int
+free_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd == -1 || bind(fd, (struct sockaddr *)&sa, sizeof sa) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == -1)
+		die("free port: %s", strerror(errno));
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+/* 5c. rolling: n instances of the server above behind one held socket;
+ * one client sends GETs, one after another, while `restart --rolling`
+ * of the instances runs: the failed requests (target 0) and the time the
+ * roll takes. */
+static int
+cmd_rolling(const char *sock, int n)
+{
+	struct conn *c = conn_open(sock);
+	int port = free_port(), ok = 0, failed = 0, before = 0;
+	char params[8192];
+	double t0, t_roll;
+	long id;
+	json_t *j = NULL, *res;
+
+	snprintf(params, sizeof params,
+	    "{\"name\":\"web\",\"kind\":\"exec\",\"argv\":[\"%s\","
+	    "\"http-serve\"],\"instances\":%d,\"ready\":\"fd\","
+	    "\"sockets\":[{\"name\":\"http\",\"listen\":"
+	    "\"tcp:127.0.0.1:%d\"}]}",
+	    self_exe(), n, port);
+	json_decref(call(c, "spawn", params, 30000));
+	json_decref(call(c, "wait",
+	    "{\"path\":\"/web\",\"for\":\"running\",\"timeout_ms\":30000}",
+	    31000));
+	/* Load first, so the roll starts under it. */
+	for (t0 = now_ms(); now_ms() - t0 < 300;)
+		before += http_get_once(port) == 0;
+	if (before == 0)
+		die("rolling: the instances answer nothing");
+	id = conn_request(c, "restart",
+	    "{\"path\":\"/web\",\"rolling\":true}");
+	t0 = now_ms();
+	if (conn_io(c, 0) == -1)
+		die("arbord closed the connection");
+	while (j == NULL) {
+		struct pollfd p = { .fd = c->fd, .events = POLLIN };
+
+		if (http_get_once(port) == 0)
+			ok++;
+		else
+			failed++;
+		if (poll(&p, 1, 0) == 1 && conn_io(c, p.revents) == -1)
+			die("arbord closed the connection");
+		while ((j = conn_next(c)) != NULL && msg_id(j) != id)
+			json_decref(j);
+		if (now_ms() - t0 > 120000)
+			die("rolling: no answer within 120 s");
+	}
+	t_roll = now_ms() - t0;
+	check_result(j, "restart --rolling");
+	res = json_object_get(json_object_get(j, "result"), "restarted");
+	if ((int)json_array_size(res) != n)
+		die("rolling: %zu of %d instances restarted",
+		    json_array_size(res), n);
+	json_decref(j);
+	emit("rolling", "failed_requests", "requests", failed, NULL, 0, 0,
+	    "== 0", "le", 0,
+	    json_pack("{s:i,s:i}", "instances", n, "requests", ok + failed));
+	emit("rolling", "rolling_restart", "ms", t_roll, NULL, 0, 0, "-",
+	    "none", 0, json_pack("{s:i,s:f}", "instances", n, "per_instance_ms",
+	    t_roll / n));
+	json_decref(call(c, "cancel", "{\"path\":\"/\",\"wait\":true}",
+	    60000));
+	conn_close(c);
+	return 0;
+}
+
 /* 6. latency: cancel of a watched subtree, time to each child's exited. */
 struct lat {
 	double t0;
@@ -1971,6 +2158,7 @@ usage(void)
 	    "       bench concurrency SOCKET CONNS SECONDS WINDOW\n"
 	    "       bench idle SOCKET N SECONDS\n"
 	    "       bench health SOCKET N SECONDS\n"
+	    "       bench rolling SOCKET N\n"
 	    "       bench latency SOCKET CHILDREN RUNS\n"
 	    "       bench stream SOCKET SUPS CHILDREN\n"
 	    "       bench spawn SOCKET N WINDOW [BASE.json]\n"
@@ -1995,6 +2183,8 @@ main(int argc, char **argv)
 		return cmd_yes(atoll(argv[2]));
 	if (strcmp(argv[1], "ticker") == 0 && argc == 3)
 		return cmd_ticker(atoi(argv[2]));
+	if (strcmp(argv[1], "http-serve") == 0 && argc == 2)
+		return cmd_http_serve();
 	snprintf(marker, sizeof marker, "%s", m && *m ? m : "");
 	if (marker[0] == '\0')
 		snprintf(marker, sizeof marker, "1000.%ld", (long)getpid());
@@ -2042,6 +2232,8 @@ main(int argc, char **argv)
 		return cmd_idle(argv[2], atoi(argv[3]), atof(argv[4]));
 	if (strcmp(cmd, "health") == 0 && argc == 5)
 		return cmd_health(argv[2], atoi(argv[3]), atof(argv[4]));
+	if (strcmp(cmd, "rolling") == 0 && argc == 4)
+		return cmd_rolling(argv[2], atoi(argv[3]));
 	if (strcmp(cmd, "spawn") == 0 && (argc == 5 || argc == 6))
 		return cmd_spawn(argv[2], atoi(argv[3]), atol(argv[4]),
 		    argc == 6 ? argv[5] : NULL);

@@ -52,6 +52,7 @@ extern const struct ctl_cmd ctl_cmd_top;
 extern const struct ctl_cmd ctl_cmd_start;
 extern const struct ctl_cmd ctl_cmd_stop;
 extern const struct ctl_cmd ctl_cmd_signal;
+extern const struct ctl_cmd ctl_cmd_scale;
 
 /* In the order `arborctl --help` lists them. */
 const struct ctl_cmd *const ctl_cmd_table[] = {
@@ -78,6 +79,7 @@ const struct ctl_cmd *const ctl_cmd_table[] = {
 	&ctl_cmd_start,
 	&ctl_cmd_stop,
 	&ctl_cmd_signal,
+	&ctl_cmd_scale,
 	&ctl_cmd_help,
 	NULL,
 };

@@ -17,8 +17,9 @@ const struct ctl_cmd ctl_cmd_restart = {
 	    "\n"
 	    "      --rolling  restart the children of each supervisor PATH one\n"
 	    "                 at a time, the next once the one before is\n"
-	    "                 running (ready) again; stops at a child that\n"
-	    "                 does not come back and names it\n"
+	    "                 running (ready) again, and healthy when it has\n"
+	    "                 a health check; stops at a child that does not\n"
+	    "                 come back and names it\n"
 	    "A running or terminated node is stopped and started again; this\n"
 	    "does not count against its supervisor's restart intensity.\n",
 	.summary = "stop nodes and start them again",

@@ -22,7 +22,7 @@ const struct ctl_cmd ctl_cmd_spawn = {
 	    "                      [--ready MODE] [--watchdog DUR] [-e K=V]...\n"
 	    "                      [-C DIR] [--user U] [--group G]\n"
 	    "                      [--rlimit NAME=N]...\n"
-	    "                      [--socket LISTEN[=NAME]]...\n"
+	    "                      [--socket LISTEN[=NAME]]... [-n N]\n"
 	    "                      NAME -- PROGRAM [ARG...]\n"
 	    "\n" SPAWN_OPTS_HELP IDENT_OPTS_HELP
 	    "      --ready MODE    exec (default): running once executed;\n"
@@ -30,7 +30,10 @@ const struct ctl_cmd ctl_cmd_spawn = {
 	    "                      notify: once it sends READY=1 (sd_notify)\n"
 	    "      --watchdog DUR  it must send WATCHDOG=1 this often (sd_notify)\n"
 	    "  -e, --env K=V       add a variable to its environment (repeatable)\n"
-	    "  -C, --cwd DIR       its working directory (relative to here)\n" SPAWN_SOCKET_HELP
+	    "  -C, --cwd DIR       its working directory (relative to here)\n"
+	    "  -n, --instances N   N copies, NAME/0 ... NAME/N-1, under a\n"
+	    "                      supervisor at NAME, sharing its sockets;\n"
+	    "                      each gets ARBOR_INSTANCE (1-1000)\n" SPAWN_SOCKET_HELP
 	        SPAWN_NAME_HELP
 	    "PROGRAM without a / is looked up in the daemon's PATH; no shell is\n"
 	    "involved.\n",
@@ -42,6 +45,7 @@ enum {
 	OPT_READY = SPAWN_OPT_NEXT,
 	OPT_WATCHDOG,
 	OPT_SOCKET,
+	OPT_INSTANCES,
 };
 
 int
@@ -269,6 +273,7 @@ spawn_run(struct ctl *c, int argc, char **argv)
 		{ "env", required_argument, NULL, 'e' },
 		{ "cwd", required_argument, NULL, 'C' },
 		{ "socket", required_argument, NULL, OPT_SOCKET },
+		{ "instances", required_argument, NULL, 'n' },
 		CTL_LONGOPTS_COMMON,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -277,8 +282,8 @@ spawn_run(struct ctl *c, int argc, char **argv)
 
 	if ((rc = spawn_args_init(&a)) != 0)
 		return rc;
-	while ((ch = getopt_long(argc, argv, "+:h" SPAWN_SHORTOPTS "e:C:", opts,
-	            NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv,
+	            "+:h" SPAWN_SHORTOPTS "e:C:n:", opts, NULL)) != -1) {
 		switch (ch) {
 		case OPT_READY:
 			rc = ctl_parse_choice(c, "--ready", optarg,
@@ -305,6 +310,20 @@ spawn_run(struct ctl *c, int argc, char **argv)
 		case OPT_SOCKET:
 			rc = spawn_socket(c, a.spec, optarg);
 			break;
+		case 'n': {
+			long long n;
+
+			if (ctl_parse_int(optarg, 1, SPEC_INSTANCES_MAX, &n) !=
+			    0)
+				rc = ctl_usage(c,
+				    "--instances takes a number from 1 to "
+				    "%d, got '%s'",
+				    SPEC_INSTANCES_MAX, optarg);
+			else
+				rc = spawn_set(a.spec, "instances",
+				    json_integer(n));
+			break;
+		}
 		default:
 			if ((rc = ctl_ident_opt(c, a.spec, ch, optarg)) !=
 			    CTL_CONTINUE)

@@ -13,7 +13,7 @@
 
 /* Deeper than PROTO_DEPTH_MAX allows, so only odd JSON is cut short. */
 #define OUT_TREE_DEPTH 64
-#define OUT_KEY_WIDTH  12
+#define OUT_KEY_WIDTH  13
 #define OUT_RESET      "\033[0m"
 
 struct out_widths {
@@ -523,22 +523,47 @@ out_kv_extra(struct ctl *c, const char *key, const json_t *v)
 {
 	size_t len = strlen(key);
 	char name[64], buf[32];
+	const char *k;
+	const json_t *e;
+	bool first = true;
 
-	if (!json_is_integer(v) || len >= sizeof name) {
+	if (json_is_object(v)) {
+		/* A small object (health, output, notify, rusage): its
+		 * members on one line, as k=v. */
+		printf("%-*s ", OUT_KEY_WIDTH, key);
+		json_object_foreach((json_t *)v, k, e)
+		{
+			printf("%s%s=", first ? "" : " ", k);
+			if (json_is_null(e))
+				fputs("-", stdout);
+			else
+				out_put_value(e);
+			first = false;
+		}
+		putchar('\n');
+		return;
+	}
+	if (len >= sizeof name || (!json_is_integer(v) && !json_is_null(v))) {
 		ctl_kv_json(c, key, v);
 		return;
 	}
 	if (len > 3 && strcmp(key + len - 3, "_ms") == 0) {
 		snprintf(name, sizeof name, "%.*s", (int)(len - 3), key);
 		ctl_kv(c, name,
-		    ctl_fmt_ago(json_integer_value(v), buf, sizeof buf));
+		    json_is_null(v) ?
+		        NULL :
+		        ctl_fmt_ago(json_integer_value(v), buf, sizeof buf));
 	} else if (len > 6 && strcmp(key + len - 6, "_bytes") == 0) {
 		snprintf(name, sizeof name, "%.*s", (int)(len - 6), key);
 		ctl_kv(c, name,
-		    ctl_fmt_bytes(json_integer_value(v), buf, sizeof buf));
+		    json_is_null(v) ?
+		        NULL :
+		        ctl_fmt_bytes(json_integer_value(v), buf, sizeof buf));
 	} else if (strcmp(key, "cpu_usec") == 0) {
 		ctl_kv(c, "cpu",
-		    ctl_fmt_ago(json_integer_value(v) / 1000, buf, sizeof buf));
+		    json_is_null(v) ? NULL :
+		                      ctl_fmt_ago(json_integer_value(v) / 1000,
+		                          buf, sizeof buf));
 	} else
 		ctl_kv_json(c, key, v);
 }

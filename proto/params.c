@@ -7,6 +7,7 @@
 #include "fields.h"
 #include "names.h"
 #include "params.h"
+#include "spec-inst.h"
 #include "path.h"
 
 /* Absent params read as {}: json_object_get(NULL, ...) finds nothing. */
@@ -63,6 +64,23 @@ params_path(const json_t *params, struct params_path *p, struct proto_err *err)
 	if (params_object(params, allowed, err) != 0 ||
 	    params_get_path(params, true, &p->path, err) != 0)
 		return (-1);
+	return (0);
+}
+
+int
+params_scale(const json_t *params, struct params_scale *p,
+    struct proto_err *err)
+{
+	static const char *const allowed[] = { "path", "instances", NULL };
+	int64_t n = 0;
+
+	memset(p, 0, sizeof *p);
+	if (params_object(params, allowed, err) != 0 ||
+	    params_get_path(params, true, &p->path, err) != 0 ||
+	    proto_get_int(params, "instances", true, 1, SPEC_INSTANCES_MAX, &n,
+	        err) != 0)
+		return (-1);
+	p->instances = (uint32_t)n;
 	return (0);
 }
 

@@ -22,6 +22,13 @@ struct params_restart {
 int params_restart(const json_t *params, struct params_restart *p,
     struct proto_err *err);
 
+struct params_scale {
+	const char *path;
+	uint32_t instances; /* 1..SPEC_INSTANCES_MAX */
+};
+int params_scale(const json_t *params, struct params_scale *p,
+    struct proto_err *err);
+
 struct params_path { /* remove */
 	const char *path;
 };

@@ -192,10 +192,15 @@ spec_check_fields(const json_t *obj, uint8_t kind, int depth, int top,
 {
 	const char *key;
 	json_t *value;
-	int k;
+	int k, inst;
 
 	json_object_foreach((json_t *)obj, key, value)
 	{
+		if ((inst = spec_inst_field(obj, kind, key, err)) != 0) {
+			if (inst == -1)
+				return (-1);
+			continue;
+		}
 		if (spec_in_list(spec_common_fields, key) ||
 		    spec_in_list(spec_kind_fields[kind], key) ||
 		    ((kind == KIND_SUPERVISOR || kind == KIND_EXEC) &&
@@ -668,6 +673,13 @@ spec_parse_node(struct spec_parser *p, const json_t *obj, int depth,
 			return (-1);
 		break;
 	}
+	if (spec->kind == KIND_EXEC &&
+	    spec_inst_wrap(obj, p->lim->max_nodes - p->count, out, &p->count,
+	        err) != 0) {
+		if (err != NULL && err->code == PROTO_LIMIT)
+			p->nloc = 0;
+		return (-1);
+	}
 	if (top)
 		*parent_out = parent;
 	return (0);
@@ -738,6 +750,7 @@ spec_free(struct node_spec *spec)
 	spec_sockets_free(spec->sockets);
 	spec_log_free(spec->log);
 	spec_cgroup_free(spec->cgroup);
+	spec_inst_free(spec->inst);
 	free(spec->name);
 	free(spec);
 }
@@ -799,6 +812,8 @@ spec_node_to_json(const struct node_spec *s)
 	json_t *obj, *children, *child;
 	size_t i;
 
+	if (s->inst != NULL)
+		return (spec_inst_to_json(s));
 	obj = json_object();
 	if (obj == NULL)
 		return (NULL);
@@ -924,6 +939,7 @@ spec_dup(const struct node_spec *spec)
 	copy->sockets = NULL;
 	copy->log = NULL;
 	copy->cgroup = NULL;
+	copy->inst = NULL;
 	/* Drop the borrowed pointers first, so a failure frees only ours. */
 	switch (spec->kind) {
 	case KIND_SUPERVISOR:
@@ -942,7 +958,8 @@ spec_dup(const struct node_spec *spec)
 	    ((copy->sockets = spec_sockets_dup(spec->sockets, &oom)) == NULL &&
 	        oom) ||
 	    spec_log_dup(spec->log, &copy->log) != 0 ||
-	    spec_cgroup_dup(spec->cgroup, &copy->cgroup) == -1)
+	    spec_cgroup_dup(spec->cgroup, &copy->cgroup) == -1 ||
+	    spec_inst_dup(spec->inst, &copy->inst) == -1)
 		goto fail;
 
 	switch (spec->kind) {
@@ -1007,7 +1024,8 @@ spec_equal_shallow(const struct node_spec *a, const struct node_spec *b)
 	    a->backoff_max_ms != b->backoff_max_ms ||
 	    a->start_timeout_ms != b->start_timeout_ms ||
 	    !spec_log_equal(a->log, b->log) ||
-	    !spec_cgroup_equal(a->cgroup, b->cgroup))
+	    !spec_cgroup_equal(a->cgroup, b->cgroup) ||
+	    !spec_inst_equal(a->inst, b->inst))
 		return (false);
 	if (a->kind == KIND_SUPERVISOR && b->kind == KIND_SUPERVISOR &&
 	    (a->u.sup.strategy != b->u.sup.strategy ||
@@ -1026,7 +1044,10 @@ spec_same_work(const struct node_spec *a, const struct node_spec *b)
 {
 	/* A worker runs as its identity says: a change restarts it (a
 	 * supervisor's, its subtree). */
-	if (a->kind != b->kind || !spec_ident_equal(a->ident, b->ident) ||
+	/* An instanced supervisor's template is compared as policy: its
+	 * instances, each a node of its own, carry the work. */
+	if (a->kind != b->kind || (a->inst == NULL) != (b->inst == NULL) ||
+	    !spec_ident_equal(a->ident, b->ident) ||
 	    !spec_sockets_equal(a->sockets, b->sockets))
 		return (false);
 	switch (a->kind) {

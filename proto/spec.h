@@ -14,6 +14,7 @@
 #include "err.h"
 #include "spec-cgroup.h"
 #include "spec-health.h"
+#include "spec-inst.h"
 #include "spec-log.h"
 #include "spec-sockets.h"
 
@@ -98,6 +99,8 @@ struct node_spec {
 	struct spec_sockets *sockets; /* owned; NULL: none (exec, supervisor) */
 	struct spec_log *log; /* owned; NULL: all inherited (spec-log.h) */
 	struct spec_cgroup *cgroup; /* owned; NULL: no limits (spec-cgroup.h) */
+	struct spec_inst *inst;     /* owned; supervisors made from an exec
+	                               spec with `instances` (spec-inst.h) */
 	union {
 		struct spec_sup sup;
 		struct spec_exec exec;

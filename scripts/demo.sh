@@ -12,8 +12,10 @@ arbord is starting with the demo tree of systemd/example-tree.json on
   $sock
 From another terminal:
   $top/build/arborctl -s $sock tree
+  $top/build/arborctl -s $sock status -a
+  $top/build/arborctl -s $sock top
   $top/build/arborctl -s $sock inspect /demo/flaky
-  $top/build/arborctl -s $sock logs /demo/greeter
+  $top/build/arborctl -s $sock logs -f /demo
   $top/build/arborctl -s $sock cancel --wait /demo/clock
   $top/build/arborctl -s $sock --json stats
   $top/build/arborctl -s $sock shutdown

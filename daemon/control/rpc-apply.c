@@ -130,17 +130,6 @@ apply_parse(struct rpc_call *call, struct apply_params *a,
 	return 0;
 }
 
-static void
-apply_done(void *arg, json_t *result, const struct proto_err *err)
-{
-	struct rpc_call *call = arg;
-
-	if (result != NULL)
-		rpc_reply(call, result);
-	else
-		rpc_fail(call, err);
-}
-
 static enum rpc_status
 apply_run(struct rpc_call *call, json_t **result, struct proto_err *err)
 {
@@ -163,7 +152,7 @@ apply_run(struct rpc_call *call, json_t **result, struct proto_err *err)
 	ca.n = a.n;
 	ca.prune = a.prune;
 	ca.dry_run = a.dry_run;
-	rc = conf_apply(call->d->config, &ca, apply_done, call, result, err);
+	rc = conf_apply(call->d->config, &ca, rpc_settle, call, result, err);
 	apply_params_free(&a);
 	if (rc == -1)
 		return RPC_ERROR;

@@ -254,6 +254,12 @@ out:
 	return result;
 }
 
+json_t *
+rpc_logs_result(const struct node *n, const struct params_logs *p)
+{
+	return logs_result(n, p);
+}
+
 static int
 logs_dump_cb(const char *buf, size_t len, void *arg)
 {

@@ -5,17 +5,6 @@
 #include "params.h"
 #include "rpc.h"
 
-static void
-reload_done(void *arg, json_t *result, const struct proto_err *err)
-{
-	struct rpc_call *call = arg;
-
-	if (result != NULL)
-		rpc_reply(call, result);
-	else
-		rpc_fail(call, err);
-}
-
 static enum rpc_status
 reload_run(struct rpc_call *call, json_t **result, struct proto_err *err)
 {
@@ -25,7 +14,7 @@ reload_run(struct rpc_call *call, json_t **result, struct proto_err *err)
 		rpc_target(call, "/");
 	if (params_none(call->params, err) == -1)
 		return RPC_ERROR;
-	if (conf_reload(call->d->config, reload_done, call, err) == -1)
+	if (conf_reload(call->d->config, rpc_settle, call, err) == -1)
 		return RPC_ERROR;
 	return RPC_DEFERRED;
 }

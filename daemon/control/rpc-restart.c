@@ -4,9 +4,12 @@
  *
  * With "rolling", a supervisor's children are restarted one at a time:
  * the next only once the one before is running again (running means
- * ready for a node with readiness). A child whose new run ends first, or
- * that is not back within its grace plus its start timeout, stops the
- * roll with an error naming it; the children after it are left as they
+ * ready for a node with readiness) and, when it has a health check,
+ * healthy in its new run. A child whose new run ends first (a check
+ * failing `failures` times ends it), or that is not back within its grace
+ * plus its start timeout (plus, with a check, its start_grace_ms and
+ * failures + 1 rounds of interval and timeout), stops the roll with an
+ * error naming it; the children after it are left as they
  * were. Children a client stopped stay stopped (skipped).
  */
 #include <stdlib.h>
@@ -53,6 +56,21 @@ roll_free(void *arg)
 }
 
 static void roll_step(struct roll *r);
+
+/* How long a restarted child may take to be back: its stop, its start
+ * and, with a health check, the checks that make it healthy or fail it. */
+static int64_t
+roll_wait_ms(const struct node_spec *sp)
+{
+	const struct spec_health *h;
+	int64_t ms = sp->shutdown_ms + sp->start_timeout_ms + ROLL_SLACK_MS;
+
+	if (sp->kind == KIND_EXEC && (h = sp->u.exec.health) != NULL)
+		ms += h->start_grace_ms +
+		    ((int64_t)h->failures + 1) *
+		        (h->interval_ms + h->timeout_ms);
+	return ms;
+}
 
 /* Answers with the error; the call frees r. */
 static void
@@ -156,8 +174,7 @@ roll_step(struct roll *r)
 			rpc_fail(r->call, &err);
 			return;
 		}
-		wait_ms = n->spec->shutdown_ms + n->spec->start_timeout_ms +
-		    ROLL_SLACK_MS;
+		wait_ms = roll_wait_ms(n->spec);
 		r->waiter = waiter_add(&r->call->d->waiters, n, WAITER_BACK,
 		    wait_ms, roll_back_cb, r);
 		if (r->waiter == NULL)

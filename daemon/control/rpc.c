@@ -39,6 +39,7 @@ static const struct rpc_method *const rpc_methods[] = {
 	&rpc_apply,
 	&rpc_reopen,
 	&rpc_signal,
+	&rpc_scale,
 };
 
 /* One response: whole, or its id and a body written in slices. */
@@ -362,6 +363,15 @@ void
 rpc_reply(struct rpc_call *call, json_t *result)
 {
 	rpc_answer(call, proto_rpc_result(call->id, result), true);
+}
+
+void
+rpc_settle(void *arg, json_t *result, const struct proto_err *err)
+{
+	if (result != NULL)
+		rpc_reply(arg, result);
+	else
+		rpc_fail(arg, err);
 }
 
 void

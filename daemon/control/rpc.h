@@ -97,9 +97,14 @@ struct rpc_method {
 extern const struct rpc_method rpc_ping, rpc_spawn, rpc_cancel, rpc_restart,
     rpc_remove, rpc_inspect, rpc_wait, rpc_stats, rpc_shutdown, rpc_watch,
     rpc_unwatch, rpc_logs, rpc_reload, rpc_reopen, rpc_signal;
-extern const struct rpc_method rpc_apply;
+extern const struct rpc_method rpc_apply, rpc_scale;
 
 const struct rpc_method *rpc_find(const char *name);
+
+struct params_logs;
+/* The logs method's answer for n (GET /v1/logs reads it too); NULL when
+ * out of memory. */
+json_t *rpc_logs_result(const struct node *n, const struct params_logs *p);
 
 /* Handles one framed message (a request or a batch) from conn. */
 void rpc_message(struct conn *conn, const char *line, size_t len);
@@ -136,6 +141,9 @@ int rpc_sink_fits(struct rpc_call *call, size_t bytes, const char *what,
 /* Answers a deferred call and frees it. result is stolen. */
 void rpc_reply(struct rpc_call *call, json_t *result);
 void rpc_fail(struct rpc_call *call, const struct proto_err *err);
+/* The two in one callback, for work that ends with a result or an error
+ * (a reload, an apply): arg is the call. */
+void rpc_settle(void *arg, json_t *result, const struct proto_err *err);
 /* Will conn be sent anything once its deferred calls are done? Not when
  * they are notifications (and their batches, if any, hold no answer). */
 bool rpc_conn_awaits_answer(const struct conn *conn);

@@ -45,6 +45,7 @@ static const char *const cg_limit_ctrls[] = { "cpu", "io", "memory", "pids",
 static struct {
 	bool available;
 	bool own;      /* ROOT was arbord's own cgroup: it moved to a leaf */
+	bool top;      /* ROOT is the top of the hierarchy */
 	bool created;  /* arbord made ROOT: it removes it at exit */
 	bool has_kill; /* cgroup.kill (Linux 5.14) */
 	char reason[CG_ROOT_MAX + 256];
@@ -273,16 +274,19 @@ cgroup_detect(const char *mountinfo, const char *self_cgroup, char *buf,
 		    self_cgroup);
 		return -1;
 	}
-	if (strcmp(rel, "/") == 0 || strstr(rel, "/..") != NULL) {
-		/* The top of the hierarchy (or outside our namespace's view)
-		 * is everybody's: a name picked there would be shared by
-		 * every arbord on the host, and left behind by any. */
+	if (strstr(rel, "/..") != NULL) {
+		/* Outside our namespace's view: not ours to touch. */
 		snprintf(reason, rsize,
-		    "arbord runs in the top cgroup of %s; give it --cgroup "
-		    "PATH, or run it under systemd with Delegate=yes",
-		    mnt);
+		    "arbord's cgroup (%s) is outside the view of %s; give it "
+		    "--cgroup PATH",
+		    rel, mnt);
 		return -1;
 	}
+	/* The top of the hierarchy (as root in a container with a cgroup
+	 * namespace, say) is as much arbord's own as a delegated one: it is
+	 * taken only if arbord is all there is in it (cg_setup checks). */
+	if (strcmp(rel, "/") == 0)
+		rel[0] = '\0';
 	n = snprintf(buf, size, "%s%s", mnt, rel);
 	*own = true;
 	if (n < 0 || (size_t)n >= size) {
@@ -501,6 +505,13 @@ cg_setup(const struct cgroup_config *cfg)
 	               sizeof cg.root, &cg.own, cg.reason,
 	               sizeof cg.reason) == -1)
 		return -1;
+	{
+		char mnt[PATH_MAX];
+
+		cg.top = cgroup_find_mount(cfg->mountinfo, mnt, sizeof mnt) ==
+		        0 &&
+		    strcmp(mnt, cg.root) == 0;
+	}
 	if (mkdir(cg.root, 0755) == 0)
 		cg.created = true;
 	else if (errno != EEXIST) {
@@ -522,11 +533,18 @@ cg_setup(const struct cgroup_config *cfg)
 		return -1;
 	}
 	if (cg.own && !cg_only_ours()) {
-		snprintf(cg.reason, sizeof cg.reason,
-		    "%s holds processes other than arbord's (it was not "
-		    "delegated to arbord); give it --cgroup PATH, or run it "
-		    "under systemd with Delegate=yes",
-		    cg.root);
+		if (cg.top)
+			snprintf(cg.reason, sizeof cg.reason,
+			    "arbord runs in the top cgroup of %s, which holds "
+			    "other processes; give it --cgroup PATH, or run it "
+			    "under systemd with Delegate=yes",
+			    cg.root);
+		else
+			snprintf(cg.reason, sizeof cg.reason,
+			    "%s holds processes other than arbord's (it was "
+			    "not delegated to arbord); give it --cgroup PATH, "
+			    "or run it under systemd with Delegate=yes",
+			    cg.root);
 		return -1;
 	}
 	if (cg.own && cg_move_into_leaf() == -1) {

@@ -326,6 +326,7 @@ exec_out_flush(struct exec_stream *s)
 	ev.data = data;
 	ev.len = len;
 	ev.stream = s->which;
+	ev.run = w->run;
 	tree_emit(w->node->tree, &ev);
 }
 

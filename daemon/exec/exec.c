@@ -269,6 +269,17 @@ exec_policy(struct node *n)
 		exec_running(n);
 }
 
+/* A rolling restart waits for this after running, when there is a check. */
+static bool
+exec_healthy(const struct node *n)
+{
+	const struct exec *w = n->work;
+
+	if (n->spec->u.exec.health == NULL)
+		return true;
+	return w != NULL && health_passing(w->health);
+}
+
 /* --- accounting -------------------------------------------------------------
  */
 
@@ -485,6 +496,16 @@ exec_signal(struct node *n, int sig, bool all, json_t **pids,
 		return 0;
 	}
 	/* Listed before the signal, which may end some of them. */
+	/* With a cgroup, everything in it: nothing escapes by setsid. */
+	if (w->cg.dir != NULL) {
+		pid_t cg[1024];
+		int k = cgroup_pids(&w->cg, cg, 1024);
+
+		for (int j = 0; j < k; j++)
+			json_array_append_new(*pids, json_integer(cg[j]));
+		cgroup_signal(&w->cg, sig);
+		return 0;
+	}
 	exec_signal_targets(w, *pids);
 	if (!w->group_gone)
 		kill(-w->pgid, sig);
@@ -544,4 +565,5 @@ const struct worker_ops worker_exec_ops = {
 	.reopen = exec_reopen,
 	.running = exec_running,
 	.policy = exec_policy,
+	.healthy = exec_healthy,
 };

@@ -654,6 +654,12 @@ health_free(struct health *h)
 	free(h);
 }
 
+bool
+health_passing(const struct health *h)
+{
+	return h != NULL && h->checking && h->state == HEALTH_HEALTHY;
+}
+
 json_t *
 health_view(const struct health *h, const struct node *n)
 {

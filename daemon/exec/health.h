@@ -39,6 +39,11 @@ int health_start(struct health **hp, struct node *n);
 void health_stop(struct health *h);
 void health_free(struct health *h);
 
+/* The checks of the current run are under way and the last one passed:
+ * false once they stopped (the node stopped or failed), whatever the last
+ * result was. */
+bool health_passing(const struct health *h);
+
 /* The node's "health" in its view: null without a check. */
 json_t *health_view(const struct health *h, const struct node *n);
 

@@ -42,6 +42,7 @@ struct events_rec {
 	uint32_t data_len; /* output events */
 	uint32_t restarts;
 	uint32_t failures;            /* health events */
+	uint32_t run;                 /* output events; 0: unknown */
 	uint8_t type, from, to, kind; /* health events: health states */
 	uint8_t stream;               /* output events: 0 stdout, 1 stderr */
 	char text[]; /* path, NUL, output data, the status or the health's
@@ -423,6 +424,8 @@ events_body(struct events_rec *r)
 	case TREE_EV_OUTPUT:
 		sb_printf(&b, ",\"stream\":\"%s\"",
 		    r->stream == 1 ? "stderr" : "stdout");
+		if (r->run > 0)
+			sb_printf(&b, ",\"run\":%u", (unsigned)r->run);
 		sb_add(&b, ",\"data\":", 8);
 		sb_json_str(&b, r->text + r->path_len + 1, r->data_len);
 		break;
@@ -694,6 +697,7 @@ events_take(struct events *ev, const struct tree_event *te, const char *data,
 	}
 	r->kind = n->spec->kind;
 	r->stream = te->stream;
+	r->run = te->run;
 	/* A cause says why a node stopped; a node that is starting or
 	 * running again has none. */
 	if (te->type == TREE_EV_STATE && te->to != NODE_STARTING &&

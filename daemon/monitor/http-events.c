@@ -1,8 +1,10 @@
 /*
  * GET /v1/events: Server-Sent Events streams, each fed by an event
  * subscription, paced by the connection's output, kept alive by a comment
- * line, and ended when the client goes or does not read. A stream is owned
- * by the http struct; its subscription by events.
+ * line, and ended when the client goes or does not read. GET /v1/logs with
+ * follow is such a stream too, of output events made into lines
+ * (http-logs.c). A stream is owned by the http struct; its subscription by
+ * events.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -30,7 +32,9 @@ struct http_stream {
 	struct events_sub *sub;          /* owned through events */
 	bool blocked;                    /* a replay waits for the drain */
 	bool ending;                     /* overflowed: end on the next turn */
-	LIST_ENTRY(http_stream) entry;   /* http's streams */
+	unsigned logs; /* a logs stream of these streams (1 stdout, 2
+	                  stderr); 0: an event stream */
+	LIST_ENTRY(http_stream) entry; /* http's streams */
 };
 
 /* SSE: "id: SEQ\ndata: {params}\n\n" per event. */
@@ -67,11 +71,17 @@ http_stream_send(void *arg, const struct events_msg *m)
 
 	if (s->ending || (b = evbuffer_new()) == NULL)
 		return;
-	evbuffer_add_printf(b, "id: %llu\ndata: {\"subscription\":%llu,",
-	    (unsigned long long)m->seq, (unsigned long long)m->sub);
-	evbuffer_add(b, m->body, m->len);
-	evbuffer_add(b, "}\n\n", 3);
-	http_stream_write(s, b);
+	if (s->logs != 0) {
+		http_logs_event(b, m->body, m->len, s->logs);
+	} else {
+		evbuffer_add_printf(b,
+		    "id: %llu\ndata: {\"subscription\":%llu,",
+		    (unsigned long long)m->seq, (unsigned long long)m->sub);
+		evbuffer_add(b, m->body, m->len);
+		evbuffer_add(b, "}\n\n", 3);
+	}
+	if (evbuffer_get_length(b) > 0)
+		http_stream_write(s, b);
 	evbuffer_free(b);
 }
 
@@ -166,9 +176,9 @@ http_keepalive_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* The stream begins: in the list, the headers out, the first comment
- * line written. */
+ * line written, then first (NULL: nothing). */
 static void
-http_stream_start(struct http_stream *s)
+http_stream_start(struct http_stream *s, struct evbuffer *first)
 {
 	struct timeval ka = { HTTP_KEEPALIVE_S, 0 };
 	struct timeval wto = { HTTP_TIMEOUT_S + 5, 0 };
@@ -192,12 +202,43 @@ http_stream_start(struct http_stream *s)
 	http_conn_set_closecb(h, s->evcon, http_stream_closed_cb, s);
 	if ((b = evbuffer_new()) != NULL) {
 		evbuffer_add_printf(b,
-		    ": arbor events, seq %llu\nretry: 1000"
+		    ": arbor %s, seq %llu\nretry: 1000"
 		    "\n\n",
+		    s->logs != 0 ? "logs" : "events",
 		    (unsigned long long)events_seq(h->d->events));
+		if (first != NULL)
+			evbuffer_add_buffer(b, first);
 		http_stream_write(s, b);
 		evbuffer_free(b);
 	}
+}
+
+int
+http_stream_open(struct http *h, struct evhttp_request *req,
+    const struct events_filter *f, unsigned logs, struct evbuffer *first,
+    struct proto_err *err)
+{
+	struct http_stream *s;
+
+	if (h->nstreams >= HTTP_MAX_STREAMS)
+		return proto_errf(err, PROTO_LIMIT,
+		    "too many event streams "
+		    "(limit %d)",
+		    HTTP_MAX_STREAMS);
+	if ((s = calloc(1, sizeof *s)) == NULL)
+		return proto_errf(err, PROTO_INTERNAL, "out of memory");
+	s->h = h;
+	s->req = req;
+	s->evcon = evhttp_request_get_connection(req);
+	s->logs = logs;
+	s->sub = events_subscribe(h->d->events, s, &http_stream_sink, s, f,
+	    err);
+	if (s->sub == NULL) {
+		free(s);
+		return -1;
+	}
+	http_stream_start(s, first);
+	return 0;
 }
 
 void
@@ -207,7 +248,6 @@ http_events(struct http *h, struct evhttp_request *req)
 	struct params_watch p;
 	struct events_filter f;
 	struct proto_err err;
-	struct http_stream *s;
 	const char *last;
 	json_int_t since;
 	json_t *params;
@@ -239,27 +279,13 @@ http_events(struct http *h, struct evhttp_request *req)
 		    HTTP_MAX_STREAMS);
 		return;
 	}
-	if ((s = calloc(1, sizeof *s)) == NULL) {
-		json_decref(params);
-		http_error(h, req, 500, "out of memory");
-		return;
-	}
-	s->h = h;
-	s->req = req;
-	s->evcon = evhttp_request_get_connection(req);
 	f.path = p.path;
 	f.output = p.output;
 	f.has_since = p.has_since;
 	f.since = p.since;
-	s->sub = events_subscribe(h->d->events, s, &http_stream_sink, s, &f,
-	    &err);
-	json_decref(params);
-	if (s->sub == NULL) {
-		free(s);
+	if (http_stream_open(h, req, &f, 0, NULL, &err) == -1)
 		http_proto_error(h, req, &err);
-		return;
-	}
-	http_stream_start(s);
+	json_decref(params);
 }
 
 /* The overflowed streams. Each end may run evhttp's callbacks: start over

@@ -1,9 +1,9 @@
 /*
- * What http.c, http-metrics.c, http-events.c and http-rpc.c share: the
- * server's state and the ways of answering a request. The http struct owns
- * the SSE streams (http-events.c), the RPC requests waiting for their
- * answers (http-rpc.c) and the tree replies in flight (http-tree.c); each
- * file releases its own.
+ * What http.c, http-metrics.c, http-events.c, http-logs.c and http-rpc.c
+ * share: the server's state and the ways of answering a request. The http
+ * struct owns the SSE streams (http-events.c: event and logs streams), the
+ * RPC requests waiting for their answers (http-rpc.c) and the tree replies
+ * in flight (http-tree.c); each file releases its own.
  */
 #ifndef HTTP_INT_H
 #define HTTP_INT_H
@@ -137,11 +137,28 @@ size_t http_queued_total(const struct http *h);
 /* http-metrics.c: GET /metrics. */
 void http_metrics(struct http *h, struct evhttp_request *req);
 
-/* http-events.c: GET /v1/events. */
+/* http-events.c: GET /v1/events, and the streams of GET /v1/logs. */
 void http_events(struct http *h, struct evhttp_request *req);
+struct events_filter;
+/* Answers req with an SSE stream fed by f's events. logs, when not 0,
+ * makes it a logs stream of the streams in that mask (1 stdout, 2
+ * stderr): output events as batches of lines (http_logs_event), after
+ * what first holds (moved out of it; NULL: nothing). -1 with err filled and
+ * nothing sent (at the limit of streams or subscriptions). */
+int http_stream_open(struct http *h, struct evhttp_request *req,
+    const struct events_filter *f, unsigned logs, struct evbuffer *first,
+    struct proto_err *err);
 void http_keepalive_cb(evutil_socket_t fd, short what, void *arg);
 void http_streams_reap(struct http *h); /* ends the overflowed ones */
 void http_streams_free(struct http *h);
+
+/* http-logs.c: GET /v1/logs, the logs answer or, with follow, a stream. */
+void http_logs(struct http *h, struct evhttp_request *req);
+/* An event for a logs stream of the streams in mask (its params' members,
+ * as events sends them) as SSE, appended to out: output as a batch of
+ * lines, the end of the subscription as a marker, the rest nothing. */
+void http_logs_event(struct evbuffer *out, const char *body, size_t len,
+    unsigned mask);
 
 /* http-tree.c: GET /v1/tree, n's view to depth; a big one chunked. */
 void http_tree_answer(struct http *h, struct evhttp_request *req,

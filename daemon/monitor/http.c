@@ -2,8 +2,9 @@
  * HTTP monitoring with libevent's evhttp: the server and its limits (on
  * headers, bodies, time, and accepting when out of fds), one route table,
  * JSON answers and JSON errors, and the small routes (the dashboard,
- * health, the tree, stats). Metrics, event streams and the RPC bridge have
- * files of their own (http-metrics.c, http-events.c, http-rpc.c).
+ * health, the tree, stats). Metrics, event streams, logs and the RPC bridge
+ * have files of their own (http-metrics.c, http-events.c, http-logs.c,
+ * http-rpc.c).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -250,7 +251,10 @@ http_query_params(struct http *h, struct evhttp_request *req)
 			goto fail;
 		}
 		if (strcmp(e->key, "depth") == 0 ||
-		    strcmp(e->key, "since") == 0) {
+		    strcmp(e->key, "since") == 0 ||
+		    strcmp(e->key, "lines") == 0 ||
+		    strcmp(e->key, "bytes") == 0 ||
+		    strcmp(e->key, "since_ms") == 0) {
 			if (http_parse_int(e->value, &n) == -1) {
 				http_error(h, req, 400,
 				    "%s must be an "
@@ -259,7 +263,9 @@ http_query_params(struct http *h, struct evhttp_request *req)
 				goto fail;
 			}
 			v = json_integer(n);
-		} else if (strcmp(e->key, "output") == 0) {
+		} else if (strcmp(e->key, "output") == 0 ||
+		    strcmp(e->key, "records") == 0 ||
+		    strcmp(e->key, "follow") == 0) {
 			if (strcmp(e->value, "1") == 0 ||
 			    strcmp(e->value, "true") == 0)
 				v = json_true();
@@ -268,9 +274,9 @@ http_query_params(struct http *h, struct evhttp_request *req)
 				v = json_false();
 			else {
 				http_error(h, req, 400,
-				    "output must be true "
+				    "%s must be true "
 				    "or false, not \"%.64s\"",
-				    e->value);
+				    e->key, e->value);
 				goto fail;
 			}
 		} else {
@@ -404,6 +410,7 @@ static const struct http_route http_routes[] = {
 	{ "/v1/stats", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "GET, HEAD",
 	    http_stats, false },
 	{ "/v1/events", EVHTTP_REQ_GET, "GET", http_events, false },
+	{ "/v1/logs", EVHTTP_REQ_GET, "GET", http_logs, false },
 	{ "/v1/rpc", EVHTTP_REQ_POST, "POST", http_rpc, false },
 };
 
@@ -538,7 +545,8 @@ http_request_cb(struct evhttp_request *req, void *arg)
 	}
 	http_error(h, req, 404,
 	    "nothing at %.200s; try /, /healthz, "
-	    "/metrics, /v1/tree, /v1/stats, /v1/events or /v1/rpc",
+	    "/metrics, /v1/tree, /v1/stats, /v1/events, /v1/logs or "
+	    "/v1/rpc",
 	    path);
 }
 

@@ -416,8 +416,9 @@ reload_plan(struct reload *r, struct node *p, struct node_spec *const *specs,
 	for (i = 0; i < n; i++)
 		if (reload_plan_one(r, p, ppath, specs[i], err) == -1)
 			return -1;
-	/* An apply leaves what the specs do not name, unless pruning. */
-	if (r->apply && !r->prune)
+	/* An apply leaves what the specs do not name, unless pruning;
+	 * instances past the count always go (the count scales them). */
+	if (r->apply && !r->prune && p->spec->inst == NULL)
 		return 0;
 	for (uint32_t k = 0; k < p->nchildren; k++) {
 		struct node *c = p->children[k];

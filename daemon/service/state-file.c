@@ -37,7 +37,8 @@ state_node_json(const struct node *n, bool all)
 {
 	json_t *obj = spec_to_json(n->spec), *kids;
 
-	if (obj == NULL || !node_is_sup(n))
+	/* Instances come back from `instances`, not as children. */
+	if (obj == NULL || !node_is_sup(n) || n->spec->inst != NULL)
 		return obj;
 	if ((kids = json_array()) == NULL) {
 		json_decref(obj);

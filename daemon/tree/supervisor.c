@@ -152,6 +152,22 @@ sup_policy_changed(struct node *n)
 	s->window_head = 0;
 }
 
+void
+sup_instances_set(struct node *n, uint32_t count)
+{
+	struct node_spec *sp = n->spec;
+	uint32_t max;
+
+	sp->inst->n = count;
+	if (sp->inst->intensity)
+		return;
+	max = spec_inst_max_restarts(count);
+	if (max != sp->u.sup.max_restarts) {
+		sp->u.sup.max_restarts = max;
+		sup_policy_changed(n);
+	}
+}
+
 uint32_t
 sup_window_count(const struct node *n)
 {
@@ -340,6 +356,9 @@ sup_view(const struct node *n, json_t *view)
 	        (int)sp->u.sup.max_restarts, "period_ms",
 	        (json_int_t)sp->u.sup.period_ms, "recent_restarts",
 	        s != NULL ? (int)sup_window_count(n) : 0));
+	if (sp->inst != NULL)
+		json_object_set_new(view, "instances",
+		    json_integer(sp->inst->n));
 	if (s != NULL && s->group)
 		json_object_set_new(view, "group_due_ms",
 		    json_integer(s->group_due_ms));

@@ -47,6 +47,10 @@ int64_t sup_backoff_next(struct node *child);
 /* Its spec's strategy or intensity may have changed (a reload): the
  * restart window starts afresh at the new size. */
 void sup_policy_changed(struct node *n);
+/* An instanced supervisor (spec-inst.h) has n instances from now: its
+ * spec says so, and its intensity follows when the spec set none. Its
+ * children are the caller's to add or stop. */
+void sup_instances_set(struct node *n, uint32_t count);
 /* Restarts within the window now. */
 uint32_t sup_window_count(const struct node *n);
 

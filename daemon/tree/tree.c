@@ -267,6 +267,11 @@ tree_spawn_parent(struct tree *t, const char *parent_path,
 		    "parent %s is %s; only a supervisor that is starting, "
 		    "running or in backoff takes new children",
 		    path, node_state_names[p->state]);
+	else if (!spec_inst_takes(p->spec, spec->name))
+		proto_errf(err, PROTO_CONFLICT,
+		    "%s holds the %u instances of an exec node, named 0 to "
+		    "%u; change their number with scale",
+		    path, p->spec->inst->n, p->spec->inst->n - 1);
 	else if (nameidx_get(&t->names, p, spec->name, strlen(spec->name)) !=
 	    NULL)
 		proto_errf(err, PROTO_EXISTS,

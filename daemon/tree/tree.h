@@ -43,6 +43,8 @@ struct tree_event {
 	uint8_t stream;                 /* TREE_EV_OUTPUT: 0 stdout, 1 stderr */
 	uint8_t health_from, health_to; /* TREE_EV_HEALTH: health.h states */
 	uint32_t failures;              /* TREE_EV_HEALTH: in a row */
+	uint32_t run; /* TREE_EV_OUTPUT: the run it came from, from 1;
+	                 0: unknown */
 };
 
 /* Listeners must not change the tree from inside the call: they defer. */

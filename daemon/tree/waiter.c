@@ -9,6 +9,7 @@
 #include "tree.h"
 #include "view.h"
 #include "waiter.h"
+#include "worker.h"
 
 struct waiter {
 	struct waiters *ws; /* borrowed */
@@ -55,8 +56,12 @@ bool
 waiter_cond_true(const struct tree *t, const struct node *n,
     enum waiter_cond cond)
 {
-	if (cond == WAITER_RUNNING || cond == WAITER_BACK)
+	if (cond == WAITER_RUNNING)
 		return n->state == NODE_RUNNING;
+	if (cond == WAITER_BACK)
+		return n->state == NODE_RUNNING &&
+		    (n->ops == NULL || n->ops->healthy == NULL ||
+		        n->ops->healthy(n));
 	if (n == t->root)
 		return tree_idle(t);
 	return node_terminated(n);
@@ -156,6 +161,9 @@ waiters_event(struct waiters *ws, const struct tree_event *ev)
 		waiters_check(ws, n, WAITER_DONE);
 		if (n->parent != NULL && n->parent->parent == NULL)
 			waiters_check(ws, n->parent, WAITER_DONE);
+		break;
+	case TREE_EV_HEALTH: /* WAITER_BACK waits for a check to pass */
+		waiters_check(ws, n, WAITER_DONE);
 		break;
 	case TREE_EV_REMOVED:
 		waiters_check(ws, n, WAITER_REMOVED);

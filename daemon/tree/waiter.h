@@ -25,8 +25,10 @@ enum waiter_cond {
 	WAITER_TERMINATED, /* the node is terminated; for the root,
 	                      every child of it is */
 	WAITER_RUNNING,
-	WAITER_BACK, /* running again after a restart; a run that ends
-	                first (backoff, exited, failed) fires WAITER_FAILED */
+	WAITER_BACK, /* running again after a restart and, with a health
+	                check, passing it (worker_ops.healthy); a run that
+	                ends first (backoff, exited, failed; a failing
+	                check ends it) fires WAITER_FAILED */
 };
 
 enum waiter_status {

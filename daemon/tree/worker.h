@@ -62,6 +62,10 @@ struct worker_ops {
 	/* Optional: n->spec was replaced in place by one with the same work
 	 * (a reload): take on its policy (exec: its health check). */
 	void (*policy)(struct node *n);
+	/* Optional: whether the node passed its health check in its
+	 * current run (a result of an earlier run does not count); true
+	 * when its spec has no check. Without the op: true. */
+	bool (*healthy)(const struct node *n);
 };
 
 extern const struct worker_ops worker_sleep_ops;

@@ -333,6 +333,43 @@ test_cancel_kills_escaped_grandchildren_through_cgroup_kill(void **state)
 	d.pid = 0;
 }
 
+/* signal with all: every process of the cgroup, the one that left the
+ * worker's process group by setsid included. */
+static void
+test_signal_all_reaches_the_whole_cgroup(void **state)
+{
+	static const char script[] =
+	    "(setsid sh -c 'trap \"exit 0\" USR1; while :; do sleep 0.05; "
+	    "done' &); trap 'exit 0' USR1; while :; do sleep 0.05; done";
+	long pids[32];
+	int n = 0, fd;
+	json_t *v;
+
+	NEED_CGROUPS();
+	start(NULL);
+	fd = h_connect(&d);
+	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s,s:[s,s,s]}", "name",
+	    "sig", "kind", "exec", "argv", "sh", "-c", script)));
+	for (int i = 0; i < 1000 && (n = procs_of(dir_of("/sig"), pids, 32)) < 3;
+	     i++)
+		sleep_ms(10);
+	assert_true(n >= 3);
+	v = h_ok(fd, "signal", json_pack("{s:s,s:s,s:b}", "path", "/sig",
+	    "signal", "USR1", "all", 1));
+	assert_true(json_array_size(json_object_get(v, "pids")) >= 3);
+	json_decref(v);
+	/* Both shells leave on USR1 (their sleeps die with the cgroup's
+	 * end): the run ends with code 0. */
+	json_decref(h_ok(fd, "wait", json_pack("{s:s,s:s,s:i}", "path", "/sig",
+	    "for", "terminated", "timeout_ms", 10000)));
+	for (int i = 0; i < n; i++)
+		if (alive(pids[i]))
+			fail_msg("pid %ld outlived signal all", pids[i]);
+	h_close(fd);
+	assert_int_equal(h_stop(&d), 0);
+	d.pid = 0;
+}
+
 static void
 test_a_run_ends_when_its_cgroup_is_empty(void **state)
 {
@@ -691,6 +728,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_a_worker_runs_in_a_cgroup_at_its_node_path, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_signal_all_reaches_the_whole_cgroup, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_cancel_kills_escaped_grandchildren_through_cgroup_kill,
 		    setup, teardown),

@@ -902,6 +902,59 @@ test_state_file_brings_a_worker_back_as_its_user(void **state)
 	unlink(path);
 }
 
+/* arbord run as nobody (no CAP_SETUID): a worker as another user is
+ * refused before anything exists, one as nobody itself (or with no user)
+ * runs. */
+static void
+test_a_uid_arbord_cannot_become_is_refused(void **state)
+{
+	const char *bin = getenv("ARBORD") ? getenv("ARBORD") : "./arbord";
+	struct passwd *pw;
+	struct daemon_proc nd = { 0 };
+	json_t *r;
+	int fd, status;
+
+	(void)state;
+	SKIP_UNLESS_ROOT();
+	pw = getpwnam("nobody");
+	snprintf(nd.dir, sizeof nd.dir, "/tmp/arbor-test-XXXXXX");
+	assert_non_null(mkdtemp(nd.dir));
+	assert_int_equal(chown(nd.dir, pw->pw_uid, pw->pw_gid), 0);
+	snprintf(nd.sock, sizeof nd.sock, "%s/arbord.sock", nd.dir);
+	nd.pid = fork();
+	assert_true(nd.pid != -1);
+	if (nd.pid == 0) {
+		if (setgroups(0, NULL) == -1 || setgid(pw->pw_gid) == -1 ||
+		    setuid(pw->pw_uid) == -1)
+			_exit(126);
+		execl(bin, bin, "-s", nd.sock, "--log-level", "warn",
+		    "--no-cgroup", (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 500 && access(nd.sock, F_OK) != 0; i++)
+		usleep(10000);
+	fd = h_connect(&nd);
+	refused(fd, "{\"name\":\"r\",\"kind\":\"exec\",\"argv\":[\"true\"],"
+	    "\"user\":\"root\"}", -32602, "invalid_params", "user: arbord");
+	refused(fd, "{\"name\":\"s\",\"kind\":\"supervisor\",\"children\":["
+	    "{\"name\":\"ok\",\"kind\":\"exec\",\"argv\":[\"sleep\",\"5\"]},"
+	    "{\"name\":\"r\",\"kind\":\"exec\",\"argv\":[\"true\"],"
+	    "\"user\":\"root\"}]}", -32602, "invalid_params",
+	    "children[1].user");
+	/* Nothing was created. */
+	r = h_call(fd, "inspect", json_pack("{s:s}", "path", "/s"));
+	assert_non_null(json_object_get(r, "error"));
+	json_decref(r);
+	/* Its own user is fine. */
+	json_decref(h_ok(fd, "spawn", spec("{\"name\":\"me\",\"kind\":\"exec\","
+	    "\"argv\":[\"sleep\",\"5\"],\"user\":\"nobody\"}")));
+	json_decref(h_ok(fd, "shutdown", NULL));
+	close(fd);
+	assert_int_equal(waitpid(nd.pid, &status, 0), nd.pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	rmdir(nd.dir);
+}
+
 int
 main(void)
 {
@@ -915,6 +968,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bad_identity_or_limit_is_refused_naming_the_field, ident_setup, ident_teardown),
 		cmocka_unit_test_setup_teardown(test_subtree_with_one_bad_child_is_refused_whole, ident_setup, ident_teardown),
 		cmocka_unit_test_setup_teardown(test_cwd_the_user_cannot_enter_is_spawn_failed_eacces, ident_setup, ident_teardown),
+		cmocka_unit_test(test_a_uid_arbord_cannot_become_is_refused),
 		cmocka_unit_test(test_allow_users_refuses_others_as_forbidden),
 		cmocka_unit_test(test_allow_groups_refuses_other_groups),
 		cmocka_unit_test(test_unknown_allow_list_name_stops_arbord_at_start),

@@ -5,54 +5,9 @@
 # and README's "Using it" typed in order, read from README.md itself.
 set -uo pipefail
 
-command -v jq >/dev/null 2>&1 ||
-	{ echo "ERROR: jq is not installed (scripts/deps.sh installs it)"; exit 99; }
-
-ARBORD=${ARBORD:-./arbord}
-ARBORCTL=${ARBORCTL:-$(dirname "$ARBORD")/arborctl}
+NAME=status
+. "$(dirname "$0")/ctl-lib.sh"
 SRC=${TESTDATA:-$(dirname "$0")/..}/..
-DIR=$(mktemp -d "${TMPDIR:-/tmp}/arbor-status.XXXXXX")
-SOCK=$DIR/sock
-DPID=
-FAILED=0
-
-cleanup() {
-	[ -n "$DPID" ] && kill -9 "$DPID" 2>/dev/null
-	rm -rf "$DIR"
-}
-trap cleanup EXIT
-
-fail() { echo "FAIL: $*"; FAILED=1; }
-ok() { echo "ok: $*"; }
-ctl() { timeout 20 "$ARBORCTL" -s "$SOCK" "$@"; }
-expect() {
-	local want=$1 what=$2 out rc
-	shift 3
-	out=$(ctl "$@" 2>&1); rc=$?
-	if [ "$rc" -eq "$want" ]; then ok "$what (exit $rc)"; else
-		fail "$what: exit $rc, wanted $want: $out"; fi
-	LAST=$out
-}
-has() { if grep -q -- "$2" <<<"$LAST"; then ok "$1"; else fail "$1: no '$2' in: $LAST"; fi; }
-hasnt() { if grep -q -- "$2" <<<"$LAST"; then fail "$1: '$2' in: $LAST"; else ok "$1"; fi; }
-jhas() {
-	local what=$1
-	shift
-	if jq -e "$@" <<<"$LAST" >/dev/null 2>&1; then ok "$what"; else
-		fail "$what: not ${*: -1} in: $LAST"; fi
-}
-start_daemon() {
-	"$ARBORD" -s "$SOCK" --log-level warn "$@" 2>>"$DIR/log" &
-	DPID=$!
-	# A socket left by a daemon killed with -9 is there before the new
-	# one listens: wait for an answer.
-	for _ in $(seq 200); do "$ARBORCTL" -s "$SOCK" ping >/dev/null 2>&1 && break; sleep 0.05; done
-}
-stop_daemon() {
-	ctl shutdown >/dev/null 2>&1
-	wait "$DPID"
-	DPID=
-}
 
 # Before any daemon: a mistyped command names the one meant.
 expect 2 "a typo is a usage error" -- inspct /

@@ -126,17 +126,24 @@ test_the_hierarchy_is_found_from_mountinfo_and_proc_cgroup(void **state)
 	char mi[128], pc[128], dir[256], why[256];
 	bool own = true;
 
-	/* Hybrid, in the top cgroup: everybody's, not arbord's to pick a
-	 * name in (--cgroup is). */
+	/* Hybrid, in the top cgroup: taken as arbord's own (a container's
+	 * cgroup namespace), if arbord turns out to be all there is in it. */
 	fake(mi, sizeof mi, "mi1", hybrid_mountinfo);
 	fake(pc, sizeof pc, "pc1",
 	    "4:memory:/process_api/x\n1:cpu:/\n0::/\n");
 	assert_int_equal(cgroup_find_mount(mi, dir, sizeof dir), 0);
 	assert_string_equal(dir, "/sys/fs/cgroup/unified");
+	own = false;
+	assert_int_equal(cgroup_detect(mi, pc, dir, sizeof dir, &own, why,
+	                     sizeof why),
+	    0);
+	assert_string_equal(dir, "/sys/fs/cgroup/unified");
+	assert_true(own);
+	/* Outside the namespace's view: refused, saying what to do. */
+	fake(pc, sizeof pc, "pc1b", "0::/../../elsewhere\n");
 	assert_int_equal(cgroup_detect(mi, pc, dir, sizeof dir, &own, why,
 	                     sizeof why),
 	    -1);
-	assert_non_null(strstr(why, "top cgroup of /sys/fs/cgroup/unified"));
 	assert_non_null(strstr(why, "--cgroup"));
 
 	/* Unified, a delegated service: its own cgroup, left for a leaf. */
