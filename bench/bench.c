@@ -11,7 +11,8 @@
  *
  *   bench tree SOCKET SUPS CHILDREN
  *   bench exec SOCKET N
- *   bench cgexec SOCKET N FLOOR_CGROUP [SPEC_EXTRA]  (arbord has --cgroup)
+ *   bench cgexec SOCKET N FLOOR_CGROUP [SPEC_EXTRA [USER]]  (arbord has
+ *                                                --cgroup; as USER)
  *   bench rate SOCKET N SECONDS WINDOW            (ping and inspect)
  *   bench concurrency SOCKET CONNS SECONDS WINDOW
  *   bench idle SOCKET N SECONDS
@@ -38,7 +39,11 @@
 #include <jansson.h>
 #include <poll.h>
 #include <signal.h>
+#include <grp.h>
+#include <pwd.h>
 #include <spawn.h>
+#include <stdbool.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -1432,6 +1437,11 @@ cmd_aggregate(void)
 				const char *k;
 				json_t *xv;
 				json_object_foreach(x0, k, xv) {
+					if (!json_is_number(xv)) {
+						/* a label, e.g. cgexec's user */
+						json_object_set(xo, k, xv);
+						continue;
+					}
 					for (int i = 0; i < n; i++)
 						v[i] = json_number_value(
 						    json_object_get(json_object_get(
@@ -1850,11 +1860,41 @@ cmd_journal(const char *sock, const char *jsock, int n, double secs)
 	return 0;
 }
 
+/* The identity a floor child takes, as arbord's child does for a spec
+ * with "user": resolved once here (arbord resolves it per spawn). */
+struct floor_ident {
+	bool set;
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[256];
+	int ngroups;
+};
+
+static void
+floor_ident_resolve(const char *user, struct floor_ident *id)
+{
+	struct passwd *pw;
+
+	id->set = false;
+	if (*user == '\0')
+		return;
+	if ((pw = getpwnam(user)) == NULL)
+		die("cgexec: no user %s", user);
+	id->uid = pw->pw_uid;
+	id->gid = pw->pw_gid;
+	id->ngroups = 256;
+	if (getgrouplist(pw->pw_name, pw->pw_gid, id->groups, &id->ngroups) ==
+	    -1)
+		die("cgexec: the groups of %s", user);
+	id->set = true;
+}
+
 /* The floor of a worker with a cgroup of its own, as a plain C loop does
- * it: mkdir, open its cgroup.procs, vfork, the child writes "0" there and
+ * it: mkdir, open its cgroup.procs, vfork, the child writes "0" there,
+ * takes the user's groups, gid and uid (raw calls, as arbord's child) and
  * execs; stopping is SIGTERM, waitpid and rmdir. */
 static pid_t
-floor_cg_spawn(const char *dir)
+floor_cg_spawn(const char *dir, const struct floor_ident *id)
 {
 	char path[512];
 	char *args[] = { "sleep", marker, NULL };
@@ -1870,6 +1910,13 @@ floor_cg_spawn(const char *dir)
 	if (pid == 0) {
 		if (write(fd, "0", 1) != 1)
 			_exit(126);
+		if (id->set &&
+		    (syscall(SYS_setgroups, id->ngroups, id->groups) == -1 ||
+		        syscall(SYS_setresgid, id->gid, id->gid, id->gid) ==
+		            -1 ||
+		        syscall(SYS_setresuid, id->uid, id->uid, id->uid) ==
+		            -1))
+			_exit(125);
 		execvp("sleep", args);
 		_exit(127);
 	}
@@ -1880,15 +1927,17 @@ floor_cg_spawn(const char *dir)
 }
 
 /* 2b. cgexec: n exec workers, each with its cgroup (arbord runs with
- * --cgroup), against the floor of the same work in a plain loop below
- * floor_root; extra goes into every spec (`,"user":"nobody"` once
- * workers have users). */
+ * --cgroup) and, with user, running as that user, against the floor of
+ * the same work in a plain loop below floor_root; extra goes into every
+ * spec too. */
 static int
-cmd_cgexec(const char *sock, int n, const char *floor_root, const char *extra)
+cmd_cgexec(const char *sock, int n, const char *floor_root, const char *extra,
+    const char *user)
 {
 	struct conn *c = conn_open(sock);
 	double t0, t_spawn, t_cancel, f_spawn, f_stop;
-	char dir[512];
+	char dir[512], fields[512];
+	struct floor_ident id;
 	json_t *j, *st;
 
 	(void)daemon_pid(c);
@@ -1899,8 +1948,11 @@ cmd_cgexec(const char *sock, int n, const char *floor_root, const char *extra)
 	json_decref(st);
 	if (count_marked() != 0)
 		die("cgexec: stray processes with marker %s", marker);
+	floor_ident_resolve(user, &id);
+	snprintf(fields, sizeof fields, "%s%s%s%s", extra,
+	    *user != '\0' ? ",\"user\":\"" : "", user, *user != '\0' ? "\"" : "");
 	t0 = now_ms();
-	spawn_execs_with(c, n, "g", extra);
+	spawn_execs_with(c, n, "g", fields);
 	wait_marked(n, 60000, "cgexec spawn");
 	t_spawn = now_ms() - t0;
 	t0 = now_ms();
@@ -1915,7 +1967,7 @@ cmd_cgexec(const char *sock, int n, const char *floor_root, const char *extra)
 	t0 = now_ms();
 	for (int i = 0; i < n; i++) {
 		snprintf(dir, sizeof dir, "%s/f%d", floor_root, i);
-		floor_pids[i] = floor_cg_spawn(dir);
+		floor_pids[i] = floor_cg_spawn(dir, &id);
 		nfloor_pids = i + 1;
 	}
 	f_spawn = now_ms() - t0;
@@ -1935,10 +1987,10 @@ cmd_cgexec(const char *sock, int n, const char *floor_root, const char *extra)
 
 	emit("cgexec", "spawn_until_running", "ms", t_spawn, "floor", f_spawn,
 	    t_spawn / f_spawn, "ratio <= 1.3", "ratio_le", 1.3,
-	    json_pack("{s:i}", "n", n));
+	    json_pack("{s:i,s:s}", "n", n, "user", user));
 	emit("cgexec", "cancel_until_gone", "ms", t_cancel, "floor", f_stop,
 	    t_cancel / f_stop, "ratio <= 1.3", "ratio_le", 1.3,
-	    json_pack("{s:i}", "n", n));
+	    json_pack("{s:i,s:s}", "n", n, "user", user));
 	if (*extra != '\0')
 		fprintf(stderr, "bench: cgexec specs with %s\n", extra);
 	conn_close(c);
@@ -1950,7 +2002,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: bench tree SOCKET SUPS CHILDREN\n"
 	    "       bench exec SOCKET N\n"
-	    "       bench cgexec SOCKET N FLOOR_CGROUP [SPEC_EXTRA]\n"
+	    "       bench cgexec SOCKET N FLOOR_CGROUP [SPEC_EXTRA [USER]]\n"
 	    "       bench rate SOCKET N SECONDS WINDOW\n"
 	    "       bench concurrency SOCKET CONNS SECONDS WINDOW\n"
 	    "       bench idle SOCKET N SECONDS\n"
@@ -2013,9 +2065,9 @@ main(int argc, char **argv)
 		return cmd_tree(argv[2], atoi(argv[3]), atoi(argv[4]));
 	if (strcmp(cmd, "exec") == 0 && argc == 4)
 		return cmd_exec(argv[2], atoi(argv[3]));
-	if (strcmp(cmd, "cgexec") == 0 && (argc == 5 || argc == 6))
+	if (strcmp(cmd, "cgexec") == 0 && argc >= 5 && argc <= 7)
 		return cmd_cgexec(argv[2], atoi(argv[3]), argv[4],
-		    argc == 6 ? argv[5] : "");
+		    argc >= 6 ? argv[5] : "", argc == 7 ? argv[6] : "");
 	if (strcmp(cmd, "rate") == 0 && argc == 6)
 		return cmd_rate(argv[2], atol(argv[3]), atof(argv[4]),
 		    atol(argv[5]));
