@@ -93,43 +93,43 @@ cg_rmdir(const char *dir)
 
 /* --- small file helpers -------------------------------------------------- */
 
-/* Opens file in a cgroup: through dfd (an O_PATH fd of it, no walk of
- * the whole path) when there is one, else by dir's path. */
+/* Opens file in a cgroup: relative to ROOT/tree's fd when dir is below
+ * it (a node's path is walked from there, not from /), else by path. */
 static int
-cg_open_in(int dfd, const char *dir, const char *file, int flags)
+cg_open_in(const char *dir, const char *file, int flags)
 {
+	const char *rel = cg_rel(dir);
 	char path[PATH_MAX];
 
-	if (dfd >= 0)
-		return openat(dfd, file, flags | O_CLOEXEC);
-	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, file) >=
-	    sizeof path) {
+	if ((size_t)snprintf(path, sizeof path, "%s/%s",
+	        rel != NULL ? rel : dir, file) >= sizeof path) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
+	if (rel != NULL)
+		return openat(cg.tree_fd, path, flags | O_CLOEXEC);
 	return open(path, flags | O_CLOEXEC);
 }
 
-/* Reads a whole small file into buf; its length or -1. */
+/* Reads a whole small pseudo-file from fd at offset 0 into buf; its
+ * length or -1. A cgroup file hands out its records a page at a time,
+ * so a read that returns less than half a page returned all there is:
+ * no second read for the end of the file. */
 static ssize_t
-cg_read_in(int dfd, const char *dir, const char *file, char *buf, size_t size)
+cg_pread(int fd, char *buf, size_t size)
 {
 	ssize_t r, len = 0;
-	int fd;
 
-	if ((fd = cg_open_in(dfd, dir, file, O_RDONLY)) == -1)
-		return -1;
-	while ((size_t)len < size - 1 &&
-	    (r = read(fd, buf + len, size - 1 - (size_t)len)) != 0) {
-		if (r == -1) {
-			if (errno == EINTR)
-				continue;
-			close(fd);
+	while ((size_t)len < size - 1) {
+		r = pread(fd, buf + len, size - 1 - (size_t)len, (off_t)len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
 			return -1;
-		}
 		len += r;
+		if (r == 0 || r < 2048)
+			break;
 	}
-	close(fd);
 	buf[len] = '\0';
 	return len;
 }
@@ -137,18 +137,27 @@ cg_read_in(int dfd, const char *dir, const char *file, char *buf, size_t size)
 static ssize_t
 cg_read_at(const char *dir, const char *file, char *buf, size_t size)
 {
-	return cg_read_in(-1, dir, file, buf, size);
+	ssize_t len;
+	int fd, e;
+
+	if ((fd = cg_open_in(dir, file, O_RDONLY)) == -1)
+		return -1;
+	len = cg_pread(fd, buf, size);
+	e = errno;
+	close(fd);
+	errno = e;
+	return len;
 }
 
 /* 0 or -1 with errno. */
 static int
-cg_write_in(int dfd, const char *dir, const char *file, const char *value)
+cg_write_at(const char *dir, const char *file, const char *value)
 {
 	size_t len = strlen(value);
 	ssize_t w;
 	int fd, e;
 
-	if ((fd = cg_open_in(dfd, dir, file, O_WRONLY)) == -1)
+	if ((fd = cg_open_in(dir, file, O_WRONLY)) == -1)
 		return -1;
 	w = write(fd, value, len);
 	e = errno;
@@ -157,18 +166,12 @@ cg_write_in(int dfd, const char *dir, const char *file, const char *value)
 	return w == (ssize_t)len ? 0 : -1;
 }
 
-static int
-cg_write_at(const char *dir, const char *file, const char *value)
-{
-	return cg_write_in(-1, dir, file, value);
-}
-
 static int64_t
 cg_read_num(const struct cgroup_run *r, const char *file)
 {
 	char buf[64];
 
-	if (cg_read_in(r->fd, r->dir, file, buf, sizeof buf) <= 0)
+	if (cg_read_at(r->dir, file, buf, sizeof buf) <= 0)
 		return -1;
 	if (strncmp(buf, "max", 3) == 0)
 		return INT64_MAX;
@@ -809,14 +812,13 @@ cg_make(const struct node *n, const char *dir, struct proto_err *err)
 }
 
 int
-cgroup_node_prepare(const struct node *n, struct cgroup_run *run, int *procs_fd,
+cgroup_node_prepare(const struct node *n, struct cgroup_run *run,
     struct proto_err *err)
 {
 	char *dir;
 
 	run->dir = NULL;
 	run->fd = -1;
-	*procs_fd = -1;
 	if (!cg.available) {
 		/* Checked at spawn; a spec restored from --state on a host
 		 * (or with options) without cgroups is said so, not
@@ -841,17 +843,9 @@ cgroup_node_prepare(const struct node *n, struct cgroup_run *run, int *procs_fd,
 		free(dir);
 		return -1;
 	}
-	if ((run->fd = cg_rel(dir) != NULL ?
-	            openat(cg.tree_fd, cg_rel(dir),
-	                O_PATH | O_DIRECTORY | O_CLOEXEC) :
-	            open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1 ||
-	    (*procs_fd = openat(run->fd, "cgroup.procs",
-	         O_WRONLY | O_CLOEXEC)) == -1) {
+	if ((run->fd = cg_open_in(dir, "cgroup.procs", O_RDWR)) == -1) {
 		proto_errf(err, PROTO_SPAWN_FAILED,
 		    "cannot open %s/cgroup.procs: %s", dir, strerror(errno));
-		if (run->fd != -1)
-			close(run->fd);
-		run->fd = -1;
 		cg_rmdir(dir);
 		free(dir);
 		return -1;
@@ -913,10 +907,29 @@ cgroup_populated(const struct cgroup_run *r)
 	char buf[128];
 	int64_t v;
 
-	if (cg_read_in(r->fd, r->dir, "cgroup.events", buf, sizeof buf) < 0 ||
+	if (cg_read_at(r->dir, "cgroup.events", buf, sizeof buf) < 0 ||
 	    cgroup_keyed(buf, "populated", &v) == -1)
 		return 0;
 	return v != 0;
+}
+
+int
+cgroup_open_procs(const struct cgroup_run *r)
+{
+	if (r->dir == NULL)
+		return -1;
+	if (r->fd != -1)
+		return fcntl(r->fd, F_DUPFD_CLOEXEC, 0);
+	return cg_open_in(r->dir, "cgroup.procs", O_WRONLY);
+}
+
+/* Its cgroup.procs, through the run's fd when it has one. */
+static ssize_t
+cg_read_procs(const struct cgroup_run *r, char *buf, size_t size)
+{
+	if (r->fd != -1)
+		return cg_pread(r->fd, buf, size);
+	return cg_read_at(r->dir, "cgroup.procs", buf, size);
 }
 
 void
@@ -928,7 +941,7 @@ cgroup_signal(const struct cgroup_run *r, int sig)
 		cgroup_kill(r);
 		return;
 	}
-	if (cg_read_in(r->fd, r->dir, "cgroup.procs", buf, sizeof buf) < 0)
+	if (cg_read_procs(r, buf, sizeof buf) < 0)
 		return;
 	for (p = buf;; p = end) {
 		long pid = strtol(p, &end, 10);
@@ -949,7 +962,7 @@ cgroup_pids(const struct cgroup_run *r, pid_t *v, int max)
 	char buf[16384], *p, *end;
 	int n = 0;
 
-	if (cg_read_in(r->fd, r->dir, "cgroup.procs", buf, sizeof buf) < 0)
+	if (cg_read_procs(r, buf, sizeof buf) < 0)
 		return -1;
 	for (p = buf; n < max; p = end) {
 		long pid = strtol(p, &end, 10);
@@ -965,8 +978,7 @@ cgroup_pids(const struct cgroup_run *r, pid_t *v, int max)
 void
 cgroup_kill(const struct cgroup_run *r)
 {
-	if (!cg.has_kill ||
-	    cg_write_in(r->fd, r->dir, "cgroup.kill", "1") == -1) {
+	if (!cg.has_kill || cg_write_at(r->dir, "cgroup.kill", "1") == -1) {
 		bool had = cg.has_kill;
 
 		cg.has_kill = false;
@@ -996,12 +1008,11 @@ cgroup_acct_final(const struct cgroup_run *r, struct cgroup_acct *a)
 
 	a->cpu_usec = a->memory_bytes = a->memory_peak_bytes = a->tasks =
 	    a->oom_kills = -1;
-	if (cg_read_in(r->fd, r->dir, "cpu.stat", buf, sizeof buf) > 0)
+	if (cg_read_at(r->dir, "cpu.stat", buf, sizeof buf) > 0)
 		cgroup_keyed(buf, "usage_usec", &a->cpu_usec);
 	if (cgroup_has_memory()) {
 		a->memory_peak_bytes = cg_read_num(r, "memory.peak");
-		if (cg_read_in(r->fd, r->dir, "memory.events", buf,
-		        sizeof buf) > 0)
+		if (cg_read_at(r->dir, "memory.events", buf, sizeof buf) > 0)
 			cgroup_keyed(buf, "oom_kill", &a->oom_kills);
 	}
 }
@@ -1016,8 +1027,7 @@ cgroup_acct_read(const struct cgroup_run *r, struct cgroup_acct *a)
 		a->tasks = cg_read_num(r, "pids.current");
 	else {
 		char procs[16384];
-		ssize_t len = cg_read_in(r->fd, r->dir, "cgroup.procs", procs,
-		    sizeof procs);
+		ssize_t len = cg_read_procs(r, procs, sizeof procs);
 
 		if (len >= 0) {
 			a->tasks = 0;

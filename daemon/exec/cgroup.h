@@ -52,11 +52,13 @@ struct cgroup_acct {
 	int64_t oom_kills;
 };
 
-/* One run's cgroup: its directory and an O_PATH fd of it, through which
- * its files are opened (no walk of the whole path each time). */
+/* One run's cgroup: its directory (its files are opened relative to
+ * ROOT/tree's fd) and its cgroup.procs, open for the run: the child
+ * enters the cgroup through it, and the stop signal reads it (a read of
+ * an open file costs a fifth of an open, read and close). */
 struct cgroup_run {
 	char *dir; /* owned; NULL: no cgroup */
-	int fd;    /* owned; -1: none (files are opened by path) */
+	int fd;    /* owned: its cgroup.procs (read-write); -1: none */
 };
 
 /* --- pure helpers (unit-tested on fake files) --------------------------- */
@@ -102,11 +104,11 @@ int cgroup_check_spec(const struct node_spec *spec, struct proto_err *err);
  * without cgroups or memory. */
 char *cgroup_node_dir(const struct node *n);
 /* Makes n's cgroup (and its ancestors', with their limits), writes n's
- * limits and opens its cgroup.procs for the child to enter: *run (the
- * caller's, ended with cgroup_run_end) and *procs_fd. 0 without cgroups
+ * limits and opens its cgroup.procs (run->fd) for the child to enter:
+ * *run is the caller's, ended with cgroup_run_end. 0 without cgroups
  * (run->dir NULL). */
 int cgroup_node_prepare(const struct node *n, struct cgroup_run *run,
-    int *procs_fd, struct proto_err *err);
+    struct proto_err *err);
 /* Writes n's limits again, every one its controllers allow (the unset
  * ones back to the kernel's default): a reload changed them. Nothing
  * when n has no cgroup now. */
@@ -119,6 +121,8 @@ int cgroup_watch(const struct cgroup_run *r); /* inotify wd; -1: poll */
 void cgroup_unwatch(int wd);
 /* 1 populated, 0 empty; an unreadable file counts as empty. */
 int cgroup_populated(const struct cgroup_run *r);
+/* A cgroup.procs fd of its own for a health check to enter it; -1. */
+int cgroup_open_procs(const struct cgroup_run *r);
 /* The stop signal to every process in it; SIGKILL goes through
  * cgroup.kill. */
 void cgroup_signal(const struct cgroup_run *r, int sig);

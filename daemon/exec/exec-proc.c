@@ -445,8 +445,10 @@ exec_scan_cb(evutil_socket_t fd, short what, void *arg)
 		w->scan_want = false;
 		if (v != NULL)
 			exec_scan_one(w, v, n);
-		if (w->reaped)
+		if (w->reaped && !w->scanned) {
 			w->scanned = true;
+			exec_mod.nleftover++;
+		}
 		w->recheck = true;
 	}
 	free(v);
@@ -483,6 +485,8 @@ exec_release(struct exec *w, bool kill_left)
 		sentinel_del_group(w->pgid);
 	w->group_gone = true;
 	if (w->cg.dir != NULL) {
+		if (w->cg_wd >= 0)
+			idmap_del(&exec_mod.by_wd, (uint64_t)w->cg_wd);
 		cgroup_unwatch(w->cg_wd);
 		w->cg_wd = -1;
 		/* At teardown it is killed (cgroup_teardown removes it);
@@ -490,6 +494,8 @@ exec_release(struct exec *w, bool kill_left)
 		cgroup_run_end(&w->cg, !kill_left || !w->live);
 	}
 	if (w->live) {
+		if (w->reaped && w->scanned)
+			exec_mod.nleftover--;
 		LIST_REMOVE(w, entry);
 		w->live = false;
 	}
@@ -501,6 +507,12 @@ void
 exec_track(struct exec *w)
 {
 	w->cg_wd = w->cg.dir != NULL ? cgroup_watch(&w->cg) : -1;
+	if (w->cg_wd >= 0 &&
+	    idmap_put(&exec_mod.by_wd, (uint64_t)w->cg_wd, w) == -1) {
+		/* Out of memory: its end is polled instead. */
+		cgroup_unwatch(w->cg_wd);
+		w->cg_wd = -1;
+	}
 	sentinel_add_group(w->pgid);
 	w->live = true;
 	LIST_INSERT_HEAD(&exec_mod.live, w, entry);
@@ -623,15 +635,14 @@ void
 exec_after_reap(void)
 {
 	struct exec *w;
-	bool any = false;
 
-	LIST_FOREACH(w, &exec_mod.live, entry)
-	if (w->reaped && w->scanned) {
-		w->recheck = true;
-		any = true;
-	}
-	if (!any)
+	/* Most reaps are of main processes, checked by their own
+	 * callback: the walk is only for runs waiting on leftovers. */
+	if (exec_mod.nleftover == 0)
 		return;
+	LIST_FOREACH(w, &exec_mod.live, entry)
+	if (w->reaped && w->scanned)
+		w->recheck = true;
 	exec_recheck();
 }
 
@@ -641,11 +652,8 @@ exec_cgroup_changed(int wd)
 {
 	struct exec *w;
 
-	LIST_FOREACH(w, &exec_mod.live, entry)
-	if (w->cg_wd == wd) {
+	if (wd >= 0 && (w = idmap_get(&exec_mod.by_wd, (uint64_t)wd)) != NULL)
 		exec_check(w);
-		return;
-	}
 }
 
 /* A new sentinel learns everything again. */

@@ -88,7 +88,8 @@ struct exec_launch {
 	int fd_min;            /* child-side fds live at or above it */
 	int stderr_w;          /* borrowed */
 	bool merge_err; /* stderr into the stdout pipe (a health check) */
-	int cg_procs;   /* borrowed: its cgroup.procs, -1: no cgroup */
+	int cg_procs;   /* its cgroup.procs (a check's own, else borrowed
+	                   from the run), -1: no cgroup */
 	pid_t ppid;
 	struct exec_rlim rlims[SPEC_RLIM__COUNT]; /* set in this order */
 	size_t nrlims;
@@ -809,13 +810,12 @@ exec_spawn_argv(struct node *n, char *const *argv, bool ready, bool check,
 	if (check) {
 		const struct exec *w = n->work;
 
-		l->cg_procs = w != NULL && w->cg.dir != NULL && w->cg.fd != -1 ?
-		    openat(w->cg.fd, "cgroup.procs", O_WRONLY | O_CLOEXEC) :
-		    -1;
-	} else if (cgroup_node_prepare(n, &cg, &l->cg_procs, err) == -1) {
+		l->cg_procs = w != NULL ? cgroup_open_procs(&w->cg) : -1;
+	} else if (cgroup_node_prepare(n, &cg, err) == -1) {
 		launch_free(l);
 		return -1;
-	}
+	} else
+		l->cg_procs = cg.fd; /* the run's, kept for its signals */
 	if (pipes_open(&p, ready, l->fd_min) == -1)
 		spawn_errno(err, argv[0], "", errno);
 	else if ((pid = spawn_child(l, &p, &e)) == -1)
@@ -834,7 +834,8 @@ exec_spawn_argv(struct node *n, char *const *argv, bool ready, bool check,
 		cg.fd = -1;
 		rc = 0;
 	}
-	exec_fd_close(&l->cg_procs);
+	if (check)
+		exec_fd_close(&l->cg_procs);
 	/* Not started: its child, if any, was reaped. */
 	cgroup_run_end(&cg, true);
 	pipes_close(&p);

@@ -498,6 +498,8 @@ int
 exec_init(struct event_base *base)
 {
 	exec_mod.self = getpid();
+	idmap_init(&exec_mod.by_wd);
+	exec_mod.nleftover = 0;
 	if ((exec_mod.scan_ev = event_new(base, -1, 0, exec_scan_cb, NULL)) ==
 	    NULL)
 		return -1;
@@ -525,6 +527,7 @@ exec_teardown(void)
 		exec_drop(w);
 	}
 	timer_clear(&exec_mod.scan_ev);
+	idmap_free(&exec_mod.by_wd);
 	journal_close();
 	health_teardown();
 	reaper_set_after(NULL);
