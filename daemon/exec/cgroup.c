@@ -843,7 +843,7 @@ cgroup_node_prepare(const struct node *n, struct cgroup_run *run,
 		free(dir);
 		return -1;
 	}
-	if ((run->fd = cg_open_in(dir, "cgroup.procs", O_RDWR)) == -1) {
+	if ((run->fd = cg_open_in(dir, "cgroup.procs", O_WRONLY)) == -1) {
 		proto_errf(err, PROTO_SPAWN_FAILED,
 		    "cannot open %s/cgroup.procs: %s", dir, strerror(errno));
 		cg_rmdir(dir);
@@ -918,17 +918,12 @@ cgroup_open_procs(const struct cgroup_run *r)
 {
 	if (r->dir == NULL)
 		return -1;
-	if (r->fd != -1)
-		return fcntl(r->fd, F_DUPFD_CLOEXEC, 0);
 	return cg_open_in(r->dir, "cgroup.procs", O_WRONLY);
 }
 
-/* Its cgroup.procs, through the run's fd when it has one. */
 static ssize_t
 cg_read_procs(const struct cgroup_run *r, char *buf, size_t size)
 {
-	if (r->fd != -1)
-		return cg_pread(r->fd, buf, size);
 	return cg_read_at(r->dir, "cgroup.procs", buf, size);
 }
 

@@ -53,12 +53,13 @@ struct cgroup_acct {
 };
 
 /* One run's cgroup: its directory (its files are opened relative to
- * ROOT/tree's fd) and its cgroup.procs, open for the run: the child
- * enters the cgroup through it, and the stop signal reads it (a read of
- * an open file costs a fifth of an open, read and close). */
+ * ROOT/tree's fd, no walk from /), and its cgroup.procs while the child
+ * is being started (it enters through it). A run holds no fd of its
+ * cgroup after that: each fd a run holds is copied into every later
+ * start's child and closed by its exec. */
 struct cgroup_run {
 	char *dir; /* owned; NULL: no cgroup */
-	int fd;    /* owned: its cgroup.procs (read-write); -1: none */
+	int fd;    /* owned: its cgroup.procs while starting, else -1 */
 };
 
 /* --- pure helpers (unit-tested on fake files) --------------------------- */
@@ -104,9 +105,9 @@ int cgroup_check_spec(const struct node_spec *spec, struct proto_err *err);
  * without cgroups or memory. */
 char *cgroup_node_dir(const struct node *n);
 /* Makes n's cgroup (and its ancestors', with their limits), writes n's
- * limits and opens its cgroup.procs (run->fd) for the child to enter:
- * *run is the caller's, ended with cgroup_run_end. 0 without cgroups
- * (run->dir NULL). */
+ * limits and opens its cgroup.procs (run->fd, which the caller closes
+ * once the child entered) for the child to enter: *run is the caller's,
+ * ended with cgroup_run_end. 0 without cgroups (run->dir NULL). */
 int cgroup_node_prepare(const struct node *n, struct cgroup_run *run,
     struct proto_err *err);
 /* Writes n's limits again, every one its controllers allow (the unset

@@ -89,7 +89,7 @@ struct exec_launch {
 	int stderr_w;          /* borrowed */
 	bool merge_err; /* stderr into the stdout pipe (a health check) */
 	int cg_procs;   /* its cgroup.procs (a check's own, else borrowed
-	                   from the run), -1: no cgroup */
+	                   from the run's prepare), -1: no cgroup */
 	pid_t ppid;
 	struct exec_rlim rlims[SPEC_RLIM__COUNT]; /* set in this order */
 	size_t nrlims;
@@ -815,7 +815,7 @@ exec_spawn_argv(struct node *n, char *const *argv, bool ready, bool check,
 		launch_free(l);
 		return -1;
 	} else
-		l->cg_procs = cg.fd; /* the run's, kept for its signals */
+		l->cg_procs = cg.fd; /* the run's, closed once entered */
 	if (pipes_open(&p, ready, l->fd_min) == -1)
 		spawn_errno(err, argv[0], "", errno);
 	else if ((pid = spawn_child(l, &p, &e)) == -1)
@@ -826,6 +826,9 @@ exec_spawn_argv(struct node *n, char *const *argv, bool ready, bool check,
 		sp->out_r = p.out[0];
 		sp->err_r = check ? -1 : p.serr[0];
 		sp->ready_r = p.rdy[0];
+		/* The child is in: every fd a run holds would be copied and
+		 * closed again by the exec of each later start. */
+		exec_fd_close(&cg.fd);
 		sp->cg = cg;
 		p.done[1] = p.out[0] = p.rdy[0] = -1;
 		if (!check)

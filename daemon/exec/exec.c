@@ -18,6 +18,7 @@
 
 #include "cgroup.h"
 #include "exec-int.h"
+#include "ident.h"
 #include "exec.h"
 #include "journal.h"
 #include "health.h"
@@ -503,6 +504,8 @@ exec_init(struct event_base *base)
 	if ((exec_mod.scan_ev = event_new(base, -1, 0, exec_scan_cb, NULL)) ==
 	    NULL)
 		return -1;
+	if (ident_attach(base) == -1)
+		return -1;
 	reaper_set_after(exec_after_reap);
 	sentinel_set_replay(exec_replay);
 	cgroup_set_changed(exec_cgroup_changed);
@@ -528,6 +531,7 @@ exec_teardown(void)
 	}
 	timer_clear(&exec_mod.scan_ev);
 	idmap_free(&exec_mod.by_wd);
+	ident_detach();
 	journal_close();
 	health_teardown();
 	reaper_set_after(NULL);
