@@ -346,7 +346,7 @@ cg_purge(const char *dir, int depth)
 	struct dirent *de;
 	DIR *d;
 
-	struct cgroup_run run = { (char *)dir, -1 };
+	struct cgroup_run run = { (char *)dir, -1, false };
 
 	if (depth == 0) {
 		if (cg_write_at(dir, "cgroup.kill", "1") == -1 &&
@@ -361,7 +361,7 @@ cg_purge(const char *dir, int depth)
 		if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
 			continue;
-		struct cgroup_run subrun = { sub, -1 };
+		struct cgroup_run subrun = { sub, -1, false };
 
 		if ((size_t)snprintf(sub, sizeof sub, "%s/%s", dir,
 		        de->d_name) >= sizeof sub)
@@ -819,6 +819,7 @@ cgroup_node_prepare(const struct node *n, struct cgroup_run *run,
 
 	run->dir = NULL;
 	run->fd = -1;
+	run->removed = false;
 	if (!cg.available) {
 		/* Checked at spawn; a spec restored from --state on a host
 		 * (or with options) without cgroups is said so, not
@@ -982,6 +983,17 @@ cgroup_kill(const struct cgroup_run *r)
 	}
 }
 
+int
+cgroup_run_remove(struct cgroup_run *r)
+{
+	if (r->dir == NULL || r->removed)
+		return 0;
+	if (cg_rmdir(r->dir) == -1)
+		return -1;
+	r->removed = true;
+	return 0;
+}
+
 void
 cgroup_run_end(struct cgroup_run *r, bool remove)
 {
@@ -990,10 +1002,11 @@ cgroup_run_end(struct cgroup_run *r, bool remove)
 	r->fd = -1;
 	if (r->dir == NULL)
 		return;
-	if (remove && cg_rmdir(r->dir) == -1 && errno != ENOENT)
+	if (remove && !r->removed && cg_rmdir(r->dir) == -1 && errno != ENOENT)
 		log_warn("cgroups: cannot remove %s", r->dir);
 	free(r->dir);
 	r->dir = NULL;
+	r->removed = false;
 }
 
 void
@@ -1057,7 +1070,7 @@ cgroup_sup_acct(const struct node *n, struct cgroup_acct *a)
 	a->cpu_usec = a->memory_bytes = a->memory_peak_bytes = a->tasks =
 	    a->oom_kills = -1;
 	if (cg.available && (dir = cgroup_node_dir(n)) != NULL) {
-		struct cgroup_run r = { dir, -1 };
+		struct cgroup_run r = { dir, -1, false };
 
 		cgroup_acct_read(&r, a);
 		/* A supervisor's own cgroup.procs is empty by rule: only

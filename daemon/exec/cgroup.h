@@ -58,8 +58,9 @@ struct cgroup_acct {
  * cgroup after that: each fd a run holds is copied into every later
  * start's child and closed by its exec. */
 struct cgroup_run {
-	char *dir; /* owned; NULL: no cgroup */
-	int fd;    /* owned: its cgroup.procs while starting, else -1 */
+	char *dir;    /* owned; NULL: no cgroup */
+	int fd;       /* owned: its cgroup.procs while starting, else -1 */
+	bool removed; /* cgroup_run_remove removed it */
 };
 
 /* --- pure helpers (unit-tested on fake files) --------------------------- */
@@ -130,8 +131,11 @@ void cgroup_signal(const struct cgroup_run *r, int sig);
 void cgroup_kill(const struct cgroup_run *r);
 /* Up to max pids of its processes; -1 when unreadable. */
 int cgroup_pids(const struct cgroup_run *r, pid_t *v, int max);
-/* Closes and forgets it; with remove, removes the (empty) cgroup too,
- * and logs when it cannot. */
+/* Removes it now: 0 when it was empty, -1 with errno (EBUSY: it holds
+ * processes, or cgroups of its own). */
+int cgroup_run_remove(struct cgroup_run *r);
+/* Closes and forgets it; with remove, removes the (empty) cgroup too
+ * unless that was done, and logs when it cannot. */
 void cgroup_run_end(struct cgroup_run *r, bool remove);
 /* Accounting from its files; tasks from pids.current or cgroup.procs. */
 void cgroup_acct_read(const struct cgroup_run *r, struct cgroup_acct *a);

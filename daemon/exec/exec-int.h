@@ -112,7 +112,8 @@ struct exec {
 	                            checked */
 	int status;              /* wait status of the main process */
 	struct cgroup_run cg;    /* owned: this run's cgroup; dir NULL: none */
-	int cg_wd;               /* inotify watch of its cgroup.events */
+	int cg_wd;               /* inotify watch of its cgroup.events once
+	                            the main process left others; -1 */
 	struct cgroup_acct last; /* of the last run, once it ended */
 	bool has_last;
 	struct rusage ru;

@@ -802,6 +802,7 @@ exec_spawn_argv(struct node *n, char *const *argv, bool ready, bool check,
 
 	cg.dir = NULL;
 	cg.fd = -1;
+	cg.removed = false;
 	if ((l = launch_new(n, argv, ready, sp, check, err)) == NULL)
 		return -1;
 	/* Its cgroup (with its limits) first: the child enters it. A health

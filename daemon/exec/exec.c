@@ -354,6 +354,11 @@ exec_acct(const struct exec *w, struct cgroup_acct *a)
 		exec_acct_proc(w, a);
 		return;
 	}
+	if (w->cg.removed) {
+		/* Emptied and removed; its output is being drained. */
+		*a = w->last;
+		return;
+	}
 	cgroup_acct_read(&w->cg, a);
 	if (a->memory_bytes == -1) {
 		/* No memory controller: RSS of what is in the cgroup. */
