@@ -952,14 +952,14 @@ cgroup_signal(const struct cgroup_run *r, int sig)
 	}
 }
 
-int
-cgroup_pids(const struct cgroup_run *r, pid_t *v, int max)
+/* Up to max pids of a cgroup.procs text. */
+static int
+cg_parse_pids(const char *buf, pid_t *v, int max)
 {
-	char buf[16384], *p, *end;
+	const char *p;
+	char *end;
 	int n = 0;
 
-	if (cg_read_procs(r, buf, sizeof buf) < 0)
-		return -1;
 	for (p = buf; n < max; p = end) {
 		long pid = strtol(p, &end, 10);
 
@@ -969,6 +969,16 @@ cgroup_pids(const struct cgroup_run *r, pid_t *v, int max)
 			v[n++] = (pid_t)pid;
 	}
 	return n;
+}
+
+int
+cgroup_pids(const struct cgroup_run *r, pid_t *v, int max)
+{
+	char buf[16384];
+
+	if (cg_read_procs(r, buf, sizeof buf) < 0)
+		return -1;
+	return cg_parse_pids(buf, v, max);
 }
 
 void
@@ -1025,24 +1035,35 @@ cgroup_acct_final(const struct cgroup_run *r, struct cgroup_acct *a)
 	}
 }
 
-void
-cgroup_acct_read(const struct cgroup_run *r, struct cgroup_acct *a)
+int
+cgroup_acct_read_pids(const struct cgroup_run *r, struct cgroup_acct *a,
+    pid_t *v, int max)
 {
+	char procs[16384];
+	ssize_t len;
+
 	cgroup_acct_final(r, a);
 	if (cgroup_has_memory())
 		a->memory_bytes = cg_read_num(r, "memory.current");
 	if (cg.ctrl_on[CG_PIDS])
 		a->tasks = cg_read_num(r, "pids.current");
-	else {
-		char procs[16384];
-		ssize_t len = cg_read_procs(r, procs, sizeof procs);
-
-		if (len >= 0) {
-			a->tasks = 0;
-			for (ssize_t i = 0; i < len; i++)
-				a->tasks += procs[i] == '\n';
-		}
+	if (cg.ctrl_on[CG_PIDS] && v == NULL)
+		return -1;
+	/* One read for the count and the pids. */
+	if ((len = cg_read_procs(r, procs, sizeof procs)) < 0)
+		return -1;
+	if (!cg.ctrl_on[CG_PIDS]) {
+		a->tasks = 0;
+		for (ssize_t i = 0; i < len; i++)
+			a->tasks += procs[i] == '\n';
 	}
+	return v != NULL ? cg_parse_pids(procs, v, max) : -1;
+}
+
+void
+cgroup_acct_read(const struct cgroup_run *r, struct cgroup_acct *a)
+{
+	(void)cgroup_acct_read_pids(r, a, NULL, 0);
 }
 
 static json_t *

@@ -139,6 +139,10 @@ int cgroup_run_remove(struct cgroup_run *r);
 void cgroup_run_end(struct cgroup_run *r, bool remove);
 /* Accounting from its files; tasks from pids.current or cgroup.procs. */
 void cgroup_acct_read(const struct cgroup_run *r, struct cgroup_acct *a);
+/* The same, and with v up to max of its pids from the same read of
+ * cgroup.procs: how many, or -1 (v NULL, or unreadable). */
+int cgroup_acct_read_pids(const struct cgroup_run *r, struct cgroup_acct *a,
+    pid_t *v, int max);
 /* What a run that ended used (its cgroup is empty: no memory or tasks
  * to read): cpu, peak, OOM kills. */
 void cgroup_acct_final(const struct cgroup_run *r, struct cgroup_acct *a);

@@ -341,6 +341,9 @@ exec_acct_proc(const struct exec *w, struct cgroup_acct *a)
 void
 exec_acct(const struct exec *w, struct cgroup_acct *a)
 {
+	pid_t pids[256];
+	int n;
+
 	a->cpu_usec = a->memory_bytes = a->memory_peak_bytes = a->tasks =
 	    a->oom_kills = -1;
 	if (w == NULL)
@@ -359,12 +362,17 @@ exec_acct(const struct exec *w, struct cgroup_acct *a)
 		*a = w->last;
 		return;
 	}
-	cgroup_acct_read(&w->cg, a);
+	if (cgroup_has_memory()) {
+		cgroup_acct_read(&w->cg, a);
+		n = -2;
+	} else
+		n = cgroup_acct_read_pids(&w->cg, a, pids, 256);
 	if (a->memory_bytes == -1) {
 		/* No memory controller: RSS of what is in the cgroup. */
-		pid_t pids[256];
 		int64_t cpu = 0, rss = 0;
-		int n = cgroup_pids(&w->cg, pids, 256);
+
+		if (n == -2)
+			n = cgroup_pids(&w->cg, pids, 256);
 
 		for (int i = 0; i < n; i++)
 			exec_proc_usage(pids[i], &cpu, &rss);
