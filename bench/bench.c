@@ -11,7 +11,8 @@
  *
  *   bench tree SOCKET SUPS CHILDREN
  *   bench exec SOCKET N
- *   bench cgexec SOCKET N FLOOR_CGROUP [SPEC_EXTRA]  (arbord has --cgroup)
+ *   bench cgexec SOCKET N FLOOR_CGROUP [SPEC_EXTRA [USER]]  (arbord has
+ *                                                --cgroup; as USER)
  *   bench rate SOCKET N SECONDS WINDOW            (ping and inspect)
  *   bench concurrency SOCKET CONNS SECONDS WINDOW
  *   bench idle SOCKET N SECONDS
@@ -40,8 +41,12 @@
 #include <jansson.h>
 #include <poll.h>
 #include <signal.h>
+#include <grp.h>
+#include <pwd.h>
 #include <spawn.h>
+#include <stdbool.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -53,6 +58,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -173,6 +179,34 @@ count_marked(void)
 }
 
 /* utime + stime, in clock ticks. */
+/* CPU time of the process's main thread in ms (schedstat: ns), -1. */
+static double
+proc_cpu_ms(long pid)
+{
+	char path[64];
+	unsigned long long ns;
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof path, "/proc/%ld/schedstat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	ok = fscanf(f, "%llu", &ns) == 1;
+	fclose(f);
+	return ok ? (double)ns / 1e6 : -1;
+}
+
+/* This process's CPU (user and system) in ms. */
+static double
+self_cpu_ms(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+}
+
 static long
 proc_ticks(long pid)
 {
@@ -1620,6 +1654,11 @@ cmd_aggregate(void)
 				const char *k;
 				json_t *xv;
 				json_object_foreach(x0, k, xv) {
+					if (!json_is_number(xv)) {
+						/* a label, e.g. cgexec's user */
+						json_object_set(xo, k, xv);
+						continue;
+					}
 					for (int i = 0; i < n; i++)
 						v[i] = json_number_value(
 						    json_object_get(json_object_get(
@@ -2053,11 +2092,41 @@ cmd_journal(const char *sock, const char *jsock, int n, double secs)
 	return 0;
 }
 
+/* The identity a floor child takes, as arbord's child does for a spec
+ * with "user": resolved once here (arbord resolves it per spawn). */
+struct floor_ident {
+	bool set;
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[256];
+	int ngroups;
+};
+
+static void
+floor_ident_resolve(const char *user, struct floor_ident *id)
+{
+	struct passwd *pw;
+
+	id->set = false;
+	if (*user == '\0')
+		return;
+	if ((pw = getpwnam(user)) == NULL)
+		die("cgexec: no user %s", user);
+	id->uid = pw->pw_uid;
+	id->gid = pw->pw_gid;
+	id->ngroups = 256;
+	if (getgrouplist(pw->pw_name, pw->pw_gid, id->groups, &id->ngroups) ==
+	    -1)
+		die("cgexec: the groups of %s", user);
+	id->set = true;
+}
+
 /* The floor of a worker with a cgroup of its own, as a plain C loop does
- * it: mkdir, open its cgroup.procs, vfork, the child writes "0" there and
+ * it: mkdir, open its cgroup.procs, vfork, the child writes "0" there,
+ * takes the user's groups, gid and uid (raw calls, as arbord's child) and
  * execs; stopping is SIGTERM, waitpid and rmdir. */
 static pid_t
-floor_cg_spawn(const char *dir)
+floor_cg_spawn(const char *dir, const struct floor_ident *id)
 {
 	char path[512];
 	char *args[] = { "sleep", marker, NULL };
@@ -2073,6 +2142,13 @@ floor_cg_spawn(const char *dir)
 	if (pid == 0) {
 		if (write(fd, "0", 1) != 1)
 			_exit(126);
+		if (id->set &&
+		    (syscall(SYS_setgroups, id->ngroups, id->groups) == -1 ||
+		        syscall(SYS_setresgid, id->gid, id->gid, id->gid) ==
+		            -1 ||
+		        syscall(SYS_setresuid, id->uid, id->uid, id->uid) ==
+		            -1))
+			_exit(125);
 		execvp("sleep", args);
 		_exit(127);
 	}
@@ -2083,18 +2159,20 @@ floor_cg_spawn(const char *dir)
 }
 
 /* 2b. cgexec: n exec workers, each with its cgroup (arbord runs with
- * --cgroup), against the floor of the same work in a plain loop below
- * floor_root; extra goes into every spec (`,"user":"nobody"` once
- * workers have users). */
+ * --cgroup) and, with user, running as that user, against the floor of
+ * the same work in a plain loop below floor_root; extra goes into every
+ * spec too. */
 static int
-cmd_cgexec(const char *sock, int n, const char *floor_root, const char *extra)
+cmd_cgexec(const char *sock, int n, const char *floor_root, const char *extra,
+    const char *user)
 {
 	struct conn *c = conn_open(sock);
-	double t0, t_spawn, t_cancel, f_spawn, f_stop;
-	char dir[512];
+	double t0, t_spawn, t_cancel, f_spawn, f_stop, c0, c_spawn, c_cancel;
+	double fc_spawn, fc_stop;
+	char dir[512], fields[512];
+	struct floor_ident id;
 	json_t *j, *st;
-
-	(void)daemon_pid(c);
+	long pid = daemon_pid(c);
 	st = call(c, "stats", NULL, 10000);
 	if (!json_is_true(json_object_get(json_object_get(json_object_get(st,
 	        "result"), "cgroups"), "available")))
@@ -2102,26 +2180,36 @@ cmd_cgexec(const char *sock, int n, const char *floor_root, const char *extra)
 	json_decref(st);
 	if (count_marked() != 0)
 		die("cgexec: stray processes with marker %s", marker);
+	floor_ident_resolve(user, &id);
+	snprintf(fields, sizeof fields, "%s%s%s%s", extra,
+	    *user != '\0' ? ",\"user\":\"" : "", user, *user != '\0' ? "\"" : "");
+	c0 = proc_cpu_ms(pid);
 	t0 = now_ms();
-	spawn_execs_with(c, n, "g", extra);
+	spawn_execs_with(c, n, "g", fields);
 	wait_marked(n, 60000, "cgexec spawn");
 	t_spawn = now_ms() - t0;
+	c_spawn = proc_cpu_ms(pid) - c0;
+	c0 = proc_cpu_ms(pid);
 	t0 = now_ms();
 	j = call(c, "cancel", "{\"path\":\"/\",\"wait\":true}", 60000);
 	json_decref(j);
 	wait_marked(0, 60000, "cgexec cancel");
 	t_cancel = now_ms() - t0;
+	c_cancel = proc_cpu_ms(pid) - c0;
 
 	if (mkdir(floor_root, 0755) == -1 && errno != EEXIST)
 		die("cgexec: mkdir %s: %s", floor_root, strerror(errno));
 	floor_pids = calloc((size_t)n, sizeof *floor_pids);
+	c0 = self_cpu_ms();
 	t0 = now_ms();
 	for (int i = 0; i < n; i++) {
 		snprintf(dir, sizeof dir, "%s/f%d", floor_root, i);
-		floor_pids[i] = floor_cg_spawn(dir);
+		floor_pids[i] = floor_cg_spawn(dir, &id);
 		nfloor_pids = i + 1;
 	}
 	f_spawn = now_ms() - t0;
+	fc_spawn = self_cpu_ms() - c0;
+	c0 = self_cpu_ms();
 	t0 = now_ms();
 	for (int i = 0; i < n; i++)
 		kill(floor_pids[i], SIGTERM);
@@ -2133,15 +2221,21 @@ cmd_cgexec(const char *sock, int n, const char *floor_root, const char *extra)
 			die("cgexec: rmdir %s: %s", dir, strerror(errno));
 	}
 	f_stop = now_ms() - t0;
+	fc_stop = self_cpu_ms() - c0;
 	nfloor_pids = 0;
 	rmdir(floor_root);
 
+	/* arbord_cpu_ms, floor_cpu_ms: arbord's own CPU and the loop's
+	 * (the vfork children's time before their exec is theirs) over the
+	 * same intervals: less noisy than wall time on a shared machine. */
 	emit("cgexec", "spawn_until_running", "ms", t_spawn, "floor", f_spawn,
 	    t_spawn / f_spawn, "ratio <= 1.3", "ratio_le", 1.3,
-	    json_pack("{s:i}", "n", n));
+	    json_pack("{s:i,s:s,s:f,s:f}", "n", n, "user", user,
+	    "arbord_cpu_ms", c_spawn, "floor_cpu_ms", fc_spawn));
 	emit("cgexec", "cancel_until_gone", "ms", t_cancel, "floor", f_stop,
 	    t_cancel / f_stop, "ratio <= 1.3", "ratio_le", 1.3,
-	    json_pack("{s:i}", "n", n));
+	    json_pack("{s:i,s:s,s:f,s:f}", "n", n, "user", user,
+	    "arbord_cpu_ms", c_cancel, "floor_cpu_ms", fc_stop));
 	if (*extra != '\0')
 		fprintf(stderr, "bench: cgexec specs with %s\n", extra);
 	conn_close(c);
@@ -2153,7 +2247,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: bench tree SOCKET SUPS CHILDREN\n"
 	    "       bench exec SOCKET N\n"
-	    "       bench cgexec SOCKET N FLOOR_CGROUP [SPEC_EXTRA]\n"
+	    "       bench cgexec SOCKET N FLOOR_CGROUP [SPEC_EXTRA [USER]]\n"
 	    "       bench rate SOCKET N SECONDS WINDOW\n"
 	    "       bench concurrency SOCKET CONNS SECONDS WINDOW\n"
 	    "       bench idle SOCKET N SECONDS\n"
@@ -2219,9 +2313,9 @@ main(int argc, char **argv)
 		return cmd_tree(argv[2], atoi(argv[3]), atoi(argv[4]));
 	if (strcmp(cmd, "exec") == 0 && argc == 4)
 		return cmd_exec(argv[2], atoi(argv[3]));
-	if (strcmp(cmd, "cgexec") == 0 && (argc == 5 || argc == 6))
+	if (strcmp(cmd, "cgexec") == 0 && argc >= 5 && argc <= 7)
 		return cmd_cgexec(argv[2], atoi(argv[3]), argv[4],
-		    argc == 6 ? argv[5] : "");
+		    argc >= 6 ? argv[5] : "", argc == 7 ? argv[6] : "");
 	if (strcmp(cmd, "rate") == 0 && argc == 6)
 		return cmd_rate(argv[2], atol(argv[3]), atof(argv[4]),
 		    atol(argv[5]));

@@ -94,43 +94,43 @@ cg_rmdir(const char *dir)
 
 /* --- small file helpers -------------------------------------------------- */
 
-/* Opens file in a cgroup: through dfd (an O_PATH fd of it, no walk of
- * the whole path) when there is one, else by dir's path. */
+/* Opens file in a cgroup: relative to ROOT/tree's fd when dir is below
+ * it (a node's path is walked from there, not from /), else by path. */
 static int
-cg_open_in(int dfd, const char *dir, const char *file, int flags)
+cg_open_in(const char *dir, const char *file, int flags)
 {
+	const char *rel = cg_rel(dir);
 	char path[PATH_MAX];
 
-	if (dfd >= 0)
-		return openat(dfd, file, flags | O_CLOEXEC);
-	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, file) >=
-	    sizeof path) {
+	if ((size_t)snprintf(path, sizeof path, "%s/%s",
+	        rel != NULL ? rel : dir, file) >= sizeof path) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
+	if (rel != NULL)
+		return openat(cg.tree_fd, path, flags | O_CLOEXEC);
 	return open(path, flags | O_CLOEXEC);
 }
 
-/* Reads a whole small file into buf; its length or -1. */
+/* Reads a whole small pseudo-file from fd at offset 0 into buf; its
+ * length or -1. A cgroup file hands out its records a page at a time,
+ * so a read that returns less than half a page returned all there is:
+ * no second read for the end of the file. */
 static ssize_t
-cg_read_in(int dfd, const char *dir, const char *file, char *buf, size_t size)
+cg_pread(int fd, char *buf, size_t size)
 {
 	ssize_t r, len = 0;
-	int fd;
 
-	if ((fd = cg_open_in(dfd, dir, file, O_RDONLY)) == -1)
-		return -1;
-	while ((size_t)len < size - 1 &&
-	    (r = read(fd, buf + len, size - 1 - (size_t)len)) != 0) {
-		if (r == -1) {
-			if (errno == EINTR)
-				continue;
-			close(fd);
+	while ((size_t)len < size - 1) {
+		r = pread(fd, buf + len, size - 1 - (size_t)len, (off_t)len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
 			return -1;
-		}
 		len += r;
+		if (r == 0 || r < 2048)
+			break;
 	}
-	close(fd);
 	buf[len] = '\0';
 	return len;
 }
@@ -138,18 +138,27 @@ cg_read_in(int dfd, const char *dir, const char *file, char *buf, size_t size)
 static ssize_t
 cg_read_at(const char *dir, const char *file, char *buf, size_t size)
 {
-	return cg_read_in(-1, dir, file, buf, size);
+	ssize_t len;
+	int fd, e;
+
+	if ((fd = cg_open_in(dir, file, O_RDONLY)) == -1)
+		return -1;
+	len = cg_pread(fd, buf, size);
+	e = errno;
+	close(fd);
+	errno = e;
+	return len;
 }
 
 /* 0 or -1 with errno. */
 static int
-cg_write_in(int dfd, const char *dir, const char *file, const char *value)
+cg_write_at(const char *dir, const char *file, const char *value)
 {
 	size_t len = strlen(value);
 	ssize_t w;
 	int fd, e;
 
-	if ((fd = cg_open_in(dfd, dir, file, O_WRONLY)) == -1)
+	if ((fd = cg_open_in(dir, file, O_WRONLY)) == -1)
 		return -1;
 	w = write(fd, value, len);
 	e = errno;
@@ -158,18 +167,12 @@ cg_write_in(int dfd, const char *dir, const char *file, const char *value)
 	return w == (ssize_t)len ? 0 : -1;
 }
 
-static int
-cg_write_at(const char *dir, const char *file, const char *value)
-{
-	return cg_write_in(-1, dir, file, value);
-}
-
 static int64_t
 cg_read_num(const struct cgroup_run *r, const char *file)
 {
 	char buf[64];
 
-	if (cg_read_in(r->fd, r->dir, file, buf, sizeof buf) <= 0)
+	if (cg_read_at(r->dir, file, buf, sizeof buf) <= 0)
 		return -1;
 	if (strncmp(buf, "max", 3) == 0)
 		return INT64_MAX;
@@ -347,7 +350,7 @@ cg_purge(const char *dir, int depth)
 	struct dirent *de;
 	DIR *d;
 
-	struct cgroup_run run = { (char *)dir, -1 };
+	struct cgroup_run run = { (char *)dir, -1, false };
 
 	if (depth == 0) {
 		if (cg_write_at(dir, "cgroup.kill", "1") == -1 &&
@@ -362,7 +365,7 @@ cg_purge(const char *dir, int depth)
 		if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
 			continue;
-		struct cgroup_run subrun = { sub, -1 };
+		struct cgroup_run subrun = { sub, -1, false };
 
 		if ((size_t)snprintf(sub, sizeof sub, "%s/%s", dir,
 		        de->d_name) >= sizeof sub)
@@ -827,14 +830,14 @@ cg_make(const struct node *n, const char *dir, struct proto_err *err)
 }
 
 int
-cgroup_node_prepare(const struct node *n, struct cgroup_run *run, int *procs_fd,
+cgroup_node_prepare(const struct node *n, struct cgroup_run *run,
     struct proto_err *err)
 {
 	char *dir;
 
 	run->dir = NULL;
 	run->fd = -1;
-	*procs_fd = -1;
+	run->removed = false;
 	if (!cg.available) {
 		/* Checked at spawn; a spec restored from --state on a host
 		 * (or with options) without cgroups is said so, not
@@ -859,17 +862,9 @@ cgroup_node_prepare(const struct node *n, struct cgroup_run *run, int *procs_fd,
 		free(dir);
 		return -1;
 	}
-	if ((run->fd = cg_rel(dir) != NULL ?
-	            openat(cg.tree_fd, cg_rel(dir),
-	                O_PATH | O_DIRECTORY | O_CLOEXEC) :
-	            open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1 ||
-	    (*procs_fd = openat(run->fd, "cgroup.procs",
-	         O_WRONLY | O_CLOEXEC)) == -1) {
+	if ((run->fd = cg_open_in(dir, "cgroup.procs", O_WRONLY)) == -1) {
 		proto_errf(err, PROTO_SPAWN_FAILED,
 		    "cannot open %s/cgroup.procs: %s", dir, strerror(errno));
-		if (run->fd != -1)
-			close(run->fd);
-		run->fd = -1;
 		cg_rmdir(dir);
 		free(dir);
 		return -1;
@@ -931,10 +926,24 @@ cgroup_populated(const struct cgroup_run *r)
 	char buf[128];
 	int64_t v;
 
-	if (cg_read_in(r->fd, r->dir, "cgroup.events", buf, sizeof buf) < 0 ||
+	if (cg_read_at(r->dir, "cgroup.events", buf, sizeof buf) < 0 ||
 	    cgroup_keyed(buf, "populated", &v) == -1)
 		return 0;
 	return v != 0;
+}
+
+int
+cgroup_open_procs(const struct cgroup_run *r)
+{
+	if (r->dir == NULL)
+		return -1;
+	return cg_open_in(r->dir, "cgroup.procs", O_WRONLY);
+}
+
+static ssize_t
+cg_read_procs(const struct cgroup_run *r, char *buf, size_t size)
+{
+	return cg_read_at(r->dir, "cgroup.procs", buf, size);
 }
 
 void
@@ -946,7 +955,7 @@ cgroup_signal(const struct cgroup_run *r, int sig)
 		cgroup_kill(r);
 		return;
 	}
-	if (cg_read_in(r->fd, r->dir, "cgroup.procs", buf, sizeof buf) < 0)
+	if (cg_read_procs(r, buf, sizeof buf) < 0)
 		return;
 	for (p = buf;; p = end) {
 		long pid = strtol(p, &end, 10);
@@ -961,14 +970,14 @@ cgroup_signal(const struct cgroup_run *r, int sig)
 	}
 }
 
-int
-cgroup_pids(const struct cgroup_run *r, pid_t *v, int max)
+/* Up to max pids of a cgroup.procs text. */
+static int
+cg_parse_pids(const char *buf, pid_t *v, int max)
 {
-	char buf[16384], *p, *end;
+	const char *p;
+	char *end;
 	int n = 0;
 
-	if (cg_read_in(r->fd, r->dir, "cgroup.procs", buf, sizeof buf) < 0)
-		return -1;
 	for (p = buf; n < max; p = end) {
 		long pid = strtol(p, &end, 10);
 
@@ -980,17 +989,37 @@ cgroup_pids(const struct cgroup_run *r, pid_t *v, int max)
 	return n;
 }
 
+int
+cgroup_pids(const struct cgroup_run *r, pid_t *v, int max)
+{
+	char buf[16384];
+
+	if (cg_read_procs(r, buf, sizeof buf) < 0)
+		return -1;
+	return cg_parse_pids(buf, v, max);
+}
+
 void
 cgroup_kill(const struct cgroup_run *r)
 {
-	if (!cg.has_kill ||
-	    cg_write_in(r->fd, r->dir, "cgroup.kill", "1") == -1) {
+	if (!cg.has_kill || cg_write_at(r->dir, "cgroup.kill", "1") == -1) {
 		bool had = cg.has_kill;
 
 		cg.has_kill = false;
 		cgroup_signal(r, SIGKILL);
 		cg.has_kill = had;
 	}
+}
+
+int
+cgroup_run_remove(struct cgroup_run *r)
+{
+	if (r->dir == NULL || r->removed)
+		return 0;
+	if (cg_rmdir(r->dir) == -1)
+		return -1;
+	r->removed = true;
+	return 0;
 }
 
 void
@@ -1001,10 +1030,11 @@ cgroup_run_end(struct cgroup_run *r, bool remove)
 	r->fd = -1;
 	if (r->dir == NULL)
 		return;
-	if (remove && cg_rmdir(r->dir) == -1 && errno != ENOENT)
+	if (remove && !r->removed && cg_rmdir(r->dir) == -1 && errno != ENOENT)
 		log_warn("cgroups: cannot remove %s", r->dir);
 	free(r->dir);
 	r->dir = NULL;
+	r->removed = false;
 }
 
 void
@@ -1014,35 +1044,44 @@ cgroup_acct_final(const struct cgroup_run *r, struct cgroup_acct *a)
 
 	a->cpu_usec = a->memory_bytes = a->memory_peak_bytes = a->tasks =
 	    a->oom_kills = -1;
-	if (cg_read_in(r->fd, r->dir, "cpu.stat", buf, sizeof buf) > 0)
+	if (cg_read_at(r->dir, "cpu.stat", buf, sizeof buf) > 0)
 		cgroup_keyed(buf, "usage_usec", &a->cpu_usec);
 	if (cgroup_has_memory()) {
 		a->memory_peak_bytes = cg_read_num(r, "memory.peak");
-		if (cg_read_in(r->fd, r->dir, "memory.events", buf,
-		        sizeof buf) > 0)
+		if (cg_read_at(r->dir, "memory.events", buf, sizeof buf) > 0)
 			cgroup_keyed(buf, "oom_kill", &a->oom_kills);
 	}
 }
 
-void
-cgroup_acct_read(const struct cgroup_run *r, struct cgroup_acct *a)
+int
+cgroup_acct_read_pids(const struct cgroup_run *r, struct cgroup_acct *a,
+    pid_t *v, int max)
 {
+	char procs[16384];
+	ssize_t len;
+
 	cgroup_acct_final(r, a);
 	if (cgroup_has_memory())
 		a->memory_bytes = cg_read_num(r, "memory.current");
 	if (cg.ctrl_on[CG_PIDS])
 		a->tasks = cg_read_num(r, "pids.current");
-	else {
-		char procs[16384];
-		ssize_t len = cg_read_in(r->fd, r->dir, "cgroup.procs", procs,
-		    sizeof procs);
-
-		if (len >= 0) {
-			a->tasks = 0;
-			for (ssize_t i = 0; i < len; i++)
-				a->tasks += procs[i] == '\n';
-		}
+	if (cg.ctrl_on[CG_PIDS] && v == NULL)
+		return -1;
+	/* One read for the count and the pids. */
+	if ((len = cg_read_procs(r, procs, sizeof procs)) < 0)
+		return -1;
+	if (!cg.ctrl_on[CG_PIDS]) {
+		a->tasks = 0;
+		for (ssize_t i = 0; i < len; i++)
+			a->tasks += procs[i] == '\n';
 	}
+	return v != NULL ? cg_parse_pids(procs, v, max) : -1;
+}
+
+void
+cgroup_acct_read(const struct cgroup_run *r, struct cgroup_acct *a)
+{
+	(void)cgroup_acct_read_pids(r, a, NULL, 0);
 }
 
 static json_t *
@@ -1070,7 +1109,7 @@ cgroup_sup_acct(const struct node *n, struct cgroup_acct *a)
 	a->cpu_usec = a->memory_bytes = a->memory_peak_bytes = a->tasks =
 	    a->oom_kills = -1;
 	if (cg.available && (dir = cgroup_node_dir(n)) != NULL) {
-		struct cgroup_run r = { dir, -1 };
+		struct cgroup_run r = { dir, -1, false };
 
 		cgroup_acct_read(&r, a);
 		/* A supervisor's own cgroup.procs is empty by rule: only

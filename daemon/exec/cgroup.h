@@ -52,11 +52,15 @@ struct cgroup_acct {
 	int64_t oom_kills;
 };
 
-/* One run's cgroup: its directory and an O_PATH fd of it, through which
- * its files are opened (no walk of the whole path each time). */
+/* One run's cgroup: its directory (its files are opened relative to
+ * ROOT/tree's fd, no walk from /), and its cgroup.procs while the child
+ * is being started (it enters through it). A run holds no fd of its
+ * cgroup after that: each fd a run holds is copied into every later
+ * start's child and closed by its exec. */
 struct cgroup_run {
-	char *dir; /* owned; NULL: no cgroup */
-	int fd;    /* owned; -1: none (files are opened by path) */
+	char *dir;    /* owned; NULL: no cgroup */
+	int fd;       /* owned: its cgroup.procs while starting, else -1 */
+	bool removed; /* cgroup_run_remove removed it */
 };
 
 /* --- pure helpers (unit-tested on fake files) --------------------------- */
@@ -102,11 +106,11 @@ int cgroup_check_spec(const struct node_spec *spec, struct proto_err *err);
  * without cgroups or memory. */
 char *cgroup_node_dir(const struct node *n);
 /* Makes n's cgroup (and its ancestors', with their limits), writes n's
- * limits and opens its cgroup.procs for the child to enter: *run (the
- * caller's, ended with cgroup_run_end) and *procs_fd. 0 without cgroups
- * (run->dir NULL). */
+ * limits and opens its cgroup.procs (run->fd, which the caller closes
+ * once the child entered) for the child to enter: *run is the caller's,
+ * ended with cgroup_run_end. 0 without cgroups (run->dir NULL). */
 int cgroup_node_prepare(const struct node *n, struct cgroup_run *run,
-    int *procs_fd, struct proto_err *err);
+    struct proto_err *err);
 /* Writes n's limits again, every one its controllers allow (the unset
  * ones back to the kernel's default): a reload changed them. Nothing
  * when n has no cgroup now. */
@@ -119,17 +123,26 @@ int cgroup_watch(const struct cgroup_run *r); /* inotify wd; -1: poll */
 void cgroup_unwatch(int wd);
 /* 1 populated, 0 empty; an unreadable file counts as empty. */
 int cgroup_populated(const struct cgroup_run *r);
+/* A cgroup.procs fd of its own for a health check to enter it; -1. */
+int cgroup_open_procs(const struct cgroup_run *r);
 /* The stop signal to every process in it; SIGKILL goes through
  * cgroup.kill. */
 void cgroup_signal(const struct cgroup_run *r, int sig);
 void cgroup_kill(const struct cgroup_run *r);
 /* Up to max pids of its processes; -1 when unreadable. */
 int cgroup_pids(const struct cgroup_run *r, pid_t *v, int max);
-/* Closes and forgets it; with remove, removes the (empty) cgroup too,
- * and logs when it cannot. */
+/* Removes it now: 0 when it was empty, -1 with errno (EBUSY: it holds
+ * processes, or cgroups of its own). */
+int cgroup_run_remove(struct cgroup_run *r);
+/* Closes and forgets it; with remove, removes the (empty) cgroup too
+ * unless that was done, and logs when it cannot. */
 void cgroup_run_end(struct cgroup_run *r, bool remove);
 /* Accounting from its files; tasks from pids.current or cgroup.procs. */
 void cgroup_acct_read(const struct cgroup_run *r, struct cgroup_acct *a);
+/* The same, and with v up to max of its pids from the same read of
+ * cgroup.procs: how many, or -1 (v NULL, or unreadable). */
+int cgroup_acct_read_pids(const struct cgroup_run *r, struct cgroup_acct *a,
+    pid_t *v, int max);
 /* What a run that ended used (its cgroup is empty: no memory or tasks
  * to read): cpu, peak, OOM kills. */
 void cgroup_acct_final(const struct cgroup_run *r, struct cgroup_acct *a);

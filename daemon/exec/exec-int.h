@@ -24,6 +24,7 @@
 
 #include "cgroup.h"
 #include "err.h"
+#include "index.h"
 #include "lines.h"
 #include "ring.h"
 #include "worker.h"
@@ -113,7 +114,8 @@ struct exec {
 	                            checked */
 	int status;              /* wait status of the main process */
 	struct cgroup_run cg;    /* owned: this run's cgroup; dir NULL: none */
-	int cg_wd;               /* inotify watch of its cgroup.events */
+	int cg_wd;               /* inotify watch of its cgroup.events once
+	                            the main process left others; -1 */
 	struct cgroup_acct last; /* of the last run, once it ended */
 	bool has_last;
 	struct rusage ru;
@@ -132,6 +134,9 @@ struct exec {
 /* Module state, one per process: made by exec_init. */
 struct exec_module {
 	LIST_HEAD(, exec) live; /* borrowed: workers with a run */
+	struct idmap by_wd;     /* inotify wd -> live exec (borrowed) */
+	size_t nleftover;       /* live, reaped and scanned: each reap may
+	                           have been one of what they left */
 	struct event *scan_ev;  /* owned: one /proc scan per turn */
 	pid_t self;             /* arbord's pid */
 	bool has_nofile;        /* workers get nofile, not arbord's */

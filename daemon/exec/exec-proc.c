@@ -445,8 +445,10 @@ exec_scan_cb(evutil_socket_t fd, short what, void *arg)
 		w->scan_want = false;
 		if (v != NULL)
 			exec_scan_one(w, v, n);
-		if (w->reaped)
+		if (w->reaped && !w->scanned) {
 			w->scanned = true;
+			exec_mod.nleftover++;
+		}
 		w->recheck = true;
 	}
 	free(v);
@@ -483,6 +485,8 @@ exec_release(struct exec *w, bool kill_left)
 		sentinel_del_group(w->pgid);
 	w->group_gone = true;
 	if (w->cg.dir != NULL) {
+		if (w->cg_wd >= 0)
+			idmap_del(&exec_mod.by_wd, (uint64_t)w->cg_wd);
 		cgroup_unwatch(w->cg_wd);
 		w->cg_wd = -1;
 		/* At teardown it is killed (cgroup_teardown removes it);
@@ -490,6 +494,8 @@ exec_release(struct exec *w, bool kill_left)
 		cgroup_run_end(&w->cg, !kill_left || !w->live);
 	}
 	if (w->live) {
+		if (w->reaped && w->scanned)
+			exec_mod.nleftover--;
 		LIST_REMOVE(w, entry);
 		w->live = false;
 	}
@@ -500,7 +506,7 @@ exec_release(struct exec *w, bool kill_left)
 void
 exec_track(struct exec *w)
 {
-	w->cg_wd = w->cg.dir != NULL ? cgroup_watch(&w->cg) : -1;
+	w->cg_wd = -1; /* watched once it outlives its main process */
 	sentinel_add_group(w->pgid);
 	w->live = true;
 	LIST_INSERT_HEAD(&exec_mod.live, w, entry);
@@ -524,9 +530,8 @@ exec_finish(struct exec *w)
 		ex_.kind = EXIT_SIGNAL;
 		ex_.value = WTERMSIG(w->status);
 	}
-	/* What the run used, read before its cgroup goes. */
+	/* What the run used: read before its cgroup went (exec_cg_over). */
 	if (w->cg.dir != NULL) {
-		cgroup_acct_final(&w->cg, &w->last);
 		if (w->last.memory_peak_bytes == -1 && w->has_rusage)
 			w->last.memory_peak_bytes = (int64_t)w->ru.ru_maxrss *
 			    1024;
@@ -543,6 +548,44 @@ exec_finish(struct exec *w)
 	node_work_ended(n, ex_);
 }
 
+/* Whether the run's cgroup still holds a process. Its cgroup.events is
+ * watched only from the first time it does once the main process was
+ * reaped: most runs end with their main process and never need a watch
+ * (two system calls a run, and a path walk). A change between the read
+ * and the watch is caught by reading again. */
+static bool
+exec_cg_busy(struct exec *w)
+{
+	if (!cgroup_populated(&w->cg))
+		return false;
+	if (w->cg_wd >= 0)
+		return true;
+	if ((w->cg_wd = cgroup_watch(&w->cg)) >= 0 &&
+	    idmap_put(&exec_mod.by_wd, (uint64_t)w->cg_wd, w) == -1) {
+		/* Out of memory: its end is polled instead. */
+		cgroup_unwatch(w->cg_wd);
+		w->cg_wd = -1;
+	}
+	return w->cg_wd < 0 || cgroup_populated(&w->cg);
+}
+
+/* The run's end is its cgroup becoming empty. What it used is read
+ * first, then the cgroup is removed: the removal of an empty cgroup is
+ * the test (one call, where a read of cgroup.events and then the rmdir
+ * were two), and only a refused one (EBUSY) asks cgroup.events. */
+static bool
+exec_cg_over(struct exec *w)
+{
+	if (w->cg.removed)
+		return true;
+	cgroup_acct_final(&w->cg, &w->last);
+	if (cgroup_run_remove(&w->cg) == 0)
+		return true;
+	/* Not empty, or it holds cgroups of its own (removed, or said so,
+	 * at the end of the run). */
+	return errno != EBUSY || !exec_cg_busy(w);
+}
+
 /* Decides whether the run is over; if not, what to wait for. */
 void
 exec_check(struct exec *w)
@@ -552,8 +595,7 @@ exec_check(struct exec *w)
 	if (!w->live || !w->reaped)
 		return; /* SIGCHLD for the main process comes first */
 	if (w->cg.dir != NULL) {
-		/* The run's end is its cgroup becoming empty. */
-		if (cgroup_populated(&w->cg)) {
+		if (!exec_cg_over(w)) {
 			exec_stop(w);
 			if (w->cg_wd < 0)
 				exec_poll_arm(w);
@@ -623,15 +665,14 @@ void
 exec_after_reap(void)
 {
 	struct exec *w;
-	bool any = false;
 
-	LIST_FOREACH(w, &exec_mod.live, entry)
-	if (w->reaped && w->scanned) {
-		w->recheck = true;
-		any = true;
-	}
-	if (!any)
+	/* Most reaps are of main processes, checked by their own
+	 * callback: the walk is only for runs waiting on leftovers. */
+	if (exec_mod.nleftover == 0)
 		return;
+	LIST_FOREACH(w, &exec_mod.live, entry)
+	if (w->reaped && w->scanned)
+		w->recheck = true;
 	exec_recheck();
 }
 
@@ -641,11 +682,8 @@ exec_cgroup_changed(int wd)
 {
 	struct exec *w;
 
-	LIST_FOREACH(w, &exec_mod.live, entry)
-	if (w->cg_wd == wd) {
+	if (wd >= 0 && (w = idmap_get(&exec_mod.by_wd, (uint64_t)wd)) != NULL)
 		exec_check(w);
-		return;
-	}
 }
 
 /* A new sentinel learns everything again. */

@@ -88,7 +88,8 @@ struct exec_launch {
 	int fd_min;            /* child-side fds live at or above it */
 	int stderr_w;          /* borrowed */
 	bool merge_err; /* stderr into the stdout pipe (a health check) */
-	int cg_procs;   /* borrowed: its cgroup.procs, -1: no cgroup */
+	int cg_procs;   /* its cgroup.procs (a check's own, else borrowed
+	                   from the run's prepare), -1: no cgroup */
 	pid_t ppid;
 	struct exec_rlim rlims[SPEC_RLIM__COUNT]; /* set in this order */
 	size_t nrlims;
@@ -801,6 +802,7 @@ exec_spawn_argv(struct node *n, char *const *argv, bool ready, bool check,
 
 	cg.dir = NULL;
 	cg.fd = -1;
+	cg.removed = false;
 	if ((l = launch_new(n, argv, ready, sp, check, err)) == NULL)
 		return -1;
 	/* Its cgroup (with its limits) first: the child enters it. A health
@@ -809,13 +811,12 @@ exec_spawn_argv(struct node *n, char *const *argv, bool ready, bool check,
 	if (check) {
 		const struct exec *w = n->work;
 
-		l->cg_procs = w != NULL && w->cg.dir != NULL && w->cg.fd != -1 ?
-		    openat(w->cg.fd, "cgroup.procs", O_WRONLY | O_CLOEXEC) :
-		    -1;
-	} else if (cgroup_node_prepare(n, &cg, &l->cg_procs, err) == -1) {
+		l->cg_procs = w != NULL ? cgroup_open_procs(&w->cg) : -1;
+	} else if (cgroup_node_prepare(n, &cg, err) == -1) {
 		launch_free(l);
 		return -1;
-	}
+	} else
+		l->cg_procs = cg.fd; /* the run's, closed once entered */
 	if (pipes_open(&p, ready, l->fd_min) == -1)
 		spawn_errno(err, argv[0], "", errno);
 	else if ((pid = spawn_child(l, &p, &e)) == -1)
@@ -826,6 +827,9 @@ exec_spawn_argv(struct node *n, char *const *argv, bool ready, bool check,
 		sp->out_r = p.out[0];
 		sp->err_r = check ? -1 : p.serr[0];
 		sp->ready_r = p.rdy[0];
+		/* The child is in: every fd a run holds would be copied and
+		 * closed again by the exec of each later start. */
+		exec_fd_close(&cg.fd);
 		sp->cg = cg;
 		p.done[1] = p.out[0] = p.rdy[0] = -1;
 		if (!check)
@@ -834,7 +838,8 @@ exec_spawn_argv(struct node *n, char *const *argv, bool ready, bool check,
 		cg.fd = -1;
 		rc = 0;
 	}
-	exec_fd_close(&l->cg_procs);
+	if (check)
+		exec_fd_close(&l->cg_procs);
 	/* Not started: its child, if any, was reaped. */
 	cgroup_run_end(&cg, true);
 	pipes_close(&p);

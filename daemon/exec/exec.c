@@ -18,6 +18,7 @@
 
 #include "cgroup.h"
 #include "exec-int.h"
+#include "ident.h"
 #include "exec.h"
 #include "journal.h"
 #include "health.h"
@@ -351,6 +352,9 @@ exec_acct_proc(const struct exec *w, struct cgroup_acct *a)
 void
 exec_acct(const struct exec *w, struct cgroup_acct *a)
 {
+	pid_t pids[256];
+	int n;
+
 	a->cpu_usec = a->memory_bytes = a->memory_peak_bytes = a->tasks =
 	    a->oom_kills = -1;
 	if (w == NULL)
@@ -364,12 +368,22 @@ exec_acct(const struct exec *w, struct cgroup_acct *a)
 		exec_acct_proc(w, a);
 		return;
 	}
-	cgroup_acct_read(&w->cg, a);
+	if (w->cg.removed) {
+		/* Emptied and removed; its output is being drained. */
+		*a = w->last;
+		return;
+	}
+	if (cgroup_has_memory()) {
+		cgroup_acct_read(&w->cg, a);
+		n = -2;
+	} else
+		n = cgroup_acct_read_pids(&w->cg, a, pids, 256);
 	if (a->memory_bytes == -1) {
 		/* No memory controller: RSS of what is in the cgroup. */
-		pid_t pids[256];
 		int64_t cpu = 0, rss = 0;
-		int n = cgroup_pids(&w->cg, pids, 256);
+
+		if (n == -2)
+			n = cgroup_pids(&w->cg, pids, 256);
 
 		for (int i = 0; i < n; i++)
 			exec_proc_usage(pids[i], &cpu, &rss);
@@ -519,9 +533,13 @@ int
 exec_init(struct event_base *base)
 {
 	exec_mod.self = getpid();
+	idmap_init(&exec_mod.by_wd);
+	exec_mod.nleftover = 0;
 	if ((exec_mod.scan_ev = event_new(base, -1, 0, exec_scan_cb, NULL)) ==
 	        NULL ||
 	    journal_attach(base) == -1)
+		return -1;
+	if (ident_attach(base) == -1)
 		return -1;
 	reaper_set_after(exec_after_reap);
 	sentinel_set_replay(exec_replay);
@@ -547,6 +565,8 @@ exec_teardown(void)
 		exec_drop(w);
 	}
 	timer_clear(&exec_mod.scan_ev);
+	idmap_free(&exec_mod.by_wd);
+	ident_detach();
 	exec_out_teardown();
 	journal_flush();
 	journal_detach();

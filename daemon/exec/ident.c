@@ -18,6 +18,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "ident.h"
 #include "node.h"
 #include "spec-ident.h"
@@ -115,6 +117,154 @@ ident_allow_free(void)
 	memset(&ident_groups, 0, sizeof ident_groups);
 }
 
+/*
+ * The user and group databases as one turn of the loop saw them: a
+ * pipelined batch of spawns as "nobody" reads /etc/passwd and /etc/group
+ * once, not three times a spawn (the check, the start, the owner of its
+ * log files). Forgotten when the turn ends, so the next request sees an
+ * edit of the databases as it would without it. Without an event base
+ * (ident_attach) every lookup goes to the databases.
+ */
+#define IDENT_MEMO 8
+
+struct ident_pw {
+	char *key; /* owned: the name or number asked for */
+	bool found;
+	uid_t uid;
+	gid_t gid;
+	char *name, *dir, *shell; /* owned */
+};
+
+struct ident_gl {
+	char *name; /* owned */
+	gid_t base;
+	gid_t *g; /* owned */
+	size_t n;
+};
+
+struct ident_gr {
+	char *key; /* owned */
+	bool found;
+	gid_t gid;
+};
+
+static struct {
+	struct event *ev; /* owned: the end of the turn */
+	struct ident_pw pw[IDENT_MEMO];
+	struct ident_gl gl[IDENT_MEMO];
+	struct ident_gr gr[IDENT_MEMO];
+	size_t npw, ngl, ngr;
+} memo;
+
+static void
+ident_memo_clear(void)
+{
+	for (size_t i = 0; i < memo.npw; i++) {
+		free(memo.pw[i].key);
+		free(memo.pw[i].name);
+		free(memo.pw[i].dir);
+		free(memo.pw[i].shell);
+	}
+	for (size_t i = 0; i < memo.ngl; i++) {
+		free(memo.gl[i].name);
+		free(memo.gl[i].g);
+	}
+	for (size_t i = 0; i < memo.ngr; i++)
+		free(memo.gr[i].key);
+	memo.npw = memo.ngl = memo.ngr = 0;
+}
+
+static void
+ident_memo_cb(evutil_socket_t fd, short what, void *arg)
+{
+	ident_memo_clear();
+}
+
+int
+ident_attach(struct event_base *base)
+{
+	ident_detach();
+	if ((memo.ev = event_new(base, -1, 0, ident_memo_cb, NULL)) == NULL)
+		return -1;
+	return 0;
+}
+
+void
+ident_detach(void)
+{
+	ident_memo_clear();
+	if (memo.ev != NULL)
+		event_free(memo.ev);
+	memo.ev = NULL;
+}
+
+/* Whether an entry may be kept (a memo of this turn, not full). */
+static bool
+ident_memo_room(size_t n)
+{
+	if (memo.ev == NULL || n >= IDENT_MEMO)
+		return false;
+	event_active(memo.ev, EV_TIMEOUT, 1);
+	return true;
+}
+
+/* user (a name, or a number: getpwuid) in the user database; NULL with
+ * errno (0: no such entry) when not found. The entry is the memo's, or
+ * *tmp's (the caller frees it with ident_pw_free). */
+static const struct ident_pw *
+ident_pw_get(const char *user, struct ident_pw *tmp)
+{
+	bool num = spec_ident_is_num(user);
+	struct ident_pw *e = tmp;
+	struct passwd *pw;
+
+	memset(tmp, 0, sizeof *tmp);
+	for (size_t i = 0; i < memo.npw; i++)
+		if (strcmp(memo.pw[i].key, user) == 0) {
+			errno = 0;
+			return memo.pw[i].found ? &memo.pw[i] : NULL;
+		}
+	errno = 0;
+	pw = num ? getpwuid((uid_t)strtoul(user, NULL, 10)) : getpwnam(user);
+	if (pw == NULL && errno != 0)
+		return NULL; /* not a final answer: not kept */
+	if (ident_memo_room(memo.npw))
+		e = &memo.pw[memo.npw];
+	memset(e, 0, sizeof *e);
+	if ((e->key = strdup(user)) == NULL)
+		goto oom;
+	if ((e->found = pw != NULL)) {
+		e->uid = pw->pw_uid;
+		e->gid = pw->pw_gid;
+		if ((e->name = strdup(pw->pw_name)) == NULL ||
+		    (e->dir = strdup(pw->pw_dir)) == NULL ||
+		    (e->shell = strdup(pw->pw_shell)) == NULL)
+			goto oom;
+	}
+	if (e != tmp)
+		memo.npw++;
+	errno = 0;
+	return e->found ? e : NULL;
+oom:
+	free(e->key);
+	free(e->name);
+	free(e->dir);
+	free(e->shell);
+	memset(e, 0, sizeof *e);
+	errno = ENOMEM;
+	return NULL;
+}
+
+static void
+ident_pw_free(struct ident_pw *tmp)
+{
+	free(tmp->key);
+	free(tmp->name);
+	free(tmp->dir);
+	free(tmp->shell);
+	memset(tmp, 0, sizeof *tmp);
+}
+
 /* arbord holds capability cap now (root in a container may lack some:
  * CAP_SYS_RESOURCE often). */
 static bool
@@ -158,9 +308,46 @@ ident_creds_free(struct ident_creds *cr)
 	memset(cr, 0, sizeof *cr);
 }
 
-/* The groups initgroups would give name with primary group base. */
+static int
+ident_grouplist_db(const char *name, gid_t base, gid_t **out, size_t *n);
+
+/* The groups initgroups would give name with primary group base; *out
+ * is the caller's. */
 static int
 ident_grouplist(const char *name, gid_t base, gid_t **out, size_t *n)
+{
+	struct ident_gl *e;
+
+	for (size_t i = 0; i < memo.ngl; i++) {
+		e = &memo.gl[i];
+		if (e->base != base || strcmp(e->name, name) != 0)
+			continue;
+		if ((*out = malloc((e->n + 1) * sizeof **out)) == NULL)
+			return -1;
+		memcpy(*out, e->g, e->n * sizeof **out);
+		*n = e->n;
+		return 0;
+	}
+	if (ident_grouplist_db(name, base, out, n) == -1)
+		return -1;
+	if (!ident_memo_room(memo.ngl))
+		return 0;
+	e = &memo.gl[memo.ngl];
+	if ((e->name = strdup(name)) == NULL ||
+	    (e->g = malloc((*n + 1) * sizeof *e->g)) == NULL) {
+		free(e->name);
+		e->name = NULL;
+		return 0; /* not kept; the answer stands */
+	}
+	memcpy(e->g, *out, *n * sizeof *e->g);
+	e->n = *n;
+	e->base = base;
+	memo.ngl++;
+	return 0;
+}
+
+static int
+ident_grouplist_db(const char *name, gid_t base, gid_t **out, size_t *n)
 {
 	gid_t *g = NULL, *ng;
 	int cap = 32, cnt;
@@ -190,14 +377,32 @@ static int
 ident_group_id(const char *s, const char *field, gid_t *out,
     struct proto_err *err)
 {
+	struct ident_gr *e;
 	struct group *gr;
 
 	if (spec_ident_is_num(s)) {
 		*out = (gid_t)strtoul(s, NULL, 10);
 		return 0;
 	}
+	for (size_t i = 0; i < memo.ngr; i++) {
+		e = &memo.gr[i];
+		if (strcmp(e->key, s) != 0)
+			continue;
+		if (!e->found)
+			return proto_errf(err, PROTO_INVALID_PARAMS,
+			    "%s: no such group \"%.64s\"", field, s);
+		*out = e->gid;
+		return 0;
+	}
 	errno = 0;
-	if ((gr = getgrnam(s)) == NULL)
+	gr = getgrnam(s);
+	if ((gr != NULL || errno == 0) && ident_memo_room(memo.ngr) &&
+	    (memo.gr[memo.ngr].key = strdup(s)) != NULL) {
+		memo.gr[memo.ngr].found = gr != NULL;
+		memo.gr[memo.ngr].gid = gr != NULL ? gr->gr_gid : 0;
+		memo.ngr++;
+	}
+	if (gr == NULL)
 		return proto_errf(err, PROTO_INVALID_PARAMS,
 		    "%s: no such group \"%.64s\"%s%s", field, s,
 		    errno != 0 ? ": " : "", errno != 0 ? strerror(errno) : "");
@@ -211,27 +416,34 @@ static int
 ident_user(const char *user, struct ident_creds *cr, gid_t *primary,
     struct proto_err *err)
 {
-	struct passwd *pw;
+	struct ident_pw tmp;
+	const struct ident_pw *pw;
 	bool num = spec_ident_is_num(user);
+	int rc = 0;
 
-	errno = 0;
-	pw = num ? getpwuid((uid_t)strtoul(user, NULL, 10)) : getpwnam(user);
-	if (pw == NULL && !num)
-		return proto_errf(err, PROTO_INVALID_PARAMS,
+	pw = ident_pw_get(user, &tmp);
+	if (pw == NULL && errno == ENOMEM)
+		return ident_oom(err);
+	if (pw == NULL && !num) {
+		rc = proto_errf(err, PROTO_INVALID_PARAMS,
 		    "user: no such user \"%.64s\"%s%s", user,
 		    errno != 0 ? ": " : "", errno != 0 ? strerror(errno) : "");
+		ident_pw_free(&tmp);
+		return rc;
+	}
 	cr->set_uid = true;
-	cr->uid = pw != NULL ? pw->pw_uid : (uid_t)strtoul(user, NULL, 10);
-	*primary = pw != NULL ? pw->pw_gid : (gid_t)cr->uid;
-	if ((cr->name = strdup(pw != NULL ? pw->pw_name : user)) == NULL ||
+	cr->uid = pw != NULL ? pw->uid : (uid_t)strtoul(user, NULL, 10);
+	*primary = pw != NULL ? pw->gid : (gid_t)cr->uid;
+	cr->has_entry = pw != NULL;
+	if ((cr->name = strdup(pw != NULL ? pw->name : user)) == NULL ||
 	    (cr->home = strdup(
-	         pw != NULL && pw->pw_dir[0] != '\0' ? pw->pw_dir : "/")) ==
-	        NULL ||
-	    (cr->shell = strdup(pw != NULL && pw->pw_shell[0] != '\0' ?
-	             pw->pw_shell :
+	         pw != NULL && pw->dir[0] != '\0' ? pw->dir : "/")) == NULL ||
+	    (cr->shell = strdup(pw != NULL && pw->shell[0] != '\0' ?
+	             pw->shell :
 	             IDENT_NOLOGIN)) == NULL)
-		return ident_oom(err);
-	return 0;
+		rc = ident_oom(err);
+	ident_pw_free(&tmp);
+	return rc;
 }
 
 static bool
@@ -484,8 +696,7 @@ ident_resolve_x(const struct spec_ident *eff, bool allow,
 		cr->set_groups = true;
 	} else if (eff->user != NULL) {
 		/* A uid with no entry has no groups of its own. */
-		if (!spec_ident_is_num(eff->user) ||
-		    getpwuid(cr->uid) != NULL) {
+		if (!spec_ident_is_num(eff->user) || cr->has_entry) {
 			if (ident_grouplist(cr->name, cr->gid, &cr->groups,
 			        &cr->ngroups) == -1) {
 				proto_errf(err, PROTO_INVALID_PARAMS,

@@ -28,9 +28,10 @@ struct ident_creds {
 	gid_t gid;
 	gid_t *groups; /* owned */
 	size_t ngroups;
-	char *name;  /* owned: USER and LOGNAME; NULL without a user */
-	char *home;  /* owned: HOME */
-	char *shell; /* owned: SHELL */
+	char *name;     /* owned: USER and LOGNAME; NULL without a user */
+	char *home;     /* owned: HOME */
+	char *shell;    /* owned: SHELL */
+	bool has_entry; /* the user is in the user database */
 };
 
 /* --allow-users and --allow-groups: comma-separated names or numbers,
@@ -39,6 +40,13 @@ struct ident_creds {
 int
 ident_allow_set(const char *users, const char *groups, struct proto_err *err);
 void ident_allow_free(void);
+
+struct event_base;
+
+/* Lookups in the user and group databases are shared within one turn of
+ * base's loop once attached (ident.c); detach frees them. */
+int ident_attach(struct event_base *base);
+void ident_detach(void);
 
 /* The identity a node under parent with spec own runs with: every
  * ancestor's fields, root first, then own's, each overriding the one

@@ -34,6 +34,7 @@ static struct {
 	pid_t daemon_pid;
 	struct event_base *base; /* borrowed */
 	struct event *wev;       /* owned: writable */
+	struct event *fev;       /* owned: the flush at the end of a turn */
 	struct evbuffer *out;    /* owned: lines not yet written */
 	void (*replay)(void);
 	int stopping;
@@ -349,11 +350,21 @@ sentinel_died_cb(pid_t pid, int status, const struct rusage *ru, void *arg)
 		sen.replay();
 }
 
+/* Registrations made in one turn of the loop (a cancel of 1,000 workers
+ * makes 1,000) go out in one write, before the answers of that turn
+ * (they are written when their sockets are next writable). */
+static void
+sentinel_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	sentinel_flush();
+}
+
 int
 sentinel_attach(struct event_base *base)
 {
 	sen.base = base;
-	if ((sen.out = evbuffer_new()) == NULL)
+	if ((sen.out = evbuffer_new()) == NULL ||
+	    (sen.fev = event_new(base, -1, 0, sentinel_flush_cb, NULL)) == NULL)
 		return -1;
 	if (sen.pid == 0)
 		return 0;
@@ -366,7 +377,10 @@ sentinel_send(char op, char what, pid_t p)
 	if (sen.fd == -1 || sen.out == NULL)
 		return;
 	evbuffer_add_printf(sen.out, "%c%c %ld\n", op, what, (long)p);
-	sentinel_flush();
+	if (sen.fev != NULL)
+		event_active(sen.fev, EV_TIMEOUT, 1);
+	else
+		sentinel_flush();
 }
 
 void
@@ -442,5 +456,9 @@ sentinel_stop(void)
 	if (sen.out != NULL) {
 		evbuffer_free(sen.out);
 		sen.out = NULL;
+	}
+	if (sen.fev != NULL) {
+		event_free(sen.fev);
+		sen.fev = NULL;
 	}
 }
