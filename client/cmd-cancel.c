@@ -42,8 +42,7 @@ cancel_run(struct ctl *c, int argc, char **argv)
 	};
 	const char *reason = NULL;
 	bool wait = false, rm = false;
-	json_t **params;
-	int ch, rc, i, n;
+	int ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		switch (ch) {
@@ -67,19 +66,25 @@ cancel_run(struct ctl *c, int argc, char **argv)
 			break;
 		}
 	}
-	argc -= optind;
-	argv += optind;
+	return ctl_cancel(c, argc - optind, argv + optind, reason, wait, rm);
+}
+
+int
+ctl_cancel(struct ctl *c, int argc, char **argv, const char *reason, bool wait,
+    bool rm)
+{
+	json_t **params;
+	int rc, i;
+
 	if (argc <= 0)
 		return ctl_usage(c, "missing PATH");
 	for (i = 0; i < argc; i++) {
 		if ((rc = ctl_path_arg(c, &argv[i])) != 0)
 			return rc;
 	}
-
-	n = argc;
-	if ((params = calloc((size_t)n, sizeof *params)) == NULL)
+	if ((params = calloc((size_t)argc, sizeof *params)) == NULL)
 		return ctl_oom();
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < argc; i++) {
 		params[i] = json_pack("{s:s}", "path", argv[i]);
 		if (params[i] != NULL && reason != NULL)
 			json_object_set_new(params[i], "reason",
@@ -89,7 +94,7 @@ cancel_run(struct ctl *c, int argc, char **argv)
 		if (params[i] != NULL && rm)
 			json_object_set_new(params[i], "remove", json_true());
 	}
-	rc = ctl_call_each(c, "cancel", params, (size_t)n, true);
+	rc = ctl_call_each(c, "cancel", params, (size_t)argc, true);
 	free(params);
 	return rc;
 }

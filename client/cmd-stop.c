@@ -4,7 +4,6 @@
 #endif
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "params.h"
@@ -38,8 +37,7 @@ stop_run(struct ctl *c, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *reason = NULL;
-	json_t **params;
-	int ch, rc, i, n;
+	int ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		switch (ch) {
@@ -56,24 +54,5 @@ stop_run(struct ctl *c, int argc, char **argv)
 			break;
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc <= 0)
-		return ctl_usage(c, "missing PATH");
-	for (i = 0; i < argc; i++) {
-		if ((rc = ctl_path_arg(c, &argv[i])) != 0)
-			return rc;
-	}
-	n = argc;
-	if ((params = calloc((size_t)n, sizeof *params)) == NULL)
-		return ctl_oom();
-	for (i = 0; i < n; i++) {
-		params[i] = json_pack("{s:s,s:b}", "path", argv[i], "wait", 1);
-		if (params[i] != NULL && reason != NULL)
-			json_object_set_new(params[i], "reason",
-			    json_string(reason));
-	}
-	rc = ctl_call_each(c, "cancel", params, (size_t)n, true);
-	free(params);
-	return rc;
+	return ctl_cancel(c, argc - optind, argv + optind, reason, true, false);
 }

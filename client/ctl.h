@@ -101,6 +101,10 @@ int ctl_one_path(struct ctl *, int argc, char **argv, const char *dflt,
 char *ctl_abs_path(struct ctl *, const char *arg);
 /* *arg made absolute (ctl_abs_path) and checked: 0 or an exit status. */
 int ctl_path_arg(struct ctl *, char **arg);
+/* cancel of each path (made absolute), with a reason, wait and remove as
+ * given; cancel and stop share it. An exit status. */
+int ctl_cancel(struct ctl *, int argc, char **argv, const char *reason,
+    bool wait, bool rm);
 /* The command a mistyped name most likely meant, or NULL. */
 const char *ctl_suggest(const char *typed);
 
