@@ -2,9 +2,12 @@
  * Workers' lines to journald over its native protocol: one datagram per
  * line to the journal socket, or, when an entry is too big for a datagram,
  * the entry in a sealed memfd passed with SCM_RIGHTS (as sd_journal_sendv
- * does). Never blocks: a line that cannot be sent is dropped and counted.
- * The module owns one datagram socket, connected to the journal's on first
- * use (and again when journald was restarted).
+ * does). Never blocks: the entries of a loop turn are queued and sent
+ * together (sendmmsg) at its end; when journald is behind they wait in a
+ * bounded queue, and a line that finds it full, or no journal at all, is
+ * dropped and counted. The module owns one datagram socket, connected to
+ * the journal's on first use (and again when journald was restarted), and
+ * the queue.
  */
 #ifndef JOURNAL_H
 #define JOURNAL_H
