@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -809,7 +810,7 @@ test_sse_streams_events_and_resumes_from_last_event_id(void **state)
 static void
 test_sse_client_that_does_not_read_is_dropped(void **state)
 {
-	int fd = h_connect(&D), s, small = 4096, i;
+	int fd = h_connect(&D), s, small = 4096, big = 1 << 20, i;
 	char *head = NULL;
 	json_t *recs, *last;
 
@@ -843,7 +844,10 @@ test_sse_client_that_does_not_read_is_dropped(void **state)
 	/* Dropped: no subscription left. */
 	assert_int_equal(stat_num(fd, "subscriptions"), 0);
 	/* Read now: a prefix of the events, then the overflow, then the
-	 * end of the stream. */
+	 * end of the stream. A window as small as the one that made it fall
+	 * behind would take a minute to drain (8 KiB per delayed ACK). */
+	setsockopt(s, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+	setsockopt(s, IPPROTO_TCP, TCP_WINDOW_CLAMP, &big, sizeof big);
 	recs = sse_records(s, 1000000, &head);
 	assert_true(json_array_size(recs) > 0);
 	last = json_array_get(recs, json_array_size(recs) - 1);

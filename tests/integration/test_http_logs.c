@@ -5,6 +5,8 @@
  * stream, and a client that does not read bounded and dropped.
  */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -292,8 +294,10 @@ test_logs_answer_as_json_and_its_errors(void **state)
 	json_t *j, *recs;
 	char *body;
 
+	/* Two pipes, each line stamped when arbord reads it: apart in
+	 * time, the merged order is certain. */
 	spawn_sh(fd, "/", "w",
-	    "echo one; echo two; echo oops >&2; exec sleep 60");
+	    "echo one; echo two; sleep 0.3; echo oops >&2; exec sleep 60");
 	logs_hold(fd, "/w", "oops");
 
 	j = get_json("/v1/logs?path=/w&lines=2", 200);
@@ -394,7 +398,7 @@ test_logs_follow_sends_recent_lines_then_live_ones_of_a_subtree(void **state)
 static void
 test_logs_follow_of_a_client_that_does_not_read_is_bounded(void **state)
 {
-	int fd = h_connect(&D), small = 4096, c;
+	int fd = h_connect(&D), small = 4096, big = 1 << 20, c;
 	struct sse *s = calloc(1, sizeof *s);
 	char event[32];
 	long rss0, rss1, rss_max;
@@ -427,7 +431,11 @@ test_logs_follow_of_a_client_that_does_not_read_is_bounded(void **state)
 	    16 * 1024;
 	if (rss1 - rss0 > rss_max)
 		fail_msg("RSS grew by %ld KiB", rss1 - rss0);
-	/* Read now: lines, then the overflow, then the end. */
+	/* Read now: lines, then the overflow, then the end; with a window
+	 * as small as the one that made it fall behind this would take a
+	 * minute (8 KiB per delayed ACK). */
+	setsockopt(c, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+	setsockopt(c, IPPROTO_TCP, TCP_WINDOW_CLAMP, &big, sizeof big);
 	s->fd = c;
 	s->head = false;
 	while (sse_next(s, event, sizeof event, &d)) {
