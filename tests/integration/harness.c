@@ -414,3 +414,25 @@ h_now_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+json_int_t
+h_stat(int fd, const char *key)
+{
+	json_t *st = h_ok(fd, "stats", NULL);
+	json_int_t v = json_integer_value(json_object_get(st, key));
+
+	json_decref(st);
+	return v;
+}
+
+json_int_t
+h_stat_until(int fd, const char *key, json_int_t n)
+{
+	json_int_t v = h_stat(fd, key);
+
+	for (int i = 0; i < 1000 && v != n; i++) {
+		usleep(10000);
+		v = h_stat(fd, key);
+	}
+	return v;
+}

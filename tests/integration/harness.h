@@ -60,6 +60,10 @@ json_int_t h_num(const json_t *obj, const char *key);
 /* Open fds of a process, from /proc. */
 int h_fd_count(pid_t pid);
 int h_fd_count_settled(pid_t pid);
+/* A number of `stats`; polled until it is n, for up to 10 s (its last
+ * value). */
+json_int_t h_stat(int fd, const char *key);
+json_int_t h_stat_until(int fd, const char *key, json_int_t n);
 
 /* A process's resident set from /proc/PID/status, in KiB; -1 if gone. */
 long h_rss_kib(pid_t pid);

@@ -734,29 +734,6 @@ sse_records(int fd, int n, char **head)
 	}
 }
 
-static json_int_t
-stat_num(int fd, const char *key)
-{
-	json_t *st = h_ok(fd, "stats", NULL);
-	json_int_t v = json_integer_value(json_object_get(st, key));
-
-	json_decref(st);
-	return v;
-}
-
-/* Polls stats until key is n, for up to 5 s; returns its last value. */
-static json_int_t
-stat_until(int fd, const char *key, json_int_t n)
-{
-	json_int_t v = stat_num(fd, key);
-
-	for (int i = 0; i < 500 && v != n; i++) {
-		usleep(10000);
-		v = stat_num(fd, key);
-	}
-	return v;
-}
-
 static void
 test_sse_streams_events_and_resumes_from_last_event_id(void **state)
 {
@@ -766,7 +743,7 @@ test_sse_streams_events_and_resumes_from_last_event_id(void **state)
 	json_int_t last, next;
 
 	s = http_send("GET", "/v1/events?path=/e", NULL, NULL);
-	assert_int_equal(stat_until(fd, "subscriptions", 1), 1);
+	assert_int_equal(h_stat_until(fd, "subscriptions", 1), 1);
 	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s}", "name", "e",
 	    "kind", "sleep")));
 	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s}", "name", "other",
@@ -817,7 +794,7 @@ test_sse_client_that_does_not_read_is_dropped(void **state)
 	s = h_tcp_connect(port, 100);
 	setsockopt(s, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
 	h_send_raw(s, "GET /v1/events HTTP/1.0\r\n\r\n", 27);
-	assert_int_equal(stat_until(fd, "subscriptions", 1), 1);
+	assert_int_equal(h_stat_until(fd, "subscriptions", 1), 1);
 	/* Five events a node, well past what the kernel's buffers and the
 	 * 65,536 events of the history hold: the history moves on without
 	 * the stream, which is then dropped. */
@@ -842,7 +819,7 @@ test_sse_client_that_does_not_read_is_dropped(void **state)
 		    "path", name, "wait", 1, "remove", 1)));
 	}
 	/* Dropped: no subscription left. */
-	assert_int_equal(stat_num(fd, "subscriptions"), 0);
+	assert_int_equal(h_stat(fd, "subscriptions"), 0);
 	/* Read now: a prefix of the events, then the overflow, then the
 	 * end of the stream. A window as small as the one that made it fall
 	 * behind would take a minute to drain (8 KiB per delayed ACK). */

@@ -265,28 +265,6 @@ logs_hold(int fd, const char *path, const char *want)
 	fail_msg("%s never printed %s", path, want);
 }
 
-static json_int_t
-stat_num(int fd, const char *key)
-{
-	json_t *st = h_ok(fd, "stats", NULL);
-	json_int_t v = json_integer_value(json_object_get(st, key));
-
-	json_decref(st);
-	return v;
-}
-
-static json_int_t
-stat_until(int fd, const char *key, json_int_t n)
-{
-	json_int_t v = stat_num(fd, key);
-
-	for (int i = 0; i < 1000 && v != n; i++) {
-		usleep(10000);
-		v = stat_num(fd, key);
-	}
-	return v;
-}
-
 static void
 test_logs_answer_as_json_and_its_errors(void **state)
 {
@@ -355,7 +333,7 @@ test_logs_follow_sends_recent_lines_then_live_ones_of_a_subtree(void **state)
 	logs_hold(fd, "/other", "old-other");
 
 	s->fd = get("/v1/logs?path=/web&follow=1&lines=10");
-	assert_int_equal(stat_until(fd, "subscriptions", 1), 1);
+	assert_int_equal(h_stat_until(fd, "subscriptions", 1), 1);
 	/* Live: a line of a node spawned since, in the subtree; one
 	 * outside it is not sent. */
 	spawn_sh(fd, "/", "other2", "echo new-other; exec sleep 60");
@@ -409,7 +387,7 @@ test_logs_follow_of_a_client_that_does_not_read_is_bounded(void **state)
 	c = h_tcp_connect(port, 100);
 	setsockopt(c, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
 	h_send_raw(c, "GET /v1/logs?path=/&follow=1 HTTP/1.0\r\n\r\n", 41);
-	assert_int_equal(stat_until(fd, "subscriptions", 1), 1);
+	assert_int_equal(h_stat_until(fd, "subscriptions", 1), 1);
 	rss0 = h_rss_kib(D.pid);
 	/* 24 MiB of short lines, far past the 4 MiB of output the history
 	 * holds: the stream falls behind it and is dropped. */
@@ -417,7 +395,7 @@ test_logs_follow_of_a_client_that_does_not_read_is_bounded(void **state)
 	    "i=0; while [ $i -lt 300000 ]; do "
 	    "echo \"line $i of a chatty worker, well over the pace\"; "
 	    "i=$((i+1)); done; exec sleep 60");
-	assert_int_equal(stat_until(fd, "subscriptions", 0), 0);
+	assert_int_equal(h_stat_until(fd, "subscriptions", 0), 0);
 	/* What waits for it: the pace's 256 KiB and an event's lines, not
 	 * the megabytes printed. */
 	queued = metric("arbor_http_queued_bytes");
