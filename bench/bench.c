@@ -2037,7 +2037,7 @@ cmd_journal(const char *sock, const char *jsock, int n, double secs)
 	    pipe(counts) == -1)
 		die("journal: cannot bind %s: %s", jsock, strerror(errno));
 	if ((drain = fork()) == 0) {
-		static char buf[70000];
+		static char buf[1 << 17];
 		struct timeval tv = { 1, 0 };
 		long k = 0;
 
@@ -2047,7 +2047,12 @@ cmd_journal(const char *sock, const char *jsock, int n, double secs)
 
 			if (r < 0 && errno == EAGAIN)
 				break;
-			if (r >= 0)
+			/* A datagram holds one entry or several; each
+			 * has one ARBOR_STREAM field. */
+			for (char *p = buf; r > 0 &&
+			     (p = memmem(p, (size_t)(buf + r - p),
+			          "\nARBOR_STREAM=", 14)) != NULL;
+			     p += 14)
 				*shared = ++k;
 		}
 		if (write(counts[1], &k, sizeof k) != sizeof k)

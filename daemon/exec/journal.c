@@ -19,10 +19,17 @@
 
 /* An entry: the fields around a line of at most LINES_MAX bytes. */
 #define JOURNAL_ENTRY_MAX (LINES_MAX + 8192)
-#define JOURNAL_VLEN      256 /* entries per sendmmsg */
+#define JOURNAL_VLEN      64 /* datagrams per sendmmsg */
+/*
+ * journald reads any number of entries from one datagram, each ended by
+ * an empty line (journald-native.c loops over them): queued entries are
+ * packed up to this many bytes a datagram, since the kernel's cost is
+ * per datagram (about 1 us here), not per byte.
+ */
+#define JOURNAL_DGRAM_MAX (32 * 1024)
 
 struct journal_entry {
-	size_t off, len;   /* in the queue's buffer */
+	size_t off, len;   /* in the queue's buffer, the empty line included */
 	uint64_t *dropped; /* borrowed: the worker's count; NULL: none */
 };
 
@@ -416,18 +423,20 @@ journal_queue(const struct journal_line *l, uint64_t *dropped)
 	/* A slot, and room for a line of usual length. */
 	if (!journal_room(512))
 		goto drop;
-	need = journal_encode(l, jq.buf + jq.len, jq.cap - jq.len);
+	need = journal_encode(l, jq.buf + jq.len, jq.cap - jq.len) + 1;
 	if (need > jq.cap - jq.len) {
 		if (need > JOURNAL_ENTRY_MAX || !journal_room(need))
 			goto drop;
 		journal_encode(l, jq.buf + jq.len, jq.cap - jq.len);
 	}
+	/* The empty line that ends the entry in a datagram of several. */
+	jq.buf[jq.len + need - 1] = '\n';
 	jq.e[jq.n].off = jq.len;
 	jq.e[jq.n].len = need;
 	jq.e[jq.n].dropped = dropped;
 	jq.n++;
 	jq.len += need;
-	if (jq.n >= JOURNAL_VLEN && !jq.waiting)
+	if (jq.len >= JOURNAL_VLEN * JOURNAL_DGRAM_MAX / 2 && !jq.waiting)
 		journal_flush();
 	else if (!jq.flush_due && !jq.waiting) {
 		jq.flush_due = true;
@@ -458,11 +467,49 @@ journal_shift(size_t done)
 		jq.e[i].off -= off;
 }
 
+/* The entries [from, to) are out one way or another. */
+static void
+journal_drop_range(size_t from, size_t to)
+{
+	for (; from < to; from++)
+		journal_drop_entry(&jq.e[from]);
+}
+
+/*
+ * Packs the entries from i on into at most JOURNAL_VLEN datagrams of at
+ * most JOURNAL_DGRAM_MAX bytes (an entry larger than that alone); entries
+ * sit back to back in the buffer, so a datagram is one slice of it.
+ * first[k] is the first entry of datagram k, first[n] the one after the
+ * last. Returns n.
+ */
+static size_t
+journal_pack(size_t i, struct mmsghdr *mm, struct iovec *iov, size_t *first)
+{
+	size_t k = 0;
+
+	while (k < JOURNAL_VLEN && i < jq.n) {
+		size_t bytes = jq.e[i].len;
+
+		first[k] = i++;
+		while (i < jq.n && bytes + jq.e[i].len <= JOURNAL_DGRAM_MAX)
+			bytes += jq.e[i++].len;
+		iov[k].iov_base = jq.buf + jq.e[first[k]].off;
+		iov[k].iov_len = bytes;
+		memset(&mm[k], 0, sizeof mm[k]);
+		mm[k].msg_hdr.msg_iov = &iov[k];
+		mm[k].msg_hdr.msg_iovlen = 1;
+		k++;
+	}
+	first[k] = i;
+	return k;
+}
+
 void
 journal_flush(void)
 {
 	struct mmsghdr mm[JOURNAL_VLEN];
 	struct iovec iov[JOURNAL_VLEN];
+	size_t first[JOURNAL_VLEN + 1];
 	size_t i = 0;
 	bool retried = false;
 
@@ -470,24 +517,17 @@ journal_flush(void)
 		return;
 	if (journal_open() == -1) {
 		journal_cant();
-		for (; i < jq.n; i++)
-			journal_drop_entry(&jq.e[i]);
+		journal_drop_range(0, jq.n);
+		i = jq.n;
 	}
 	while (i < jq.n) {
-		size_t k = jq.n - i < JOURNAL_VLEN ? jq.n - i : JOURNAL_VLEN;
+		size_t k = journal_pack(i, mm, iov, first);
 		int r;
 
-		memset(mm, 0, k * sizeof *mm);
-		for (size_t j = 0; j < k; j++) {
-			iov[j].iov_base = jq.buf + jq.e[i + j].off;
-			iov[j].iov_len = jq.e[i + j].len;
-			mm[j].msg_hdr.msg_iov = &iov[j];
-			mm[j].msg_hdr.msg_iovlen = 1;
-		}
 		if ((r = sendmmsg(jr.fd, mm, (unsigned)k,
 		         MSG_NOSIGNAL | MSG_DONTWAIT)) > 0) {
-			jr.st.sent += (uint64_t)r;
-			i += (size_t)r;
+			jr.st.sent += first[r] - i;
+			i = first[r];
 			continue;
 		}
 		if (errno == EINTR)
@@ -498,13 +538,13 @@ journal_flush(void)
 			jq.waiting = true;
 			break;
 		}
-		/* Too big for a datagram: the memfd way. */
+		/* Too big for a datagram (a small SO_SNDBUF): the memfd
+		 * way, which journald reads the same. */
 		if ((errno == EMSGSIZE || errno == ENOBUFS) &&
-		    journal_send_memfd(jq.buf + jq.e[i].off, jq.e[i].len) ==
-		        0) {
-			jr.st.sent++;
-			jr.st.memfd++;
-			i++;
+		    journal_send_memfd(iov[0].iov_base, iov[0].iov_len) == 0) {
+			jr.st.sent += first[1] - i;
+			jr.st.memfd += first[1] - i;
+			i = first[1];
 			continue;
 		}
 		if (!retried && journal_gone()) {
@@ -514,11 +554,12 @@ journal_flush(void)
 		journal_cant();
 		if (jr.fd == -1) {
 			/* No journal: the rest goes too. */
-			for (; i < jq.n; i++)
-				journal_drop_entry(&jq.e[i]);
+			journal_drop_range(i, jq.n);
+			i = jq.n;
 			break;
 		}
-		journal_drop_entry(&jq.e[i++]);
+		journal_drop_range(i, first[1]);
+		i = first[1];
 	}
 	journal_shift(i);
 }

@@ -1,9 +1,11 @@
 /*
- * Workers' lines to journald over its native protocol: one datagram per
- * line to the journal socket, or, when an entry is too big for a datagram,
- * the entry in a sealed memfd passed with SCM_RIGHTS (as sd_journal_sendv
- * does). Never blocks: the entries of a loop turn are queued and sent
- * together (sendmmsg) at its end; when journald is behind they wait in a
+ * Workers' lines to journald over its native protocol: one entry per
+ * line, in datagrams to the journal socket, or, when an entry is too big
+ * for a datagram, in a sealed memfd passed with SCM_RIGHTS (as
+ * sd_journal_sendv does). Never blocks: the entries of a loop turn are
+ * queued, packed several to a datagram (each ended by an empty line, as
+ * journald reads them) and sent together (sendmmsg) at the turn's end;
+ * when journald is behind they wait in a
  * bounded queue, and a line that finds it full, or no journal at all, is
  * dropped and counted. The module owns one datagram socket, connected to
  * the journal's on first use (and again when journald was restarted), and
@@ -50,8 +52,9 @@ bool journal_send(const struct journal_line *l);
 /*
  * Lines of the workers go through a queue: journal_queue encodes the line
  * into it, and the queue goes out with sendmmsg(2) at the end of the loop
- * turn (an event made active), so a turn's lines cost one system call,
- * not one each. When the socket is full (journald behind), the queue
+ * turn (an event made active), so a turn's lines cost one system call and
+ * a few datagrams, not one each. When the socket is full (journald
+ * behind), the queue
  * waits for it to drain, up to JOURNAL_QUEUE_MAX entries or
  * JOURNAL_QUEUE_BYTES; beyond, lines are dropped. Without journal_attach
  * lines are sent at once. The module owns the queue and its events.

@@ -69,7 +69,13 @@ fuzz_params(const json_t *params)
 	fuzz_result(rc = params_logs(params, &logs, &err), &err);
 	if (rc == 0) {
 		fuzz_path_ok(logs.path);
-		FUZZ_CHECK(logs.bytes >= 1 && logs.bytes <= PARAMS_LOGS_MAX);
+		/* bytes is -1 (no byte cap) only when lines bounds the tail. */
+		FUZZ_CHECK(logs.bytes == -1 ?
+		    logs.lines >= 0 && logs.lines <= PARAMS_LOGS_LINES_MAX :
+		    logs.bytes >= 1 && logs.bytes <= PARAMS_LOGS_MAX);
+		FUZZ_CHECK(logs.lines >= -1 &&
+		    logs.lines <= PARAMS_LOGS_LINES_MAX);
+		FUZZ_CHECK(logs.since_ms >= 0);
 	}
 
 	proto_err_clear(&err);

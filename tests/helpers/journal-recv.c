@@ -34,8 +34,10 @@ jr_bind(const char *path)
 	return fd;
 }
 
-json_t *
-jr_parse(const char *buf, size_t len)
+/* The entry at buf (up to an empty line or len); *used: its bytes, the
+ * empty line included. */
+static json_t *
+jr_parse_one(const char *buf, size_t len, size_t *used)
 {
 	json_t *o = json_object();
 	size_t i = 0;
@@ -48,6 +50,10 @@ jr_parse(const char *buf, size_t len)
 
 		if (nl == NULL)
 			goto bad;
+		if (nl == buf + i) {
+			i++; /* the empty line that ends an entry */
+			break;
+		}
 		if (eq != NULL && eq < nl) {
 			nlen = (size_t)(eq - (buf + i));
 			if (nlen >= sizeof name)
@@ -77,6 +83,9 @@ jr_parse(const char *buf, size_t len)
 			i += (size_t)vlen + 1;
 		}
 	}
+	if (json_object_size(o) == 0)
+		goto bad;
+	*used = i;
 	return o;
 bad:
 	json_decref(o);
@@ -84,20 +93,68 @@ bad:
 }
 
 json_t *
+jr_parse(const char *buf, size_t len)
+{
+	size_t used;
+	json_t *o = jr_parse_one(buf, len, &used);
+
+	if (o != NULL && used != len) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* What is left of the last datagram (or memfd): the entries after the
+ * one jr_next returned. */
+static struct {
+	int fd;
+	char buf[1 << 20];
+	size_t len, at;
+	bool memfd;
+	unsigned datagrams;
+} pend = { .fd = -1 };
+
+static json_t *
+jr_pending(void)
+{
+	size_t used;
+	json_t *o;
+
+	if ((o = jr_parse_one(pend.buf + pend.at, pend.len - pend.at,
+	         &used)) == NULL) {
+		pend.at = pend.len;
+		return NULL;
+	}
+	pend.at += used;
+	if (pend.memfd)
+		json_object_set_new(o, "_MEMFD", json_string("1"));
+	return o;
+}
+
+unsigned
+jr_datagrams(void)
+{
+	return pend.datagrams;
+}
+
+json_t *
 jr_next(int fd, int timeout_ms)
 {
-	static char buf[1 << 20];
 	union {
 		struct cmsghdr h;
 		char b[CMSG_SPACE(sizeof(int))];
 	} ctl;
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	struct msghdr mh;
-	struct iovec iov = { buf, sizeof buf };
+	struct iovec iov = { pend.buf, sizeof pend.buf };
 	struct cmsghdr *c;
 	ssize_t r;
-	json_t *o;
 
+	if (pend.fd == fd && pend.at < pend.len)
+		return jr_pending();
+	pend.fd = fd;
+	pend.len = pend.at = 0;
 	if (poll(&pfd, 1, timeout_ms) <= 0)
 		return NULL;
 	memset(&mh, 0, sizeof mh);
@@ -107,21 +164,26 @@ jr_next(int fd, int timeout_ms)
 	mh.msg_controllen = sizeof ctl.b;
 	if ((r = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC)) < 0)
 		return NULL;
+	pend.datagrams++;
+	pend.len = (size_t)r;
+	pend.memfd = false;
 	c = CMSG_FIRSTHDR(&mh);
 	if (c != NULL && c->cmsg_type == SCM_RIGHTS) {
 		struct stat st;
 		int mfd;
 
 		memcpy(&mfd, CMSG_DATA(c), sizeof mfd);
-		if (fstat(mfd, &st) == -1 || st.st_size > (off_t)sizeof buf ||
-		    pread(mfd, buf, (size_t)st.st_size, 0) != st.st_size) {
+		if (fstat(mfd, &st) == -1 ||
+		    st.st_size > (off_t)sizeof pend.buf ||
+		    pread(mfd, pend.buf, (size_t)st.st_size, 0) !=
+		        st.st_size) {
 			close(mfd);
+			pend.len = 0;
 			return NULL;
 		}
 		close(mfd);
-		if ((o = jr_parse(buf, (size_t)st.st_size)) != NULL)
-			json_object_set_new(o, "_MEMFD", json_string("1"));
-		return o;
+		pend.len = (size_t)st.st_size;
+		pend.memfd = true;
 	}
-	return jr_parse(buf, (size_t)r);
+	return jr_pending();
 }
