@@ -1038,13 +1038,13 @@ cgroup_run_end(struct cgroup_run *r, bool remove)
 }
 
 void
-cgroup_acct_final(const struct cgroup_run *r, struct cgroup_acct *a)
+cgroup_acct_final(const struct cgroup_run *r, struct cgroup_acct *a, bool cpu)
 {
 	char buf[1024];
 
 	a->cpu_usec = a->memory_bytes = a->memory_peak_bytes = a->tasks =
 	    a->oom_kills = -1;
-	if (cg_read_at(r->dir, "cpu.stat", buf, sizeof buf) > 0)
+	if (cpu && cg_read_at(r->dir, "cpu.stat", buf, sizeof buf) > 0)
 		cgroup_keyed(buf, "usage_usec", &a->cpu_usec);
 	if (cgroup_has_memory()) {
 		a->memory_peak_bytes = cg_read_num(r, "memory.peak");
@@ -1060,7 +1060,7 @@ cgroup_acct_read_pids(const struct cgroup_run *r, struct cgroup_acct *a,
 	char procs[16384];
 	ssize_t len;
 
-	cgroup_acct_final(r, a);
+	cgroup_acct_final(r, a, true);
 	if (cgroup_has_memory())
 		a->memory_bytes = cg_read_num(r, "memory.current");
 	if (cg.ctrl_on[CG_PIDS])

@@ -144,8 +144,9 @@ void cgroup_acct_read(const struct cgroup_run *r, struct cgroup_acct *a);
 int cgroup_acct_read_pids(const struct cgroup_run *r, struct cgroup_acct *a,
     pid_t *v, int max);
 /* What a run that ended used (its cgroup is empty: no memory or tasks
- * to read): cpu, peak, OOM kills. */
-void cgroup_acct_final(const struct cgroup_run *r, struct cgroup_acct *a);
+ * to read): cpu (unless cpu is false: then -1), peak, OOM kills. */
+void
+cgroup_acct_final(const struct cgroup_run *r, struct cgroup_acct *a, bool cpu);
 /* Adds the five view fields of a (null where -1). */
 void cgroup_acct_json(const struct cgroup_acct *a, json_t *view);
 /* A supervisor's accounting, from its cgroup (all -1 without one). */

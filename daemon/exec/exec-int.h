@@ -119,6 +119,7 @@ struct exec {
 	struct cgroup_acct last; /* of the last run, once it ended */
 	bool has_last;
 	struct rusage ru;
+	uint64_t strays0; /* reaper_strays() when the run began */
 	int poll_ms;
 	bool live;       /* the run has not ended */
 	bool reaped;     /* main process reaped */
@@ -129,6 +130,8 @@ struct exec {
 	bool scanned;    /* scanned once after the main exit */
 	bool recheck;    /* iteration mark */
 	bool has_rusage;
+	bool cg_shared; /* others than the main process's tree were in its
+	                   cgroup (a check), or it was not empty at the reap */
 };
 
 /* Module state, one per process: made by exec_init. */

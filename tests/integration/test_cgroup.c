@@ -396,6 +396,50 @@ test_a_run_ends_when_its_cgroup_is_empty(void **state)
 	d.pid = 0;
 }
 
+/* Two runs that end by themselves: one whose CPU was spent by its main
+ * process (its rusage says it all), one whose CPU was spent by an orphan
+ * that arbord, the subreaper, reaped (only cpu.stat says it). Both views
+ * keep the run's whole CPU time. */
+static void
+test_a_runs_cpu_counts_its_orphans_too(void **state)
+{
+	/* The same work in both: CPU time, not wall time, so a busy
+	 * machine changes nothing. */
+	const char *burn = "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done";
+	char cmd[512];
+	int64_t own;
+	json_t *v;
+	int fd;
+
+	NEED_CGROUPS();
+	start(NULL);
+	fd = h_connect(&d);
+	snprintf(cmd, sizeof cmd, "%s; exit 0", burn);
+	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s,s:s,s:[s,s,s]}",
+	    "name", "own", "kind", "exec", "restart", "temporary", "argv", "sh",
+	    "-c", cmd)));
+	/* The subshell exits at once: the burner is an orphan, reaped by
+	 * arbord; the main process waits for its file, then a little for
+	 * the reap, and exits with its cgroup empty. */
+	snprintf(cmd, sizeof cmd,
+	    "f=/tmp/arbor-orphan.$$; (sh -c '%s; touch '$f &); "
+	    "while [ ! -e $f ]; do sleep 0.05; done; rm -f $f; sleep 0.2",
+	    burn);
+	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s,s:s,s:[s,s,s]}",
+	    "name", "orphan", "kind", "exec", "restart", "temporary", "argv",
+	    "sh", "-c", cmd)));
+	v = wait_for(fd, "/own", "terminated", 20000);
+	own = h_num(v, "cpu_usec");
+	json_decref(v);
+	assert_true(own > 20000);
+	v = wait_for(fd, "/orphan", "terminated", 20000);
+	assert_true(h_num(v, "cpu_usec") > own / 2);
+	json_decref(v);
+	h_close(fd);
+	assert_int_equal(h_stop(&d), 0);
+	d.pid = 0;
+}
+
 static char *
 http_get(int port, const char *path)
 {
@@ -737,6 +781,8 @@ main(void)
 		    test_a_run_ends_when_its_cgroup_is_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_accounting_is_plausible,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_runs_cpu_counts_its_orphans_too, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_limits_are_written_or_refused_naming_the_controller,
 		    setup, teardown),
