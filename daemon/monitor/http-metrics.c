@@ -68,7 +68,7 @@ http_metrics_tree(struct http *h, struct evbuffer *b)
 	http_metric_value(b, "arbor_cancels_total", "counter",
 	    "Cancel requests that stopped something.", st->cancels);
 	http_metric(b, "arbor_exits_total", "counter",
-	    "Nodes that terminated (exited or failed), by class of cause.");
+	    "Ends of node runs, restarted ones included, by class of cause.");
 	for (i = 0; i < STATS_EXIT__CLASSES; i++)
 		evbuffer_add_printf(b, "arbor_exits_total{cause=\"%s\"} %llu\n",
 		    stats_exit_class_names[i],

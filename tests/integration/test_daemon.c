@@ -3,7 +3,12 @@
  * pipelining, waits, limits, clients that vanish, big trees, fd baselines,
  * exiting 0 after SIGTERM or shutdown, and what it logs per request.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
 #include <fcntl.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <stdbool.h>
 #include <signal.h>
@@ -16,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -525,6 +531,127 @@ test_changes_are_logged_with_node_and_client_reads_only_at_debug(
 		fail_msg("a read-only request was logged at info:\n%s", text);
 }
 
+/* Reads the pty master m into text (size bytes) until it holds line as a
+ * whole line; fails after 5 s. */
+static void
+pty_expect_line(int m, char *text, size_t size, const char *line)
+{
+	size_t len = strlen(text);
+	int64_t until = h_now_ms() + 5000;
+
+	while (!has_line(text, line)) {
+		struct pollfd pfd = { .fd = m, .events = POLLIN };
+		ssize_t n;
+
+		if (h_now_ms() > until || len + 1 >= size)
+			fail_msg("no line \"%s\" on the terminal:\n%s", line,
+			    text);
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		if ((n = read(m, text + len, size - 1 - len)) <= 0)
+			continue;
+		len += (size_t)n;
+		text[len] = '\0';
+	}
+}
+
+/* Polls path until it is running with at least `restarts`; its pid. */
+static long
+running_pid(int fd, const char *path, int restarts)
+{
+	for (int i = 0; i < 250; i++) {
+		json_t *r = h_ok(fd, "inspect", json_pack("{s:s}", "path",
+		    path));
+		long pid = strcmp(h_str(r, "state"), "running") == 0 &&
+		        h_num(r, "restarts") >= restarts ?
+		    (long)h_num(r, "pid") : 0;
+
+		json_decref(r);
+		if (pid > 0)
+			return pid;
+		usleep(20000);
+	}
+	fail_msg("%s never ran with %d restarts", path, restarts);
+	return -1;
+}
+
+/* What an operator watching arbord in a terminal reads at the default
+ * level (info): every end of a worker with its path, pid and how it ended,
+ * every restart and give-up, and no journald <N> prefixes. */
+static void
+test_worker_ends_restarts_and_give_ups_are_logged_plainly_on_a_terminal(
+    void **state)
+{
+	const char *args[] = { "--log-level", "info", NULL };
+	char text[32768] = "", want[256];
+	struct termios tio;
+	long pid;
+	int m, sl, fd;
+	json_t *r;
+
+	assert_true((m = posix_openpt(O_RDWR | O_NOCTTY)) >= 0);
+	assert_int_equal(grantpt(m), 0);
+	assert_int_equal(unlockpt(m), 0);
+	assert_true((sl = open(ptsname(m), O_RDWR | O_NOCTTY)) >= 0);
+	/* Lines as written: no \r added. */
+	assert_int_equal(tcgetattr(sl, &tio), 0);
+	cfmakeraw(&tio);
+	assert_int_equal(tcsetattr(sl, TCSANOW, &tio), 0);
+	/* Under journald the test's own stderr may say so; a terminal
+	 * alone is what this is about. */
+	unsetenv("JOURNAL_STREAM");
+	h_start_stderr(&logged, args, sl);
+	close(sl);
+	fd = h_connect(&logged);
+
+	/* An exit code, not restarted. */
+	r = h_ok(fd, "spawn", json_pack("{s:s,s:s,s:s,s:[s,s,s]}", "name", "e",
+	    "kind", "exec", "restart", "temporary", "argv", "sh", "-c",
+	    "sleep 0.1; exit 3"));
+	pid = (long)h_num(r, "pid");
+	json_decref(r);
+	snprintf(want, sizeof want, "/e (pid %ld): exited with code 3", pid);
+	pty_expect_line(m, text, sizeof text, want);
+	pty_expect_line(m, text, sizeof text,
+	    "/e: not restarted (restart: temporary)");
+
+	/* Two SIGKILLs from outside: a restart, then the give-up of the
+	 * worker and of its supervisor (intensity 1). */
+	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s,s:s,s:i,s:i,s:[{s:s,"
+	    "s:s,s:s,s:i,s:i,s:[s,s]}]}", "name", "s", "kind", "supervisor",
+	    "restart", "temporary", "max_restarts", 1, "period_ms", 60000,
+	    "children", "name", "v", "kind", "exec", "restart", "permanent",
+	    "backoff_ms", 1, "backoff_max_ms", 1, "argv", "sleep", "100")));
+	pid = running_pid(fd, "/s/v", 0);
+	assert_int_equal(kill((pid_t)pid, SIGKILL), 0);
+	snprintf(want, sizeof want, "/s/v (pid %ld): killed by signal KILL",
+	    pid);
+	pty_expect_line(m, text, sizeof text, want);
+	pty_expect_line(m, text, sizeof text,
+	    "/s/v: restarting in 1 ms (restart 1)");
+	pid = running_pid(fd, "/s/v", 1);
+	assert_int_equal(kill((pid_t)pid, SIGKILL), 0);
+	snprintf(want, sizeof want, "/s/v (pid %ld): killed by signal KILL",
+	    pid);
+	pty_expect_line(m, text, sizeof text, want);
+	pty_expect_line(m, text, sizeof text,
+	    "warning: /s/v: given up: restart intensity exceeded");
+	pty_expect_line(m, text, sizeof text,
+	    "warning: /s: restart intensity exceeded (more than 1 restarts "
+	    "in 60000 ms); stopping its children");
+	pty_expect_line(m, text, sizeof text,
+	    "warning: /s: given up: restart intensity exceeded");
+	/* Requests name their node. */
+	snprintf(want, sizeof want, "spawn /s (supervisor) by pid %ld uid %ld",
+	    (long)getpid(), (long)getuid());
+	pty_expect_line(m, text, sizeof text, want);
+	h_close(fd);
+	assert_int_equal(WEXITSTATUS(h_stop(&logged)), 0);
+	close(m);
+	if (text[0] == '<' || strstr(text, "\n<") != NULL)
+		fail_msg("a journald prefix on a terminal:\n%s", text);
+}
+
 int
 main(void)
 {
@@ -550,6 +677,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_limits_on_nodes_and_connections, h_setup, h_teardown),
 		cmocka_unit_test_teardown(
 		    test_changes_are_logged_with_node_and_client_reads_only_at_debug, stop_logged),
+		cmocka_unit_test_teardown(
+		    test_worker_ends_restarts_and_give_ups_are_logged_plainly_on_a_terminal, stop_logged),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -517,6 +517,42 @@ test_metrics_are_prometheus_text(void **state)
 static const char *const ping = "{\"jsonrpc\":\"2.0\",\"id\":7,"
     "\"method\":\"ping\"}";
 
+/* Issue 11: three SIGKILLs from outside of a worker that is restarted each
+ * time count `signal` three times, restarted ends included. */
+static void
+test_exits_total_counts_each_kill_of_a_restarted_worker(void **state)
+{
+	int fd = h_connect(&D);
+
+	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s,s:i,s:[{s:s,s:s,"
+	    "s:s,s:i,s:i,s:[s,s]}]}", "name", "s", "kind", "supervisor",
+	    "max_restarts", 100, "children", "name", "v", "kind", "exec",
+	    "restart", "permanent", "backoff_ms", 1, "backoff_max_ms", 1,
+	    "argv", "sleep", "100")));
+	for (int i = 0; i < 3; i++) {
+		pid_t pid = 0;
+
+		for (int t = 0; t < 250 && pid <= 0; t++) {
+			json_t *r = h_ok(fd, "inspect", json_pack("{s:s}",
+			    "path", "/s/v"));
+
+			if (strcmp(h_str(r, "state"), "running") == 0 &&
+			    h_num(r, "restarts") == i)
+				pid = (pid_t)h_num(r, "pid");
+			json_decref(r);
+			if (pid <= 0)
+				usleep(20 * 1000);
+		}
+		assert_true(pid > 0);
+		assert_int_equal(kill(pid, SIGKILL), 0);
+	}
+	assert_int_equal(metric_until("arbor_exits_total{cause=\"signal\"}", 3,
+	    3000), 3);
+	json_decref(h_ok(fd, "cancel", json_pack("{s:s,s:b}", "path", "/s",
+	    "wait", 1)));
+	close(fd);
+}
+
 static void
 test_rpc_needs_the_token(void **state)
 {
@@ -1167,6 +1203,9 @@ main(void)
 		    test_errors_have_status_and_json_body, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_metrics_are_prometheus_text, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_exits_total_counts_each_kill_of_a_restarted_worker,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rpc_needs_the_token,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
