@@ -1120,6 +1120,53 @@ test_answers_queued_for_clients_that_do_not_read_are_bounded(void **state)
 	t = http("POST", "/v1/rpc", auth, body);
 	assert_true(t.len > 3 * 1024 * 1024);
 	resp_free(&t);
+	/* A batch of them is answered whole too, so its answers share the
+	 * bound: the first is built, the others refused; small members all
+	 * fit. */
+	{
+		char batch[8192];
+		int off = snprintf(batch, sizeof batch, "[");
+		json_t *arr, *m;
+		size_t k, errors = 0, results = 0;
+
+		for (i = 0; i < 40; i++)
+			off += snprintf(batch + off, sizeof batch - (size_t)off,
+			    "%s{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":"
+			    "\"inspect\",\"params\":{\"path\":\"/big/a\","
+			    "\"depth\":-1}}",
+			    i ? "," : "", 100 + i);
+		for (i = 0; i < 20; i++)
+			off += snprintf(batch + off, sizeof batch - (size_t)off,
+			    ",{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":"
+			    "\"inspect\",\"params\":{\"path\":\"/big\"}}",
+			    200 + i);
+		snprintf(batch + off, sizeof batch - (size_t)off, "]");
+		t = http("POST", "/v1/rpc", auth, batch);
+		assert_int_equal(t.status, 200);
+		assert_true(t.len < 5 * 1024 * 1024);
+		arr = body_json(&t);
+		assert_int_equal(json_array_size(arr), 60);
+		json_array_foreach(arr, k, m)
+		{
+			json_t *e = json_object_get(m, "error");
+
+			if (e == NULL) {
+				results++;
+				continue;
+			}
+			errors++;
+			assert_int_equal(json_integer_value(json_object_get(e,
+					     "code")),
+			    -32004);
+			assert_non_null(strstr(json_string_value(
+						   json_object_get(e, "message")),
+			    "this batch's answers"));
+		}
+		assert_int_equal(errors, 39);
+		assert_int_equal(results, 21);
+		json_decref(arr);
+		resp_free(&t);
+	}
 	rss0 = metric("arbor_resident_memory_bytes");
 	snprintf(req, sizeof req, "POST /v1/rpc HTTP/1.0\r\n"
 	    "Host: 127.0.0.1:%d\r\n%sContent-Type: application/json\r\n"
