@@ -3,6 +3,7 @@
 #include "daemon.h"
 #include "params.h"
 #include "rpc.h"
+#include "state.h"
 #include "tree.h"
 #include "view.h"
 #include "waiter.h"
@@ -43,6 +44,10 @@ cancel_run(struct rpc_call *call, json_t **result, struct proto_err *err)
 			call->complete = cancel_remove;
 		return rpc_defer_until(call, n, WAITER_TERMINATED, -1, err);
 	}
+	/* A stop under way (a restart's) that the cancel made a stop for
+	 * good shows no new state: the state file is told, so the answer
+	 * waits for it to say stopped. */
+	state_node_updated(call->d->state, n);
 	*result = view_node(n, 0);
 	return RPC_DONE;
 }

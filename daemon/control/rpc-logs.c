@@ -307,6 +307,18 @@ logs_run(struct rpc_call *call, json_t **result, struct proto_err *err)
 			proto_errf(err, PROTO_INTERNAL, "out of memory");
 			return RPC_ERROR;
 		}
+		/* Where nothing streams, measured: the estimate is a
+		 * ceiling, and a batch's answers share one bound. */
+		if (!rpc_streams(call) &&
+		    rpc_sink_fits(call,
+		        json_dumpb(*result, NULL, 0, JSON_COMPACT),
+		        "ask for fewer lines or bytes, or read them over the "
+		        "socket, which streams them",
+		        err) == -1) {
+			json_decref(*result);
+			*result = NULL;
+			return RPC_ERROR;
+		}
 		return RPC_DONE;
 	}
 	if ((b = malloc(sizeof *b)) == NULL) {

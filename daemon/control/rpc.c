@@ -508,12 +508,26 @@ int
 rpc_sink_fits(struct rpc_call *call, size_t bytes, const char *what,
     struct proto_err *err)
 {
-	if (rpc_streams(call) || bytes <= RPC_SINK_MAX_BYTES)
+	struct rpc_batch *b = call->batch;
+
+	if (rpc_streams(call))
 		return 0;
-	return proto_errf(err, PROTO_LIMIT,
-	    "the answer would be about %zu MiB, more than POST /v1/rpc "
-	    "answers whole (%d MiB): %s",
-	    bytes >> 20, RPC_SINK_MAX_BYTES >> 20, what);
+	if (bytes > RPC_SINK_MAX_BYTES)
+		return proto_errf(err, PROTO_LIMIT,
+		    "the answer would be about %zu MiB, more than POST "
+		    "/v1/rpc answers whole (%d MiB): %s",
+		    bytes >> 20, RPC_SINK_MAX_BYTES >> 20, what);
+	/* A batch's answers are held together: one bound for them all,
+	 * not one per member. */
+	if (b == NULL)
+		return 0;
+	if (bytes > b->whole)
+		return proto_errf(err, PROTO_LIMIT,
+		    "this batch's answers would be more than POST /v1/rpc "
+		    "answers whole (%d MiB together): %s",
+		    RPC_SINK_MAX_BYTES >> 20, what);
+	b->whole -= bytes;
+	return 0;
 }
 
 struct node *
@@ -666,7 +680,10 @@ rpc_message(struct conn *conn, const char *line, size_t len)
 		rpc_error_now(conn, &err);
 	} else {
 		b->conn = conn;
-		b->whole = RPC_WHOLE_BYTES;
+		/* What its members may build whole: to stream the rest, or,
+		 * where nothing streams, to refuse it. */
+		b->whole = conn->sink != NULL ? RPC_SINK_MAX_BYTES :
+		                                RPC_WHOLE_BYTES;
 		/* Held until every element has run, so an answer that comes
 		 * at once cannot finish the batch early. */
 		b->pending = 1;

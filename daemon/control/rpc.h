@@ -133,7 +133,8 @@ bool rpc_whole(struct rpc_call *call, size_t bytes);
 /* call's connection can take a result in slices (a socket, not HTTP). */
 bool rpc_streams(const struct rpc_call *call);
 /* -1 with err (limit) when call's connection cannot stream and a result
- * of about `bytes` is over RPC_SINK_MAX_BYTES; what says where the same
+ * of about `bytes` is over RPC_SINK_MAX_BYTES, or over what is left of
+ * it for call's batch (which it then takes); what says where the same
  * can be read in slices. */
 int rpc_sink_fits(struct rpc_call *call, size_t bytes, const char *what,
     struct proto_err *err);

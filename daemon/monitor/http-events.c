@@ -104,6 +104,7 @@ http_stream_overflowed(void *arg, uint64_t sub)
 {
 	struct http_stream *s = arg;
 
+	s->h->dropped_streams++;
 	/* Ended from the loop, not from inside the event being sent. */
 	s->sub = NULL;
 	s->ending = true;

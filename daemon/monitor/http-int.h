@@ -91,8 +91,9 @@ struct http {
 	          zeroed is empty */
 	uint64_t requests[HTTP_NCODES];
 	uint64_t refused[HTTP__REFUSALS];
-	uint64_t timed_out;    /* requests not whole in time */
-	uint64_t dropped_slow; /* connections that did not read */
+	uint64_t timed_out;       /* requests not whole in time */
+	uint64_t dropped_slow;    /* connections that did not read */
+	uint64_t dropped_streams; /* streams that fell behind (overflow) */
 };
 
 /* http.c: answers. Each counts the request by its status. */

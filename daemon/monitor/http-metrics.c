@@ -215,6 +215,10 @@ http_metrics_limits(struct http *h, struct evbuffer *b)
 	    "HTTP connections closed because the client did not take its "
 	    "answer.",
 	    h->dropped_slow);
+	http_metric_value(b, "arbor_http_streams_dropped_total", "counter",
+	    "Event and logs streams ended because the client fell behind "
+	    "(overflow).",
+	    h->dropped_streams);
 }
 
 /* Per-node series, for at most this many nodes: each costs a few reads

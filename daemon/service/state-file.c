@@ -64,7 +64,7 @@ json_t *
 state_entry_json(const struct node *n, bool *oom)
 {
 	char path[PROTO_PATH_MAX];
-	bool stopped = node_terminated(n);
+	bool stopped = state_stopped(n);
 	const char *why = cause_text(n->cause);
 	json_t *obj;
 

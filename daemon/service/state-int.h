@@ -22,6 +22,7 @@
 
 #include "err.h"
 #include "index.h"
+#include "node.h"
 #include "state.h"
 
 #define STATE_VERSION  3     /* 1: no stopped entries, 2: no journal */
@@ -72,6 +73,16 @@ struct state {
 	uint64_t errors;
 	char last_error[PROTO_ERR_MESSAGE_MAX];
 };
+
+/* Saved as stopped: terminated, or stopping for good (a client's cancel
+ * is answered before a worker's stop ends; kill -9 meanwhile must not
+ * bring the node back running). */
+static inline bool
+state_stopped(const struct node *n)
+{
+	return node_terminated(n) ||
+	    (n->state == NODE_STOPPING && n->after == AFTER_EXIT);
+}
 
 /* state-file.c */
 /* The saved entry n heads (its spec and subtree, "parent", and "stopped"

@@ -854,8 +854,9 @@ test_sse_client_that_does_not_read_is_dropped(void **state)
 		json_decref(h_ok(fd, "cancel", json_pack("{s:s,s:b,s:b}",
 		    "path", name, "wait", 1, "remove", 1)));
 	}
-	/* Dropped: no subscription left. */
+	/* Dropped: no subscription left, and counted. */
 	assert_int_equal(h_stat(fd, "subscriptions"), 0);
+	assert_int_equal(metric("arbor_http_streams_dropped_total"), 1);
 	/* Read now: a prefix of the events, then the overflow, then the
 	 * end of the stream. A window as small as the one that made it fall
 	 * behind would take a minute to drain (8 KiB per delayed ACK). */
@@ -1155,6 +1156,53 @@ test_answers_queued_for_clients_that_do_not_read_are_bounded(void **state)
 	t = http("POST", "/v1/rpc", auth, body);
 	assert_true(t.len > 3 * 1024 * 1024);
 	resp_free(&t);
+	/* A batch of them is answered whole too, so its answers share the
+	 * bound: the first is built, the others refused; small members all
+	 * fit. */
+	{
+		char batch[8192];
+		int off = snprintf(batch, sizeof batch, "[");
+		json_t *arr, *m;
+		size_t k, errors = 0, results = 0;
+
+		for (i = 0; i < 40; i++)
+			off += snprintf(batch + off, sizeof batch - (size_t)off,
+			    "%s{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":"
+			    "\"inspect\",\"params\":{\"path\":\"/big/a\","
+			    "\"depth\":-1}}",
+			    i ? "," : "", 100 + i);
+		for (i = 0; i < 20; i++)
+			off += snprintf(batch + off, sizeof batch - (size_t)off,
+			    ",{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":"
+			    "\"inspect\",\"params\":{\"path\":\"/big\"}}",
+			    200 + i);
+		snprintf(batch + off, sizeof batch - (size_t)off, "]");
+		t = http("POST", "/v1/rpc", auth, batch);
+		assert_int_equal(t.status, 200);
+		assert_true(t.len < 5 * 1024 * 1024);
+		arr = body_json(&t);
+		assert_int_equal(json_array_size(arr), 60);
+		json_array_foreach(arr, k, m)
+		{
+			json_t *e = json_object_get(m, "error");
+
+			if (e == NULL) {
+				results++;
+				continue;
+			}
+			errors++;
+			assert_int_equal(json_integer_value(json_object_get(e,
+					     "code")),
+			    -32004);
+			assert_non_null(strstr(json_string_value(
+						   json_object_get(e, "message")),
+			    "this batch's answers"));
+		}
+		assert_int_equal(errors, 39);
+		assert_int_equal(results, 21);
+		json_decref(arr);
+		resp_free(&t);
+	}
 	rss0 = metric("arbor_resident_memory_bytes");
 	snprintf(req, sizeof req, "POST /v1/rpc HTTP/1.0\r\n"
 	    "Host: 127.0.0.1:%d\r\n%sContent-Type: application/json\r\n"
@@ -1190,6 +1238,84 @@ test_answers_queued_for_clients_that_do_not_read_are_bounded(void **state)
 	assert_true(metric("arbor_http_slow_dropped_total") >= 1);
 	for (i = 0; i < 60; i++)
 		close(c[i]);
+	h_close(fd);
+}
+
+/* A connection whose receive window is small: set before the connect. */
+static int
+tcp_connect_small(void)
+{
+	struct sockaddr_in sin;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), small = 4096;
+
+	assert_true(fd >= 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	return fd;
+}
+
+/* The issue's figure, scaled to the default connection cap: 200 clients
+ * ask for /v1/tree?depth=-1 of a 2,000-node tree (about 500 KB each) and
+ * never read, or read a few bytes now and then. Each stream waits for its
+ * slice to be taken, so what is queued stays a slice or so a connection
+ * (it used to be the whole answer: 100 MB here), and the control socket
+ * is served meanwhile. */
+static void
+test_tree_streams_clients_do_not_read_are_bounded(void **state)
+{
+	enum { N = 200 };
+	int fd = h_connect(&D), c[N], i, round;
+	long long rss0, rss, queued, worst_q = 0, worst_rss = 0;
+	char req[256];
+	struct resp t;
+
+	spawn_wide(fd, "/", 2);
+	/* Once read whole: building one answer is in the baseline. */
+	t = http("GET", "/v1/tree?depth=-1", NULL, NULL);
+	assert_int_equal(t.status, 200);
+	assert_true(t.len > 300 * 1024);
+	resp_free(&t);
+	rss0 = metric("arbor_resident_memory_bytes");
+	snprintf(req, sizeof req, "GET /v1/tree?depth=-1 HTTP/1.1\r\n"
+	    "Host: 127.0.0.1:%d\r\n\r\n", port);
+	for (i = 0; i < N; i++) {
+		c[i] = tcp_connect_small();
+		h_send_raw(c[i], req, strlen(req));
+	}
+	for (round = 0; round < 10; round++) {
+		char few[16];
+		json_t *r;
+
+		usleep(200 * 1000);
+		/* Half of them take a few bytes now and then. */
+		for (i = 0; i < N; i += 2)
+			(void)recv(c[i], few, sizeof few, MSG_DONTWAIT);
+		r = h_ok(fd, "ping", NULL);
+		json_decref(r);
+		queued = metric("arbor_http_queued_bytes");
+		rss = metric("arbor_resident_memory_bytes") - rss0;
+		if (queued > worst_q)
+			worst_q = queued;
+		if (rss > worst_rss)
+			worst_rss = rss;
+	}
+	print_message("%d /v1/tree readers that do not read: %lld bytes "
+		      "queued, RSS growth %lld KiB at worst\n",
+	    N, worst_q, worst_rss / 1024);
+	assert_int_equal(metric("arbor_http_connections"), N + 1);
+	if (worst_q > (long long)N * 160 * 1024)
+		fail_msg("%lld bytes queued for %d connections", worst_q, N);
+	if (getenv("ARBOR_TEST_RSS_KIB") == NULL &&
+	    worst_rss > 16 * 1024 * 1024)
+		fail_msg("RSS grew by %lld bytes", worst_rss);
+	for (i = 0; i < N; i++)
+		close(c[i]);
+	assert_int_equal(metric_until("arbor_http_connections", 1, 5000), 1);
+	assert_int_equal(metric("arbor_http_queued_bytes"), 0);
 	h_close(fd);
 }
 
@@ -1233,6 +1359,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_answers_queued_for_clients_that_do_not_read_are_bounded,
 		    setup_queued1m, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_tree_streams_clients_do_not_read_are_bounded, setup,
+		    teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

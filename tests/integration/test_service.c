@@ -627,6 +627,49 @@ test_state_answer_means_on_disk(void **state)
 	h_stop(&d);
 }
 
+/* A cancel without wait is answered while the worker still stops (it
+ * ignores SIGTERM here); kill -9 of arbord then must not bring the node
+ * back running: it was saved stopped before the answer. */
+static void
+test_state_cancel_answered_is_stopped_on_disk(void **state)
+{
+	char st[300];
+	const char *args[] = { "--state", st, NULL };
+	json_int_t pid;
+	json_t *v;
+	int fd;
+
+	snprintf(st, sizeof st, "%s/cancel.json", tmpdir);
+	unlink(st);
+	h_start(&d, args);
+	fd = h_connect(&d);
+	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s,s:s,s:i,s:[s,s,s]}",
+	    "name", "slow", "kind", "exec", "restart", "permanent",
+	    "shutdown_ms", 30000, "argv", "sh", "-c",
+	    "trap '' TERM; while :; do sleep 1; done")));
+	wait_state(fd, "/slow", "running");
+	v = h_ok(fd, "inspect", json_pack("{s:s}", "path", "/slow"));
+	pid = num(v, "pid");
+	json_decref(v);
+	v = h_ok(fd, "cancel", json_pack("{s:s,s:s}", "path", "/slow",
+	    "reason", "retired"));
+	assert_string_equal(json_string_value(json_object_get(v, "state")),
+	    "stopping");
+	json_decref(v);
+	close(fd);
+	kill9_and_start(args);
+	kill((pid_t)pid, SIGKILL);
+	fd = h_connect(&d);
+	v = h_ok(fd, "inspect", json_pack("{s:s}", "path", "/slow"));
+	assert_string_equal(json_string_value(json_object_get(v, "state")),
+	    "exited");
+	assert_string_equal(json_string_value(json_object_get(v, "cause")),
+	    "cancelled: retired");
+	json_decref(v);
+	close(fd);
+	h_stop(&d);
+}
+
 /* The journal beside the snapshot: replayed when its epoch is the
  * snapshot's, ignored when it is older (a crash between the two writes), a
  * last line cut short by a crash dropped, any other bad line refused. */
@@ -971,6 +1014,8 @@ main(void)
 		cmocka_unit_test_teardown(test_state_kill9, stop_daemon),
 		cmocka_unit_test_teardown(test_state_answer_means_on_disk,
 		    stop_daemon),
+		cmocka_unit_test_teardown(
+		    test_state_cancel_answered_is_stopped_on_disk, stop_daemon),
 		cmocka_unit_test_teardown(
 		    test_state_journal_is_replayed_by_its_epoch, stop_daemon),
 		cmocka_unit_test_teardown(test_state_write_fails, stop_daemon),
