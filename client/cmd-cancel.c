@@ -1,7 +1,4 @@
 /* arborctl cancel: close nodes' done handles, children first. */
-#ifdef HAVE_CONFIG_H
-#endif
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -4,9 +4,6 @@
  * stream merged by time, each line prefixed with its node's path. Also
  * --reopen, for logrotate.
  */
-#ifdef HAVE_CONFIG_H
-#endif
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

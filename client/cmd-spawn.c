@@ -1,8 +1,5 @@
 /* arborctl spawn: start a program as an exec node; and what every command
  * that creates nodes shares (spawn_*): common options, NAME or path, send. */
-#ifdef HAVE_CONFIG_H
-#endif
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

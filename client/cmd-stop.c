@@ -1,8 +1,5 @@
 /* arborctl stop: cancel nodes and answer once they are terminated, keeping
  * them in the tree (start brings them back). */
-#ifdef HAVE_CONFIG_H
-#endif
-
 #include <stdio.h>
 #include <string.h>
 

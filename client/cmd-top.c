@@ -5,9 +5,6 @@
  * is put back as it was on q, Ctrl-C, SIGTERM or an error. Not on a
  * terminal, frames are printed one after another.
  */
-#ifdef HAVE_CONFIG_H
-#endif
-
 #include <sys/ioctl.h>
 
 #include <errno.h>
