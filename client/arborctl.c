@@ -1,7 +1,4 @@
 /* arborctl's main: global options, the command table, dispatch and help. */
-#ifdef HAVE_CONFIG_H
-#endif
-
 #include <ctype.h>
 #include <errno.h>
 #include <langinfo.h>

@@ -1,8 +1,5 @@
 /* arborctl actor: start a built-in actor (sleep, tick, fail), the workers
  * for trying out trees, restarts and deadlines without real programs. */
-#ifdef HAVE_CONFIG_H
-#endif
-
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>

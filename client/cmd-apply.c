@@ -1,8 +1,5 @@
 /* arborctl apply: make subtrees match a JSON file of node specs (the
  * daemon's `apply`), and print what changed. */
-#ifdef HAVE_CONFIG_H
-#endif
-
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -1,7 +1,4 @@
 /* arborctl call: any method with raw JSON params, its raw answer. */
-#ifdef HAVE_CONFIG_H
-#endif
-
 #include <stdio.h>
 #include <string.h>
 

@@ -1,7 +1,4 @@
 /* arborctl cancel: close nodes' done handles, children first. */
-#ifdef HAVE_CONFIG_H
-#endif
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,12 +50,8 @@ cancel_run(struct ctl *c, int argc, char **argv)
 			rm = true;
 			break;
 		case OPT_REASON:
-			if (strlen(optarg) > PARAMS_REASON_MAX)
-				return ctl_usage(c,
-				    "--reason is longer than "
-				    "%d bytes",
-				    PARAMS_REASON_MAX);
-			reason = optarg;
+			if ((rc = ctl_reason_arg(c, optarg, &reason)) != 0)
+				return rc;
 			break;
 		default:
 			if ((rc = ctl_opt_common(c, ch, argv)) != CTL_CONTINUE)
@@ -67,6 +60,16 @@ cancel_run(struct ctl *c, int argc, char **argv)
 		}
 	}
 	return ctl_cancel(c, argc - optind, argv + optind, reason, wait, rm);
+}
+
+int
+ctl_reason_arg(struct ctl *c, const char *arg, const char **reason)
+{
+	if (strlen(arg) > PARAMS_REASON_MAX)
+		return ctl_usage(c, "--reason is longer than %d bytes",
+		    PARAMS_REASON_MAX);
+	*reason = arg;
+	return 0;
 }
 
 int

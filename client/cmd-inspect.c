@@ -1,8 +1,5 @@
 /* arborctl inspect: one node in full, then its subtree. The option parsing
  * and the call are shared with tree, which draws the same view. */
-#ifdef HAVE_CONFIG_H
-#endif
-
 #include <limits.h>
 #include <stdio.h>
 

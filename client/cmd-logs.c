@@ -4,9 +4,6 @@
  * stream merged by time, each line prefixed with its node's path. Also
  * --reopen, for logrotate.
  */
-#ifdef HAVE_CONFIG_H
-#endif
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +12,7 @@
 #include "jsonrpc.h"
 #include "params.h"
 #include "path.h"
+#include "spec-log.h"
 #include "ctl.h"
 
 static int logs_run(struct ctl *, int, char **);
@@ -59,32 +57,16 @@ struct logs_state {
 	const char *stream;
 };
 
-/* "4096", "64K", "1M". */
+/* "4096", "64K", "1M": a size as the log field reads one, within what
+ * logs answers. */
 static int
 logs_bytes(const char *s, long long *out)
 {
-	char num[32];
-	size_t len = strlen(s);
-	long long mult = 1;
+	int64_t v;
 
-	if (len == 0 || len >= sizeof num)
+	if (spec_log_size(s, &v) != 0 || v < 1 || v > PARAMS_LOGS_MAX)
 		return -1;
-	memcpy(num, s, len + 1);
-	switch (num[len - 1]) {
-	case 'k':
-	case 'K':
-		mult = 1024;
-		break;
-	case 'm':
-	case 'M':
-		mult = 1024 * 1024;
-		break;
-	}
-	if (mult != 1)
-		num[len - 1] = '\0';
-	if (ctl_parse_int(num, 1, PARAMS_LOGS_MAX / mult, out) != 0)
-		return -1;
-	*out *= mult;
+	*out = v;
 	return 0;
 }
 
@@ -445,8 +427,18 @@ logs_dedup(char **paths, int n)
 	return out;
 }
 
+/* What logs' options ask for. */
+struct logs_opts {
+	long long lines, bytes; /* -1: not given */
+	int64_t since;          /* -1: not given */
+	bool follow, reopen;
+	const char *stream;
+};
+
+/* The options into o: CTL_CONTINUE, or the exit status of a usage
+ * error or of --help. */
 static int
-logs_run(struct ctl *c, int argc, char **argv)
+logs_opts_parse(struct ctl *c, int argc, char **argv, struct logs_opts *o)
 {
 	static const struct option opts[] = {
 		{ "lines", required_argument, NULL, 'n' },
@@ -458,34 +450,31 @@ logs_run(struct ctl *c, int argc, char **argv)
 		CTL_LONGOPTS_COMMON,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct logs_state st;
-	long long lines = -1, bytes = -1;
-	int64_t since = -1, since_ms = 0;
-	bool follow = false, reopen = false;
-	json_t **params = NULL, **results = NULL;
-	int ch, rc = CTL_EXIT_OK, n;
+	int ch, rc;
 
-	memset(&st, 0, sizeof st);
-	st.stream = "both";
+	*o = (struct logs_opts){ .lines = -1,
+		.bytes = -1,
+		.since = -1,
+		.stream = "both" };
 	while ((ch = getopt_long(argc, argv, "+:hn:c:f", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'n':
 			if (ctl_parse_int(optarg, 0, PARAMS_LOGS_LINES_MAX,
-			        &lines) != 0)
+			        &o->lines) != 0)
 				return ctl_usage(c,
 				    "--lines wants a number from 0 to %d, "
 				    "not '%s'",
 				    PARAMS_LOGS_LINES_MAX, optarg);
 			break;
 		case 'c':
-			if (logs_bytes(optarg, &bytes) != 0)
+			if (logs_bytes(optarg, &o->bytes) != 0)
 				return ctl_usage(c,
 				    "--bytes wants a size from "
 				    "1 to %d (K and M allowed), not '%s'",
 				    PARAMS_LOGS_MAX, optarg);
 			break;
 		case 'f':
-			follow = true;
+			o->follow = true;
 			break;
 		case OPT_STREAM:
 			if (strcmp(optarg, "stdout") != 0 &&
@@ -495,15 +484,15 @@ logs_run(struct ctl *c, int argc, char **argv)
 				    "--stream wants stdout, stderr or both, "
 				    "not '%s'",
 				    optarg);
-			st.stream = optarg;
+			o->stream = optarg;
 			break;
 		case OPT_SINCE:
 			if ((rc = ctl_parse_duration(c, "--since", optarg,
-			         &since)) != 0)
+			         &o->since)) != 0)
 				return rc;
 			break;
 		case OPT_REOPEN:
-			reopen = true;
+			o->reopen = true;
 			break;
 		default:
 			if ((rc = ctl_opt_common(c, ch, argv)) != CTL_CONTINUE)
@@ -511,21 +500,37 @@ logs_run(struct ctl *c, int argc, char **argv)
 			break;
 		}
 	}
-	if (reopen)
+	return CTL_CONTINUE;
+}
+
+static int
+logs_run(struct ctl *c, int argc, char **argv)
+{
+	struct logs_opts o;
+	struct logs_state st;
+	int64_t since_ms = 0;
+	json_t **params = NULL, **results = NULL;
+	int rc, n;
+
+	if ((rc = logs_opts_parse(c, argc, argv, &o)) != CTL_CONTINUE)
+		return rc;
+	memset(&st, 0, sizeof st);
+	st.stream = o.stream;
+	if (o.reopen)
 		return logs_reopen(c, argc, argv);
 	if (optind >= argc)
 		return ctl_usage(c, "logs wants a PATH");
 	for (int i = optind; i < argc; i++)
 		if ((rc = ctl_check_path(c, argv[i])) != 0)
 			return rc;
-	if (lines < 0 && bytes < 0)
-		lines = 50;
-	if (since >= 0) {
+	if (o.lines < 0 && o.bytes < 0)
+		o.lines = 50;
+	if (o.since >= 0) {
 		struct timeval tv;
 
 		gettimeofday(&tv, NULL);
 		since_ms = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000 -
-		    since;
+		    o.since;
 		if (since_ms < 1)
 			since_ms = 1;
 	}
@@ -543,12 +548,12 @@ logs_run(struct ctl *c, int argc, char **argv)
 		goto out;
 	}
 	for (int i = 0; i < n; i++)
-		if ((params[i] = logs_params(st.paths[i], lines, bytes,
+		if ((params[i] = logs_params(st.paths[i], o.lines, o.bytes,
 		         st.stream, since_ms)) == NULL) {
 			rc = ctl_oom();
 			goto out;
 		}
-	if (follow) {
+	if (o.follow) {
 		rc = logs_follow(c, &st, params);
 		memset(params, 0, (size_t)n * sizeof *params); /* stolen */
 		goto out;

@@ -1,7 +1,4 @@
 /* arborctl ping: is a daemon there, and which one. */
-#ifdef HAVE_CONFIG_H
-#endif
-
 #include <stdio.h>
 
 #include "ctl.h"

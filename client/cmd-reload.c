@@ -1,7 +1,4 @@
 /* arborctl reload: make the daemon re-read its --config file. */
-#ifdef HAVE_CONFIG_H
-#endif
-
 #include <stdio.h>
 #include <string.h>
 

@@ -1,9 +1,6 @@
 /* arborctl restart: stop nodes (children first) and start them again from
  * their specs, keeping path and id; --rolling restarts a supervisor's
  * children one at a time. */
-#ifdef HAVE_CONFIG_H
-#endif
-
 #include <stdlib.h>
 
 #include "ctl.h"

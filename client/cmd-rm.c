@@ -1,7 +1,4 @@
 /* arborctl rm: forget terminated nodes, their views and output tails. */
-#ifdef HAVE_CONFIG_H
-#endif
-
 #include "ctl.h"
 
 static int rm_run(struct ctl *, int, char **);

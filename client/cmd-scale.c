@@ -1,8 +1,5 @@
 /* arborctl scale: change how many instances an instanced exec node runs;
  * answered once the new ones are spawned and the removed ones are gone. */
-#ifdef HAVE_CONFIG_H
-#endif
-
 #include <stdio.h>
 
 #include "ctl.h"

@@ -1,7 +1,4 @@
 /* arborctl shutdown: ask the daemon to cancel the whole tree and exit. */
-#ifdef HAVE_CONFIG_H
-#endif
-
 #include <stdio.h>
 
 #include "ctl.h"

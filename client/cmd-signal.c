@@ -1,8 +1,5 @@
 /* arborctl signal: send a signal to an exec node's main process, or to
  * its whole process group. */
-#ifdef HAVE_CONFIG_H
-#endif
-
 #include <stdio.h>
 #include <string.h>
 

@@ -1,8 +1,5 @@
 /* arborctl spawn: start a program as an exec node; and what every command
  * that creates nodes shares (spawn_*): common options, NAME or path, send. */
-#ifdef HAVE_CONFIG_H
-#endif
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -262,6 +259,44 @@ spawn_argv(struct ctl *c, json_t *spec, int argc, char **argv)
 	return spawn_set(spec, "argv", array);
 }
 
+/* NAME [--] PROGRAM [ARG...]: options stop at NAME, so anything
+ * dash-like right after it was meant as an option, too late. The index
+ * of PROGRAM into *prog: 0, or a usage error's exit status. */
+static int
+spawn_operands(struct ctl *c, int argc, char **argv, int *prog)
+{
+	int i = 1;
+
+	if (argc == 0)
+		return ctl_usage(c, "missing NAME and PROGRAM");
+	if (i < argc && strcmp(argv[i], "--") == 0)
+		i++;
+	else if (i < argc && argv[i][0] == '-')
+		return ctl_usage(c,
+		    "options go before NAME; put -- before a PROGRAM "
+		    "that starts with '-' (got '%s')",
+		    argv[i]);
+	if (i >= argc)
+		return ctl_usage(c, "missing PROGRAM after NAME");
+	if (argv[i][0] == '\0')
+		return ctl_usage(c, "PROGRAM is empty");
+	*prog = i;
+	return 0;
+}
+
+/* --instances N. */
+static int
+spawn_instances(struct ctl *c, json_t *spec, const char *arg)
+{
+	long long n;
+
+	if (ctl_parse_int(arg, 1, SPEC_INSTANCES_MAX, &n) != 0)
+		return ctl_usage(c,
+		    "--instances takes a number from 1 to %d, got '%s'",
+		    SPEC_INSTANCES_MAX, arg);
+	return spawn_set(spec, "instances", json_integer(n));
+}
+
 static int
 spawn_run(struct ctl *c, int argc, char **argv)
 {
@@ -310,20 +345,9 @@ spawn_run(struct ctl *c, int argc, char **argv)
 		case OPT_SOCKET:
 			rc = spawn_socket(c, a.spec, optarg);
 			break;
-		case 'n': {
-			long long n;
-
-			if (ctl_parse_int(optarg, 1, SPEC_INSTANCES_MAX, &n) !=
-			    0)
-				rc = ctl_usage(c,
-				    "--instances takes a number from 1 to "
-				    "%d, got '%s'",
-				    SPEC_INSTANCES_MAX, optarg);
-			else
-				rc = spawn_set(a.spec, "instances",
-				    json_integer(n));
+		case 'n':
+			rc = spawn_instances(c, a.spec, optarg);
 			break;
-		}
 		default:
 			if ((rc = ctl_ident_opt(c, a.spec, ch, optarg)) !=
 			    CTL_CONTINUE)
@@ -339,31 +363,8 @@ spawn_run(struct ctl *c, int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 
-	/* NAME [--] PROGRAM [ARG...]: options stop at NAME, so anything
-	 * dash-like right after it was meant as an option, too late. */
-	rc = CTL_EXIT_USAGE;
-	if (argc == 0) {
-		ctl_usage(c, "missing NAME and PROGRAM");
+	if ((rc = spawn_operands(c, argc, argv, &i)) != 0)
 		goto out;
-	}
-	i = 1;
-	if (i < argc && strcmp(argv[i], "--") == 0)
-		i++;
-	else if (i < argc && argv[i][0] == '-') {
-		ctl_usage(c,
-		    "options go before NAME; put -- before a PROGRAM "
-		    "that starts with '-' (got '%s')",
-		    argv[i]);
-		goto out;
-	}
-	if (i >= argc) {
-		ctl_usage(c, "missing PROGRAM after NAME");
-		goto out;
-	}
-	if (argv[i][0] == '\0') {
-		ctl_usage(c, "PROGRAM is empty");
-		goto out;
-	}
 	if ((rc = spawn_target(c, &a, argv[0], "exec")) != 0 ||
 	    (rc = spawn_argv(c, a.spec, argc - i, argv + i)) != 0)
 		goto out;

@@ -1,8 +1,5 @@
 /* arborctl start: run stopped nodes again, with the same id; a node that
  * is already running is left as it is. */
-#ifdef HAVE_CONFIG_H
-#endif
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,4 @@
 /* arborctl stats: the daemon's counters. */
-#ifdef HAVE_CONFIG_H
-#endif
-
 #include <stdio.h>
 #include <string.h>
 

@@ -3,9 +3,6 @@
  * each, with what an operator checks first. The rows and the table are
  * shared with top (ctl.h: status_*), which redraws them live.
  */
-#ifdef HAVE_CONFIG_H
-#endif
-
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,12 +1,7 @@
 /* arborctl stop: cancel nodes and answer once they are terminated, keeping
  * them in the tree (start brings them back). */
-#ifdef HAVE_CONFIG_H
-#endif
-
 #include <stdio.h>
-#include <string.h>
 
-#include "params.h"
 #include "ctl.h"
 
 static int stop_run(struct ctl *, int, char **);
@@ -42,11 +37,8 @@ stop_run(struct ctl *c, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case OPT_REASON:
-			if (strlen(optarg) > PARAMS_REASON_MAX)
-				return ctl_usage(c,
-				    "--reason is longer than %d bytes",
-				    PARAMS_REASON_MAX);
-			reason = optarg;
+			if ((rc = ctl_reason_arg(c, optarg, &reason)) != 0)
+				return rc;
 			break;
 		default:
 			if ((rc = ctl_opt_common(c, ch, argv)) != CTL_CONTINUE)

@@ -1,7 +1,4 @@
 /* arborctl sup: start a supervisor node, empty, for others to join. */
-#ifdef HAVE_CONFIG_H
-#endif
-
 #include <stdio.h>
 #include <string.h>
 

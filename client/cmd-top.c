@@ -5,9 +5,6 @@
  * is put back as it was on q, Ctrl-C, SIGTERM or an error. Not on a
  * terminal, frames are printed one after another.
  */
-#ifdef HAVE_CONFIG_H
-#endif
-
 #include <sys/ioctl.h>
 
 #include <errno.h>
@@ -382,6 +379,56 @@ top_loop(struct top *t, int64_t delay, long long iterations)
 	return CTL_EXIT_OK;
 }
 
+/* Whether to draw in place and read keys: on a terminal, coloured or
+ * not, unless it is dumb. */
+static void
+top_terminal(struct top *t)
+{
+	t->tty = isatty(STDOUT_FILENO) && t->c->color;
+	if (!t->tty && isatty(STDOUT_FILENO)) {
+		/* A terminal without colour (NO_COLOR, TERM=dumb) still
+		 * wants drawing in place, unless it is dumb. */
+		const char *term = getenv("TERM");
+
+		t->tty = term != NULL && strcmp(term, "dumb") != 0;
+	}
+	t->keys = t->tty && isatty(STDIN_FILENO);
+}
+
+/* The loop with the signals it handles and the terminal set up, both
+ * given back after; t's memory freed. An exit status, or the end by the
+ * signal that asked for it. */
+static int
+top_session(struct top *t, int64_t delay, long long iterations)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGWINCH };
+	struct sigaction sa, old[4];
+	int rc;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = top_on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < 4; i++)
+		sigaction(sigs[i], &sa, &old[i]);
+	top_quit = 0;
+	top_resized = 0;
+	top_term_enter(t);
+	rc = top_loop(t, delay, iterations);
+	top_term_leave(t);
+	for (size_t i = 0; i < 4; i++)
+		sigaction(sigs[i], &old[i], NULL);
+	status_rows_free(&t->rows);
+	json_decref(t->view);
+	json_decref(t->samples);
+	/* Ended by a signal: as the shell expects of one. */
+	if (top_quit == SIGTERM || top_quit == SIGHUP) {
+		fflush(stdout);
+		signal(top_quit, SIG_DFL);
+		raise(top_quit);
+	}
+	return rc;
+}
+
 static int
 top_run(struct ctl *c, int argc, char **argv)
 {
@@ -393,8 +440,6 @@ top_run(struct ctl *c, int argc, char **argv)
 		CTL_LONGOPTS_COMMON,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct sigaction sa, old[4];
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGWINCH };
 	struct top t;
 	int64_t delay = 1000;
 	long long iterations = 0;
@@ -442,36 +487,6 @@ top_run(struct ctl *c, int argc, char **argv)
 		return ctl_usage(c,
 		    "--json: use status --json, once or in a "
 		    "loop");
-	t.tty = isatty(STDOUT_FILENO) && c->color;
-	if (!t.tty && isatty(STDOUT_FILENO)) {
-		/* A terminal without colour (NO_COLOR, TERM=dumb) still
-		 * wants drawing in place, unless it is dumb. */
-		const char *term = getenv("TERM");
-
-		t.tty = term != NULL && strcmp(term, "dumb") != 0;
-	}
-	t.keys = t.tty && isatty(STDIN_FILENO);
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = top_on_signal;
-	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < 4; i++)
-		sigaction(sigs[i], &sa, &old[i]);
-	top_quit = 0;
-	top_resized = 0;
-	top_term_enter(&t);
-	rc = top_loop(&t, delay, iterations);
-	top_term_leave(&t);
-	for (size_t i = 0; i < 4; i++)
-		sigaction(sigs[i], &old[i], NULL);
-	status_rows_free(&t.rows);
-	json_decref(t.view);
-	json_decref(t.samples);
-	/* Ended by a signal: as the shell expects of one. */
-	if (top_quit == SIGTERM || top_quit == SIGHUP) {
-		fflush(stdout);
-		signal(top_quit, SIG_DFL);
-		raise(top_quit);
-	}
-	return rc;
+	top_terminal(&t);
+	return top_session(&t, delay, iterations);
 }

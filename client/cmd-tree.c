@@ -1,7 +1,4 @@
 /* arborctl tree: the tree, or a subtree, drawn with states. */
-#ifdef HAVE_CONFIG_H
-#endif
-
 #include "ctl.h"
 
 static int tree_run(struct ctl *, int, char **);

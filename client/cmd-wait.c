@@ -1,7 +1,4 @@
 /* arborctl wait: block until a node is running or terminated. */
-#ifdef HAVE_CONFIG_H
-#endif
-
 #include <stdio.h>
 
 #include "ctl.h"

@@ -1,7 +1,4 @@
 /* arborctl watch: print the events of a subtree as they happen. */
-#ifdef HAVE_CONFIG_H
-#endif
-
 #include <stdio.h>
 #include <string.h>
 #include <time.h>

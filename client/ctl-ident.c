@@ -1,9 +1,6 @@
 /* The identity options of spawn and sup (ctl.h): --user, --group,
  * --groups, --umask, --nice, --oom-score-adj, --no-new-privs, --rlimit.
  * Values go to the daemon as typed, numbers as numbers; it checks them. */
-#ifdef HAVE_CONFIG_H
-#endif
-
 #include <stdlib.h>
 #include <string.h>
 

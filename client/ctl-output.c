@@ -1,8 +1,5 @@
 /* What arborctl prints: JSON for scripts, and for people a tree or table
  * of node views and key/value lists, tolerant of any JSON the daemon sends. */
-#ifdef HAVE_CONFIG_H
-#endif
-
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,9 +1,6 @@
 /* arborctl's small shared checks: running out of memory, the one
  * operand (a PATH, or a NAME) left after a command's options, bare names
  * as paths, and the command meant by a mistyped one. */
-#ifdef HAVE_CONFIG_H
-#endif
-
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -105,6 +105,9 @@ int ctl_path_arg(struct ctl *, char **arg);
  * given; cancel and stop share it. An exit status. */
 int ctl_cancel(struct ctl *, int argc, char **argv, const char *reason,
     bool wait, bool rm);
+/* --reason TEXT of cancel and stop into *reason: 0, or a usage error's
+ * exit status when it is longer than the daemon takes. */
+int ctl_reason_arg(struct ctl *, const char *arg, const char **reason);
 /* The command a mistyped name most likely meant, or NULL. */
 const char *ctl_suggest(const char *typed);
 

@@ -231,51 +231,45 @@ fail:
 	return (NULL);
 }
 
+/* A request, or with id NULL a notification; takes id and params. */
+static json_t *
+rpc_request(json_t *id, const char *method, json_t *params)
+{
+	json_t *msg = json_object();
+
+	/* set_new takes its value even when it fails: the message holds
+	 * references of its own, and ours go at the end either way. */
+	if (msg == NULL ||
+	    json_object_set_new(msg, "jsonrpc", json_string("2.0")) != 0 ||
+	    (id != NULL &&
+	        json_object_set_new(msg, "id", json_incref(id)) != 0) ||
+	    json_object_set_new(msg, "method", json_string(method)) != 0 ||
+	    (params != NULL &&
+	        json_object_set_new(msg, "params", json_incref(params)) != 0)) {
+		json_decref(msg);
+		msg = NULL;
+	}
+	json_decref(id);
+	json_decref(params);
+	return (msg);
+}
+
 json_t *
 proto_rpc_notification(const char *method, json_t *params)
 {
-	json_t *msg;
-
-	msg = json_object();
-	if (msg == NULL) {
-		json_decref(params);
-		return (NULL);
-	}
-	if (json_object_set_new(msg, "jsonrpc", json_string("2.0")) != 0 ||
-	    json_object_set_new(msg, "method", json_string(method)) != 0) {
-		json_decref(params);
-		json_decref(msg);
-		return (NULL);
-	}
-	if (params != NULL && json_object_set_new(msg, "params", params) != 0) {
-		json_decref(msg);
-		return (NULL);
-	}
-	return (msg);
+	return (rpc_request(NULL, method, params));
 }
 
 json_t *
 proto_rpc_call(json_int_t id, const char *method, json_t *params)
 {
-	json_t *msg;
+	json_t *jid = json_integer(id);
 
-	msg = json_object();
-	if (msg == NULL) {
+	if (jid == NULL) {
 		json_decref(params);
 		return (NULL);
 	}
-	if (json_object_set_new(msg, "jsonrpc", json_string("2.0")) != 0 ||
-	    json_object_set_new(msg, "id", json_integer(id)) != 0 ||
-	    json_object_set_new(msg, "method", json_string(method)) != 0) {
-		json_decref(params);
-		json_decref(msg);
-		return (NULL);
-	}
-	if (params != NULL && json_object_set_new(msg, "params", params) != 0) {
-		json_decref(msg);
-		return (NULL);
-	}
-	return (msg);
+	return (rpc_request(jid, method, params));
 }
 
 struct proto_buf {

@@ -485,7 +485,10 @@ env_put_pid(char *slot, size_t size)
 
 /* Between vfork and exec: only system calls, no allocation, no return.
  * l is the daemon's, shared until the exec: the child writes only its
- * pid into l's variables. */
+ * pid into l's variables. Longer than most functions, on purpose: the
+ * order of its steps is what matters (the cgroup first, the fds, who it
+ * runs as, the cwd as that user, the exec), and it reads best as one
+ * list. */
 static void __attribute__((noreturn, noinline))
 exec_child(struct exec_launch *l)
 {

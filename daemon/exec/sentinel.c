@@ -145,6 +145,58 @@ sentinel_title(void)
 	                                           (size_t)(end - start) - 1);
 }
 
+/* One line of the pipe, "x" aside: a registration, or the cgroup.kill
+ * file (cgkill, PATH_MAX bytes). */
+static void
+sentinel_line(const char *line, struct sen_set *groups, struct sen_set *pids,
+    char *cgkill)
+{
+	pid_t p;
+
+	if (strlen(line) < 4)
+		return;
+	if (line[0] == '+' && line[1] == 'c') {
+		size_t len = strlen(line + 3);
+
+		if (len < PATH_MAX)
+			memcpy(cgkill, line + 3, len + 1);
+		return;
+	}
+	if ((p = (pid_t)atol(line + 3)) <= 1)
+		return;
+	if (line[1] == 'g')
+		(line[0] == '+' ? set_add : set_del)(groups, p);
+	else if (line[1] == 'p')
+		(line[0] == '+' ? set_add : set_del)(pids, p);
+}
+
+/* arbord is gone: nothing it started may survive it. The cgroup first:
+ * nothing in it escapes. Then groups, then pids, then a few passes over
+ * /proc for anything forked while we were killing. */
+static void
+sentinel_kill_all(const char *cgkill, const struct sen_set *groups,
+    const struct sen_set *pids, pid_t daemon_pid)
+{
+	if (cgkill[0] != '\0') {
+		int cfd = open(cgkill, O_WRONLY | O_CLOEXEC);
+
+		if (cfd != -1) {
+			if (write(cfd, "1", 1) != 1)
+				(void)0;
+			close(cfd);
+		}
+	}
+	for (int pass = 0; pass < 3; pass++) {
+		for (size_t i = 0; i < groups->n; i++)
+			kill(-groups->v[i], SIGKILL);
+		for (size_t i = 0; i < pids->n; i++)
+			kill(pids->v[i], SIGKILL);
+		if (sentinel_kill_marked(daemon_pid) == 0 && pass > 0)
+			break;
+		usleep(20 * 1000);
+	}
+}
+
 static void __attribute__((noreturn)) sentinel_main(int fd, pid_t daemon_pid)
 {
 	struct sen_set groups = { 0 }, pids = { 0 };
@@ -188,50 +240,10 @@ static void __attribute__((noreturn)) sentinel_main(int fd, pid_t daemon_pid)
 			llen = 0;
 			if (line[0] == 'x')
 				_exit(0);
-			if (strlen(line) < 4)
-				continue;
-			if (line[0] == '+' && line[1] == 'c') {
-				size_t len = strlen(line + 3);
-
-				if (len < sizeof cgkill)
-					memcpy(cgkill, line + 3, len + 1);
-				continue;
-			}
-			{
-				pid_t p = (pid_t)atol(line + 3);
-
-				if (p <= 1)
-					continue;
-				if (line[1] == 'g')
-					(line[0] == '+' ? set_add :
-					                  set_del)(&groups, p);
-				else if (line[1] == 'p')
-					(line[0] == '+' ? set_add :
-					                  set_del)(&pids, p);
-			}
+			sentinel_line(line, &groups, &pids, cgkill);
 		}
 	}
-	/* arbord is gone: nothing it started may survive it. Groups first,
-	 * then pids, then a few passes over /proc for anything forked while
-	 * we were killing. The cgroup first: nothing in it escapes. */
-	if (cgkill[0] != '\0') {
-		int cfd = open(cgkill, O_WRONLY | O_CLOEXEC);
-
-		if (cfd != -1) {
-			if (write(cfd, "1", 1) != 1)
-				(void)0;
-			close(cfd);
-		}
-	}
-	for (int pass = 0; pass < 3; pass++) {
-		for (size_t i = 0; i < groups.n; i++)
-			kill(-groups.v[i], SIGKILL);
-		for (size_t i = 0; i < pids.n; i++)
-			kill(pids.v[i], SIGKILL);
-		if (sentinel_kill_marked(daemon_pid) == 0 && pass > 0)
-			break;
-		usleep(20 * 1000);
-	}
+	sentinel_kill_all(cgkill, &groups, &pids, daemon_pid);
 	_exit(0);
 }
 

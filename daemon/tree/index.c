@@ -1,4 +1,4 @@
-/* The id map and the (parent, name) index. */
+/* The id map, the dense node table and the (parent, name) index. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -16,6 +16,24 @@ expect 2 "unknown option" -- ping --bogus
 expect 2 "actor with a bad kind" -- actor x dance
 expect 2 "actor with an unknown key" -- actor x sleep colour=red
 expect 2 "spawn without a program" -- spawn w
+has "spawn names what is missing" "missing PROGRAM after NAME"
+expect 2 "spawn without anything" -- spawn
+has "spawn wants NAME and PROGRAM" "missing NAME and PROGRAM"
+expect 2 "spawn with an option after NAME" -- spawn w -x
+has "options go before NAME" "options go before NAME"
+expect 2 "spawn with an empty program" -- spawn w ''
+has "says PROGRAM is empty" "PROGRAM is empty"
+expect 2 "spawn --instances 0" -- spawn -n 0 w -- true
+has "names --instances" "--instances takes a number from 1"
+for b in 0 2M 1G 1T x 1KK; do
+	expect 2 "logs --bytes $b" -- logs --bytes "$b" /x
+	has "logs --bytes $b is refused" "--bytes wants a size from 1 to"
+done
+long=$(printf '%1025s' '' | tr ' ' r)
+expect 2 "cancel --reason over 1024 bytes" -- cancel --reason "$long" /x
+has "cancel names --reason" "--reason is longer than 1024 bytes"
+expect 2 "stop --reason over 1024 bytes" -- stop --reason "$long" /x
+has "stop names --reason" "--reason is longer than 1024 bytes"
 expect 2 "bad duration" -- wait --timeout 5parsecs /x
 expect 0 "program help" -- --help
 has "help lists commands" "restart"
@@ -158,6 +176,14 @@ timeout 10 "$ARBORCTL" -s "$SOCK" logs -f /talk >"$DIR/follow.txt" 2>&1 &
 fpid=$!
 followed() { [ "$(grep -c "^line " "$DIR/follow.txt")" -ge "$1" ]; }
 within 10 followed 5 || fail "logs -f printed under 5 lines in 10 s"
+# --bytes: a size with K or M, the last that many bytes of whole lines.
+expect 0 "logs --bytes 1K" -- logs --bytes 1K /talk
+n=$(grep -c "^line " <<<"$LAST")
+[ "$n" -ge 5 ] && [ "${#LAST}" -le 1024 ] && ok "logs --bytes 1K: $n lines" ||
+	fail "logs --bytes 1K: ${#LAST} bytes: $LAST"
+expect 0 "logs -c 12" -- logs -c 12 /talk
+n=$(grep -c "^line " <<<"$LAST")
+[ "$n" -eq 1 ] && ok "logs -c 12: one line" || fail "logs -c 12: $LAST"
 expect 0 "cancel the talker and remove it" -- cancel --rm /talk
 wait "$fpid"; rc=$?
 [ "$rc" -eq 0 ] && ok "logs -f ends when the node is removed" ||

@@ -116,6 +116,25 @@ contains(const char *s, const char *what)
 	return s != NULL && strstr(s, what) != NULL;
 }
 
+/* Polls path's logs until they hold what; the answer that showed it. */
+static json_t *
+logs_until(int fd, const char *path, const char *what, int ms)
+{
+	json_t *logs = NULL;
+
+	for (int i = 0; i < ms / 10; i++) {
+		logs = h_ok(fd, "logs", json_pack("{s:s}", "path", path));
+		if (contains(h_str(logs, "data"), what))
+			return logs;
+		json_decref(logs);
+		usleep(10000);
+	}
+	logs = h_ok(fd, "logs", json_pack("{s:s}", "path", path));
+	fail_msg("%s: no '%s' in its logs: %s", path, what,
+	    h_str(logs, "data"));
+	return NULL;
+}
+
 static void
 test_ready_notify_orders_the_start(void **state)
 {
@@ -408,8 +427,8 @@ test_watchdog_env_names_the_worker(void **state)
 	    NULL, json_pack("{s:i}", "watchdog_ms", 1000));
 	pid = h_num(v, "pid");
 	json_decref(v);
-	usleep(200000);
-	logs = h_ok(fd, "logs", json_pack("{s:s}", "path", "/e"));
+	/* NOTIFY_SOCKET is printed last. */
+	logs = logs_until(fd, "/e", "NOTIFY_SOCKET=", 5000);
 	assert_true(contains(h_str(logs, "data"), "WATCHDOG_USEC=1000000\n"));
 	snprintf(want, sizeof want, "WATCHDOG_PID=%lld\n", (long long)pid);
 	assert_true(contains(h_str(logs, "data"), want));
@@ -419,8 +438,7 @@ test_watchdog_env_names_the_worker(void **state)
 	json_decref(spawn_exec(fd, "p",
 	    script("env:NOTIFY_SOCKET", "env:WATCHDOG_USEC", NULL), NULL,
 	    NULL));
-	usleep(200000);
-	logs = h_ok(fd, "logs", json_pack("{s:s}", "path", "/p"));
+	logs = logs_until(fd, "/p", "WATCHDOG_USEC unset", 5000);
 	assert_true(contains(h_str(logs, "data"), "NOTIFY_SOCKET unset"));
 	assert_true(contains(h_str(logs, "data"), "WATCHDOG_USEC unset"));
 	json_decref(logs);
