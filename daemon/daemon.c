@@ -52,10 +52,10 @@ daemon_tree_event(void *arg, const struct tree_event *ev)
 }
 
 static void
-daemon_view_hook(void *arg, const struct node *n, json_t *view)
+daemon_view_hook(void *arg, const struct node *n, json_t *view, bool fresh)
 {
 	if (node_is_sup(n))
-		cgroup_sup_view(n, view);
+		cgroup_sup_view(n, view, fresh);
 }
 
 static void

@@ -257,7 +257,7 @@ restart_run(struct rpc_call *call, json_t **result, struct proto_err *err)
 		return restart_rolling(call, n, err);
 	if (tree_restart(t, n, err) == -1)
 		return RPC_ERROR;
-	*result = view_node(n, 0);
+	*result = view_node_brief(n);
 	return RPC_DONE;
 }
 

@@ -40,7 +40,7 @@ spawn_run(struct rpc_call *call, json_t **result, struct proto_err *err)
 		spec_free(spec);
 		return RPC_ERROR;
 	}
-	*result = view_node(n, 0);
+	*result = view_node_brief(n);
 	return RPC_DONE;
 }
 

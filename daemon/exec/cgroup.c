@@ -1121,10 +1121,11 @@ cgroup_sup_acct(const struct node *n, struct cgroup_acct *a)
 }
 
 void
-cgroup_sup_view(const struct node *n, json_t *view)
+cgroup_sup_view(const struct node *n, json_t *view, bool fresh)
 {
-	struct cgroup_acct a;
+	struct cgroup_acct a = { -1, -1, -1, -1, -1 };
 
-	cgroup_sup_acct(n, &a);
+	if (fresh)
+		cgroup_sup_acct(n, &a);
 	cgroup_acct_json(&a, view);
 }

@@ -151,8 +151,9 @@ cgroup_acct_final(const struct cgroup_run *r, struct cgroup_acct *a, bool cpu);
 void cgroup_acct_json(const struct cgroup_acct *a, json_t *view);
 /* A supervisor's accounting, from its cgroup (all -1 without one). */
 void cgroup_sup_acct(const struct node *n, struct cgroup_acct *a);
-/* A supervisor's view fields, from its cgroup (all null without one). */
-void cgroup_sup_view(const struct node *n, json_t *view);
+/* A supervisor's view fields, from its cgroup (all null without one, or
+ * when not fresh: nothing is read then). */
+void cgroup_sup_view(const struct node *n, json_t *view, bool fresh);
 /* Whether memory.events can say an OOM kill happened. */
 bool cgroup_has_memory(void);
 

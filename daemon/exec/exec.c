@@ -400,9 +400,22 @@ exec_node_acct(const struct node *n, struct cgroup_acct *a)
 }
 
 static void
-exec_view(const struct node *n, json_t *view)
+exec_acct_view(const struct node *n, json_t *view, bool fresh)
 {
 	struct cgroup_acct acct;
+	const struct exec *w = n->work;
+
+	if (fresh || (w != NULL && !w->live))
+		exec_acct(w, &acct);
+	else
+		acct.cpu_usec = acct.memory_bytes = acct.memory_peak_bytes =
+		    acct.tasks = acct.oom_kills = -1;
+	cgroup_acct_json(&acct, view);
+}
+
+static void
+exec_view(const struct node *n, json_t *view)
+{
 	const struct exec *w = n->work;
 	json_t *argv = json_array();
 
@@ -415,8 +428,6 @@ exec_view(const struct node *n, json_t *view)
 	json_object_set_new(view, "argv", argv);
 	if (exec_notify_wanted(&n->spec->u.exec))
 		exec_notify_view(w, n->spec->u.exec.watchdog_ms, view);
-	exec_acct(w, &acct);
-	cgroup_acct_json(&acct, view);
 	if (w == NULL)
 		return;
 	if (w->live && !w->reaped && w->pid > 0)
@@ -580,6 +591,7 @@ const struct worker_ops worker_exec_ops = {
 	.start = exec_start,
 	.cancel = exec_cancel,
 	.view = exec_view,
+	.acct = exec_acct_view,
 	.free = exec_free,
 	.lines = exec_lines,
 	.reopen = exec_reopen,

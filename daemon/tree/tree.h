@@ -51,8 +51,9 @@ struct tree_event {
 struct tree_hooks {
 	void (*event)(void *arg, const struct tree_event *ev);
 	/* Optional: fields the daemon adds to every node's view (the
-	 * accounting of a supervisor's cgroup); reads, never changes. */
-	void (*view)(void *arg, const struct node *n, json_t *view);
+	 * accounting of a supervisor's cgroup; read only when fresh, else
+	 * null); reads, never changes. */
+	void (*view)(void *arg, const struct node *n, json_t *view, bool fresh);
 	void *arg;
 };
 

@@ -26,8 +26,8 @@ view_exit(const struct node *n)
 	}
 }
 
-json_t *
-view_node(const struct node *n, int depth)
+static json_t *
+view_build(const struct node *n, int depth, bool fresh)
 {
 	char path[PROTO_PATH_MAX];
 	const struct node_spec *sp = n->spec;
@@ -56,16 +56,31 @@ view_node(const struct node *n, int depth)
 		    json_integer(sp->timeout_ms));
 	if (n->ops != NULL && n->ops->view != NULL)
 		n->ops->view(n, v);
+	if (n->ops != NULL && n->ops->acct != NULL)
+		n->ops->acct(n, v, fresh);
 	if (node_is_sup(n))
 		sup_view(n, v);
 	if (n->tree->hooks.view != NULL)
-		n->tree->hooks.view(n->tree->hooks.arg, n, v);
+		n->tree->hooks.view(n->tree->hooks.arg, n, v, fresh);
 	if (depth == 0 || !node_is_sup(n))
 		return v;
 	kids = json_array();
 	for (uint32_t i = 0; i < n->nchildren; i++)
 		json_array_append_new(kids,
-		    view_node(n->children[i], depth < 0 ? depth : depth - 1));
+		    view_build(n->children[i], depth < 0 ? depth : depth - 1,
+		        fresh));
 	json_object_set_new(v, "children", kids);
 	return v;
+}
+
+json_t *
+view_node(const struct node *n, int depth)
+{
+	return view_build(n, depth, true);
+}
+
+json_t *
+view_node_brief(const struct node *n)
+{
+	return view_build(n, 0, false);
 }

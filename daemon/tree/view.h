@@ -12,6 +12,10 @@ struct view_walk;
 
 /* A new view of n with children down to depth (-1: all, 0: none). */
 json_t *view_node(const struct node *n, int depth);
+/* n's view without children and without reading its accounting from the
+ * kernel (null, or a finished run's): the answer to an action, which
+ * says what became of the node; inspect is the way to its usage. */
+json_t *view_node_brief(const struct node *n);
 /* {"code": N} or {"signal": "KILL"}; JSON null before any end. */
 json_t *view_exit(const struct node *n);
 

@@ -45,6 +45,10 @@ struct worker_ops {
 	void (*cancel)(struct node *n);
 	/* Kind-specific fields for the node view (argv, pid, ticks, ...). */
 	void (*view)(const struct node *n, json_t *view);
+	/* Optional: the accounting fields of the view; read from the
+	 * kernel when fresh, else only what is known without a read (a
+	 * run's that ended), null the rest. */
+	void (*acct)(const struct node *n, json_t *view, bool fresh);
 	/* Releases whatever the work still holds; the work has ended, or the
 	 * daemon is tearing down. Must leave node->work NULL. */
 	void (*free)(struct node *n);

@@ -472,10 +472,24 @@ test_accounting_is_plausible(void **state)
 	snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
 	h_start(&d, args);
 	fd = h_connect(&d);
-	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s,s:[{s:s,s:s,s:[s,s,"
+	v = h_ok(fd, "spawn", json_pack("{s:s,s:s,s:[{s:s,s:s,s:[s,s,"
 	    "s]}]}", "name", "s", "kind", "supervisor", "children", "name",
 	    "busy", "kind", "exec", "argv", "sh", "-c",
-	    "sleep 600 & while :; do :; done")));
+	    "sleep 600 & while :; do :; done"));
+	/* An action's answer reads nothing from the kernel: its
+	 * accounting is null; inspect reads it. */
+	assert_true(json_is_null(json_object_get(v, "cpu_usec")));
+	assert_true(json_is_null(json_object_get(v, "tasks")));
+	json_decref(v);
+	v = h_ok(fd, "spawn", json_pack("{s:s,s:s,s:[s,s]}", "name", "lone",
+	    "kind", "exec", "argv", "sleep", "600"));
+	assert_true(json_is_null(json_object_get(v, "cpu_usec")));
+	assert_true(json_is_null(json_object_get(v, "memory_bytes")));
+	json_decref(v);
+	v = h_ok(fd, "inspect", json_pack("{s:s}", "path", "/lone"));
+	assert_int_equal(h_num(v, "tasks"), 1);
+	assert_true(json_is_integer(json_object_get(v, "cpu_usec")));
+	json_decref(v);
 	json_decref(wait_for(fd, "/s/busy", "running", 5000));
 	v = inspect_cpu_over(fd, "/s/busy", 50000);
 	assert_true(h_num(v, "cpu_usec") > 50000);
