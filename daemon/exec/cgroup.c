@@ -486,19 +486,18 @@ cg_enable_controllers(void)
 	}
 }
 
+/* Where ROOT is: --cgroup, else found (cgroup_detect); whether it is
+ * arbord's own cgroup (cg.own) and the top of the mount (cg.top). */
 static int
-cg_setup(const struct cgroup_config *cfg)
+cg_find_root(const struct cgroup_config *cfg)
 {
-	struct statfs sfs;
-	char kill[PATH_MAX + 16];
+	char own[PATH_MAX], rel[PATH_MAX], mnt[PATH_MAX];
 
 	if (cfg->path != NULL) {
 		if ((size_t)snprintf(cg.root, sizeof cg.root, "%s",
 		        cfg->path) >= sizeof cg.root)
 			return -1;
 		/* arbord's own cgroup is a leaf already unless it is ROOT. */
-		char own[PATH_MAX], rel[PATH_MAX], mnt[PATH_MAX];
-
 		if (cgroup_find_mount(cfg->mountinfo, mnt, sizeof mnt) == 0 &&
 		    cgroup_find_own(cfg->self_cgroup, rel, sizeof rel) == 0 &&
 		    (size_t)snprintf(own, sizeof own, "%s%s", mnt,
@@ -508,13 +507,18 @@ cg_setup(const struct cgroup_config *cfg)
 	               sizeof cg.root, &cg.own, cg.reason,
 	               sizeof cg.reason) == -1)
 		return -1;
-	{
-		char mnt[PATH_MAX];
+	cg.top = cgroup_find_mount(cfg->mountinfo, mnt, sizeof mnt) == 0 &&
+	    strcmp(mnt, cg.root) == 0;
+	return 0;
+}
 
-		cg.top = cgroup_find_mount(cfg->mountinfo, mnt, sizeof mnt) ==
-		        0 &&
-		    strcmp(mnt, cg.root) == 0;
-	}
+/* ROOT exists (made if need be), is cgroup2, writable, and, when it is
+ * arbord's own, holds arbord alone, which then moves into ROOT/arbord. */
+static int
+cg_check_root(void)
+{
+	struct statfs sfs;
+
 	if (mkdir(cg.root, 0755) == 0)
 		cg.created = true;
 	else if (errno != EEXIST) {
@@ -556,6 +560,16 @@ cg_setup(const struct cgroup_config *cfg)
 		    strerror(errno));
 		return -1;
 	}
+	return 0;
+}
+
+/* ROOT/tree, new (what an earlier arbord left goes first), its fd, and
+ * what it offers: cgroup.kill, the controllers. */
+static int
+cg_make_tree(void)
+{
+	char kill[PATH_MAX + 16];
+
 	snprintf(cg.tree, sizeof cg.tree, "%s/tree", cg.root);
 	/* A previous arbord killed with -9: what it left goes now. */
 	if (access(cg.tree, F_OK) == 0) {
@@ -582,6 +596,14 @@ cg_setup(const struct cgroup_config *cfg)
 	if (cg.has_kill)
 		sentinel_set_cgroup_kill(kill);
 	return 0;
+}
+
+static int
+cg_setup(const struct cgroup_config *cfg)
+{
+	if (cg_find_root(cfg) == -1 || cg_check_root() == -1)
+		return -1;
+	return cg_make_tree();
 }
 
 int
