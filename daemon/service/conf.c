@@ -129,92 +129,99 @@ conf_count(const struct node_spec *s)
 	return n;
 }
 
+/* The file as an array of top-level specs (one object is an array of
+ * one); NULL with err set. */
+static json_t *
+conf_read(const char *path, struct proto_err *err)
+{
+	json_error_t jerr;
+	json_t *root, *arr;
+
+	if ((root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr)) ==
+	    NULL) {
+		if (jerr.line > 0)
+			proto_errf(err, PROTO_PARSE_ERROR, "%s:%d:%d: %s", path,
+			    jerr.line, jerr.column, jerr.text);
+		else
+			proto_errf(err, PROTO_PARSE_ERROR, "%s", jerr.text);
+		return NULL;
+	}
+	if (json_is_array(root))
+		return root;
+	if (!json_is_object(root)) {
+		json_decref(root);
+		proto_errf(err, PROTO_INVALID_PARAMS,
+		    "%s: expected a node spec or an array of them", path);
+		return NULL;
+	}
+	arr = json_array();
+	json_array_append_new(arr, root);
+	return arr;
+}
+
+/* Entry i of the file, parsed into out[i] and checked against the ones
+ * before it; *total counts the nodes so far. */
+static int
+conf_entry(const char *path, json_t *arr, size_t i, size_t max_nodes,
+    struct node_spec **out, size_t *total, struct proto_err *err)
+{
+	struct spec_limits lim = { .max_nodes = max_nodes,
+		.max_depth = PROTO_DEPTH_MAX };
+	const char *parent = "/";
+	size_t count;
+
+	if (spec_parse(json_array_get(arr, i), &lim, &parent, &out[i], &count,
+	        err) == -1 ||
+	    cgroup_check_spec(out[i], err) == -1) {
+		proto_err_prefix(err, "%s: [%zu]", path, i);
+		return -1;
+	}
+	if (strcmp(parent, "/") != 0)
+		return proto_errf(err, PROTO_INVALID_PARAMS,
+		    "%s: [%zu] (\"%s\"): parent must be \"/\" or left out; "
+		    "deeper nodes go in a supervisor's children",
+		    path, i, out[i]->name);
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(out[j]->name, out[i]->name) == 0)
+			return proto_errf(err, PROTO_INVALID_PARAMS,
+			    "%s: [%zu] and [%zu] are both named \"%s\"", path,
+			    j, i, out[i]->name);
+	if ((*total += count) > max_nodes)
+		return proto_errf(err, PROTO_LIMIT,
+		    "%s holds more than %zu nodes (--max-nodes)", path,
+		    max_nodes);
+	return 0;
+}
+
 int
 conf_load(const char *path, size_t max_nodes, struct node_spec ***specs,
     size_t *n, struct proto_err *err)
 {
-	struct spec_limits lim = { .max_nodes = max_nodes,
-		.max_depth = PROTO_DEPTH_MAX };
 	struct node_spec **out = NULL;
-	json_error_t jerr;
-	json_t *root, *arr;
-	size_t i, j, count, total = 0, len;
-	const char *parent;
+	size_t i, total = 0, len;
+	json_t *arr;
 
 	*specs = NULL;
 	*n = 0;
-	if ((root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr)) ==
-	    NULL) {
-		if (jerr.line > 0)
-			return proto_errf(err, PROTO_PARSE_ERROR,
-			    "%s:%d:%d: %s", path, jerr.line, jerr.column,
-			    jerr.text);
-		return proto_errf(err, PROTO_PARSE_ERROR, "%s", jerr.text);
-	}
-	if (json_is_object(root)) {
-		arr = json_array();
-		json_array_append(arr, root);
-		json_decref(root);
-	} else if (json_is_array(root)) {
-		arr = root;
-	} else {
-		json_decref(root);
-		return proto_errf(err, PROTO_INVALID_PARAMS,
-		    "%s: expected a node spec or an array of them", path);
-	}
+	if ((arr = conf_read(path, err)) == NULL)
+		return -1;
 	len = json_array_size(arr);
 	if (len > 0 && (out = calloc(len, sizeof *out)) == NULL) {
 		json_decref(arr);
 		return proto_errf(err, PROTO_INTERNAL, "out of memory");
 	}
-	for (i = 0; i < len; i++) {
-		parent = "/";
-		if (spec_parse(json_array_get(arr, i), &lim, &parent, &out[i],
-		        &count, err) == -1) {
-			proto_err_prefix(err, "%s: [%zu]", path, i);
-			goto fail;
+	for (i = 0; i < len; i++)
+		if (conf_entry(path, arr, i, max_nodes, out, &total, err) ==
+		    -1) {
+			/* out[i] may be parsed (a later check failed). */
+			conf_specs_free(out, i + 1);
+			json_decref(arr);
+			return -1;
 		}
-		if (cgroup_check_spec(out[i], err) == -1) {
-			proto_err_prefix(err, "%s: [%zu]", path, i);
-			i++;
-			goto fail;
-		}
-		if (strcmp(parent, "/") != 0) {
-			proto_errf(err, PROTO_INVALID_PARAMS,
-			    "%s: [%zu] "
-			    "(\"%s\"): parent must be \"/\" or left out; "
-			    "deeper nodes go in a supervisor's children",
-			    path, i, out[i]->name);
-			i++;
-			goto fail;
-		}
-		for (j = 0; j < i; j++)
-			if (strcmp(out[j]->name, out[i]->name) == 0) {
-				proto_errf(err, PROTO_INVALID_PARAMS,
-				    "%s: [%zu] and [%zu] are both named "
-				    "\"%s\"",
-				    path, j, i, out[i]->name);
-				i++;
-				goto fail;
-			}
-		total += count;
-		if (total > max_nodes) {
-			proto_errf(err, PROTO_LIMIT,
-			    "%s holds more than %zu "
-			    "nodes (--max-nodes)",
-			    path, max_nodes);
-			i++;
-			goto fail;
-		}
-	}
 	json_decref(arr);
 	*specs = out;
 	*n = len;
 	return 0;
-fail:
-	conf_specs_free(out, i);
-	json_decref(arr);
-	return -1;
 }
 
 static void
