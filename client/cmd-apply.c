@@ -70,8 +70,7 @@ apply_check(struct ctl *c, const char *path, json_t *specs, bool many)
 	json_t *one;
 	size_t i;
 
-	json_array_foreach(specs, i, one)
-	{
+	json_array_foreach(specs, i, one) {
 		proto_err_clear(&err);
 		if (!json_is_object(one))
 			return ctl_usage(c,
@@ -99,8 +98,7 @@ apply_list(struct ctl *c, const char *key, const json_t *list)
 	const json_t *v;
 	size_t i, n = 0;
 
-	json_array_foreach(list, i, v)
-	{
+	json_array_foreach(list, i, v) {
 		if (json_is_string(v)) {
 			ctl_kv(c, key, json_string_value(v));
 			n++;

@@ -160,8 +160,7 @@ logs_print_results(struct ctl *c, struct logs_state *st, json_t **results,
 	for (int i = 0; i < n; i++) {
 		json_t *recs = json_object_get(results[i], "records");
 
-		json_array_foreach(recs, k, r)
-		{
+		json_array_foreach(recs, k, r) {
 			if (nv == cap) {
 				json_t **nvv;
 
@@ -349,8 +348,7 @@ logs_follow(struct ctl *c, struct logs_state *st, json_t **params)
 		if ((rc = ctl_next(c, &msg)) != 0)
 			break;
 		if (json_is_array(msg)) {
-			json_array_foreach(msg, k, r)
-			{
+			json_array_foreach(msg, k, r) {
 				json_int_t id = json_integer_value(
 				    json_object_get(r, "id"));
 

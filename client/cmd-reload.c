@@ -28,8 +28,7 @@ reload_list(struct ctl *c, const char *key, const json_t *list)
 	const json_t *v;
 	size_t i;
 
-	json_array_foreach(list, i, v)
-	{
+	json_array_foreach(list, i, v) {
 		if (json_is_string(v))
 			ctl_kv(c, key, json_string_value(v));
 		else if (json_is_object(v)) {

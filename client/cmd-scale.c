@@ -29,7 +29,8 @@ scale_print_list(const json_t *list, const char *what)
 	if (json_array_size(list) == 0)
 		return;
 	printf(" %s", what);
-	json_array_foreach(list, i, v) printf(" %s", json_string_value(v));
+	json_array_foreach(list, i, v)
+		printf(" %s", json_string_value(v));
 	printf(";");
 }
 

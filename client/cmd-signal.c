@@ -74,7 +74,7 @@ signal_run(struct ctl *c, int argc, char **argv)
 		pids = json_object_get(result, "pids");
 		printf("sent %s to", argv[0]);
 		json_array_foreach(pids, i, v)
-		    printf(" %lld", (long long)json_integer_value(v));
+			printf(" %lld", (long long)json_integer_value(v));
 		printf("\n");
 	}
 	json_decref(result);

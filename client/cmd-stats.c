@@ -60,8 +60,7 @@ stats_nodes(const json_t *nodes, const json_t *by_state)
 		return;
 	}
 	printf("%" JSON_INTEGER_FORMAT, json_integer_value(nodes));
-	json_object_foreach((json_t *)by_state, state, n)
-	{
+	json_object_foreach((json_t *)by_state, state, n) {
 		if (json_is_integer(n) && json_integer_value(n) == 0)
 			continue;
 		fputs(shown++ == 0 ? " (" : ", ", stdout);
@@ -91,14 +90,12 @@ stats_table(const char *title, const json_t *obj)
 		}
 		return;
 	}
-	json_object_foreach((json_t *)obj, key, v)
-	{
+	json_object_foreach((json_t *)obj, key, v) {
 		if ((int)strlen(key) > width)
 			width = (int)strlen(key);
 	}
 	printf("%s\n", title);
-	json_object_foreach((json_t *)obj, key, v)
-	{
+	json_object_foreach((json_t *)obj, key, v) {
 		printf("  %-*s  ", width, key);
 		if (json_is_integer(v))
 			printf("%8" JSON_INTEGER_FORMAT "\n",
@@ -129,8 +126,7 @@ stats_print(json_t *result)
 	const json_t *v;
 	char buf[32];
 
-	json_object_foreach(result, key, v)
-	{
+	json_object_foreach(result, key, v) {
 		if ((int)strlen(key) > stats_width && strlen(key) < 40)
 			stats_width = (int)strlen(key);
 	}
@@ -156,8 +152,7 @@ stats_print(json_t *result)
 	        NULL);
 
 	/* Counters a newer daemon adds still show. */
-	json_object_foreach(result, key, v)
-	{
+	json_object_foreach(result, key, v) {
 		for (k = shown; *k != NULL; k++) {
 			if (strcmp(*k, key) == 0)
 				break;
@@ -170,8 +165,7 @@ stats_print(json_t *result)
 	/* Then the tables, each under its title. */
 	stats_table("by kind", json_object_get(result, "by_kind"));
 	stats_table("exits", json_object_get(result, "exits"));
-	json_object_foreach(result, key, v)
-	{
+	json_object_foreach(result, key, v) {
 		for (k = shown; *k != NULL; k++) {
 			if (strcmp(*k, key) == 0)
 				break;

@@ -150,8 +150,7 @@ status_rows_walk(struct status_rows *r, const json_t *view, bool all)
 				    (double)row->uptime;
 		}
 	}
-	json_array_foreach(children, i, child)
-	{
+	json_array_foreach(children, i, child) {
 		status_rows_walk(r, child, all);
 	}
 }

@@ -360,8 +360,7 @@ out_tree_widths(struct out_widths *w, const json_t *view, int depth)
 		    cols + OUT_GUIDE_COLS + (int)strlen(buf));
 	}
 	children = json_object_get(view, "children");
-	json_array_foreach(children, i, child)
-	{
+	json_array_foreach(children, i, child) {
 		if (json_is_object(child))
 			out_tree_widths(w, child, depth + 1);
 	}
@@ -423,8 +422,7 @@ out_tree_rows(struct ctl *c, const struct out_widths *w, const json_t *view,
 	n = json_array_size(children);
 	for (i = 0, shown = 0; i < n; i++)
 		shown += json_is_object(json_array_get(children, i));
-	json_array_foreach(children, i, child)
-	{
+	json_array_foreach(children, i, child) {
 		if (!json_is_object(child))
 			continue;
 		last[depth + 1] = ++drawn == shown;
@@ -528,8 +526,7 @@ out_kv_extra(struct ctl *c, const char *key, const json_t *v)
 		/* A small object (health, output, notify, rusage): its
 		 * members on one line, as k=v. */
 		printf("%-*s ", OUT_KEY_WIDTH, key);
-		json_object_foreach((json_t *)v, k, e)
-		{
+		json_object_foreach((json_t *)v, k, e) {
 			printf("%s%s=", first ? "" : " ", k);
 			if (json_is_null(e))
 				fputs("-", stdout);
@@ -608,8 +605,7 @@ ctl_print_node(struct ctl *c, const json_t *view)
 		} else
 			ctl_kv_json(c, *k, v);
 	}
-	json_object_foreach((json_t *)view, key, v)
-	{
+	json_object_foreach((json_t *)view, key, v) {
 		for (k = first; *k != NULL; k++) {
 			if (strcmp(*k, key) == 0)
 				break;

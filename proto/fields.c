@@ -62,8 +62,7 @@ proto_fields_check(const json_t *obj, const char *what,
 		    "%s must be an object, got %s", what,
 		    obj == NULL ? "nothing" :
 		                  proto_describe(obj, got, sizeof got)));
-	json_object_foreach((json_t *)obj, key, value)
-	{
+	json_object_foreach((json_t *)obj, key, value) {
 		for (i = 0; allowed[i] != NULL; i++) {
 			if (strcmp(allowed[i], key) == 0)
 				break;

@@ -126,8 +126,7 @@ proto_rpc_request(json_t *msg, struct proto_request *req, json_t **id_out,
 		    "request \"params\" must be an object or an array, got %s",
 		    proto_json_type_name(params)));
 
-	json_object_foreach(msg, key, value)
-	{
+	json_object_foreach(msg, key, value) {
 		if (strcmp(key, "jsonrpc") != 0 && strcmp(key, "id") != 0 &&
 		    strcmp(key, "method") != 0 && strcmp(key, "params") != 0)
 			return (proto_errf(err, PROTO_INVALID_REQUEST,

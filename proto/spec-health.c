@@ -192,8 +192,7 @@ health_parse_argv(struct spec_health *h, const json_t *argv,
 		    SPEC_ARGV_MAX);
 	if ((h->argv = calloc(n + 1, sizeof *h->argv)) == NULL)
 		return proto_errf(err, PROTO_INTERNAL, "out of memory");
-	json_array_foreach(argv, i, arg)
-	{
+	json_array_foreach(argv, i, arg) {
 		if (!json_is_string(arg) ||
 		    strlen(json_string_value(arg)) != json_string_length(arg) ||
 		    json_string_length(arg) > SPEC_STRING_MAX ||

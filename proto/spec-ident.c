@@ -136,8 +136,7 @@ ident_groups_parse(const json_t *v, struct spec_ident *id,
 		    SPEC_GROUPS_MAX);
 	if ((id->groups = calloc(n + 1, sizeof *id->groups)) == NULL)
 		return ident_oom(err);
-	json_array_foreach(v, i, g)
-	{
+	json_array_foreach(v, i, g) {
 		snprintf(field, sizeof field, "groups[%zu]", i);
 		if (ident_id_parse(g, field, "group", &id->groups[i], err) != 0)
 			return -1;
@@ -244,8 +243,7 @@ ident_rlimits_parse(const json_t *v, struct spec_ident *id,
 		return proto_errf(err, PROTO_INVALID_PARAMS,
 		    "field \"rlimits\" must be an object like {\"nofile\": "
 		    "65536}");
-	json_object_foreach((json_t *)v, key, val)
-	{
+	json_object_foreach((json_t *)v, key, val) {
 		for (k = 0; k < SPEC_RLIM__COUNT; k++)
 			if (strcmp(spec_rlimit_defs[k].name, key) == 0)
 				break;

@@ -194,8 +194,7 @@ spec_check_fields(const json_t *obj, uint8_t kind, int depth, int top,
 	json_t *value;
 	int k, inst;
 
-	json_object_foreach((json_t *)obj, key, value)
-	{
+	json_object_foreach((json_t *)obj, key, value) {
 		if ((inst = spec_inst_field(obj, kind, key, err)) != 0) {
 			if (inst == -1)
 				return (-1);
@@ -293,8 +292,7 @@ spec_parse_argv(const json_t *obj, struct spec_exec *x, struct proto_err *err)
 	x->argv = calloc(n + 1, sizeof *x->argv);
 	if (x->argv == NULL)
 		return (spec_oom(err));
-	json_array_foreach(argv, i, arg)
-	{
+	json_array_foreach(argv, i, arg) {
 		snprintf(what, sizeof what, "argv[%zu]", i);
 		if (!json_is_string(arg))
 			return (proto_errf(err, PROTO_INVALID_PARAMS,
@@ -339,8 +337,7 @@ spec_parse_env(const json_t *obj, struct spec_exec *x, struct proto_err *err)
 	if (x->env == NULL)
 		return (spec_oom(err));
 	i = 0;
-	json_object_foreach(env, key, value)
-	{
+	json_object_foreach(env, key, value) {
 		klen = strlen(key);
 		if (klen == 0)
 			return (proto_errf(err, PROTO_INVALID_PARAMS,
@@ -552,8 +549,7 @@ spec_parse_sup(struct spec_parser *p, const json_t *obj, int depth,
 	s->children = calloc(n, sizeof *s->children);
 	if (s->children == NULL)
 		return (spec_oom(err));
-	json_array_foreach(children, i, child)
-	{
+	json_array_foreach(children, i, child) {
 		p->loc[p->nloc++] = i;
 		if (!json_is_object(child))
 			return (proto_errf(err, PROTO_INVALID_PARAMS,

@@ -72,8 +72,7 @@ apply_parse(struct rpc_call *call, struct apply_params *a,
 	if (!json_is_object(params))
 		return proto_errf(err, PROTO_INVALID_PARAMS,
 		    "params must be an object with \"specs\"");
-	json_object_foreach((json_t *)params, key, v)
-	{
+	json_object_foreach((json_t *)params, key, v) {
 		if (strcmp(key, "specs") != 0 && strcmp(key, "prune") != 0 &&
 		    strcmp(key, "dry_run") != 0)
 			return proto_errf(err, PROTO_INVALID_PARAMS,
@@ -93,8 +92,7 @@ apply_parse(struct rpc_call *call, struct apply_params *a,
 	        (a->paths = calloc(i, sizeof *a->paths)) == NULL))
 		return proto_errf(err, PROTO_INTERNAL, "out of memory");
 	lim.max_nodes = t->lim.max_nodes;
-	json_array_foreach(specs, i, v)
-	{
+	json_array_foreach(specs, i, v) {
 		a->parents[i] = "/";
 		if (!json_is_object(v))
 			return proto_errf(err, PROTO_INVALID_PARAMS,

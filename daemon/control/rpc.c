@@ -385,8 +385,7 @@ rpc_conn_awaits_answer(const struct conn *conn)
 {
 	const struct rpc_call *call;
 
-	LIST_FOREACH(call, &conn->calls, entry)
-	{
+	LIST_FOREACH(call, &conn->calls, entry) {
 		if (call->id != NULL ||
 		    (call->batch != NULL && call->batch->nparts > 0))
 			return true;

@@ -517,7 +517,7 @@ server_output_empty(const struct server *s)
 	const struct conn *c;
 
 	LIST_FOREACH(c, &s->conns, entry)
-	if (!conn_output_empty(c))
-		return 0;
+		if (!conn_output_empty(c))
+			return 0;
 	return 1;
 }

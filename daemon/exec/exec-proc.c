@@ -438,8 +438,7 @@ exec_scan_cb(evutil_socket_t fd, short what, void *arg)
 	if (proc_read_all(&v, &n) == -1)
 		log_warn("cannot read /proc; escaped descendants are not "
 		         "found");
-	LIST_FOREACH(w, &exec_mod.live, entry)
-	{
+	LIST_FOREACH(w, &exec_mod.live, entry) {
 		if (!w->scan_want)
 			continue;
 		w->scan_want = false;
@@ -704,8 +703,8 @@ exec_after_reap(void)
 	if (exec_mod.nleftover == 0)
 		return;
 	LIST_FOREACH(w, &exec_mod.live, entry)
-	if (w->reaped && w->scanned)
-		w->recheck = true;
+		if (w->reaped && w->scanned)
+			w->recheck = true;
 	exec_recheck();
 }
 
@@ -725,8 +724,7 @@ exec_replay(void)
 {
 	struct exec *w;
 
-	LIST_FOREACH(w, &exec_mod.live, entry)
-	{
+	LIST_FOREACH(w, &exec_mod.live, entry) {
 		if (!w->group_gone && w->pgid > 0)
 			sentinel_add_group(w->pgid);
 		for (size_t i = 0; i < w->ndescs; i++)

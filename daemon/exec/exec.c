@@ -480,8 +480,9 @@ exec_signal_targets(const struct exec *w, json_t *pids)
 	json_t *v;
 
 	exec_group_pids(w, pids);
-	json_array_foreach(pids, i, v) if (json_integer_value(v) == w->pid)
-	    main_listed = true;
+	json_array_foreach(pids, i, v)
+		if (json_integer_value(v) == w->pid)
+			main_listed = true;
 	if (!main_listed)
 		json_array_append_new(pids, json_integer(w->pid));
 	for (i = 0; i < w->ndescs; i++)
@@ -534,9 +535,9 @@ exec_signal(struct node *n, int sig, bool all, json_t **pids,
 	exec_signal_targets(w, *pids);
 	if (!w->group_gone)
 		kill(-w->pgid, sig);
-	json_array_foreach(*pids, i,
-	    v) if (getpgid((pid_t)json_integer_value(v)) != w->pgid)
-	    kill((pid_t)json_integer_value(v), sig);
+	json_array_foreach(*pids, i, v)
+		if (getpgid((pid_t)json_integer_value(v)) != w->pgid)
+			kill((pid_t)json_integer_value(v), sig);
 	return 0;
 }
 

@@ -682,7 +682,7 @@ health_foreach(void (
 	struct health *h;
 
 	LIST_FOREACH(h, &health_mod.checking, entry)
-	fn(arg, h->node, (enum health_state)h->state);
+		fn(arg, h->node, (enum health_state)h->state);
 }
 
 uint64_t
@@ -698,10 +698,10 @@ health_replay(void)
 	struct health *h;
 
 	LIST_FOREACH(h, &health_mod.checking, entry)
-	if (h->run != NULL && h->run->pid > 0)
-		sentinel_add_group(h->run->pid);
+		if (h->run != NULL && h->run->pid > 0)
+			sentinel_add_group(h->run->pid);
 	LIST_FOREACH(r, &health_mod.orphans, entry)
-	sentinel_add_group(r->pid);
+		sentinel_add_group(r->pid);
 }
 
 void

@@ -106,8 +106,8 @@ logfile_get(const char *path, int64_t max_bytes, int64_t keep, uid_t uid,
 	struct logfile *f;
 
 	LIST_FOREACH(f, &logfiles, entry)
-	if (strcmp(f->path, path) == 0)
-		break;
+		if (strcmp(f->path, path) == 0)
+			break;
 	if (f == NULL) {
 		if ((f = calloc(1, sizeof *f)) == NULL)
 			return NULL;
@@ -228,7 +228,7 @@ logfile_reopen_all(void)
 	struct logfile *f;
 
 	LIST_FOREACH(f, &logfiles, entry)
-	logfile_reopen(f);
+		logfile_reopen(f);
 }
 
 void
@@ -237,8 +237,7 @@ logfile_totals(struct logfile_totals *t)
 	struct logfile *f;
 
 	*t = closed;
-	LIST_FOREACH(f, &logfiles, entry)
-	{
+	LIST_FOREACH(f, &logfiles, entry) {
 		t->written += f->written;
 		t->dropped += f->dropped;
 		t->errors += f->errors;

@@ -570,8 +570,8 @@ events_subscribe(struct events *ev, void *owner, const struct events_sink *sink,
 		return NULL;
 	}
 	LIST_FOREACH(s, &ev->subs, entry)
-	if (s->owner == owner)
-		mine++;
+		if (s->owner == owner)
+			mine++;
 	if (mine >= EVENTS_MAX_OWNER_SUBS) {
 		proto_errf(err, PROTO_LIMIT,
 		    "too many subscriptions on this "
@@ -623,10 +623,10 @@ events_unsubscribe(struct events *ev, void *owner, uint64_t id,
 	struct events_sub *s;
 
 	LIST_FOREACH(s, &ev->subs, entry)
-	if (s->id == id && s->owner == owner) {
-		events_sub_free(s);
-		return 0;
-	}
+		if (s->id == id && s->owner == owner) {
+			events_sub_free(s);
+			return 0;
+		}
 	return proto_errf(err, PROTO_NOT_FOUND,
 	    "no subscription %llu on "
 	    "this connection",
@@ -655,10 +655,10 @@ events_owner_writable(struct events *ev, void *owner)
 	if (ev == NULL)
 		return;
 	LIST_FOREACH(s, &ev->subs, entry)
-	if (s->owner == owner && s->blocked) {
-		s->blocked = false;
-		event_active(s->replay_ev, 0, 0);
-	}
+		if (s->owner == owner && s->blocked) {
+			s->blocked = false;
+			event_active(s->replay_ev, 0, 0);
+		}
 }
 
 /* Takes down one event: no formatting here, it may never be sent. NULL

@@ -163,8 +163,7 @@ http_keepalive_cb(evutil_socket_t fd, short what, void *arg)
 
 	/* A comment line: keeps proxies from timing the stream out and
 	 * finds clients that went away without a word. */
-	LIST_FOREACH(s, &h->streams, entry)
-	{
+	LIST_FOREACH(s, &h->streams, entry) {
 		if (s->ending || http_stream_queued(s) > 0 ||
 		    (b = evbuffer_new()) == NULL)
 			continue;

@@ -241,8 +241,7 @@ http_query_params(struct http *h, struct evhttp_request *req)
 		http_error(h, req, 400, "the query string is malformed");
 		return NULL;
 	}
-	TAILQ_FOREACH(e, &kv, next)
-	{
+	TAILQ_FOREACH(e, &kv, next) {
 		json_t *v;
 
 		if (json_object_get(params, e->key) != NULL) {

@@ -181,8 +181,7 @@ state_read_snapshot(struct state *s, json_t *byname, struct proto_err *err)
 		    s->path, STATE_VERSION);
 	}
 	s->epoch = (uint64_t)json_integer_value(json_object_get(doc, "epoch"));
-	json_array_foreach(nodes, i, one)
-	{
+	json_array_foreach(nodes, i, one) {
 		if (state_entry_key(one, key, sizeof key) == -1) {
 			json_decref(doc);
 			return proto_errf(err, PROTO_INVALID_PARAMS,
@@ -274,8 +273,7 @@ state_check(struct state *s, json_t *nodes, struct proto_err *err)
 	size_t i;
 	int rc;
 
-	json_array_foreach(nodes, i, one)
-	{
+	json_array_foreach(nodes, i, one) {
 		parent = NULL;
 		if (state_entry_split(one, &entry, &why) == -1)
 			return proto_errf(err, PROTO_INVALID_PARAMS,
@@ -323,7 +321,8 @@ state_load(struct state *s, struct proto_err *err)
 		json_decref(nodes);
 		return -1;
 	}
-	json_object_foreach(byname, key, v) json_array_append(nodes, v);
+	json_object_foreach(byname, key, v)
+		json_array_append(nodes, v);
 	json_decref(byname);
 	if (state_check(s, nodes, err) == -1) {
 		json_decref(nodes);
@@ -348,8 +347,7 @@ state_restore(struct state *s)
 	if (s == NULL || s->loaded == NULL)
 		return;
 	lim.max_nodes = s->d->tree->lim.max_nodes;
-	json_array_foreach(s->loaded, i, one)
-	{
+	json_array_foreach(s->loaded, i, one) {
 		parent = "/";
 		if (state_entry_split(one, &entry, &why) == -1)
 			continue; /* state_load checked it */
