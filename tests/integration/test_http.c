@@ -1006,6 +1006,9 @@ test_connections_over_the_cap_are_refused(void **state)
 
 	for (i = 0; i < 8; i++)
 		held[i] = h_tcp_connect(port, 100);
+	/* Kept: with every slot held nothing can be asked over HTTP (the
+	 * answer to that is the 503 tested here), so the eight accepts are
+	 * given 200 ms. */
 	usleep(200 * 1000);
 	for (i = 0; i < 4; i++) {
 		extra = http_raw("GET /healthz HTTP/1.0\r\n\r\n");
@@ -1223,7 +1226,11 @@ test_answers_queued_for_clients_that_do_not_read_are_bounded(void **state)
 		h_send_raw(c[i], req, strlen(req));
 		usleep(5 * 1000);
 	}
-	usleep(200 * 1000);
+	/* Until the refusals are counted (at most 5 s). */
+	for (i = 0; i < 100 &&
+	     metric("arbor_http_refused_total{reason=\"queued\"}") < 40;
+	     i++)
+		usleep(50 * 1000);
 	refused = metric("arbor_http_refused_total{reason=\"queued\"}");
 	queued = metric("arbor_http_queued_bytes");
 	rss1 = metric("arbor_resident_memory_bytes");
