@@ -5,6 +5,7 @@
  * without leaving anything behind.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -340,6 +341,7 @@ conn_idle_cb(evutil_socket_t fd, short what, void *arg)
 	if (msg != NULL)
 		conn_send(c, msg);
 	json_decref(msg);
+	c->linger = true;
 	conn_close_after_write(c);
 }
 
@@ -380,6 +382,7 @@ conn_process(struct conn *c)
 			msg = proto_rpc_error(NULL, &err);
 			conn_send(c, msg);
 			json_decref(msg);
+			c->linger = true;
 			conn_close_after_write(c);
 			return;
 		}
@@ -479,6 +482,13 @@ conn_close(struct conn *c)
 	event_del(c->more);
 	event_del(c->idle);
 	event_del(c->pump);
+	if (c->linger) {
+		/* The socket outlives the bufferevent's fd through a dup. */
+		int fd = fcntl(bufferevent_getfd(c->bev), F_DUPFD_CLOEXEC, 0);
+
+		if (fd != -1)
+			server_linger(c->server, fd);
+	}
 	log_debug("connection %llu closed", (unsigned long long)c->id);
 	server_conn_dead(c->server, c);
 }

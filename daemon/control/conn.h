@@ -84,6 +84,8 @@ struct conn {
 	LIST_HEAD(, rpc_call) calls; /* owned: deferred calls */
 	size_t ncalls;
 	bool closing;           /* write what is queued, then close */
+	bool linger;            /* closed by arbord after an error: the
+	                           peer may still be sending (server_linger) */
 	bool dead;              /* closed; freed next turn */
 	bool paused;            /* output over CONN_OUTPUT_HIGH */
 	bool events_blocked;    /* a subscription waits for output

@@ -356,27 +356,12 @@ server_linger_cb(evutil_socket_t fd, short what, void *arg)
 	event_add(l->ev, &left);
 }
 
-/* Says why (err), shuts the write side, and closes once the peer has read
- * it and hung up (or after SERVER_LINGER_MS), without blocking: the
- * answer is tiny and the socket new, so one non-blocking write is
- * enough. */
-static void
-server_refuse_err(struct server *s, int fd, const struct proto_err *err)
+void
+server_linger(struct server *s, int fd)
 {
 	struct timeval tv = clock_tv(SERVER_LINGER_MS);
 	struct server_linger *l = NULL;
-	json_t *msg;
-	char *buf;
-	size_t len;
 
-	s->refused++;
-	msg = proto_rpc_error(NULL, err);
-	if (msg != NULL && (buf = proto_rpc_encode(msg, &len)) != NULL) {
-		if (send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-			log_debug("refused connection: %s", strerror(errno));
-		free(buf);
-	}
-	json_decref(msg);
 	shutdown(fd, SHUT_WR);
 	if (s->nlingering >= SERVER_LINGER_MAX ||
 	    (l = calloc(1, sizeof *l)) == NULL ||
@@ -392,6 +377,27 @@ server_refuse_err(struct server *s, int fd, const struct proto_err *err)
 	LIST_INSERT_HEAD(&s->lingering, l, entry);
 	s->nlingering++;
 	event_add(l->ev, &tv);
+}
+
+/* Says why (err), then lingers (server_linger), without blocking: the
+ * answer is tiny and the socket new, so one non-blocking write is
+ * enough. */
+static void
+server_refuse_err(struct server *s, int fd, const struct proto_err *err)
+{
+	json_t *msg;
+	char *buf;
+	size_t len;
+
+	s->refused++;
+	msg = proto_rpc_error(NULL, err);
+	if (msg != NULL && (buf = proto_rpc_encode(msg, &len)) != NULL) {
+		if (send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			log_debug("refused connection: %s", strerror(errno));
+		free(buf);
+	}
+	json_decref(msg);
+	server_linger(s, fd);
 }
 
 /* Over the connection limit: say so, then hang up. */

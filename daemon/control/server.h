@@ -61,6 +61,11 @@ int server_access_check(uid_t uid, gid_t gid, uid_t self, bool have_group,
 void server_stop_accepting(struct server *s);
 /* A closed connection moves to the dead list, freed next turn. */
 void server_conn_dead(struct server *s, struct conn *c);
+/* Takes fd: shuts its write side, then reads and drops what the peer
+ * still sends until it hangs up or SERVER_LINGER_MS pass, and closes it.
+ * A close with unread input would make the kernel reset the connection
+ * and the peer lose the error it was sent. */
+void server_linger(struct server *s, int fd);
 /* Every connection has written what it had queued. */
 int server_output_empty(const struct server *s);
 
