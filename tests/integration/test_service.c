@@ -778,7 +778,6 @@ test_state_cancelled_child_of_saved_subtree_comes_back_exited(void **state)
 	assert_string_equal(h_str(json_array_get(kids, 1), "path"), "/web/w2");
 	json_decref(v);
 	w2pid = poll_running(fd, "/web/w2", 0);
-	(void)w1pid;
 
 	/* w2 crashes: its group (one_for_all) restarts without w1. */
 	kill((pid_t)w2pid, SIGKILL);
