@@ -30,8 +30,28 @@ state_entry_of(const struct node *n)
 	return e;
 }
 
-/* n's spec with its children: the live ones, or, for a stopped node
- * (all) every one, to come back stopped with it. */
+static json_t *state_node_json(const struct node *n, bool all);
+
+/* A node a client stopped inside a live entry: whole, marked "stopped"
+ * with its cause. */
+static json_t *
+state_stopped_json(const struct node *n)
+{
+	const char *why = cause_text(n->cause);
+	json_t *obj = state_node_json(n, true);
+
+	if (obj != NULL &&
+	    json_object_set_new(obj, "stopped",
+	        json_string(why != NULL ? why : "cancelled")) == -1) {
+		json_decref(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+/* n's spec with its children: the live ones and those a client stopped
+ * (marked), or, for a stopped node (all) every one, to come back stopped
+ * with it. */
 static json_t *
 state_node_json(const struct node *n, bool all)
 {
@@ -45,12 +65,18 @@ state_node_json(const struct node *n, bool all)
 		return NULL;
 	}
 	for (uint32_t i = 0; i < n->nchildren; i++) {
+		const struct node *c = n->children[i];
 		json_t *k;
 
-		if (!all && node_terminated(n->children[i]))
+		/* Kept stopped also inside a stopped node: a restart of
+		 * that node leaves them exited. */
+		if (state_client_stopped(c))
+			k = state_stopped_json(c);
+		else if (!all && node_terminated(c))
 			continue;
-		if ((k = state_node_json(n->children[i], all)) == NULL ||
-		    json_array_append_new(kids, k) == -1) {
+		else
+			k = state_node_json(c, all);
+		if (k == NULL || json_array_append_new(kids, k) == -1) {
 			json_decref(kids);
 			json_decref(obj);
 			return NULL;
@@ -128,25 +154,98 @@ state_entry_key(const json_t *entry, char *buf, size_t size)
 	return 0;
 }
 
-/* A saved entry is a node spec, and for a node that was stopped,
- * "stopped": the cause it had. *spec is a new reference to the entry
- * without that member (so it parses as a spec), *why its text (borrowed
- * from obj), NULL for a live node. -1 when "stopped" is not a string. */
-static int
-state_entry_split(json_t *obj, json_t **spec, const char **why)
+/* A child below obj carries "stopped". */
+static bool
+state_has_marks(const json_t *obj)
 {
-	json_t *st = json_object_get(obj, "stopped");
+	const json_t *kids = json_object_get(obj, "children"), *c;
+	size_t i;
+
+	json_array_foreach(kids, i, c)
+	{
+		if (json_object_get(c, "stopped") != NULL || state_has_marks(c))
+			return true;
+	}
+	return false;
+}
+
+/* Takes the "stopped" members off the children below obj (the caller's
+ * copy), appending [path below the entry, cause] to marks, parents
+ * first. -1 when one is not a string, -2 when out of memory. */
+static int
+state_marks_take(json_t *obj, const char *prefix, json_t *marks)
+{
+	json_t *kids = json_object_get(obj, "children"), *c, *st;
+	char path[PROTO_PATH_MAX];
+	const char *name;
+	size_t i;
+	int rc;
+
+	json_array_foreach(kids, i, c)
+	{
+		/* Without a name it is no spec: spec_parse says so. */
+		if ((name = json_string_value(json_object_get(c, "name"))) ==
+		    NULL)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", prefix, name);
+		if ((st = json_object_get(c, "stopped")) != NULL) {
+			if (!json_is_string(st))
+				return -1;
+			if (json_array_append_new(marks,
+			        json_pack("[s,s]", path,
+			            json_string_value(st))) == -1)
+				return -2;
+			json_object_del(c, "stopped");
+		}
+		if ((rc = state_marks_take(c, path, marks)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* A saved entry is a node spec, and for a node that was stopped,
+ * "stopped": the cause it had; inside a live one, the nodes a client
+ * stopped carry theirs. *spec is a new reference to the entry without
+ * those members (so it parses as a spec), *why the top's text (borrowed
+ * from obj), NULL for a live node, and *marks, when marks is not NULL, a
+ * new array of [path below the entry, cause] of the nodes inside it that
+ * were stopped, parents first. -1 when a "stopped" is not a string, -2
+ * when out of memory. */
+static int
+state_entry_split(json_t *obj, json_t **spec, const char **why, json_t **marks)
+{
+	json_t *st = json_object_get(obj, "stopped"), *m = NULL;
+	int rc;
 
 	*why = NULL;
 	*spec = NULL;
-	if (st == NULL) {
+	if (marks != NULL)
+		*marks = NULL;
+	if (st != NULL && !json_is_string(st))
+		return -1;
+	if (st == NULL && !state_has_marks(obj)) {
 		*spec = json_incref(obj);
 		return 0;
 	}
-	if (!json_is_string(st) || (*spec = json_copy(obj)) == NULL)
-		return -1;
-	*why = json_string_value(st);
+	/* Deep: the marks below are taken off too. */
+	if ((*spec = json_deep_copy(obj)) == NULL ||
+	    (m = json_array()) == NULL) {
+		json_decref(*spec);
+		*spec = NULL;
+		return -2;
+	}
 	json_object_del(*spec, "stopped");
+	if ((rc = state_marks_take(*spec, "", m)) != 0) {
+		json_decref(m);
+		json_decref(*spec);
+		*spec = NULL;
+		return rc;
+	}
+	*why = st != NULL ? json_string_value(st) : NULL;
+	if (marks != NULL)
+		*marks = m;
+	else
+		json_decref(m);
 	return 0;
 }
 
@@ -275,7 +374,10 @@ state_check(struct state *s, json_t *nodes, struct proto_err *err)
 
 	json_array_foreach(nodes, i, one) {
 		parent = NULL;
-		if (state_entry_split(one, &entry, &why) == -1)
+		if ((rc = state_entry_split(one, &entry, &why, NULL)) == -2)
+			return proto_errf(err, PROTO_INTERNAL,
+			    "out of memory reading %s", s->path);
+		if (rc == -1)
 			return proto_errf(err, PROTO_INVALID_PARAMS,
 			    "state file %s: nodes[%zu]: \"stopped\" must be a "
 			    "string",
@@ -332,16 +434,44 @@ state_load(struct state *s, struct proto_err *err)
 	return 0;
 }
 
+/* Brings back one entry: a stopped one exited whole, a live one started
+ * but for the nodes inside it a client stopped (marks). */
+static int
+state_restore_one(struct state *s, const char *parent, struct node_spec *spec,
+    size_t count, const char *why, const json_t *marks, struct proto_err *err)
+{
+	struct tree_stopped *stopped = NULL;
+	size_t i, nmarks = json_array_size(marks);
+	const json_t *m;
+	struct node *n;
+	int rc;
+
+	if (nmarks > 0 && (stopped = calloc(nmarks, sizeof *stopped)) == NULL)
+		return proto_errf(err, PROTO_INTERNAL, "out of memory");
+	json_array_foreach(marks, i, m)
+	{
+		stopped[i].path = json_string_value(json_array_get(m, 0));
+		stopped[i].why = json_string_value(json_array_get(m, 1));
+	}
+	/* A node a client stopped comes back stopped: exited, until a
+	 * client restarts it. */
+	rc = why != NULL ? tree_add_stopped(s->d->tree, parent, spec, count,
+	                       why, stopped, nmarks, &n, err) :
+	                   tree_spawn_restored(s->d->tree, parent, spec, count,
+	                       stopped, nmarks, &n, err);
+	free(stopped);
+	return rc;
+}
+
 void
 state_restore(struct state *s)
 {
 	struct spec_limits lim = { .max_depth = PROTO_DEPTH_MAX };
 	struct proto_err err;
 	struct node_spec *spec;
-	struct node *n;
 	const char *parent, *why;
 	size_t i, count, ok = 0;
-	json_t *one, *entry;
+	json_t *one, *entry, *marks;
 	int rc;
 
 	if (s == NULL || s->loaded == NULL)
@@ -349,20 +479,22 @@ state_restore(struct state *s)
 	lim.max_nodes = s->d->tree->lim.max_nodes;
 	json_array_foreach(s->loaded, i, one) {
 		parent = "/";
-		if (state_entry_split(one, &entry, &why) == -1)
-			continue; /* state_load checked it */
+		if ((rc = state_entry_split(one, &entry, &why, &marks)) != 0) {
+			/* state_load checked the rest. */
+			log_warnx("state: nodes[%zu]: out of memory; not "
+			          "restored",
+			    i);
+			continue;
+		}
 		rc = spec_parse(entry, &lim, &parent, &spec, &count, &err);
 		if (rc == -1) {
 			log_warnx("state: nodes[%zu]: %s", i, err.message);
 			json_decref(entry);
+			json_decref(marks);
 			continue;
 		}
-		/* A node a client stopped comes back stopped: exited, until
-		 * a client restarts it. */
-		rc = why != NULL ?
-		    tree_add_stopped(s->d->tree, parent, spec, count, why, &n,
-		        &err) :
-		    tree_spawn(s->d->tree, parent, spec, count, &n, &err);
+		rc = state_restore_one(s, parent, spec, count, why, marks,
+		    &err);
 		if (rc == -1) {
 			log_warnx("state: %s/%s is not restored: %s; it is "
 			          "dropped from %s",
@@ -373,6 +505,7 @@ state_restore(struct state *s)
 			ok++;
 		}
 		json_decref(entry);
+		json_decref(marks);
 	}
 	log_info("%s: %zu of %zu saved nodes restored", s->path, ok,
 	    json_array_size(s->loaded));

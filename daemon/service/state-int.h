@@ -10,6 +10,12 @@
  * changes are one append and one fsync; the journal is folded into a new
  * snapshot once it outgrows it. A journal whose epoch is not the
  * snapshot's is older than it (a crash between the two) and is ignored.
+ *
+ * An ENTRY is the node's spec with "parent", and "stopped": its cause
+ * when a client stopped it (it comes back exited, its subtree whole).
+ * A live entry holds the nodes of its subtree that have not terminated,
+ * and those a client stopped (state_client_stopped), each with its own
+ * "stopped" and its subtree whole: they come back exited in their place.
  */
 #ifndef STATE_INT_H
 #define STATE_INT_H
@@ -20,12 +26,15 @@
 #include <sys/types.h>
 #include <jansson.h>
 
+#include "cause.h"
 #include "err.h"
 #include "index.h"
 #include "node.h"
 #include "state.h"
 
-#define STATE_VERSION  3     /* 1: no stopped entries, 2: no journal */
+/* 1: no stopped entries, 2: no journal, 3: no stopped nodes inside a
+ * live entry. Every older version still loads. */
+#define STATE_VERSION  4
 #define STATE_RETRY_MS 10000 /* after a failed write */
 
 struct daemon;
@@ -82,6 +91,18 @@ state_stopped(const struct node *n)
 {
 	return node_terminated(n) ||
 	    (n->state == NODE_STOPPING && n->after == AFTER_EXIT);
+}
+
+/* A node inside a live entry that a client stopped (exited by its
+ * cancel, or stopping for good after one): kept, to come back exited,
+ * as its supervisor keeps it exited at run time (sup_client_stopped). A
+ * node that ended on its own, or was stopped by a deadline, is not. */
+static inline bool
+state_client_stopped(const struct node *n)
+{
+	return (n->state == NODE_EXITED ||
+	           (n->state == NODE_STOPPING && n->after == AFTER_EXIT)) &&
+	    cause_class(n->cause) == CAUSE_CANCELLED;
 }
 
 /* state-file.c */

@@ -316,14 +316,17 @@ state_tree_event(struct state *s, const struct tree_event *ev)
 	if (s == NULL || s->frozen)
 		return;
 	/* What is saved changes with spawns, removals, and moves between
-	 * live and terminated, or into a stop for good of a saved entry. */
+	 * live and terminated, or into a stop for good of a saved entry or
+	 * of a node a client stopped inside one. */
 	if (ev->type == TREE_EV_OUTPUT || ev->type == TREE_EV_STATUS ||
 	    ev->type == TREE_EV_HEALTH ||
 	    (ev->type == TREE_EV_STATE &&
 	        (ev->from == NODE_EXITED || ev->from == NODE_FAILED) ==
 	            (ev->to == NODE_EXITED || ev->to == NODE_FAILED) &&
-	        !(ev->to == NODE_STOPPING && state_stopped(ev->node) &&
-	            state_entry_of(ev->node) == ev->node)))
+	        !(ev->to == NODE_STOPPING &&
+	            (state_client_stopped(ev->node) ||
+	                (state_stopped(ev->node) &&
+	                    state_entry_of(ev->node) == ev->node)))))
 		return;
 	state_record(s, ev);
 	s->gen++;

@@ -5,10 +5,11 @@
  * all the changes of a turn (group commit), and read back at start.
  * Saved: every node not created from --config whose restart type is
  * permanent, under the path of its parent: a live one with the nodes of
- * its subtree that have not terminated, a terminated one (a client
- * stopped it) whole and marked "stopped" with its cause, to come back
- * exited. Calls that changed what is saved wait for the write
- * (state_sync); the state owns those waits until it calls them back.
+ * its subtree that have not terminated and those a client stopped, a
+ * terminated one (a client stopped it) whole; a stopped node is marked
+ * "stopped" with its cause, to come back exited in its place. Calls that
+ * changed what is saved wait for the write (state_sync); the state owns those
+ * waits until it calls them back.
  */
 #ifndef STATE_H
 #define STATE_H

@@ -290,9 +290,44 @@ tree_spawn_parent(struct tree *t, const char *parent_path,
 	return NULL;
 }
 
-int
-tree_spawn(struct tree *t, const char *parent_path, struct node_spec *spec,
-    size_t count, struct node **out, struct proto_err *err)
+/* Stops the nodes below n that come back stopped; n is linked and has
+ * not started, so each goes from waiting to exited through the lifecycle.
+ * Children before their parents (stopped is in the other order), so each
+ * keeps its own cause, as a child a client stopped before its parent
+ * does. */
+static void
+tree_stop_restored(struct tree *t, struct node *n,
+    const struct tree_stopped *stopped, size_t nstopped)
+{
+	char path[PROTO_PATH_MAX];
+
+	for (size_t i = nstopped; i-- > 0;) {
+		const char *rel = stopped[i].path, *name;
+		struct node *d = n;
+		size_t pos = 0, len;
+		struct cause *c;
+
+		while (d != NULL &&
+		    (name = proto_path_next(rel, &pos, &len)) != NULL)
+			d = nameidx_get(&t->names, d, name, len);
+		if (d == NULL || d == n) {
+			log_warnx("%s%s is not in the restored subtree; "
+			          "not stopped",
+			    node_path(n, path, sizeof path), rel);
+			continue;
+		}
+		if ((c = cause_new(CAUSE_CANCELLED, "%s", stopped[i].why)) ==
+		    NULL)
+			fatalx("out of memory");
+		node_cancel(d, c);
+		cause_unref(c);
+	}
+}
+
+static int
+tree_spawn_in(struct tree *t, const char *parent_path, struct node_spec *spec,
+    size_t count, const struct tree_stopped *stopped, size_t nstopped,
+    struct node **out, struct proto_err *err)
 {
 	struct node *p, *n;
 	struct sock_set **socks = NULL, **cur;
@@ -307,11 +342,15 @@ tree_spawn(struct tree *t, const char *parent_path, struct node_spec *spec,
 	 * and limits are checked before anything exists; a program that
 	 * starts now is checked by its start, which resolves them alike. */
 	prestart = spec->kind == KIND_EXEC && tree_starts_now(p);
-	if (!prestart && ident_check_spawn(p, spec, err) == -1)
+	/* A restored subtree holding stopped nodes is not checked whole: a
+	 * stopped node is checked, and binds, only when it starts again (so
+	 * a user deleted since does not drop its live siblings), and the
+	 * others likewise at their start. */
+	if (!prestart && nstopped == 0 && ident_check_spawn(p, spec, err) == -1)
 		return -1;
 	/* Every socket of the subtree is bound before any node exists: one
 	 * that cannot be leaves nothing behind. */
-	if (sock_subtree_open(spec, count, &socks, err) == -1)
+	if (nstopped == 0 && sock_subtree_open(spec, count, &socks, err) == -1)
 		return -1;
 	if ((n = tree_node_new(t, p, spec)) == NULL) {
 		sock_subtree_free(socks, count);
@@ -334,6 +373,7 @@ tree_spawn(struct tree *t, const char *parent_path, struct node_spec *spec,
 	cur = socks != NULL ? socks + 1 : NULL;
 	tree_link(t, n, socks != NULL ? &cur : NULL);
 	free(socks);
+	tree_stop_restored(t, n, stopped, nstopped);
 	if (prestart)
 		node_start_prestarted(n, ready);
 	sup_continue(p);
@@ -342,8 +382,25 @@ tree_spawn(struct tree *t, const char *parent_path, struct node_spec *spec,
 }
 
 int
+tree_spawn(struct tree *t, const char *parent_path, struct node_spec *spec,
+    size_t count, struct node **out, struct proto_err *err)
+{
+	return tree_spawn_in(t, parent_path, spec, count, NULL, 0, out, err);
+}
+
+int
+tree_spawn_restored(struct tree *t, const char *parent_path,
+    struct node_spec *spec, size_t count, const struct tree_stopped *stopped,
+    size_t nstopped, struct node **out, struct proto_err *err)
+{
+	return tree_spawn_in(t, parent_path, spec, count, stopped, nstopped,
+	    out, err);
+}
+
+int
 tree_add_stopped(struct tree *t, const char *parent_path,
-    struct node_spec *spec, size_t count, const char *why, struct node **out,
+    struct node_spec *spec, size_t count, const char *why,
+    const struct tree_stopped *stopped, size_t nstopped, struct node **out,
     struct proto_err *err)
 {
 	struct node *p, *n;
@@ -356,8 +413,10 @@ tree_add_stopped(struct tree *t, const char *parent_path,
 		cause_unref(c);
 		return proto_errf(err, PROTO_INTERNAL, "out of memory");
 	}
-	/* Linked waiting and ended at once: it never starts. */
+	/* Linked waiting and ended at once: it never starts. Those below
+	 * that a client stopped first, so they keep their own cause. */
 	tree_link(t, n, NULL);
+	tree_stop_restored(t, n, stopped, nstopped);
 	node_cancel(n, c);
 	cause_unref(c);
 	*out = n;

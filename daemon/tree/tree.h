@@ -99,11 +99,27 @@ struct node *tree_get(struct tree *t, uint64_t id);
  * node; on failure nothing was created and the caller still owns spec. */
 int tree_spawn(struct tree *t, const char *parent_path, struct node_spec *spec,
     size_t count, struct node **out, struct proto_err *err);
-/* As tree_spawn, but the node (and its subtree) is created exited, with
- * cause why (a client's cancel: it stays exited until a client restarts
- * it), and nothing starts: a stopped node brought back from --state. */
+/* A node of a restored subtree that comes back stopped, as a client left
+ * it (--state): exited with cause why, not started, until a client
+ * restarts it; its own subtree stops with it. */
+struct tree_stopped {
+	const char *path; /* below the spawned node: "/w1", "/inner/x" */
+	const char *why;  /* the cause it had */
+};
+/* As tree_spawn, but the nodes of the subtree named in stopped (nstopped
+ * of them, parents before their children; the caller owns the array)
+ * are stopped before anything starts. A path that names no node is
+ * logged and skipped. */
+int tree_spawn_restored(struct tree *t, const char *parent_path,
+    struct node_spec *spec, size_t count, const struct tree_stopped *stopped,
+    size_t nstopped, struct node **out, struct proto_err *err);
+/* As tree_spawn_restored, but the node (and its subtree) is created
+ * exited, with cause why (a client's cancel: it stays exited until a
+ * client restarts it), and nothing starts: a stopped node brought back
+ * from --state. The nodes in stopped keep their own cause. */
 int tree_add_stopped(struct tree *t, const char *parent_path,
-    struct node_spec *spec, size_t count, const char *why, struct node **out,
+    struct node_spec *spec, size_t count, const char *why,
+    const struct tree_stopped *stopped, size_t nstopped, struct node **out,
     struct proto_err *err);
 /* A new spec for n in place (a config reload): same id, same place among
  * its siblings; spec has no children (n keeps its own) and is taken on

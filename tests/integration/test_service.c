@@ -670,6 +670,327 @@ test_state_cancel_answered_is_stopped_on_disk(void **state)
 	h_stop(&d);
 }
 
+/* The view of path with its children (depth 1). */
+static json_t *
+inspect_kids(int fd, const char *path)
+{
+	return h_ok(fd, "inspect", json_pack("{s:s,s:i}", "path", path,
+	    "depth", 1));
+}
+
+static void
+assert_stopped(int fd, const char *path, const char *cause)
+{
+	json_t *v = h_ok(fd, "inspect", json_pack("{s:s}", "path", path));
+
+	assert_string_equal(h_str(v, "state"), "exited");
+	if (cause != NULL)
+		assert_string_equal(h_str(v, "cause"), cause);
+	json_decref(v);
+}
+
+/* Polls path until its state is want with at least restarts restarts. */
+static json_int_t
+poll_running(int fd, const char *path, json_int_t restarts)
+{
+	for (int i = 0; i < 500; i++) {
+		json_t *v = h_ok(fd, "inspect", json_pack("{s:s}", "path",
+		    path));
+		bool done = strcmp(h_str(v, "state"), "running") == 0 &&
+		    h_num(v, "restarts") >= restarts;
+		json_int_t pid = h_num(v, "pid");
+
+		json_decref(v);
+		if (done)
+			return pid;
+		sleep_ms(10);
+	}
+	fail_msg("%s is not running after %lld restarts", path,
+	    (long long)restarts);
+	return 0;
+}
+
+/* A permanent child a client cancelled inside a saved subtree comes back
+ * exited, in its place, with its spec, after kill -9 and after a clean
+ * shutdown; group restarts and a restart of its supervisor leave it
+ * exited, as at run time; a client's restart brings it back, and from
+ * then on it is saved running. */
+static void
+test_state_cancelled_child_of_saved_subtree_comes_back_exited(void **state)
+{
+	char st[300], *text;
+	const char *args[] = { "--state", st, NULL };
+	json_int_t w1pid, w2pid, w3pid;
+	json_t *v, *kids, *w1;
+	int fd;
+
+	snprintf(st, sizeof st, "%s/child.json", tmpdir);
+	unlink(st);
+	h_start(&d, args);
+	fd = h_connect(&d);
+	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s,s:s,s:s,s:i,s:[{s:s,"
+	    "s:s,s:s,s:[s,s]},{s:s,s:s,s:s,s:[s,s]}]}", "name", "web",
+	    "kind", "supervisor", "restart", "permanent", "strategy",
+	    "one_for_all", "max_restarts", 10, "children",
+	    "name", "w1", "kind", "exec", "restart", "permanent", "argv",
+	    "sleep", "600",
+	    "name", "w2", "kind", "exec", "restart", "permanent", "argv",
+	    "sleep", "600")));
+	/* w3 ignores SIGTERM: a cancel without wait is answered while it
+	 * still stops. */
+	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s,s:s,s:s,s:i,"
+	    "s:[s,s,s]}", "parent", "/web", "name", "w3", "kind", "exec", "restart",
+	    "permanent", "shutdown_ms", 30000, "argv", "sh", "-c",
+	    "trap '' TERM; while :; do sleep 1; done")));
+	w1pid = poll_running(fd, "/web/w1", 0);
+	w2pid = poll_running(fd, "/web/w2", 0);
+	w3pid = poll_running(fd, "/web/w3", 0);
+	v = h_ok(fd, "cancel", json_pack("{s:s,s:s,s:b}", "path", "/web/w1",
+	    "reason", "operator", "wait", 1));
+	assert_string_equal(h_str(v, "state"), "exited");
+	json_decref(v);
+	v = h_ok(fd, "cancel", json_pack("{s:s,s:s}", "path", "/web/w3",
+	    "reason", "retired"));
+	assert_string_equal(h_str(v, "state"), "stopping");
+	json_decref(v);
+	/* Answered: on disk. */
+	text = read_state(st);
+	assert_non_null(strstr(text, "\"stopped\":\"cancelled: operator\""));
+	assert_non_null(strstr(text, "\"stopped\":\"cancelled: retired\""));
+	free(text);
+	close(fd);
+
+	kill9_and_start(args);
+	kill((pid_t)w2pid, SIGKILL);
+	kill((pid_t)w3pid, SIGKILL);
+	fd = h_connect(&d);
+	assert_stopped(fd, "/web/w3", "cancelled: retired");
+	v = inspect_kids(fd, "/web");
+	kids = json_object_get(v, "children");
+	assert_int_equal(json_array_size(kids), 3);
+	w1 = json_array_get(kids, 0);
+	assert_string_equal(h_str(w1, "path"), "/web/w1");
+	assert_string_equal(h_str(w1, "state"), "exited");
+	assert_string_equal(h_str(w1, "cause"), "cancelled: operator");
+	assert_string_equal(h_str(w1, "restart"), "permanent");
+	assert_string_equal(json_string_value(json_array_get(
+	    json_object_get(w1, "argv"), 1)), "600");
+	assert_string_equal(h_str(json_array_get(kids, 1), "path"), "/web/w2");
+	json_decref(v);
+	w2pid = poll_running(fd, "/web/w2", 0);
+
+	/* w2 crashes: its group (one_for_all) restarts without w1. */
+	kill((pid_t)w2pid, SIGKILL);
+	w2pid = poll_running(fd, "/web/w2", 1);
+	assert_stopped(fd, "/web/w1", "cancelled: operator");
+	/* A restart of the supervisor leaves it exited too. */
+	json_decref(h_ok(fd, "restart", json_pack("{s:s}", "path", "/web")));
+	w2pid = poll_running(fd, "/web/w2", 2);
+	wait_state(fd, "/web", "running");
+	assert_stopped(fd, "/web/w1", "cancelled: operator");
+	close(fd);
+
+	/* A clean shutdown keeps it stopped as well. */
+	h_stop(&d);
+	h_start(&d, args);
+	fd = h_connect(&d);
+	assert_stopped(fd, "/web/w1", "cancelled: operator");
+	poll_running(fd, "/web/w2", 0);
+	/* A client's restart brings it back, and it is saved running. */
+	v = h_ok(fd, "restart", json_pack("{s:s}", "path", "/web/w1"));
+	json_decref(v);
+	w1pid = poll_running(fd, "/web/w1", 0);
+	close(fd);
+	kill9_and_start(args);
+	kill((pid_t)w1pid, SIGKILL);
+	fd = h_connect(&d);
+	poll_running(fd, "/web/w1", 0);
+	poll_running(fd, "/web/w2", 0);
+	/* Inside a stopped entry too: a restart of /web leaves w1 exited. */
+	json_decref(h_ok(fd, "cancel", json_pack("{s:s,s:s,s:b}", "path",
+	    "/web/w1", "reason", "operator", "wait", 1)));
+	json_decref(h_ok(fd, "cancel", json_pack("{s:s,s:b}", "path", "/web",
+	    "wait", 1)));
+	close(fd);
+	kill9_and_start(args);
+	fd = h_connect(&d);
+	assert_stopped(fd, "/web", "cancelled");
+	assert_stopped(fd, "/web/w1", "cancelled: operator");
+	json_decref(h_ok(fd, "restart", json_pack("{s:s}", "path", "/web")));
+	poll_running(fd, "/web/w2", 0);
+	wait_state(fd, "/web", "running");
+	assert_stopped(fd, "/web/w1", "cancelled: operator");
+	close(fd);
+	h_stop(&d);
+}
+
+/* A supervisor a client cancelled inside a saved subtree comes back
+ * stopped as a whole (its children exited with it, one cancelled before
+ * it with its own cause), and a child cancelled deeper inside a live one
+ * comes back exited while its siblings run; a restart of the stopped
+ * supervisor starts its children again, but for the one a client
+ * stopped. */
+static void
+test_state_stopped_subtree_inside_saved_one_comes_back_whole(void **state)
+{
+	char st[300];
+	const char *args[] = { "--state", st, NULL };
+	const char *cause = "parent cancelled: /web/inner: cancelled: operator";
+	json_t *v, *kids;
+	int fd;
+
+	snprintf(st, sizeof st, "%s/nested.json", tmpdir);
+	unlink(st);
+	h_start(&d, args);
+	fd = h_connect(&d);
+	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s,s:s,s:[{s:s,s:s,"
+	    "s:s,s:[{s:s,s:s,s:s},{s:s,s:s,s:s}]},{s:s,s:s,s:s,s:[{s:s,s:s,"
+	    "s:s},{s:s,s:s,s:s}]},{s:s,s:s,s:s}]}", "name", "web", "kind",
+	    "supervisor", "restart", "permanent", "children",
+	    "name", "inner", "kind", "supervisor", "restart", "permanent",
+	    "children", "name", "x", "kind", "sleep", "restart", "permanent",
+	    "name", "y", "kind", "tick", "restart", "permanent",
+	    "name", "mid", "kind", "supervisor", "restart", "permanent",
+	    "children", "name", "a", "kind", "sleep", "restart", "permanent",
+	    "name", "b", "kind", "sleep", "restart", "permanent",
+	    "name", "w2", "kind", "sleep", "restart", "permanent")));
+	wait_state(fd, "/web", "running");
+	json_decref(h_ok(fd, "cancel", json_pack("{s:s,s:s,s:b}", "path",
+	    "/web/inner/x", "reason", "first", "wait", 1)));
+	json_decref(h_ok(fd, "cancel", json_pack("{s:s,s:s,s:b}", "path",
+	    "/web/inner", "reason", "operator", "wait", 1)));
+	json_decref(h_ok(fd, "cancel", json_pack("{s:s,s:s,s:b}", "path",
+	    "/web/mid/a", "reason", "gone", "wait", 1)));
+	close(fd);
+
+	kill9_and_start(args);
+	fd = h_connect(&d);
+	wait_state(fd, "/web", "running");
+	v = inspect_kids(fd, "/web");
+	kids = json_object_get(v, "children");
+	assert_int_equal(json_array_size(kids), 3);
+	assert_string_equal(h_str(json_array_get(kids, 0), "path"),
+	    "/web/inner");
+	assert_string_equal(h_str(json_array_get(kids, 1), "path"),
+	    "/web/mid");
+	assert_string_equal(h_str(json_array_get(kids, 2), "path"), "/web/w2");
+	json_decref(v);
+	assert_stopped(fd, "/web/inner", "cancelled: operator");
+	assert_stopped(fd, "/web/inner/x", "cancelled: first");
+	assert_stopped(fd, "/web/inner/y", cause);
+	assert_stopped(fd, "/web/mid/a", "cancelled: gone");
+	poll_running(fd, "/web/mid/b", 0);
+	poll_running(fd, "/web/mid", 0);
+	poll_running(fd, "/web/w2", 0);
+	/* Back to work as a whole, but for x, which a client stopped on its
+	 * own before (as without the restart of arbord). */
+	json_decref(h_ok(fd, "restart", json_pack("{s:s}", "path",
+	    "/web/inner")));
+	poll_running(fd, "/web/inner/y", 0);
+	poll_running(fd, "/web/inner", 0);
+	assert_stopped(fd, "/web/inner/x", "cancelled: first");
+	json_decref(h_ok(fd, "restart", json_pack("{s:s}", "path",
+	    "/web/inner/x")));
+	poll_running(fd, "/web/inner/x", 0);
+	close(fd);
+	h_stop(&d);
+}
+
+/* A stopped node inside a saved subtree is checked only when it starts
+ * again: a user deleted since keeps its siblings from nothing. */
+static void
+test_state_stopped_child_is_checked_at_its_start(void **state)
+{
+	char st[300];
+	const char *args[] = { "--state", st, NULL };
+	json_t *v;
+	int fd;
+
+	snprintf(st, sizeof st, "%s/unchecked.json", tmpdir);
+	write_file(st, "{\"version\":4,\"epoch\":1,\"nodes\":[{\"name\":\"web\","
+	    "\"kind\":\"supervisor\",\"restart\":\"permanent\",\"parent\":\"/\","
+	    "\"children\":[{\"name\":\"w1\",\"kind\":\"exec\",\"restart\":"
+	    "\"permanent\",\"user\":\"no-such-user-arbor\",\"argv\":[\"sleep\","
+	    "\"600\"],\"stopped\":\"cancelled: user gone\"},{\"name\":\"w2\","
+	    "\"kind\":\"sleep\",\"restart\":\"permanent\"}]}]}\n");
+	h_start(&d, args);
+	fd = h_connect(&d);
+	assert_stopped(fd, "/web/w1", "cancelled: user gone");
+	poll_running(fd, "/web/w2", 0);
+	json_decref(h_ok(fd, "restart", json_pack("{s:s}", "path",
+	    "/web/w1")));
+	for (int i = 0; i < 300; i++) {
+		v = h_ok(fd, "inspect", json_pack("{s:s}", "path", "/web/w1"));
+		if (strstr(h_str(v, "cause") ? h_str(v, "cause") : "",
+		        "could not start") != NULL)
+			break;
+		json_decref(v);
+		v = NULL;
+		sleep_ms(10);
+	}
+	assert_non_null(v);
+	assert_non_null(strstr(h_str(v, "cause"), "no-such-user-arbor"));
+	json_decref(v);
+	close(fd);
+	h_stop(&d);
+}
+
+/* Cancels of many children of one saved subtree, pipelined, share their
+ * writes as spawns do (group commit: one write per loop turn), and each
+ * comes back exited. */
+static void
+test_state_cancels_inside_a_subtree_share_writes(void **state)
+{
+	char st[300], line[256];
+	const char *args[] = { "--state", st, NULL };
+	json_t *v, *kids;
+	json_int_t before, after;
+	int fd, n = 200;
+
+	snprintf(st, sizeof st, "%s/many.json", tmpdir);
+	unlink(st);
+	h_start(&d, args);
+	fd = h_connect(&d);
+	kids = json_array();
+	for (int i = 0; i < n; i++) {
+		snprintf(line, sizeof line, "c%d", i);
+		json_array_append_new(kids, json_pack("{s:s,s:s,s:s}", "name",
+		    line, "kind", "sleep", "restart", "permanent"));
+	}
+	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s,s:s,s:o}", "name",
+	    "g", "kind", "supervisor", "restart", "permanent", "children",
+	    kids)));
+	wait_state(fd, "/g", "running");
+	v = h_ok(fd, "stats", NULL);
+	before = num(v, "state_writes");
+	json_decref(v);
+	for (int i = 0; i < n; i++) {
+		snprintf(line, sizeof line, "{\"jsonrpc\":\"2.0\",\"id\":%d,"
+		    "\"method\":\"cancel\",\"params\":{\"path\":\"/g/c%d\","
+		    "\"reason\":\"r\"}}\n", 10000 + i, i);
+		h_send_raw(fd, line, strlen(line));
+	}
+	for (int i = 0; i < n; i++) {
+		v = h_recv(fd, 10000);
+		assert_non_null(v);
+		assert_non_null(json_object_get(v, "result"));
+		json_decref(v);
+	}
+	v = h_ok(fd, "stats", NULL);
+	after = num(v, "state_writes");
+	json_decref(v);
+	print_message("%d pipelined cancels in a subtree: %lld state writes\n",
+	    n, (long long)(after - before));
+	assert_true(after - before < n / 5);
+	close(fd);
+	kill9_and_start(args);
+	fd = h_connect(&d);
+	assert_stopped(fd, "/g/c0", "cancelled: r");
+	assert_stopped(fd, "/g/c199", "cancelled: r");
+	close(fd);
+	h_stop(&d);
+}
+
 /* The journal beside the snapshot: replayed when its epoch is the
  * snapshot's, ignored when it is older (a crash between the two writes), a
  * last line cut short by a crash dropped, any other bad line refused. */
@@ -832,6 +1153,11 @@ test_bad_files_refused(void **state)
 	write_file(st, "{\"version\":1,\"nodes\":[");
 	assert_int_equal(run_arbord(with_state), 1);
 	write_file(st, "[]");
+	assert_int_equal(run_arbord(with_state), 1);
+	/* A stopped node inside a live one says its cause as a string. */
+	write_file(st, "{\"version\":4,\"epoch\":1,\"nodes\":[{\"name\":"
+	    "\"g\",\"kind\":\"supervisor\",\"parent\":\"/\",\"children\":"
+	    "[{\"name\":\"a\",\"kind\":\"sleep\",\"stopped\":1}]}]}");
 	assert_int_equal(run_arbord(with_state), 1);
 }
 
@@ -1017,6 +1343,18 @@ main(void)
 		cmocka_unit_test_teardown(
 		    test_state_cancel_answered_is_stopped_on_disk, stop_daemon),
 		cmocka_unit_test_teardown(
+		    test_state_cancelled_child_of_saved_subtree_comes_back_exited,
+		    stop_daemon),
+		cmocka_unit_test_teardown(
+		    test_state_stopped_subtree_inside_saved_one_comes_back_whole,
+		    stop_daemon),
+		cmocka_unit_test_teardown(
+		    test_state_stopped_child_is_checked_at_its_start,
+		    stop_daemon),
+		cmocka_unit_test_teardown(
+		    test_state_cancels_inside_a_subtree_share_writes,
+		    stop_daemon),
+		cmocka_unit_test_teardown(
 		    test_state_journal_is_replayed_by_its_epoch, stop_daemon),
 		cmocka_unit_test_teardown(test_state_write_fails, stop_daemon),
 		cmocka_unit_test_teardown(test_bad_files_refused, stop_daemon),
@@ -1026,5 +1364,8 @@ main(void)
 		    test_squatted_socket_directory_is_refused, stop_daemon),
 	};
 
+	/* ARBOR_TEST_FILTER=*state*: only the tests whose names match. */
+	if (getenv("ARBOR_TEST_FILTER") != NULL)
+		cmocka_set_test_filter(getenv("ARBOR_TEST_FILTER"));
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
