@@ -161,8 +161,7 @@ state_has_marks(const json_t *obj)
 	const json_t *kids = json_object_get(obj, "children"), *c;
 	size_t i;
 
-	json_array_foreach(kids, i, c)
-	{
+	json_array_foreach(kids, i, c) {
 		if (json_object_get(c, "stopped") != NULL || state_has_marks(c))
 			return true;
 	}
@@ -181,8 +180,7 @@ state_marks_take(json_t *obj, const char *prefix, json_t *marks)
 	size_t i;
 	int rc;
 
-	json_array_foreach(kids, i, c)
-	{
+	json_array_foreach(kids, i, c) {
 		/* Without a name it is no spec: spec_parse says so. */
 		if ((name = json_string_value(json_object_get(c, "name"))) ==
 		    NULL)
@@ -448,8 +446,7 @@ state_restore_one(struct state *s, const char *parent, struct node_spec *spec,
 
 	if (nmarks > 0 && (stopped = calloc(nmarks, sizeof *stopped)) == NULL)
 		return proto_errf(err, PROTO_INTERNAL, "out of memory");
-	json_array_foreach(marks, i, m)
-	{
+	json_array_foreach(marks, i, m) {
 		stopped[i].path = json_string_value(json_array_get(m, 0));
 		stopped[i].why = json_string_value(json_array_get(m, 1));
 	}
