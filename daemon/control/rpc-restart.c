@@ -90,25 +90,9 @@ roll_fail(struct roll *r, int code, const char *path, const char *why)
 static void
 roll_done(struct roll *r)
 {
-	struct node *sup = tree_get(r->call->d->tree, r->sup_id);
-	json_t *view;
-	struct proto_err err;
-
-	if (sup == NULL) {
-		proto_errf(&err, PROTO_NOT_FOUND,
-		    "the supervisor was removed during the rolling restart");
-		rpc_fail(r->call, &err);
-		return;
-	}
-	if ((view = view_node(sup, 0)) == NULL ||
-	    json_object_set(view, "restarted", r->restarted) != 0 ||
-	    json_object_set(view, "skipped", r->skipped) != 0) {
-		json_decref(view);
-		proto_errf(&err, PROTO_INTERNAL, "out of memory");
-		rpc_fail(r->call, &err);
-		return;
-	}
-	rpc_reply(r->call, view);
+	rpc_reply_view_with(r->call, tree_get(r->call->d->tree, r->sup_id),
+	    "the supervisor was removed during the rolling restart",
+	    "restarted", r->restarted, "skipped", r->skipped);
 }
 
 static void

@@ -54,39 +54,12 @@ scale_free(void *arg)
 	free(s);
 }
 
-/* The node's view with what changed; NULL when out of memory. */
-static json_t *
-scale_result(struct scale *s, struct node *sup)
-{
-	json_t *view = view_node(sup, 0);
-
-	if (view == NULL || json_object_set(view, "added", s->added) != 0 ||
-	    json_object_set(view, "removed", s->removed) != 0) {
-		json_decref(view);
-		return NULL;
-	}
-	return view;
-}
-
 static void
 scale_answer(struct scale *s)
 {
-	struct node *sup = tree_get(s->call->d->tree, s->sup_id);
-	struct proto_err err;
-	json_t *view;
-
-	if (sup == NULL) {
-		proto_errf(&err, PROTO_NOT_FOUND,
-		    "the node was removed while it was scaled");
-		rpc_fail(s->call, &err);
-		return;
-	}
-	if ((view = scale_result(s, sup)) == NULL) {
-		proto_errf(&err, PROTO_INTERNAL, "out of memory");
-		rpc_fail(s->call, &err);
-		return;
-	}
-	rpc_reply(s->call, view);
+	rpc_reply_view_with(s->call, tree_get(s->call->d->tree, s->sup_id),
+	    "the node was removed while it was scaled", "added", s->added,
+	    "removed", s->removed);
 }
 
 /* An instance scaled away terminated: it goes. */
@@ -272,7 +245,8 @@ scale_run(struct rpc_call *call, json_t **result, struct proto_err *err)
 		return RPC_ERROR;
 	if (s->pending > 0)
 		return RPC_DEFERRED;
-	if ((*result = scale_result(s, sup)) == NULL)
+	if ((*result = rpc_view_with(sup, "added", s->added, "removed",
+	         s->removed)) == NULL)
 		return proto_errf(err, PROTO_INTERNAL, "out of memory"),
 		       RPC_ERROR;
 	return RPC_DONE;

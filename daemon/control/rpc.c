@@ -365,6 +365,37 @@ rpc_reply(struct rpc_call *call, json_t *result)
 	rpc_answer(call, proto_rpc_result(call->id, result), true);
 }
 
+json_t *
+rpc_view_with(const struct node *n, const char *k1, json_t *v1, const char *k2,
+    json_t *v2)
+{
+	json_t *view = view_node(n, 0);
+
+	if (view == NULL || json_object_set(view, k1, v1) != 0 ||
+	    json_object_set(view, k2, v2) != 0) {
+		json_decref(view);
+		return NULL;
+	}
+	return view;
+}
+
+void
+rpc_reply_view_with(struct rpc_call *call, const struct node *n,
+    const char *gone, const char *k1, json_t *v1, const char *k2, json_t *v2)
+{
+	struct proto_err err;
+	json_t *view;
+
+	if (n == NULL) {
+		proto_errf(&err, PROTO_NOT_FOUND, "%s", gone);
+		rpc_fail(call, &err);
+	} else if ((view = rpc_view_with(n, k1, v1, k2, v2)) == NULL) {
+		proto_errf(&err, PROTO_INTERNAL, "out of memory");
+		rpc_fail(call, &err);
+	} else
+		rpc_reply(call, view);
+}
+
 void
 rpc_settle(void *arg, json_t *result, const struct proto_err *err)
 {

@@ -142,6 +142,14 @@ int rpc_sink_fits(struct rpc_call *call, size_t bytes, const char *what,
 /* Answers a deferred call and frees it. result is stolen. */
 void rpc_reply(struct rpc_call *call, json_t *result);
 void rpc_fail(struct rpc_call *call, const struct proto_err *err);
+/* n's view (depth 0) with the members k1 and k2 (borrowed lists); NULL
+ * when out of memory. */
+json_t *rpc_view_with(const struct node *n, const char *k1, json_t *v1,
+    const char *k2, json_t *v2);
+/* Answers a deferred call with rpc_view_with, or not_found saying gone
+ * when n is NULL (removed meanwhile), or internal when out of memory. */
+void rpc_reply_view_with(struct rpc_call *call, const struct node *n,
+    const char *gone, const char *k1, json_t *v1, const char *k2, json_t *v2);
 /* The two in one callback, for work that ends with a result or an error
  * (a reload, an apply): arg is the call. */
 void rpc_settle(void *arg, json_t *result, const struct proto_err *err);
