@@ -396,6 +396,81 @@ test_a_run_ends_when_its_cgroup_is_empty(void **state)
 	d.pid = 0;
 }
 
+/* A worker that fails and is restarted at once, many times, and one a
+ * client restarts: each run starts in its node's cgroup, made again
+ * after the last run's was removed, and the last one goes when the node
+ * stops. */
+static void
+test_each_run_of_a_restarted_node_is_in_its_cgroup(void **state)
+{
+	char file[1100];
+	json_t *v;
+	long pid = 0;
+	int fd, i, seen = 0;
+
+	NEED_CGROUPS();
+	start(NULL);
+	fd = h_connect(&d);
+	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s,s:i,s:i,s:[{s:s,s:s,"
+	    "s:s,s:i,s:i,s:[s,s,s]}]}", "name", "s", "kind", "supervisor",
+	    "max_restarts", 1000, "period_ms", 1000, "children", "name", "flap",
+	    "kind", "exec", "restart", "permanent", "backoff_ms", 1,
+	    "backoff_max_ms", 1, "argv", "sh", "-c", "sleep 0.02; exit 1")));
+	snprintf(file, sizeof file, "%s/cgroup.procs", dir_of("/s/flap"));
+	/* Runs of 20 ms: catch a few of them in their cgroup. */
+	for (i = 0; i < 500 && seen < 5; i++) {
+		v = h_ok(fd, "inspect", json_pack("{s:s}", "path", "/s/flap"));
+		if (json_is_integer(json_object_get(v, "pid")) &&
+		    h_num(v, "pid") != pid) {
+			pid = (long)h_num(v, "pid");
+			if (file_has_pid(file, pid))
+				seen++;
+		}
+		json_decref(v);
+		sleep_ms(5);
+	}
+	assert_true(seen >= 5);
+	v = h_ok(fd, "inspect", json_pack("{s:s}", "path", "/s/flap"));
+	assert_true(h_num(v, "restarts") >= 4);
+	json_decref(v);
+	json_decref(h_ok(fd, "cancel", json_pack("{s:s,s:b}", "path", "/s/flap",
+	    "wait", 1)));
+	assert_false(exists(dir_of("/s/flap")));
+	/* A client's restart starts the next run in the turn the last one
+	 * ended. */
+	v = h_ok(fd, "spawn", json_pack("{s:s,s:s,s:[s,s]}", "name", "r",
+	    "kind", "exec", "argv", "sleep", "100"));
+	json_decref(v);
+	snprintf(file, sizeof file, "%s/cgroup.procs", dir_of("/r"));
+	for (i = 0; i < 3; i++) {
+		v = wait_for(fd, "/r", "running", 5000);
+		pid = (long)h_num(v, "pid");
+		json_decref(v);
+		assert_true(file_has_pid(file, pid));
+		json_decref(h_ok(fd, "restart", json_pack("{s:s}", "path",
+		    "/r")));
+		for (int k = 0; k < 500; k++) {
+			v = h_ok(fd, "inspect", json_pack("{s:s}", "path",
+			    "/r"));
+			seen = json_is_integer(json_object_get(v, "pid")) &&
+			    h_num(v, "pid") != pid;
+			json_decref(v);
+			if (seen)
+				break;
+			sleep_ms(10);
+		}
+	}
+	v = wait_for(fd, "/r", "running", 5000);
+	assert_true(file_has_pid(file, (long)h_num(v, "pid")));
+	json_decref(v);
+	json_decref(h_ok(fd, "cancel", json_pack("{s:s,s:b}", "path", "/r",
+	    "wait", 1)));
+	assert_false(exists(dir_of("/r")));
+	h_close(fd);
+	assert_int_equal(h_stop(&d), 0);
+	d.pid = 0;
+}
+
 /* Two runs that end by themselves: one whose CPU was spent by its main
  * process (its rusage says it all), one whose CPU was spent by an orphan
  * that arbord, the subreaper, reaped (only cpu.stat says it). Both views
@@ -797,6 +872,9 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_a_runs_cpu_counts_its_orphans_too, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_each_run_of_a_restarted_node_is_in_its_cgroup, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_limits_are_written_or_refused_naming_the_controller,
 		    setup, teardown),
