@@ -319,38 +319,18 @@ env_is_user(const char *s)
 static void
 spawn_errno(struct proto_err *err, const char *argv0, const char *what, int e);
 
-static struct exec_launch *
-launch_new(struct node *n, char *const *argv, bool ready,
-    const struct exec_spawned *sp, bool check, struct proto_err *err)
+/* The child's environment: arbord's variables first (the sentinel finds
+ * ARBOR_DAEMON_PID soonest there), then arbord's own environment less
+ * what the spec or the user's identity replaces, then the spec's; -1
+ * when out of memory. */
+static int
+launch_env(struct exec_launch *l, struct node *n, bool ready,
+    const struct exec_spawned *sp, bool check)
 {
 	const struct spec_exec *sx = &n->spec->u.exec;
-	struct exec_launch *l;
 	char path[PROTO_PATH_MAX];
 	size_t nenv = 0, nspec = 0, i = 0;
 
-	if ((l = calloc(1, sizeof *l)) == NULL) {
-		proto_errf(err, PROTO_INTERNAL, "out of memory");
-		return NULL;
-	}
-	l->argv = argv;
-	l->merge_err = check;
-	l->cwd = sx->cwd;
-	l->cg_procs = -1;
-	l->ppid = exec_mod.self;
-	if (launch_ident(l, n, err) == -1) {
-		launch_free(l);
-		return NULL;
-	}
-	/* A health check gets no listen fds: they are the worker's. */
-	l->done_fd = EXEC_LISTEN_FD + (check ? 0 : (int)sock_pass_count(n));
-	l->ready_fd = l->done_fd + 1;
-	l->fd_min = l->ready_fd + 1 > EXEC_FD_MIN ? l->ready_fd + 1 :
-	                                            EXEC_FD_MIN;
-	if (!check && sock_pass_get(n, l->fd_min, &l->pass) == -1) {
-		spawn_errno(err, argv[0], "listen fds: ", errno);
-		launch_free(l);
-		return NULL;
-	}
 	snprintf(l->var_done, sizeof l->var_done, "ARBOR_DONE_FD=%d",
 	    l->done_fd);
 	snprintf(l->var_ready, sizeof l->var_ready, "ARBOR_READY_FD=%d",
@@ -367,8 +347,7 @@ launch_new(struct node *n, char *const *argv, bool ready,
 	for (char *const *e = sx->env; e != NULL && *e != NULL; e++)
 		nspec++;
 	if ((l->envp = calloc(nenv + nspec + 16, sizeof *l->envp)) == NULL)
-		goto fail;
-	/* Ours first: the sentinel reads only the start of an environment. */
+		return -1;
 	l->envp[i++] = l->var_pid;
 	l->envp[i++] = l->var_id;
 	l->envp[i++] = l->var_path;
@@ -395,7 +374,41 @@ launch_new(struct node *n, char *const *argv, bool ready,
 		if (!env_is_own(*e))
 			l->envp[i++] = *e;
 	l->envp[i] = NULL;
-	if (launch_paths(l, argv[0], sx->env) == -1)
+	return 0;
+}
+
+static struct exec_launch *
+launch_new(struct node *n, char *const *argv, bool ready,
+    const struct exec_spawned *sp, bool check, struct proto_err *err)
+{
+	const struct spec_exec *sx = &n->spec->u.exec;
+	struct exec_launch *l;
+
+	if ((l = calloc(1, sizeof *l)) == NULL) {
+		proto_errf(err, PROTO_INTERNAL, "out of memory");
+		return NULL;
+	}
+	l->argv = argv;
+	l->merge_err = check;
+	l->cwd = sx->cwd;
+	l->cg_procs = -1;
+	l->ppid = exec_mod.self;
+	if (launch_ident(l, n, err) == -1) {
+		launch_free(l);
+		return NULL;
+	}
+	/* A health check gets no listen fds: they are the worker's. */
+	l->done_fd = EXEC_LISTEN_FD + (check ? 0 : (int)sock_pass_count(n));
+	l->ready_fd = l->done_fd + 1;
+	l->fd_min = l->ready_fd + 1 > EXEC_FD_MIN ? l->ready_fd + 1 :
+	                                            EXEC_FD_MIN;
+	if (!check && sock_pass_get(n, l->fd_min, &l->pass) == -1) {
+		spawn_errno(err, argv[0], "listen fds: ", errno);
+		launch_free(l);
+		return NULL;
+	}
+	if (launch_env(l, n, ready, sp, check) == -1 ||
+	    launch_paths(l, argv[0], sx->env) == -1)
 		goto fail;
 	return l;
 fail:
