@@ -14,7 +14,8 @@ build="autoconf automake libtool pkg-config make gcc libevent-dev libjansson-dev
 # test_dashboard.sh) chromium, large, and without it that test skips;
 # the man pages' lint (test_man.sh) groff and mandoc; the units' check
 # (test_units.sh) systemd-analyze; test_notify runs real programs written
-# for systemd: systemd-notify and redis-server --supervised systemd.
+# for systemd: systemd-notify and redis-server --supervised systemd;
+# test_journald.sh a real systemd-journald, read back with journalctl.
 # test_sockets runs a real server that takes LISTEN_FDS: gunicorn.
 test="libcmocka-dev jq clang-format chromium groff-base mandoc systemd redis-server gunicorn"
 # scripts/check.sh beyond make check: fuzzing (tests/fuzz/run.sh) needs

@@ -9,6 +9,7 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 dir=${1:-build}
+[ $# -gt 0 ] && shift
 command -v valgrind >/dev/null 2>&1 ||
 	{ echo "valgrind.sh: valgrind is not installed (scripts/deps.sh)" >&2; exit 1; }
 "$top/scripts/build.sh" "$dir" --enable-debug
@@ -45,9 +46,11 @@ rm -rf "$logs" && mkdir -p "$logs"
 # answers streamed while the tree changes and clients that leave mid-answer
 # (test_stream, on a 10,000-node tree).
 fail=0
-for t in tests/integration/test_daemon tests/integration/test_supervision \
+tests=${*:-tests/integration/test_daemon tests/integration/test_supervision \
     tests/integration/test_stream \
-    tests/integration/test_cli.sh tests/integration/test_exec.sh; do
+    tests/integration/test_cli.sh tests/integration/test_exec.sh}
+for t in $tests; do
+	case $t in *.sh) ;; *) make -C "$b" -s "$t" ;; esac
 	name=$(basename "$t")
 	start=$(date +%s)
 	case $t in
