@@ -95,6 +95,10 @@ struct exec_desc {
 struct exec {
 	struct node *node;       /* borrowed */
 	LIST_ENTRY(exec) entry;  /* the live list */
+	TAILQ_ENTRY(exec) sweep; /* exec_mod.sweeps, while sweep_sig */
+	int64_t sweep_due;       /* monotonic ms */
+	int sweep_sig;           /* stop signal still owed to the rest of
+	                            its cgroup; 0: none */
 	pid_t pid;               /* main process; 0 once reaped */
 	pid_t pgid;              /* its group (= pid of the last run) */
 	int done_fd;             /* owned: write end, -1 closed */
@@ -141,6 +145,10 @@ struct exec_module {
 	size_t nleftover;       /* live, reaped and scanned: each reap may
 	                           have been one of what they left */
 	struct event *scan_ev;  /* owned: one /proc scan per turn */
+	TAILQ_HEAD(, exec)
+	sweeps;                 /* borrowed: stops owed to the rest of a
+	                           cgroup, by due time (exec_sweep) */
+	struct event *sweep_ev; /* owned: the first one's due time */
 	pid_t self;             /* arbord's pid */
 	bool has_nofile;        /* workers get nofile, not arbord's */
 	struct rlimit nofile;
@@ -170,7 +178,9 @@ int exec_spawn_check(struct node *n, char *const *argv, struct exec_spawned *sp,
 void exec_fd_close(int *fd);
 
 /* exec-proc.c: the run's processes, timers and output. */
-void exec_track(struct exec *w); /* the run is live */
+int exec_sweep_init(struct event_base *base); /* exec_init */
+void exec_sweep_free(void);                   /* exec_teardown */
+void exec_track(struct exec *w);              /* the run is live */
 void exec_check(struct exec *w);
 void exec_stop(struct exec *w);
 void exec_release(struct exec *w, bool kill_left);

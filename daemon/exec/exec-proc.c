@@ -206,12 +206,112 @@ exec_group_alive(struct exec *w)
 	return true;
 }
 
+/* --- the rest of a cgroup ---------------------------------------------- */
+
+/* The stop signal reaches the processes of a run's cgroup that left its
+ * process group this long after the group, at the latest. */
+#define EXEC_SWEEP_MS 200
+
+static void
+exec_sweep_cancel(struct exec *w)
+{
+	if (w->sweep_sig == 0)
+		return;
+	TAILQ_REMOVE(&exec_mod.sweeps, w, sweep);
+	w->sweep_sig = 0;
+}
+
+/* The stop signal owed to the processes of the cgroup outside the run's
+ * process group (which had it): escaped ones (setsid), and any other. */
+static void
+exec_sweep(struct exec *w)
+{
+	pid_t pids[1024];
+	int sig = w->sweep_sig, n;
+
+	exec_sweep_cancel(w);
+	if (sig == 0 || w->cg.dir == NULL || w->cg.removed ||
+	    (n = cgroup_pids(&w->cg, pids, 1024)) <= 0)
+		return;
+	for (int i = 0; i < n; i++)
+		if (getpgid(pids[i]) != w->pgid) {
+			kill(pids[i], sig);
+			kill(pids[i], SIGCONT);
+		}
+}
+
+static void
+exec_sweep_cb(evutil_socket_t fd, short what, void *arg)
+{
+	int64_t now = clock_mono_ms();
+	struct exec *w;
+	struct timeval tv;
+
+	while (
+	    (w = TAILQ_FIRST(&exec_mod.sweeps)) != NULL && w->sweep_due <= now)
+		exec_sweep(w);
+	if (w != NULL) {
+		tv = clock_tv(w->sweep_due - now);
+		evtimer_add(exec_mod.sweep_ev, &tv);
+	}
+}
+
+int
+exec_sweep_init(struct event_base *base)
+{
+	TAILQ_INIT(&exec_mod.sweeps);
+	exec_mod.sweep_ev = evtimer_new(base, exec_sweep_cb, NULL);
+	return exec_mod.sweep_ev != NULL ? 0 : -1;
+}
+
+void
+exec_sweep_free(void)
+{
+	while (!TAILQ_EMPTY(&exec_mod.sweeps))
+		exec_sweep_cancel(TAILQ_FIRST(&exec_mod.sweeps));
+	timer_clear(&exec_mod.sweep_ev);
+}
+
+/*
+ * The stop signal of a run with a cgroup: its process group at once (as
+ * without a cgroup: two calls), the rest of its cgroup once the main
+ * process has gone, or EXEC_SWEEP_MS later if it has not (exec_sweep).
+ * Reading the cgroup's members at every stop (three calls, and the
+ * kernel's walk of its tasks) was a sixth of a stop's cost, for runs that
+ * almost never have a process outside their group.
+ */
+static void
+exec_stop_group(struct exec *w, int sig)
+{
+	struct timeval tv = clock_tv(EXEC_SWEEP_MS);
+
+	if (getpgid(w->pid) != w->pgid)
+		kill(w->pid, sig);
+	kill(-w->pgid, sig);
+	kill(-w->pgid, SIGCONT);
+	if (w->sweep_sig != 0)
+		return;
+	w->sweep_sig = sig;
+	w->sweep_due = clock_mono_ms() + EXEC_SWEEP_MS;
+	if (TAILQ_EMPTY(&exec_mod.sweeps))
+		evtimer_add(exec_mod.sweep_ev, &tv);
+	TAILQ_INSERT_TAIL(&exec_mod.sweeps, w, sweep);
+}
+
 static void
 exec_signal_all(struct exec *w, int sig)
 {
 	/* With a cgroup: everything in it, wherever it went (SIGKILL by
-	 * cgroup.kill: no pid is looked up, so none is raced). */
+	 * cgroup.kill: no pid is looked up, so none is raced); the stop
+	 * signal to the group first while the main process lives. */
 	if (w->cg.dir != NULL) {
+		if (sig != SIGKILL && !w->reaped && w->pid > 0 &&
+		    !w->group_gone && w->pgid > 0 &&
+		    exec_mod.sweep_ev != NULL) {
+			exec_stop_group(w, sig);
+			return;
+		}
+		exec_sweep_cancel(w);
 		cgroup_signal(&w->cg, sig);
 		return;
 	}
@@ -467,6 +567,7 @@ exec_release(struct exec *w, bool kill_left)
 		if (w->pid > 0 && !w->reaped)
 			reaper_unwatch(w->pid);
 	}
+	exec_sweep_cancel(w);
 	health_stop(w->health);
 	exec_close_done(w);
 	exec_notify_close(w);
@@ -628,6 +729,10 @@ exec_check(struct exec *w)
 		return; /* SIGCHLD for the main process comes first */
 	if (w->cg.dir != NULL) {
 		if (!exec_cg_over(w)) {
+			/* The main process went first: the rest of the
+			 * cgroup gets the stop signal it is owed now. */
+			if (w->sweep_sig != 0)
+				exec_sweep(w);
 			exec_stop(w);
 			if (w->cg_wd < 0)
 				exec_poll_arm(w);

@@ -549,7 +549,7 @@ exec_init(struct event_base *base)
 	exec_mod.nleftover = 0;
 	if ((exec_mod.scan_ev = event_new(base, -1, 0, exec_scan_cb, NULL)) ==
 	        NULL ||
-	    journal_attach(base) == -1)
+	    exec_sweep_init(base) == -1 || journal_attach(base) == -1)
 		return -1;
 	if (ident_attach(base) == -1)
 		return -1;
@@ -577,6 +577,7 @@ exec_teardown(void)
 		exec_drop(w);
 	}
 	timer_clear(&exec_mod.scan_ev);
+	exec_sweep_free();
 	idmap_free(&exec_mod.by_wd);
 	ident_detach();
 	exec_out_teardown();

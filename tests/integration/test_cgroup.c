@@ -333,6 +333,100 @@ test_cancel_kills_escaped_grandchildren_through_cgroup_kill(void **state)
 	d.pid = 0;
 }
 
+/* What file holds, or "" (up to 63 bytes). */
+static const char *
+file_text(const char *file)
+{
+	static char buf[64];
+	FILE *f = fopen(file, "r");
+
+	buf[0] = '\0';
+	if (f != NULL) {
+		if (fgets(buf, sizeof buf, f) == NULL)
+			buf[0] = '\0';
+		fclose(f);
+	}
+	return buf;
+}
+
+/* Until file says "term" (at most ms); whether it did. */
+static bool
+term_within(const char *file, int ms)
+{
+	int64_t end = h_now_ms() + ms;
+
+	while (strncmp(file_text(file), "term", 4) != 0) {
+		if (h_now_ms() > end)
+			return false;
+		sleep_ms(10);
+	}
+	return true;
+}
+
+/* The stop signal goes to the run's process group first and to the rest
+ * of its cgroup (a process that left the group by setsid) once the main
+ * process is gone, or a moment later while it lives: in both cases well
+ * before the grace ends, so the escaped process ends by SIGTERM, as one
+ * in the group does, not by the SIGKILL at the end of the grace. */
+static void
+test_the_stop_signal_reaches_escaped_processes(void **state)
+{
+	char cmd[512], file[64];
+	int64_t t0;
+	json_t *v;
+	int fd;
+
+	NEED_CGROUPS();
+	start(NULL);
+	fd = h_connect(&d);
+	snprintf(file, sizeof file, "/tmp/arbor-cg-esc.%ld", (long)getpid());
+	unlink(file);
+	/* The main process ignores SIGTERM and lives on: the escaped one
+	 * must have it within the sweep's delay (0.2 s), long before the
+	 * 3 s grace is over. */
+	snprintf(cmd, sizeof cmd,
+	    "setsid sh -c 'trap \"echo term > %s; exit 0\" TERM; "
+	    "while :; do sleep 0.05; done' & trap '' TERM; "
+	    "while :; do sleep 0.05; done",
+	    file);
+	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s,s:[s,s,s],s:i}",
+	    "name", "lives", "kind", "exec", "argv", "sh", "-c", cmd,
+	    "shutdown_ms", 3000)));
+	json_decref(wait_for(fd, "/lives", "running", 5000));
+	sleep_ms(200); /* the escaped shell sets its trap */
+	t0 = h_now_ms();
+	json_decref(h_ok(fd, "cancel", json_pack("{s:s}", "path", "/lives")));
+	assert_true(term_within(file, 2000));
+	assert_true(h_now_ms() - t0 < 2500);
+	v = wait_for(fd, "/lives", "terminated", 10000);
+	assert_string_equal(h_str(v, "state"), "exited");
+	json_decref(v);
+	unlink(file);
+
+	/* The main process ends at SIGTERM: the escaped one has it as soon
+	 * as the main process is reaped, and the run is over long before
+	 * its 10 s grace. */
+	snprintf(cmd, sizeof cmd,
+	    "setsid sh -c 'trap \"echo term > %s; exit 0\" TERM; "
+	    "while :; do sleep 0.05; done' & exec sleep 1000",
+	    file);
+	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s,s:[s,s,s],s:i}",
+	    "name", "ends", "kind", "exec", "argv", "sh", "-c", cmd,
+	    "shutdown_ms", 10000)));
+	json_decref(wait_for(fd, "/ends", "running", 5000));
+	sleep_ms(200);
+	t0 = h_now_ms();
+	v = h_ok(fd, "cancel", json_pack("{s:s,s:b}", "path", "/ends", "wait",
+	    1));
+	json_decref(v);
+	assert_true(h_now_ms() - t0 < 5000);
+	assert_true(term_within(file, 1000));
+	unlink(file);
+	h_close(fd);
+	assert_int_equal(h_stop(&d), 0);
+	d.pid = 0;
+}
+
 /* signal with all: every process of the cgroup, the one that left the
  * worker's process group by setsid included. */
 static void
@@ -863,6 +957,9 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_signal_all_reaches_the_whole_cgroup, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_the_stop_signal_reaches_escaped_processes, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_cancel_kills_escaped_grandchildren_through_cgroup_kill,
 		    setup, teardown),
