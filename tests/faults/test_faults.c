@@ -524,6 +524,8 @@ clients_that_hang_up_mid_request_or_batch_leave_nothing_behind(void **state)
 	json_t *spec;
 	int fd, i;
 
+	h_skip_under_valgrind("its fds and RSS are valgrind's too");
+
 	f_start(&d, NULL);
 	fd = h_connect(&d);
 	spec = json_pack("{s:s,s:s}", "name", "s", "kind", "sleep");
@@ -767,6 +769,8 @@ a_thousand_connections_at_once_are_all_served(void **state)
 	int *fds, i, round;
 	json_t *r;
 
+	h_skip_under_valgrind("its fds and RSS are valgrind's too");
+
 	if (!f_want_fds(N + 200)) {
 		skip();
 		return;
@@ -839,6 +843,8 @@ out_of_fds_pauses_accept_without_spinning_and_recovers(void **state)
 	unsigned long long t0, t1;
 	long ppid;
 	int fds[60], i;
+
+	h_skip_under_valgrind("its fds and RSS are valgrind's too");
 
 	f_start(&d, NULL);
 	f_baseline(&d, &b);
@@ -1661,6 +1667,8 @@ idle_http_connections_leave_fds_for_the_socket_and_spawns(void **state)
 	int port = h_free_port(), http[160], ctl[20], i, refused = 0, fd;
 	long soft, hard;
 	json_t *r;
+
+	h_skip_under_valgrind("its nofile limit and fds are valgrind's too");
 
 	snprintf(portarg, sizeof portarg, "127.0.0.1:%d", port);
 	h_child_nofile = &lim;

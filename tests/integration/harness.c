@@ -436,3 +436,12 @@ h_stat_until(int fd, const char *key, json_int_t n)
 	}
 	return v;
 }
+
+void
+h_skip_under_valgrind(const char *why)
+{
+	if (getenv("ARBOR_VALGRIND") == NULL)
+		return;
+	print_message("skipped under valgrind: %s\n", why);
+	skip();
+}

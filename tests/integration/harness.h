@@ -76,4 +76,10 @@ int h_free_port(void);
  * (HTTP may come up a moment after the socket, under valgrind). */
 int h_tcp_connect(int port, int tries);
 
+/* Under scripts/valgrind.sh (ARBOR_VALGRIND set) the test is skipped,
+ * saying why: one that measures the daemon's own fds, RSS or nofile
+ * limit (valgrind's are the process's too) or needs it fast. Elsewhere
+ * it returns. */
+void h_skip_under_valgrind(const char *why);
+
 #endif

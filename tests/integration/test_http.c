@@ -1004,6 +1004,8 @@ test_connections_over_the_cap_are_refused(void **state)
 	int held[8], extra, i;
 	struct resp r;
 
+	h_skip_under_valgrind("it bounds RSS and times many slow clients");
+
 	for (i = 0; i < 8; i++)
 		held[i] = h_tcp_connect(port, 100);
 	/* Kept: with every slot held nothing can be asked over HTTP (the
@@ -1134,6 +1136,8 @@ test_answers_queued_for_clients_that_do_not_read_are_bounded(void **state)
 	long long rss0, rss1, refused, queued;
 	char req[512];
 	struct resp t;
+
+	h_skip_under_valgrind("it bounds RSS and times many slow clients");
 
 	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s}", "name", "big",
 	    "kind", "supervisor")));
@@ -1279,6 +1283,8 @@ test_tree_streams_clients_do_not_read_are_bounded(void **state)
 	long long rss0, rss, queued, worst_q = 0, worst_rss = 0;
 	char req[256];
 	struct resp t;
+
+	h_skip_under_valgrind("it bounds RSS and times many slow clients");
 
 	spawn_wide(fd, "/", 2);
 	/* Once read whole: building one answer is in the baseline. */

@@ -421,6 +421,8 @@ test_every_rlimit_reaches_the_worker(void **state)
 	int fd;
 	pid_t pid;
 
+	h_skip_under_valgrind("valgrind lowers the nofile limit workers inherit");
+
 	SKIP_UNLESS_ROOT();
 	fd = h_connect(&D);
 	sp = spec("{\"name\":\"w\",\"kind\":\"exec\",\"argv\":[\"sleep\","
@@ -511,6 +513,8 @@ test_supervisor_defaults_are_inherited_and_overridden(void **state)
 	char want[64];
 	int fd;
 	pid_t a, b, c;
+
+	h_skip_under_valgrind("valgrind lowers the nofile limit workers inherit");
 
 	SKIP_UNLESS_ROOT();
 	pw = getpwnam("nobody");
@@ -870,6 +874,8 @@ test_state_file_brings_a_worker_back_as_its_user(void **state)
 	struct passwd *pw;
 	int fd, status;
 	pid_t pid;
+
+	h_skip_under_valgrind("valgrind lowers the nofile limit workers inherit");
 
 	(void)state;
 	SKIP_UNLESS_ROOT();
