@@ -196,12 +196,8 @@ restart_rolling(struct rpc_call *call, struct node *sup, struct proto_err *err)
 		           "the supervisor is %s: start it first",
 		           node_state_names[node_wire_state(sup)]),
 		       RPC_ERROR;
-	if (call->conn->ncalls >= call->d->cfg.max_pending)
-		return proto_errf(err, PROTO_LIMIT,
-		           "too many calls waiting on this connection "
-		           "(limit %zu)",
-		           call->d->cfg.max_pending),
-		       RPC_ERROR;
+	if (rpc_may_defer(call, err) == -1)
+		return RPC_ERROR;
 	if ((r = calloc(1, sizeof *r)) == NULL ||
 	    (r->ids = calloc(sup->nchildren + 1, sizeof *r->ids)) == NULL ||
 	    (r->restarted = json_array()) == NULL ||

@@ -216,12 +216,8 @@ scale_run(struct rpc_call *call, json_t **result, struct proto_err *err)
 		return proto_errf(err, PROTO_CONFLICT,
 		           "the daemon is shutting down"),
 		       RPC_ERROR;
-	if (call->conn->ncalls >= call->d->cfg.max_pending)
-		return proto_errf(err, PROTO_LIMIT,
-		           "too many calls waiting on this connection "
-		           "(limit %zu)",
-		           call->d->cfg.max_pending),
-		       RPC_ERROR;
+	if (rpc_may_defer(call, err) == -1)
+		return RPC_ERROR;
 	if ((s = calloc(1, sizeof *s)) == NULL ||
 	    (s->added = json_array()) == NULL ||
 	    (s->removed = json_array()) == NULL) {

@@ -475,17 +475,22 @@ rpc_wait_done(struct waiter *w, enum waiter_status st, void *arg)
 	rpc_reply(call, view);
 }
 
+int
+rpc_may_defer(struct rpc_call *call, struct proto_err *err)
+{
+	if (call->conn->ncalls < call->d->cfg.max_pending)
+		return 0;
+	return proto_errf(err, PROTO_LIMIT,
+	    "too many calls waiting on this connection (limit %zu)",
+	    call->d->cfg.max_pending);
+}
+
 enum rpc_status
 rpc_defer_until(struct rpc_call *call, struct node *n, enum waiter_cond cond,
     int64_t timeout_ms, struct proto_err *err)
 {
-	if (call->conn->ncalls >= call->d->cfg.max_pending) {
-		proto_errf(err, PROTO_LIMIT,
-		    "too many calls waiting on this "
-		    "connection (limit %zu)",
-		    call->d->cfg.max_pending);
+	if (rpc_may_defer(call, err) == -1)
 		return RPC_ERROR;
-	}
 	call->waiter = waiter_add(&call->d->waiters, n, cond, timeout_ms,
 	    rpc_wait_done, call);
 	if (call->waiter == NULL) {

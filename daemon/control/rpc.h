@@ -109,6 +109,9 @@ json_t *rpc_logs_result(const struct node *n, const struct params_logs *p);
 /* Handles one framed message (a request or a batch) from conn. */
 void rpc_message(struct conn *conn, const char *line, size_t len);
 
+/* 0 when call may wait (be deferred), else -1 with err (limit): its
+ * connection has --max-pending calls waiting already. */
+int rpc_may_defer(struct rpc_call *call, struct proto_err *err);
 /* Defers call until n meets cond, then runs call->complete if set and
  * answers with n's view; timeout_ms -1: none. */
 enum rpc_status rpc_defer_until(struct rpc_call *call, struct node *n,

@@ -446,6 +446,50 @@ test_limits_on_nodes_and_connections(void **state)
 	assert_int_equal(WEXITSTATUS(h_stop(&small)), 0);
 }
 
+/* A connection may keep 1,024 calls waiting (wait, cancel with wait,
+ * scale, restart --rolling): the next is refused with limit, at once,
+ * and the others are still answered. */
+static void
+test_a_connection_keeps_at_most_1024_calls_waiting(void **state)
+{
+	char *buf = malloc(1025 * 128), *p = buf;
+	int fd = h_connect(&D), other, errors = 0, done = 0;
+	json_t *r;
+
+	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s}", "name", "w1024",
+	    "kind", "sleep")));
+	for (int i = 0; i < 1025; i++)
+		p += sprintf(p, "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":"
+		                "\"wait\",\"params\":{\"path\":\"/w1024\","
+		                "\"for\":\"terminated\"}}\n",
+		    1000 + i);
+	h_send_raw(fd, buf, (size_t)(p - buf));
+	free(buf);
+	r = h_recv(fd, 5000);
+	assert_non_null(r);
+	assert_int_equal(h_num(r, "id"), 1000 + 1024);
+	assert_int_equal(h_num(json_object_get(r, "error"), "code"), -32004);
+	assert_non_null(strstr(h_str(json_object_get(r, "error"), "message"),
+	    "too many calls waiting"));
+	json_decref(r);
+	/* The 1,024 are answered once the node ends. */
+	other = h_connect(&D);
+	json_decref(h_ok(other, "cancel", json_pack("{s:s}", "path",
+	    "/w1024")));
+	h_close(other);
+	while ((r = h_recv(fd, 5000)) != NULL && done + errors < 1024) {
+		if (json_object_get(r, "result") != NULL)
+			done++;
+		else
+			errors++;
+		json_decref(r);
+	}
+	json_decref(r);
+	assert_int_equal(done, 1024);
+	assert_int_equal(errors, 0);
+	h_close(fd);
+}
+
 /* A daemon with its stderr in a file: stopped by pid however the test
  * ends. */
 static struct daemon_proc logged;
@@ -675,6 +719,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sigterm_cancels_the_tree_and_exits_zero, h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_answers_then_exits_zero, h_setup, h_teardown),
 		cmocka_unit_test_setup_teardown(test_limits_on_nodes_and_connections, h_setup, h_teardown),
+		cmocka_unit_test_setup_teardown(test_a_connection_keeps_at_most_1024_calls_waiting, h_setup, h_teardown),
 		cmocka_unit_test_teardown(
 		    test_changes_are_logged_with_node_and_client_reads_only_at_debug, stop_logged),
 		cmocka_unit_test_teardown(
