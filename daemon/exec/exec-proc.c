@@ -272,6 +272,20 @@ exec_sweep_free(void)
 	timer_clear(&exec_mod.sweep_ev);
 }
 
+/* The main process (if it left its group) and its process group, with
+ * SIGCONT after any signal but SIGKILL, so a stopped process gets it. */
+static void
+exec_signal_group(struct exec *w, int sig)
+{
+	if (w->pid > 0 && !w->reaped && getpgid(w->pid) != w->pgid)
+		kill(w->pid, sig);
+	if (!w->group_gone && w->pgid > 0) {
+		kill(-w->pgid, sig);
+		if (sig != SIGKILL)
+			kill(-w->pgid, SIGCONT);
+	}
+}
+
 /*
  * The stop signal of a run with a cgroup: its process group at once (as
  * without a cgroup: two calls), the rest of its cgroup once the main
@@ -285,10 +299,7 @@ exec_stop_group(struct exec *w, int sig)
 {
 	struct timeval tv = clock_tv(EXEC_SWEEP_MS);
 
-	if (getpgid(w->pid) != w->pgid)
-		kill(w->pid, sig);
-	kill(-w->pgid, sig);
-	kill(-w->pgid, SIGCONT);
+	exec_signal_group(w, sig);
 	if (w->sweep_sig != 0)
 		return;
 	w->sweep_sig = sig;
@@ -306,8 +317,7 @@ exec_signal_all(struct exec *w, int sig)
 	 * signal to the group first while the main process lives. */
 	if (w->cg.dir != NULL) {
 		if (sig != SIGKILL && !w->reaped && w->pid > 0 &&
-		    !w->group_gone && w->pgid > 0 &&
-		    exec_mod.sweep_ev != NULL) {
+		    !w->group_gone && w->pgid > 0) {
 			exec_stop_group(w, sig);
 			return;
 		}
@@ -315,17 +325,7 @@ exec_signal_all(struct exec *w, int sig)
 		cgroup_signal(&w->cg, sig);
 		return;
 	}
-	if (w->pid > 0 && !w->reaped) {
-		pid_t g = getpgid(w->pid);
-
-		if (g != w->pgid)
-			kill(w->pid, sig);
-	}
-	if (!w->group_gone && w->pgid > 0) {
-		kill(-w->pgid, sig);
-		if (sig != SIGKILL)
-			kill(-w->pgid, SIGCONT);
-	}
+	exec_signal_group(w, sig);
 	for (size_t i = 0; i < w->ndescs; i++) {
 		kill(w->descs[i].pid, sig);
 		if (sig != SIGKILL)
