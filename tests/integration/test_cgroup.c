@@ -351,16 +351,22 @@ file_text(const char *file)
 
 /* Until file says "term" (at most ms); whether it did. */
 static bool
-term_within(const char *file, int ms)
+text_within(const char *file, const char *text, int ms)
 {
 	int64_t end = h_now_ms() + ms;
 
-	while (strncmp(file_text(file), "term", 4) != 0) {
+	while (strncmp(file_text(file), text, strlen(text)) != 0) {
 		if (h_now_ms() > end)
 			return false;
 		sleep_ms(10);
 	}
 	return true;
+}
+
+static bool
+term_within(const char *file, int ms)
+{
+	return text_within(file, "term", ms);
 }
 
 /* The stop signal goes to the run's process group first and to the rest
@@ -371,7 +377,7 @@ term_within(const char *file, int ms)
 static void
 test_the_stop_signal_reaches_escaped_processes(void **state)
 {
-	char cmd[512], file[64];
+	char cmd[512], file[64], main_up[80];
 	int64_t t0;
 	json_t *v;
 	int fd;
@@ -380,20 +386,25 @@ test_the_stop_signal_reaches_escaped_processes(void **state)
 	start(NULL);
 	fd = h_connect(&d);
 	snprintf(file, sizeof file, "/tmp/arbor-cg-esc.%ld", (long)getpid());
+	snprintf(main_up, sizeof main_up, "%s.main", file);
 	unlink(file);
+	unlink(main_up);
 	/* The main process ignores SIGTERM and lives on: the escaped one
 	 * must have it within the sweep's delay (0.2 s), long before the
-	 * 3 s grace is over. */
+	 * 3 s grace is over. Each says "up" once its trap is set (the main
+	 * one sets it after starting the other, whose trap an inherited
+	 * ignore would defeat). */
 	snprintf(cmd, sizeof cmd,
 	    "setsid sh -c 'trap \"echo term > %s; exit 0\" TERM; "
-	    "while :; do sleep 0.05; done' & trap '' TERM; "
-	    "while :; do sleep 0.05; done",
-	    file);
+	    "echo up > %s; while :; do sleep 0.05; done' & trap '' TERM; "
+	    "echo up > %s; while :; do sleep 0.05; done",
+	    file, file, main_up);
 	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s,s:[s,s,s],s:i}",
 	    "name", "lives", "kind", "exec", "argv", "sh", "-c", cmd,
 	    "shutdown_ms", 3000)));
 	json_decref(wait_for(fd, "/lives", "running", 5000));
-	sleep_ms(200); /* the escaped shell sets its trap */
+	assert_true(text_within(file, "up", 10000));
+	assert_true(text_within(main_up, "up", 10000));
 	t0 = h_now_ms();
 	json_decref(h_ok(fd, "cancel", json_pack("{s:s}", "path", "/lives")));
 	assert_true(term_within(file, 2000));
@@ -402,19 +413,20 @@ test_the_stop_signal_reaches_escaped_processes(void **state)
 	assert_string_equal(h_str(v, "state"), "exited");
 	json_decref(v);
 	unlink(file);
+	unlink(main_up);
 
 	/* The main process ends at SIGTERM: the escaped one has it as soon
 	 * as the main process is reaped, and the run is over long before
 	 * its 10 s grace. */
 	snprintf(cmd, sizeof cmd,
 	    "setsid sh -c 'trap \"echo term > %s; exit 0\" TERM; "
-	    "while :; do sleep 0.05; done' & exec sleep 1000",
-	    file);
+	    "echo up > %s; while :; do sleep 0.05; done' & exec sleep 1000",
+	    file, file);
 	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s,s:[s,s,s],s:i}",
 	    "name", "ends", "kind", "exec", "argv", "sh", "-c", cmd,
 	    "shutdown_ms", 10000)));
 	json_decref(wait_for(fd, "/ends", "running", 5000));
-	sleep_ms(200);
+	assert_true(text_within(file, "up", 10000));
 	t0 = h_now_ms();
 	v = h_ok(fd, "cancel", json_pack("{s:s,s:b}", "path", "/ends", "wait",
 	    1));
@@ -432,55 +444,59 @@ test_the_stop_signal_reaches_escaped_processes(void **state)
 static void
 test_signal_all_reaches_the_whole_cgroup(void **state)
 {
+	/* Each shell sets its trap before it says it is ready (the main one
+	 * before it starts the other): a USR1 that came first would kill it,
+	 * which is an abnormal end, and the node would be restarted. */
 	static const char script[] =
-	    "(setsid sh -c 'trap \"exit 0\" USR1; while :; do sleep 0.05; "
-	    "done' &); trap 'exit 0' USR1; while :; do sleep 0.05; done";
+	    "trap 'exit 0' USR1; (setsid sh -c 'trap \"exit 0\" USR1; "
+	    ": > \"$0\"; while :; do sleep 0.05; done' \"$1\" &); "
+	    "while :; do sleep 0.05; done";
 	bool with_main = false, with_escaped = false;
-	long pids[32], main_pid;
+	char ready[300];
+	long pids[32], main_pid, escaped_pid = 0;
 	int n = 0, fd;
 	json_t *v, *p;
 	size_t k;
 
 	NEED_CGROUPS();
 	start(NULL);
+	snprintf(ready, sizeof ready, "%s/sig-ready", d.dir);
 	fd = h_connect(&d);
-	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s,s:[s,s,s]}", "name",
-	    "sig", "kind", "exec", "argv", "sh", "-c", script)));
+	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s,s:[s,s,s,s,s]}",
+	    "name", "sig", "kind", "exec", "argv", "sh", "-c", script, "sh",
+	    ready)));
 	v = wait_for(fd, "/sig", "running", 5000);
 	main_pid = (long)h_num(v, "pid");
 	json_decref(v);
-	/* Until the shell that left the group runs its loop. */
-	for (int i = 0; i < 1000 && !with_escaped; i++) {
-		n = procs_of(dir_of("/sig"), pids, 32);
-		for (int j = 0; j < n; j++)
-			if (getpgid((pid_t)pids[j]) == pids[j] &&
-			    pids[j] != main_pid)
-				with_escaped = true;
-		if (!with_escaped)
-			sleep_ms(10);
-	}
-	assert_true(with_escaped);
-	with_escaped = false;
+	for (int i = 0; i < 1000 && !exists(ready); i++)
+		sleep_ms(10);
+	assert_true(exists(ready));
+	/* The main shell and the one that left its group by setsid both
+	 * live until USR1 (their sleeps come and go). */
+	n = procs_of(dir_of("/sig"), pids, 32);
+	for (int i = 0; i < n; i++)
+		if (pids[i] != main_pid && getpgid((pid_t)pids[i]) == pids[i])
+			escaped_pid = pids[i];
+	assert_true(escaped_pid > 0);
 	v = h_ok(fd, "signal", json_pack("{s:s,s:s,s:b}", "path", "/sig",
 	    "signal", "USR1", "all", 1));
-	/* The main shell and the one that left its group by setsid, which
-	 * both live until USR1 (their sleeps come and go). */
 	json_array_foreach(json_object_get(v, "pids"), k, p) {
-		if (json_integer_value(p) == main_pid)
-			with_main = true;
-		else if (getpgid((pid_t)json_integer_value(p)) != main_pid)
-			with_escaped = true;
+		with_main |= json_integer_value(p) == main_pid;
+		with_escaped |= json_integer_value(p) == escaped_pid;
 	}
 	json_decref(v);
 	assert_true(with_main);
 	assert_true(with_escaped);
 	/* Both shells leave on USR1 (their sleeps die with the cgroup's
 	 * end): the run ends with code 0. */
-	json_decref(h_ok(fd, "wait", json_pack("{s:s,s:s,s:i}", "path", "/sig",
-	    "for", "terminated", "timeout_ms", 10000)));
+	v = h_ok(fd, "wait", json_pack("{s:s,s:s,s:i}", "path", "/sig", "for",
+	    "terminated", "timeout_ms", 8000));
+	assert_string_equal(h_str(v, "state"), "exited");
+	json_decref(v);
 	for (int i = 0; i < n; i++)
 		if (alive(pids[i]))
 			fail_msg("pid %ld outlived signal all", pids[i]);
+	unlink(ready);
 	h_close(fd);
 	assert_int_equal(h_stop(&d), 0);
 	d.pid = 0;
