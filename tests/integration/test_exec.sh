@@ -92,7 +92,8 @@ start_daemon() {
 	env ARBOR_TEST_TAG="$TAG" "$ARBORD" -s "$SOCK" --log-level warn \
 	    2>>"$DIR/arbord.log" &
 	DPID=$!
-	for _ in $(seq 100); do
+	# 10 s: arbord under valgrind starts slowly on a loaded machine.
+	for _ in $(seq 200); do
 		[ -S "$SOCK" ] && call ping '{}' >/dev/null 2>&1 && return 0
 		sleep 0.05
 	done
@@ -252,7 +253,10 @@ done
 rss=$(awk '/VmRSS/ { print $2 }' "/proc/$DPID/status")
 out=$(call logs '{"path":"/flood","bytes":100}')
 call cancel '{"path":"/flood","wait":true}' >/dev/null
-if [ "$rss" -lt "${ARBOR_TEST_RSS_KIB:-32768}" ] && [ "$worst" -lt 500 ] &&
+# Answered meanwhile: a daemon that read the flood first would answer only
+# once it ends (never, here). Each ping is two processes started, on a
+# loaded machine, to arbord under valgrind (321 ms seen at load 7): 2 s.
+if [ "$rss" -lt "${ARBOR_TEST_RSS_KIB:-32768}" ] && [ "$worst" -lt 2000 ] &&
     is '.result.truncated == true' "$out"; then
 	ok "flood: RSS ${rss} kB, slowest ping ${worst} ms"
 else
