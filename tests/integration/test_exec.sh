@@ -41,6 +41,8 @@ ok() { echo "ok: $*"; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 rpc() { timeout 20 "$RPC" -s "$SOCK" "$@"; }
+# A batch of many calls in one connection: 20 s would be each call's share.
+rpc_batch() { timeout 120 "$RPC" -s "$SOCK" "$@"; }
 req() { printf '{"jsonrpc":"2.0","id":1,"method":"%s","params":%s}' "$1" "$2"; }
 call() { rpc "$(req "$1" "$2")"; }
 # An exec spawn under the root; $1 name, $2 argv as JSON, $3 extra fields.
@@ -270,7 +272,7 @@ for i in $(seq 100); do
 	args+=("$(req spawn "{\"name\":\"c$i\",\"kind\":\"exec\",\"argv\":[\"sleep\",\"1000\"]}")")
 	args+=("$(req cancel "{\"path\":\"/c$i\",\"wait\":true,\"remove\":true}")")
 done
-rpc "${args[@]}" >"$DIR/cycles.out"
+rpc_batch "${args[@]}" >"$DIR/cycles.out"
 # The helper's own connection closes on the daemon's side a moment later.
 within 5000 fds_are "$fds_before" || true
 fds_after=$(fds)
@@ -294,7 +296,7 @@ args=()
 for i in $(seq 50); do
 	args+=("$(req spawn "{\"name\":\"k$i\",\"kind\":\"exec\",\"argv\":[\"sh\",\"-c\",\"setsid sleep $m & sleep $m & sleep $m\"]}")")
 done
-rpc "${args[@]}" >"$DIR/k.out"
+rpc_batch "${args[@]}" >"$DIR/k.out"
 within 10000 count "sleep $m" 150 ||
 	fail "kill -9: expected 150 sleeps, saw $(pgrep -fc "^sleep $m" || true)"
 n=$(pgrep -fc "^sleep $m" || true)

@@ -919,6 +919,7 @@ test_rolling_restart_takes_one_child_at_a_time(void **state)
 	int fd = h_connect(&D), fd2 = h_connect(&D), most_down = 0;
 	json_int_t before[3];
 	json_t *r, *res;
+	int64_t t0;
 
 	r = h_ok(fd, "spawn", json_pack("{s:s,s:s,s:[o,o,o]}", "name", "r",
 	    "kind", "supervisor", "children", roll_child("a", NULL),
@@ -929,6 +930,7 @@ test_rolling_restart_takes_one_child_at_a_time(void **state)
 	for (int i = 0; i < 3; i++)
 		before[i] = pid_of(fd, kids[i]);
 	h_send_raw(fd, req, sizeof req - 1);
+	t0 = h_now_ms();
 	/* Meanwhile, never more than one child is away. */
 	for (;;) {
 		json_t *v = h_ok(fd2, "inspect", json_pack("{s:s,s:i}", "path",
@@ -944,6 +946,8 @@ test_rolling_restart_takes_one_child_at_a_time(void **state)
 			most_down = down;
 		if ((r = h_recv(fd, 20)) != NULL)
 			break;
+		if (h_now_ms() - t0 > 30000)
+			fail_msg("no answer to the rolling restart in 30 s");
 	}
 	res = json_object_get(r, "result");
 	assert_non_null(res);
