@@ -674,17 +674,19 @@ exec_cg_busy(struct exec *w)
 /*
  * The run's CPU time, when its main process's rusage is all of it: the
  * main process waited for every process of the run (no stray was reaped
- * by arbord meanwhile, from any run: a subreaper's orphans are its), no
- * check ran in its cgroup, and the cgroup was empty at the reap. Then its
- * own time and its waited children's are what cpu.stat would say, and
- * the read of cpu.stat, with the kernel's statistics flush it costs (a
- * sixth of a stop's CPU), is spared. -1 when cpu.stat must be read.
+ * by arbord meanwhile, from any run: a subreaper's orphans are its; the
+ * reaper counts a round's strays before it tells the owners, and none has
+ * ended since, unreaped: out of the cgroup, not counted yet), no check ran
+ * in its cgroup, and the cgroup was empty at the reap. Then its own time
+ * and its waited children's are what cpu.stat would say, and the read of
+ * cpu.stat, with the kernel's statistics flush it costs (a sixth of a
+ * stop's CPU), is spared. -1 when cpu.stat must be read.
  */
 static int64_t
 exec_ru_cpu(const struct exec *w)
 {
 	if (!w->has_rusage || w->cg_shared || w->health != NULL ||
-	    reaper_strays() != w->strays0)
+	    reaper_strays() != w->strays0 || reaper_pending())
 		return -1;
 	return (int64_t)w->ru.ru_utime.tv_sec * 1000000 +
 	    w->ru.ru_utime.tv_usec + (int64_t)w->ru.ru_stime.tv_sec * 1000000 +

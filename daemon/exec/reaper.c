@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -28,6 +29,17 @@ struct reaper_watch {
 	void *arg; /* borrowed */
 };
 
+/* A watched child reaped in this round, its owner told at the round's
+ * end: by then every stray of the round is counted (an orphan that ended
+ * with a run's main process is reaped after it, being the younger
+ * child, and the run's CPU accounting asks whether strays went). */
+struct reaper_done {
+	pid_t pid;
+	int status;
+	struct rusage ru;
+	struct reaper_watch *w; /* owned; NULL once unwatched meanwhile */
+};
+
 static struct {
 	struct event *ev;     /* owned: SIGCHLD (its signalfd, or a signal) */
 	int sfd;              /* owned: signalfd of SIGCHLD, -1: none */
@@ -36,7 +48,27 @@ static struct {
 	void (*after)(void);
 	uint64_t strays;
 	int ready;
+	struct reaper_done *done; /* owned; kept from round to round */
+	size_t ndone, capdone;
 } reaper = { .sfd = -1 };
+
+static int
+reaper_defer(pid_t pid, int status, const struct rusage *ru,
+    struct reaper_watch *w)
+{
+	if (reaper.ndone == reaper.capdone) {
+		size_t cap = reaper.capdone ? 2 * reaper.capdone : 64;
+		struct reaper_done *d = realloc(reaper.done, cap * sizeof *d);
+
+		if (d == NULL)
+			return -1;
+		reaper.done = d;
+		reaper.capdone = cap;
+	}
+	reaper.done[reaper.ndone++] = (struct reaper_done){ pid, status, *ru,
+		w };
+	return 0;
+}
 
 static void
 reaper_sigchld_cb(evutil_socket_t sig, short what, void *arg)
@@ -58,9 +90,23 @@ reaper_sigchld_cb(evutil_socket_t sig, short what, void *arg)
 			log_debug("reaped stray pid %ld", (long)pid);
 			continue;
 		}
-		w->cb(pid, status, &ru, w->arg);
+		if (reaper_defer(pid, status, &ru, w) == -1) {
+			/* Out of memory: told now, as it was reaped. */
+			w->cb(pid, status, &ru, w->arg);
+			free(w);
+		}
+	}
+	/* The array does not move meanwhile: only the loop above adds. */
+	for (size_t i = 0; i < reaper.ndone; i++) {
+		struct reaper_done *d = &reaper.done[i];
+
+		if ((w = d->w) == NULL)
+			continue;
+		d->w = NULL;
+		w->cb(d->pid, d->status, &d->ru, w->arg);
 		free(w);
 	}
+	reaper.ndone = 0;
 	if (reaped > 0 && reaper.after != NULL)
 		reaper.after();
 }
@@ -146,6 +192,9 @@ reaper_free(void)
 		reaper.unblock = false;
 	}
 	idmap_free(&reaper.watches);
+	free(reaper.done);
+	reaper.done = NULL;
+	reaper.ndone = reaper.capdone = 0;
 	reaper.ready = 0;
 }
 
@@ -175,6 +224,12 @@ void
 reaper_unwatch(pid_t pid)
 {
 	free(idmap_del(&reaper.watches, (uint64_t)pid));
+	/* Reaped in this round, its owner not told yet: not told at all. */
+	for (size_t i = 0; i < reaper.ndone; i++)
+		if (reaper.done[i].pid == pid && reaper.done[i].w != NULL) {
+			free(reaper.done[i].w);
+			reaper.done[i].w = NULL;
+		}
 }
 
 int
@@ -187,6 +242,17 @@ void
 reaper_set_after(void (*fn)(void))
 {
 	reaper.after = fn;
+}
+
+bool
+reaper_pending(void)
+{
+	siginfo_t si;
+
+	/* WNOWAIT: looked at, left for reaper_sigchld_cb. */
+	memset(&si, 0, sizeof si);
+	return waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+	    si.si_pid != 0;
 }
 
 uint64_t

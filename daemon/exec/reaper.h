@@ -9,13 +9,16 @@
 #ifndef REAPER_H
 #define REAPER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
 struct event_base;
 
-/* Called from the loop once pid was reaped; the watch is gone by then. */
+/* Called from the loop once pid was reaped, after every child that had
+ * ended by then was reaped too (strays counted); the watch is gone by
+ * then. */
 typedef void
 reaper_cb(pid_t pid, int status, const struct rusage *ru, void *arg);
 
@@ -32,5 +35,8 @@ int reaper_watched(pid_t pid); /* 1: someone waits for pid */
 void reaper_set_after(void (*fn)(void));
 
 uint64_t reaper_strays(void); /* children reaped that nobody watched */
+/* Whether a child has ended and is not reaped yet (a stray among them is
+ * not in reaper_strays until the next round of reaping). */
+bool reaper_pending(void);
 
 #endif

@@ -18,7 +18,11 @@ mkdir "$CG" 2>/dev/null || skip "cannot make a cgroup in $MNT"
 cleanup_cg() {
 	cleanup
 	[ -e "$CG/cgroup.kill" ] && echo 1 >"$CG/cgroup.kill" 2>/dev/null
-	sleep 0.2
+	# Killed processes leave their cgroups a moment later (5 s at most).
+	for _ in $(seq 100); do
+		grep -qx "populated 0" "$CG/cgroup.events" 2>/dev/null && break
+		sleep 0.05
+	done
 	for d in "$CG"/tree/* "$CG"/tree "$CG"/arbord "$CG"; do
 		[ -d "$d" ] && rmdir "$d" 2>/dev/null
 	done

@@ -41,6 +41,8 @@ ok() { echo "ok: $*"; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 rpc() { timeout 20 "$RPC" -s "$SOCK" "$@"; }
+# A batch of many calls in one connection: 20 s would be each call's share.
+rpc_batch() { timeout 120 "$RPC" -s "$SOCK" "$@"; }
 req() { printf '{"jsonrpc":"2.0","id":1,"method":"%s","params":%s}' "$1" "$2"; }
 call() { rpc "$(req "$1" "$2")"; }
 # An exec spawn under the root; $1 name, $2 argv as JSON, $3 extra fields.
@@ -64,13 +66,36 @@ gone_within() { within "$2" not_alive "$1"; }
 not_alive() { ! alive "$1"; }
 # count PATTERN N: N processes match PATTERN (a command line's start).
 count() { [ "$(pgrep -fc "^$1" || true)" -eq "$2" ]; }
+fds() { ls "/proc/$DPID/fd" | wc -l; }
+fds_are() { [ "$(fds)" -eq "$1" ]; }
+# The daemon's fd count once the connections of the calls before are
+# closed on its side too: the same for 0.2 s (or whatever it is after 5 s).
+settled_fds() {
+	local n m same=0
+	n=$(fds)
+	for _ in $(seq 250); do
+		sleep 0.02
+		m=$(fds)
+		if [ "$m" -eq "$n" ]; then
+			same=$((same + 1))
+			[ "$same" -ge 10 ] && break
+		else
+			same=0
+			n=$m
+		fi
+	done
+	echo "$n"
+}
+# The node at path $1 is running (a wait that returns its answer).
+wait_running() { is '.result.state == "running"' "$(call wait "{\"path\":\"$1\",\"for\":\"running\",\"timeout_ms\":8000}")"; }
 
 start_daemon() {
 	rm -f "$SOCK"
 	env ARBOR_TEST_TAG="$TAG" "$ARBORD" -s "$SOCK" --log-level warn \
 	    2>>"$DIR/arbord.log" &
 	DPID=$!
-	for _ in $(seq 100); do
+	# 10 s: arbord under valgrind starts slowly on a loaded machine.
+	for _ in $(seq 200); do
 		[ -S "$SOCK" ] && call ping '{}' >/dev/null 2>&1 && return 0
 		sleep 0.05
 	done
@@ -91,24 +116,29 @@ stop_daemon() {
 start_daemon
 
 # --- the done fd: a worker that watches it exits 0, no signal needed ------
-out=$(spawn done '["sh","-c","trap \"\" TERM; read x <&3; exit 0"]' '"shutdown_ms":5000')
-is '.result.state == "running"' "$out" || fail "done: $out"
+# Ready once its trap is set: a TERM before it would end it by the signal.
+out=$(spawn done '["sh","-c","trap \"\" TERM; echo up >&$ARBOR_READY_FD; read x <&3; exit 0"]' '"shutdown_ms":10000,"ready":"fd"')
+is '.result.state == "starting"' "$out" || fail "done: $out"
+wait_running /done || fail "done: not running"
 t0=$(now_ms)
 out=$(call cancel '{"path":"/done","wait":true}')
 dt=$(( $(now_ms) - t0 ))
-if is '.result.exit == {"code": 0}' "$out" && [ "$dt" -lt 2000 ]; then
+# Well before the 10 s grace: it did not wait for the KILL.
+if is '.result.exit == {"code": 0}' "$out" && [ "$dt" -lt 5000 ]; then
 	ok "done fd: exit 0 after ${dt} ms"
 else
 	fail "done fd ($dt ms): $out"
 fi
 
 # --- the grace: a worker ignoring TERM is killed after shutdown_ms --------
-spawn grace '["sh","-c","trap \"\" TERM; while :; do sleep 0.05; done"]' '"shutdown_ms":300' >/dev/null
+spawn grace '["sh","-c","trap \"\" TERM; echo up >&$ARBOR_READY_FD; while :; do sleep 0.05; done"]' '"shutdown_ms":300,"ready":"fd"' >/dev/null
+wait_running /grace || fail "grace: not running"
 t0=$(now_ms)
 out=$(call cancel '{"path":"/grace","wait":true}')
 dt=$(( $(now_ms) - t0 ))
+# Its 300 ms, not the default 5 s grace.
 if is '.result.exit == {"signal": "KILL"}' "$out" && [ "$dt" -ge 300 ] &&
-    [ "$dt" -lt 1000 ]; then
+    [ "$dt" -lt 2500 ]; then
 	ok "grace: KILL after ${dt} ms"
 else
 	fail "grace ($dt ms): $out"
@@ -119,7 +149,8 @@ spawn quick '["sleep","1000"]' '"shutdown_ms":5000' >/dev/null
 t0=$(now_ms)
 out=$(call cancel '{"path":"/quick","wait":true}')
 dt=$(( $(now_ms) - t0 ))
-if is '.result.exit == {"signal": "TERM"}' "$out" && [ "$dt" -lt 500 ]; then
+# Long before its 5 s grace.
+if is '.result.exit == {"signal": "TERM"}' "$out" && [ "$dt" -lt 2500 ]; then
 	ok "quick stop: ${dt} ms"
 else
 	fail "quick stop ($dt ms): $out"
@@ -128,31 +159,32 @@ fi
 # --- the process group: background children go too -----------------------
 m=$(marker 1)
 spawn group "[\"sh\",\"-c\",\"sleep $m & sleep $m\"]" >/dev/null
-within 2000 count "sleep $m" 2 || fail "group: expected 2 sleeps"
+within 10000 count "sleep $m" 2 || fail "group: expected 2 sleeps"
 call cancel '{"path":"/group","wait":true}' >/dev/null
-if gone_within "sleep $m" 200; then ok "group: nothing left"; else
+if gone_within "sleep $m" 2000; then ok "group: nothing left"; else
 	fail "group: left $(pgrep -fa "sleep $m")"; fi
 
 # --- escaped grandchildren (setsid) go too --------------------------------
 m=$(marker 2)
 spawn esc "[\"sh\",\"-c\",\"setsid sleep $m & sleep $m\"]" >/dev/null
-within 2000 count "sleep $m" 2 || fail "setsid: expected 2 sleeps"
+within 10000 count "sleep $m" 2 || fail "setsid: expected 2 sleeps"
 call cancel '{"path":"/esc","wait":true}' >/dev/null
-if gone_within "sleep $m" 200; then ok "setsid grandchild: nothing left"
+if gone_within "sleep $m" 2000; then ok "setsid grandchild: nothing left"
 else fail "setsid: left $(pgrep -fa "sleep $m")"; fi
 
 # --- a main that exits on its own leaving an escapee: stopped before end --
 m=$(marker 3)
 out=$(spawn left "[\"sh\",\"-c\",\"setsid sleep $m & sleep 0.2; exit 3\"]" '"restart":"temporary","shutdown_ms":2000')
-out=$(call wait '{"path":"/left","for":"terminated","timeout_ms":5000}')
+out=$(call wait '{"path":"/left","for":"terminated","timeout_ms":8000}')
 if is '.result.exit == {"code": 3}' "$out" && ! alive "sleep $m"; then
 	ok "leftover escapee stopped before the end"
 else
 	fail "leftover: $out $(pgrep -fa "sleep $m" || true)"
 fi
-# The escapee was orphaned to arbord, which reaped it as a stray.
-strays=$(call stats '{}' | jq '.result.strays')
-if [ "${strays:-0}" -ge 1 ]; then ok "strays counted: $strays"; else
+# The escapee was orphaned to arbord, which reaped it as a stray (its
+# reap and the end of the run's cgroup come in either order).
+strays_counted() { [ "$(call stats '{}' | jq '.result.strays')" -ge 1 ]; }
+if within 5000 strays_counted; then ok "strays counted"; else
 	fail "strays not counted: $(call stats '{}')"; fi
 
 # --- spawn_failed: nothing is created -------------------------------------
@@ -169,21 +201,23 @@ out=$(spawn badcwd '["true"]' '"cwd":"/nonexistent/dir"')
 is '.error.code == -32006' "$out" || fail "bad cwd: $out"
 
 # --- ready fd: starting until the line arrives ----------------------------
-out=$(spawn rdy '["sh","-c","sleep 0.6; echo ready >&4; exec sleep 1000"]' '"ready":"fd"')
+# The ready line is written once the test says so (the file go).
+out=$(spawn rdy "[\"sh\",\"-c\",\"while [ ! -e $DIR/go ]; do sleep 0.02; done; echo ready >&4; exec sleep 1000\"]" '"ready":"fd"')
 is '.result.state == "starting"' "$out" || fail "ready: not starting: $out"
-# Not a wait for something: 0.2 s must pass with the ready line (due at
-# 0.6 s) not yet written, and the node must still be starting.
+# Not a wait for something: 0.2 s pass with no ready line written, and
+# the node must still be starting.
 sleep 0.2
 is '.result.state == "starting"' "$(call inspect '{"path":"/rdy"}')" ||
     fail "ready: running too early"
-out=$(call wait '{"path":"/rdy","for":"running","timeout_ms":3000}')
+: >"$DIR/go"
+out=$(call wait '{"path":"/rdy","for":"running","timeout_ms":8000}')
 if is '.result.state == "running"' "$out"; then ok "ready fd"; else
 	fail "ready: $out"; fi
 call cancel '{"path":"/rdy","wait":true}' >/dev/null
 
 # --- logs: both streams, kept after the end -------------------------------
 spawn lg '["sh","-c","echo to-stdout; echo to-stderr >&2; printf \"\\377\\n\""]' '"restart":"temporary"' >/dev/null
-call wait '{"path":"/lg","for":"terminated","timeout_ms":3000}' >/dev/null
+call wait '{"path":"/lg","for":"terminated","timeout_ms":8000}' >/dev/null
 out=$(call logs '{"path":"/lg"}')
 if is '.result.data | contains("to-stdout") and contains("to-stderr")' "$out" &&
     is '.result.truncated == false' "$out"; then
@@ -198,7 +232,7 @@ out=$(call logs '{"path":"/"}')
 is '.result.data | contains("/lg | to-stdout")' "$out" || fail "logs /: $out"
 # A restart keeps what the earlier run printed, so a crash can be read.
 call restart '{"path":"/lg"}' >/dev/null
-call wait '{"path":"/lg","for":"terminated","timeout_ms":3000}' >/dev/null
+call wait '{"path":"/lg","for":"terminated","timeout_ms":8000}' >/dev/null
 out=$(call logs '{"path":"/lg"}')
 if is '[.result.data | scan("to-stdout")] | length == 2' "$out"; then
 	ok "logs: kept across a restart"
@@ -221,7 +255,10 @@ done
 rss=$(awk '/VmRSS/ { print $2 }' "/proc/$DPID/status")
 out=$(call logs '{"path":"/flood","bytes":100}')
 call cancel '{"path":"/flood","wait":true}' >/dev/null
-if [ "$rss" -lt "${ARBOR_TEST_RSS_KIB:-32768}" ] && [ "$worst" -lt 500 ] &&
+# Answered meanwhile: a daemon that read the flood first would answer only
+# once it ends (never, here). Each ping is two processes started, on a
+# loaded machine, to arbord under valgrind (321 ms seen at load 7): 2 s.
+if [ "$rss" -lt "${ARBOR_TEST_RSS_KIB:-32768}" ] && [ "$worst" -lt 2000 ] &&
     is '.result.truncated == true' "$out"; then
 	ok "flood: RSS ${rss} kB, slowest ping ${worst} ms"
 else
@@ -229,14 +266,16 @@ else
 fi
 
 # --- fds: the same after 100 spawn/cancel cycles --------------------------
-fds_before=$(ls "/proc/$DPID/fd" | wc -l)
+fds_before=$(settled_fds)
 args=()
 for i in $(seq 100); do
 	args+=("$(req spawn "{\"name\":\"c$i\",\"kind\":\"exec\",\"argv\":[\"sleep\",\"1000\"]}")")
 	args+=("$(req cancel "{\"path\":\"/c$i\",\"wait\":true,\"remove\":true}")")
 done
-rpc "${args[@]}" >"$DIR/cycles.out"
-fds_after=$(ls "/proc/$DPID/fd" | wc -l)
+rpc_batch "${args[@]}" >"$DIR/cycles.out"
+# The helper's own connection closes on the daemon's side a moment later.
+within 5000 fds_are "$fds_before" || true
+fds_after=$(fds)
 nok=$(jq -s '[.[] | select(.result.exit == {"signal": "TERM"})] | length' \
     "$DIR/cycles.out")
 if [ "$fds_before" -eq "$fds_after" ] && [ "$nok" -eq 100 ]; then
@@ -257,14 +296,14 @@ args=()
 for i in $(seq 50); do
 	args+=("$(req spawn "{\"name\":\"k$i\",\"kind\":\"exec\",\"argv\":[\"sh\",\"-c\",\"setsid sleep $m & sleep $m & sleep $m\"]}")")
 done
-rpc "${args[@]}" >"$DIR/k.out"
-within 5000 count "sleep $m" 150 ||
+rpc_batch "${args[@]}" >"$DIR/k.out"
+within 10000 count "sleep $m" 150 ||
 	fail "kill -9: expected 150 sleeps, saw $(pgrep -fc "^sleep $m" || true)"
 n=$(pgrep -fc "^sleep $m" || true)
 kill -9 "$DPID"
 wait "$DPID" 2>/dev/null || true
 DPID=
-if gone_within "sleep $m" 5000; then ok "kill -9: nothing left of $n"; else
+if gone_within "sleep $m" 10000; then ok "kill -9: nothing left of $n"; else
 	fail "kill -9: left $(pgrep -fc "sleep $m")"; fi
 
 exit $FAILED

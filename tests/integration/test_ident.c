@@ -26,7 +26,9 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -99,7 +101,7 @@ running_pid(int fd, const char *path)
 {
 	json_t *r = h_ok(fd, "wait",
 	    json_pack("{s:s,s:s,s:i}", "path", path, "for", "running",
-	        "timeout_ms", 10000));
+	        "timeout_ms", 8000));
 	pid_t pid = (pid_t)h_num(r, "pid");
 
 	assert_true(pid > 0);
@@ -806,7 +808,7 @@ test_config_checks_and_reload_restarts_on_a_new_user(void **state)
 	fputs(CONF("\"root\""), f);
 	fclose(f);
 	json_decref(h_ok(fd, "reload", NULL));
-	for (int i = 0; i < 500; i++) {
+	for (int i = 0; i < 1000; i++) {
 		json_t *r = h_ok(fd, "inspect",
 		    json_pack("{s:s}", "path", "/s/a"));
 		pid_t now = (pid_t)h_num(r, "pid");
@@ -816,6 +818,7 @@ test_config_checks_and_reload_restarts_on_a_new_user(void **state)
 			pid = now;
 			break;
 		}
+		assert_true(i < 999);
 		usleep(10000);
 	}
 	expect_status(pid, "Uid", "0 0 0 0");
@@ -937,9 +940,29 @@ test_a_uid_arbord_cannot_become_is_refused(void **state)
 		    "--no-cgroup", (char *)NULL);
 		_exit(127);
 	}
-	for (int i = 0; i < 500 && access(nd.sock, F_OK) != 0; i++)
+	/* Up once it accepts: the socket's file exists a moment before it
+	 * listens. */
+	for (int i = 0;; i++) {
+		struct sockaddr_un sun = { .sun_family = AF_UNIX };
+
+		assert_true((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC,
+		    0)) >= 0);
+		/* The harness's sockets fit: mkdtemp's short /tmp name. */
+		memcpy(sun.sun_path, nd.sock, strlen(nd.sock) + 1);
+		if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0)
+			break;
+		close(fd);
+		if (waitpid(nd.pid, &status, WNOHANG) == nd.pid)
+			fail_msg("arbord as nobody exited at start (%d)",
+			    status);
+		if (i == 1000) {
+			kill(nd.pid, SIGKILL);
+			waitpid(nd.pid, NULL, 0);
+			fail_msg("arbord as nobody did not listen on %s",
+			    nd.sock);
+		}
 		usleep(10000);
-	fd = h_connect(&nd);
+	}
 	refused(fd, "{\"name\":\"r\",\"kind\":\"exec\",\"argv\":[\"true\"],"
 	    "\"user\":\"root\"}", -32602, "invalid_params", "user: arbord");
 	refused(fd, "{\"name\":\"s\",\"kind\":\"supervisor\",\"children\":["
