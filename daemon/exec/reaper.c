@@ -223,7 +223,14 @@ reaper_watch(pid_t pid, reaper_cb *cb, void *arg)
 void
 reaper_unwatch(pid_t pid)
 {
-	free(idmap_del(&reaper.watches, (uint64_t)pid));
+	struct reaper_watch *w = idmap_del(&reaper.watches, (uint64_t)pid);
+
+	/* A watched pid is a live child, even one whose number an ended
+	 * child of this round had: that one's notice stays. */
+	if (w != NULL) {
+		free(w);
+		return;
+	}
 	/* Reaped in this round, its owner not told yet: not told at all. */
 	for (size_t i = 0; i < reaper.ndone; i++)
 		if (reaper.done[i].pid == pid && reaper.done[i].w != NULL) {
