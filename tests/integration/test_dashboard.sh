@@ -57,19 +57,25 @@ ctl() {
 	"$ARBORCTL" -s "$SOCK" "$@" >/dev/null
 }
 
-# A free port: arbord binds exactly what it is given, so try a few.
+# A free port: arbord binds exactly what it is given, so try a few. It
+# binds its socket first and the HTTP port after: up once it answers (a
+# port taken makes it exit after the socket is there). A minute at most
+# for one that is slow to come up, killed then.
 for try in 1 2 3 4 5 6 7 8; do
 	PORT=$((20000 + RANDOM % 40000))
 	ARBOR_HTTP_TOKEN=$TOKEN "$ARBORD" -s "$SOCK" --http "127.0.0.1:$PORT" \
 	    --log-level warn 2>"$DIR/arbord.log" &
 	DPID=$!
-	for _ in $(seq 100); do
-		[ -S "$SOCK" ] && break
+	up=
+	for _ in $(seq 1200); do
+		"$ARBORCTL" -s "$SOCK" ping >/dev/null 2>&1 && { up=1; break; }
 		kill -0 "$DPID" 2>/dev/null || break
 		sleep 0.05
 	done
-	[ -S "$SOCK" ] && break
+	[ -n "$up" ] && break
+	kill -9 "$DPID" 2>/dev/null || true
 	wait "$DPID" 2>/dev/null || true
+	rm -f "$SOCK"
 	DPID=
 done
 [ -n "$DPID" ] || fail "arbord did not start: $(cat "$DIR/arbord.log")"
