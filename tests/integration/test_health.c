@@ -578,7 +578,7 @@ setup_http(void **state)
 static char *
 http_get(const char *target)
 {
-	int fd = h_tcp_connect(http_port, 100);
+	int fd = h_tcp_connect(http_port, 1000);
 	size_t cap = 1 << 16, len = 0;
 	char req[256], *buf = malloc(cap);
 	ssize_t n;

@@ -98,7 +98,7 @@ static int
 http_send(const char *method, const char *target, const char *extra,
     const char *body)
 {
-	int fd = h_tcp_connect(port, 100);
+	int fd = h_tcp_connect(port, 1000);
 	char *req;
 	int n;
 
@@ -115,7 +115,7 @@ http_send(const char *method, const char *target, const char *extra,
 static int
 http_raw(const char *text)
 {
-	int fd = h_tcp_connect(port, 100);
+	int fd = h_tcp_connect(port, 1000);
 
 	h_send_raw(fd, text, strlen(text));
 	return fd;
@@ -846,7 +846,7 @@ test_sse_client_that_does_not_read_is_dropped(void **state)
 	char *head = NULL;
 	json_t *recs, *last;
 
-	s = h_tcp_connect(port, 100);
+	s = h_tcp_connect(port, 1000);
 	setsockopt(s, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
 	h_send_raw(s, "GET /v1/events HTTP/1.0\r\n\r\n", 27);
 	assert_int_equal(h_stat_until(fd, "subscriptions", 1), 1);
@@ -1029,7 +1029,7 @@ test_connections_over_the_cap_are_refused(void **state)
 	 * before the others: accepted first, however slow the daemon, so
 	 * they are the eight that hold the slots. */
 	for (i = 0; i < 8; i++)
-		held[i] = h_tcp_connect(port, 100);
+		held[i] = h_tcp_connect(port, 1000);
 	for (i = 0; i < 4; i++) {
 		extra = http_raw("GET /healthz HTTP/1.0\r\n\r\n");
 		r = http_read(extra);
@@ -1083,7 +1083,7 @@ test_requests_that_do_not_arrive_whole_are_timed_out(void **state)
 	    "127.0.0.1:%d\r\nAuthorization: Bearer " TOKEN "\r\n"
 	    "Content-Length: 100\r\n\r\n{\"jsonrpc\"", port);
 	body = http_raw(req);
-	silent = h_tcp_connect(port, 100);
+	silent = h_tcp_connect(port, 1000);
 	/* A header line every 200 ms: each read would reset a plain read
 	 * timeout, not this one. Closed within 1-2 s (the sweep is once a
 	 * second); 10 s is only a bound for a slow daemon. */

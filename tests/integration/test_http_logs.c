@@ -55,7 +55,7 @@ teardown(void **state)
 static int
 get(const char *target)
 {
-	int fd = h_tcp_connect(port, 100);
+	int fd = h_tcp_connect(port, 1000);
 	char *req;
 	int n;
 
@@ -414,7 +414,7 @@ test_logs_follow_of_a_client_that_does_not_read_is_bounded(void **state)
 	json_t *d;
 	bool overflow = false;
 
-	c = h_tcp_connect(port, 100);
+	c = h_tcp_connect(port, 1000);
 	setsockopt(c, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
 	h_send_raw(c, "GET /v1/logs?path=/&follow=1 HTTP/1.0\r\n\r\n", 41);
 	assert_int_equal(h_stat_until(fd, "subscriptions", 1), 1);

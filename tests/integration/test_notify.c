@@ -264,7 +264,7 @@ test_no_ready_fails_at_the_start_timeout(void **state)
 static json_t *
 http_get_json(int port, const char *target)
 {
-	int fd = h_tcp_connect(port, 100);
+	int fd = h_tcp_connect(port, 1000);
 	char req[512], buf[65536], *body;
 	size_t len = 0;
 	ssize_t n;
