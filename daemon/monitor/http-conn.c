@@ -56,7 +56,8 @@ struct http_conn {
 	enum http_conn_state state;
 	int64_t since_ms;       /* RECEIVING: since when */
 	size_t queued;          /* output at the last sweep */
-	int64_t progress_ms;    /* when output last shrank or was empty */
+	int64_t progress_ms;    /* when output last shrank, was empty or
+	                         * was first seen by a sweep */
 	http_closed_fn *closed; /* a stream's or an RPC's, or NULL */
 	void *closed_arg;
 };
@@ -345,7 +346,10 @@ http_sweep_cb(evutil_socket_t unused, short what, void *arg)
 		if ((hc = h->byfd[fd]) == NULL)
 			continue;
 		queued = evbuffer_get_length(bufferevent_get_output(hc->bev));
-		if (queued == 0 || queued < hc->queued)
+		/* Output first seen now waits from now: it may have been
+		 * built while the loop served nothing, for longer than the
+		 * timeout, and its client could take none of it before. */
+		if (queued == 0 || queued < hc->queued || hc->queued == 0)
 			hc->progress_ms = now;
 		hc->queued = queued;
 		if (hc->state == HTTP_CONN_RECEIVING && T > 0 &&

@@ -54,11 +54,19 @@ within() {
 	done
 }
 start_daemon() {
+	local end=$((SECONDS + 60))
 	"$ARBORD" -s "$SOCK" --log-level warn "$@" 2>>"$DIR/log" &
 	DPID=$!
 	# A socket left by a daemon killed with -9 is there before the new
-	# one listens: wait for an answer.
-	for _ in $(seq 200); do "$ARBORCTL" -s "$SOCK" ping >/dev/null 2>&1 && break; sleep 0.05; done
+	# one listens, and the socket file before it accepts: wait for an
+	# answer (a minute at most: arbord under valgrind, loaded).
+	until "$ARBORCTL" -s "$SOCK" ping >/dev/null 2>&1; do
+		if ! kill -0 "$DPID" 2>/dev/null || [ "$SECONDS" -ge "$end" ]; then
+			fail "arbord did not answer: $(tail -n 5 "$DIR/log")"
+			return 1
+		fi
+		sleep 0.05
+	done
 }
 stop_daemon() {
 	ctl shutdown >/dev/null 2>&1

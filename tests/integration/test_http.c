@@ -98,7 +98,7 @@ static int
 http_send(const char *method, const char *target, const char *extra,
     const char *body)
 {
-	int fd = h_tcp_connect(port, 100);
+	int fd = h_tcp_connect(port, 1000);
 	char *req;
 	int n;
 
@@ -115,7 +115,7 @@ http_send(const char *method, const char *target, const char *extra,
 static int
 http_raw(const char *text)
 {
-	int fd = h_tcp_connect(port, 100);
+	int fd = h_tcp_connect(port, 1000);
 
 	h_send_raw(fd, text, strlen(text));
 	return fd;
@@ -135,8 +135,9 @@ http_read(int fd)
 
 		if (len + 1 >= cap)
 			buf = realloc(buf, cap *= 2);
-		if (poll(&pfd, 1, 10000) != 1)
-			fail_msg("no answer from the HTTP server");
+		/* A bound on a daemon busy with hundreds of streams. */
+		if (poll(&pfd, 1, 30000) != 1)
+			fail_msg("no answer from the HTTP server in 30 s");
 		if ((n = read(fd, buf + len, cap - len - 1)) <= 0)
 			break;
 		len += (size_t)n;
@@ -551,7 +552,7 @@ test_exits_total_counts_each_kill_of_a_restarted_worker(void **state)
 	for (int i = 0; i < 3; i++) {
 		pid_t pid = 0;
 
-		for (int t = 0; t < 250 && pid <= 0; t++) {
+		for (int t = 0; t < 500 && pid <= 0; t++) {
 			json_t *r = h_ok(fd, "inspect", json_pack("{s:s}",
 			    "path", "/s/v"));
 
@@ -566,7 +567,7 @@ test_exits_total_counts_each_kill_of_a_restarted_worker(void **state)
 		assert_int_equal(kill(pid, SIGKILL), 0);
 	}
 	assert_int_equal(metric_until("arbor_exits_total{cause=\"signal\"}", 3,
-	    3000), 3);
+	    10000), 3);
 	json_decref(h_ok(fd, "cancel", json_pack("{s:s,s:b}", "path", "/s",
 	    "wait", 1)));
 	close(fd);
@@ -631,9 +632,8 @@ test_rpc_deferred_wait_and_batch(void **state)
 	    "\r\n", "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"wait\","
 	    "\"params\":{\"path\":\"/z\"}},{\"jsonrpc\":\"2.0\",\"id\":2,"
 	    "\"method\":\"ping\"}]");
-	/* Kept: nothing shows a wait pending (no stat, no event), so the
-	 * request is given 200 ms to arrive before the cancel it waits on. */
-	usleep(200 * 1000);
+	/* Held (arbor_http_rpc_pending) before the cancel it waits on. */
+	assert_int_equal(metric_until("arbor_http_rpc_pending", 1, 10000), 1);
 	json_decref(h_ok(fd, "cancel", json_pack("{s:s}", "path", "/z")));
 	r = http_read(hf);
 	assert_int_equal(r.status, 200);
@@ -647,13 +647,14 @@ test_rpc_deferred_wait_and_batch(void **state)
 	hf = http_send("POST", "/v1/rpc", "Authorization: Bearer " TOKEN
 	    "\r\n", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"wait\","
 	    "\"params\":{\"path\":\"/z2\"}}");
-	/* Kept, as above: 200 ms for the wait to arrive, then 200 ms for
-	 * the daemon to see the client go, which nothing shows either. */
-	usleep(200 * 1000);
+	assert_int_equal(metric_until("arbor_http_rpc_pending", 1, 10000), 1);
 	close(hf);
-	usleep(200 * 1000);
+	/* libevent 2.1's evhttp does not read a connection whose request
+	 * is being answered, so the close is seen when the answer is
+	 * written, once the wait ends: then nothing of it is left. */
 	json_decref(h_ok(fd, "cancel", json_pack("{s:s,s:b}", "path", "/z2",
 	    "wait", 1)));
+	assert_int_equal(metric_until("arbor_http_rpc_pending", 0, 10000), 0);
 	/* watch needs a connection that stays open. */
 	r = http("POST", "/v1/rpc", "Authorization: Bearer " TOKEN "\r\n",
 	    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"watch\"}");
@@ -684,7 +685,7 @@ test_rpc_deferred_notifications_leave_nothing(void **state)
 	r = http("POST", "/v1/rpc", auth, "{\"jsonrpc\":\"2.0\","
 	    "\"method\":\"ping\"}");
 	resp_free(&r);
-	base_fds = fds_until(0, 200);
+	base_fds = h_fd_count_settled(D.pid);
 	base_rss = metric("arbor_resident_memory_bytes");
 	for (i = 0; i < 200; i++) {
 		r = http("POST", "/v1/rpc", auth, i % 2 == 0 ?
@@ -704,11 +705,11 @@ test_rpc_deferred_notifications_leave_nothing(void **state)
 	    "\"wait\":true,\"remove\":true}}");
 	assert_int_equal(r.status, 204);
 	resp_free(&r);
-	assert_int_equal(metric_until("arbor_http_rpc_pending", 0, 5000), 0);
+	assert_int_equal(metric_until("arbor_http_rpc_pending", 0, 15000), 0);
 	j = h_call(fd, "inspect", json_pack("{s:s}", "path", "/n"));
 	assert_non_null(json_object_get(j, "error"));
 	json_decref(j);
-	assert_int_equal(fds_until(base_fds, 2000), base_fds);
+	assert_int_equal(fds_until(base_fds, 10000), base_fds);
 	/* A few pages of allocator slack, not 200 requests' worth; under
 	 * the sanitizers (ARBOR_TEST_RSS_KIB set) their quarantine keeps
 	 * freed memory resident, so only a bound on growth holds there. */
@@ -779,7 +780,7 @@ sse_records(int fd, int n, char **head)
 		if ((int)json_array_size(recs) >= n)
 			return recs;
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		if (poll(&pfd, 1, 5000) != 1)
+		if (poll(&pfd, 1, 10000) != 1)
 			fail_msg("SSE: %zu of %d events", json_array_size(recs),
 			    n);
 		ssize_t r = read(fd, buf + len, sizeof buf - len - 1);
@@ -846,7 +847,7 @@ test_sse_client_that_does_not_read_is_dropped(void **state)
 	char *head = NULL;
 	json_t *recs, *last;
 
-	s = h_tcp_connect(port, 100);
+	s = h_tcp_connect(port, 1000);
 	setsockopt(s, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
 	h_send_raw(s, "GET /v1/events HTTP/1.0\r\n\r\n", 27);
 	assert_int_equal(h_stat_until(fd, "subscriptions", 1), 1);
@@ -1025,12 +1026,11 @@ test_connections_over_the_cap_are_refused(void **state)
 
 	h_skip_under_valgrind("it bounds RSS and times many slow clients");
 
+	/* Connected (in the listen backlog, which is first in, first out)
+	 * before the others: accepted first, however slow the daemon, so
+	 * they are the eight that hold the slots. */
 	for (i = 0; i < 8; i++)
-		held[i] = h_tcp_connect(port, 100);
-	/* Kept: with every slot held nothing can be asked over HTTP (the
-	 * answer to that is the 503 tested here), so the eight accepts are
-	 * given 200 ms. */
-	usleep(200 * 1000);
+		held[i] = h_tcp_connect(port, 1000);
 	for (i = 0; i < 4; i++) {
 		extra = http_raw("GET /healthz HTTP/1.0\r\n\r\n");
 		r = http_read(extra);
@@ -1048,10 +1048,10 @@ test_connections_over_the_cap_are_refused(void **state)
 	h_close(held[0]);
 	/* A slot is free again once the daemon saw the close (until then
 	 * /metrics is refused too, and counted). */
-	assert_int_equal(metric_until("arbor_http_connections", 8, 2000), 8);
+	assert_int_equal(metric_until("arbor_http_connections", 8, 10000), 8);
 	for (i = 1; i < 8; i++)
 		h_close(held[i]);
-	assert_int_equal(metric_until("arbor_http_connections", 1, 2000), 1);
+	assert_int_equal(metric_until("arbor_http_connections", 1, 10000), 1);
 	assert_int_equal(metric(
 	    "arbor_http_refused_total{reason=\"connections\"}"),
 	    4 + metric_refused);
@@ -1084,10 +1084,11 @@ test_requests_that_do_not_arrive_whole_are_timed_out(void **state)
 	    "127.0.0.1:%d\r\nAuthorization: Bearer " TOKEN "\r\n"
 	    "Content-Length: 100\r\n\r\n{\"jsonrpc\"", port);
 	body = http_raw(req);
-	silent = h_tcp_connect(port, 100);
+	silent = h_tcp_connect(port, 1000);
 	/* A header line every 200 ms: each read would reset a plain read
-	 * timeout, not this one. */
-	for (i = 0; i < 20 && !closed; i++) {
+	 * timeout, not this one. Closed within 1-2 s (the sweep is once a
+	 * second); 10 s is only a bound for a slow daemon. */
+	for (i = 0; i < 50 && !closed; i++) {
 		usleep(200 * 1000);
 		closed = send(hdr, "X-A: b\r\n", 8, MSG_NOSIGNAL) < 0;
 		if (!closed) {
@@ -1097,9 +1098,9 @@ test_requests_that_do_not_arrive_whole_are_timed_out(void **state)
 		}
 	}
 	if (!closed)
-		fail_msg("trickled headers still open after 4 s");
-	assert_true(closed_within(body, 3000));
-	assert_true(closed_within(silent, 3000));
+		fail_msg("trickled headers still open after 10 s");
+	assert_true(closed_within(body, 10000));
+	assert_true(closed_within(silent, 10000));
 	h_close(hdr);
 	h_close(body);
 	h_close(silent);
@@ -1182,8 +1183,13 @@ test_answers_queued_for_clients_that_do_not_read_are_bounded(void **state)
 	resp_free(&t);
 	/* Once read whole first: what building one answer costs is in the
 	 * baseline (and the heap it leaves is reused). */
+	/* Whole, though building it may take the loop longer than the
+	 * 1 s timeout (ASan, loaded): the wait for the client to take it
+	 * starts once it is there. */
 	t = http("POST", "/v1/rpc", auth, body);
-	assert_true(t.len > 3 * 1024 * 1024);
+	if (t.len <= 3 * 1024 * 1024)
+		fail_msg("the subtree's answer: %d, %zu bytes: %.200s", t.status,
+		    t.len, t.body);
 	resp_free(&t);
 	/* A batch of them is answered whole too, so its answers share the
 	 * bound: the first is built, the others refused; small members all
@@ -1252,8 +1258,8 @@ test_answers_queued_for_clients_that_do_not_read_are_bounded(void **state)
 		h_send_raw(c[i], req, strlen(req));
 		usleep(5 * 1000);
 	}
-	/* Until the refusals are counted (at most 5 s). */
-	for (i = 0; i < 100 &&
+	/* Until the refusals are counted (at most 20 s). */
+	for (i = 0; i < 400 &&
 	     metric("arbor_http_refused_total{reason=\"queued\"}") < 40;
 	     i++)
 		usleep(50 * 1000);
@@ -1267,7 +1273,7 @@ test_answers_queued_for_clients_that_do_not_read_are_bounded(void **state)
 	if (rss1 - rss0 > 64 * 1024 * 1024)
 		fail_msg("RSS grew by %lld bytes", rss1 - rss0);
 	/* Over 1 MiB each and not read for the 1 s timeout: dropped. */
-	assert_int_equal(metric_until("arbor_http_queued_bytes", 0, 5000), 0);
+	assert_int_equal(metric_until("arbor_http_queued_bytes", 0, 15000), 0);
 	assert_true(metric("arbor_http_slow_dropped_total") >= 1);
 	for (i = 0; i < 60; i++)
 		close(c[i]);
@@ -1349,7 +1355,7 @@ test_tree_streams_clients_do_not_read_are_bounded(void **state)
 		fail_msg("RSS grew by %lld bytes", worst_rss);
 	for (i = 0; i < N; i++)
 		close(c[i]);
-	assert_int_equal(metric_until("arbor_http_connections", 1, 5000), 1);
+	assert_int_equal(metric_until("arbor_http_connections", 1, 15000), 1);
 	assert_int_equal(metric("arbor_http_queued_bytes"), 0);
 	h_close(fd);
 }
@@ -1400,5 +1406,8 @@ main(void)
 	};
 
 	signal(SIGPIPE, SIG_IGN);
+	/* ARBOR_TEST_FILTER=*queued*: only the tests whose names match. */
+	if (getenv("ARBOR_TEST_FILTER") != NULL)
+		cmocka_set_test_filter(getenv("ARBOR_TEST_FILTER"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

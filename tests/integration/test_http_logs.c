@@ -40,7 +40,12 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	int status = h_stop(&D);
+	char gate[512];
+	int status;
+
+	snprintf(gate, sizeof gate, "%s/gate", D.dir);
+	unlink(gate);
+	status = h_stop(&D);
 
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
@@ -50,7 +55,7 @@ teardown(void **state)
 static int
 get(const char *target)
 {
-	int fd = h_tcp_connect(port, 100);
+	int fd = h_tcp_connect(port, 1000);
 	char *req;
 	int n;
 
@@ -218,6 +223,20 @@ index_of(json_t *seen, const char *line)
 	return -1;
 }
 
+/* A number of `stats`, polled until it is n, for up to ms. */
+static json_int_t
+stat_until(int fd, const char *key, json_int_t n, int ms)
+{
+	int64_t end = h_now_ms() + ms;
+	json_int_t v = h_stat(fd, key);
+
+	while (v != n && h_now_ms() < end) {
+		usleep(10000);
+		v = h_stat(fd, key);
+	}
+	return v;
+}
+
 /* A sample of /metrics (name with its labels, as printed). */
 static long long
 metric(const char *name)
@@ -249,11 +268,11 @@ spawn_sh(int fd, const char *parent, const char *name, const char *script)
 	    script)));
 }
 
-/* Polls logs of path until its data holds want, for up to 5 s. */
+/* Polls logs of path until its data holds want, for up to 10 s. */
 static void
 logs_hold(int fd, const char *path, const char *want)
 {
-	for (int i = 0; i < 500; i++) {
+	for (int i = 0; i < 1000; i++) {
 		json_t *r = h_ok(fd, "logs", json_pack("{s:s}", "path", path));
 		bool ok = strstr(h_str(r, "data"), want) != NULL;
 
@@ -272,10 +291,21 @@ test_logs_answer_as_json_and_its_errors(void **state)
 	json_t *j, *recs;
 	char *body;
 
-	/* Two pipes, each line stamped when arbord reads it: apart in
-	 * time, the merged order is certain. */
-	spawn_sh(fd, "/", "w",
-	    "echo one; echo two; sleep 0.3; echo oops >&2; exec sleep 60");
+	char script[1024], gate[512];
+	FILE *f;
+
+	/* Two pipes, each line stamped when arbord reads it: the stderr
+	 * line is written once arbord has read the stdout ones (the test
+	 * saw them, then made the gate file), so the merged order is
+	 * certain. */
+	snprintf(gate, sizeof gate, "%s/gate", D.dir);
+	snprintf(script, sizeof script, "echo one; echo two; "
+	    "while [ ! -e %s ]; do sleep 0.01; done; echo oops >&2; "
+	    "exec sleep 60", gate);
+	spawn_sh(fd, "/", "w", script);
+	logs_hold(fd, "/w", "two");
+	assert_non_null(f = fopen(gate, "w"));
+	fclose(f);
 	logs_hold(fd, "/w", "oops");
 
 	j = get_json("/v1/logs?path=/w&lines=2", 200);
@@ -384,7 +414,7 @@ test_logs_follow_of_a_client_that_does_not_read_is_bounded(void **state)
 	json_t *d;
 	bool overflow = false;
 
-	c = h_tcp_connect(port, 100);
+	c = h_tcp_connect(port, 1000);
 	setsockopt(c, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
 	h_send_raw(c, "GET /v1/logs?path=/&follow=1 HTTP/1.0\r\n\r\n", 41);
 	assert_int_equal(h_stat_until(fd, "subscriptions", 1), 1);
@@ -395,7 +425,8 @@ test_logs_follow_of_a_client_that_does_not_read_is_bounded(void **state)
 	    "i=0; while [ $i -lt 300000 ]; do "
 	    "echo \"line $i of a chatty worker, well over the pace\"; "
 	    "i=$((i+1)); done; exec sleep 60");
-	assert_int_equal(h_stat_until(fd, "subscriptions", 0), 0);
+	/* Read by a loaded ASan daemon, the megabytes take a while. */
+	assert_int_equal(stat_until(fd, "subscriptions", 0, 60000), 0);
 	/* What waits for it: the pace's 256 KiB and an event's lines, not
 	 * the megabytes printed. */
 	queued = metric("arbor_http_queued_bytes");

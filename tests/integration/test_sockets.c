@@ -117,15 +117,60 @@ server_spec(const char *name, const char *tag, json_t *sockets)
 	return s;
 }
 
+/* Waits (30 s at most, asked in slices of 5 s: each well under h_call's
+ * own 10 s) for the node to be running or terminated, and checks it is
+ * in state. */
 static void
 wait_state(int fd, const char *path, const char *state)
 {
-	json_t *r = h_ok(fd, "wait", json_pack("{s:s,s:s,s:i}", "path", path,
-	    "for", strcmp(state, "running") == 0 ? "running" : "terminated",
-	    "timeout_ms", 10000));
+	for (int left = 30000;; left -= 5000) {
+		json_t *resp = h_call(fd, "wait", json_pack("{s:s,s:s,s:i}",
+		    "path", path, "for",
+		    strcmp(state, "running") == 0 ? "running" : "terminated",
+		    "timeout_ms", 5000));
+		json_t *r = json_object_get(resp, "result");
 
-	assert_string_equal(h_str(r, "state"), state);
-	json_decref(r);
+		if (r != NULL) {
+			assert_string_equal(h_str(r, "state"), state);
+			json_decref(resp);
+			return;
+		}
+		if (left <= 5000 || h_num(json_object_get(resp, "error"),
+		                        "code") != -32005) {
+			char *text = json_dumps(resp, 0);
+
+			fail_msg("wait %s for %s: %s", path, state, text);
+		}
+		json_decref(resp);
+	}
+}
+
+/* n loopback TCP ports free now and distinct: each held bound until all
+ * are chosen (h_free_port twice may give the same port twice). */
+static void
+free_ports(int *ports, int n)
+{
+	int fds[8];
+
+	assert_true(n <= 8);
+	for (int i = 0; i < n; i++) {
+		struct sockaddr_in sin;
+		socklen_t len = sizeof sin;
+
+		fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		memset(&sin, 0, sizeof sin);
+		sin.sin_family = AF_INET;
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		assert_int_equal(bind(fds[i], (struct sockaddr *)&sin,
+		                     sizeof sin),
+		    0);
+		assert_int_equal(getsockname(fds[i], (struct sockaddr *)&sin,
+		                     &len),
+		    0);
+		ports[i] = ntohs(sin.sin_port);
+	}
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
 }
 
 static json_int_t
@@ -370,26 +415,27 @@ test_sockets_stay_open_across_worker_restarts(void **state)
 	char tl[64];
 	struct reply r1, r2;
 	json_t *v, *spec;
+	bool down = false;
 
 	spec = server_spec("once", "once",
 	    json_pack("[{s:s,s:s}]", "name", "web", "listen",
 	        listen_tcp(tl, sizeof tl, port)));
 	json_object_set_new(spec, "restart", json_string("permanent"));
-	json_object_set_new(spec, "backoff_ms", json_integer(400));
+	/* Long enough to be seen, on a loaded machine. */
+	json_object_set_new(spec, "backoff_ms", json_integer(2000));
 	json_decref(h_ok(fd, "spawn", spec));
 
 	ask_fd(tcp_connect(port), &r1);
 	/* The worker exits after one answer: while it is down (backoff),
 	 * a connection waits in the backlog instead of being refused. */
-	for (int i = 0; i < 500; i++) {
+	for (int i = 0; i < 1000 && !down; i++) {
 		v = h_ok(fd, "inspect", json_pack("{s:s}", "path", "/once"));
-		if (strcmp(h_str(v, "state"), "backoff") == 0) {
-			json_decref(v);
-			break;
-		}
+		down = strcmp(h_str(v, "state"), "backoff") == 0;
 		json_decref(v);
-		usleep(10000);
+		if (!down)
+			usleep(10000);
 	}
+	assert_true(down);
 	c = tcp_connect(port);
 	assert_true(c >= 0);
 	ask_fd(c, &r2);
@@ -421,13 +467,14 @@ test_a_supervisor_keeps_its_sockets_while_its_parent_restarts_it(
 	json_decref(h_ok(fd, "spawn",
 	    json_pack("{s:s,s:s,s:s,s:i,s:i,s:[{s:s}],s:[o]}", "name", "s",
 	        "kind", "supervisor", "restart", "permanent", "max_restarts",
-	        0, "backoff_ms", 1000, "sockets", "listen",
+	        0, "backoff_ms", 3000, "sockets", "listen",
 	        listen_tcp(tl, sizeof tl, port), "children", child)));
 	wait_state(fd, "/s", "running");
 	/* The child exits after one answer: more restarts than 0, so /s
-	 * gives up, and the root restarts it a second later. */
+	 * gives up, and the root restarts it 3 s later (long enough for
+	 * its backoff to be seen, on a loaded machine). */
 	ask_fd(tcp_connect(port), &r);
-	for (int i = 0; i < 500 && !down; i++) {
+	for (int i = 0; i < 1000 && !down; i++) {
 		v = h_ok(fd, "inspect", json_pack("{s:s}", "path", "/s"));
 		down = strcmp(h_str(v, "state"), "backoff") == 0;
 		json_decref(v);
@@ -492,11 +539,15 @@ test_cancel_closes_sockets_and_a_restart_opens_them_again(void **state)
 static void
 test_a_supervisors_sockets_come_first_for_each_exec_child(void **state)
 {
-	int fd = h_connect(&D), shared = h_free_port(), p1 = h_free_port(),
-	    p2 = h_free_port();
+	int fd = h_connect(&D), ports[3], shared, p1, p2;
 	char tl[64];
 	struct reply r;
 	long pids[2];
+
+	free_ports(ports, 3);
+	shared = ports[0];
+	p1 = ports[1];
+	p2 = ports[2];
 
 	json_decref(h_ok(fd, "spawn",
 	    json_pack("{s:s,s:s,s:[{s:s,s:s}],s:[o,o]}", "name", "web", "kind",
@@ -666,12 +717,16 @@ static void
 test_a_reload_that_changes_sockets_restarts_on_the_new_ones(void **state)
 {
 	const char *args[] = { "--config", cfg, NULL };
-	int a = h_free_port(), b = h_free_port(), c = h_free_port(), fd;
-	int a2 = h_free_port();
+	int ports[4], a, b, c, a2, fd;
 	struct reply r;
 	json_int_t solo;
 	json_t *v;
 
+	free_ports(ports, 4);
+	a = ports[0];
+	b = ports[1];
+	c = ports[2];
+	a2 = ports[3];
 	write_config(a, b, c);
 	h_start(&D, args);
 	fd = h_connect(&D);

@@ -21,15 +21,22 @@ has "help guesses too" "did you mean 'top'"
 
 start_daemon
 # The sentinel (docs/exec.md) reads as itself in ps, not as a second arbord.
+# It is forked before arbord answers, but names itself once it runs: a
+# moment later, on a loaded machine.
 sen=
-for p in $(pgrep -P "$DPID"); do
-	[ "$(cat /proc/"$p"/comm 2>/dev/null)" = "arbord-sentinel" ] && sen=$p
-done
-args=$(tr '\0' ' ' </proc/"$sen"/cmdline 2>/dev/null | sed 's/ *$//')
+args=
+sentinel_named() {
+	for p in $(pgrep -P "$DPID"); do
+		[ "$(cat /proc/"$p"/comm 2>/dev/null)" = "arbord-sentinel" ] && sen=$p
+	done
+	[ -n "$sen" ] || return 1
+	args=$(tr '\0' ' ' </proc/"$sen"/cmdline 2>/dev/null | sed 's/ *$//')
+	[ "$args" = "arbord: sentinel" ]
+}
 if [ -n "${ARBOR_VALGRIND:-}" ]; then
 	# The kernel shows valgrind's own arguments, whatever arbord writes.
 	echo "skipped under valgrind: the sentinel's name in ps"
-elif [ "$args" = "arbord: sentinel" ]; then
+elif within 10 sentinel_named; then
 	ok "ps shows arbord: sentinel"
 else
 	fail "sentinel ${sen:-not found}: args '$args'"
@@ -101,7 +108,23 @@ has "says its order" "sorted by mem"
 expect 2 "top --sort bad" -- top --sort colour
 
 # top on a terminal (script gives it a pty): the alternate screen, q
-# quits, and the terminal settings are the same after as before.
+# quits, and the terminal settings are the same after as before. Keys
+# and signals go once top shows it is ready for them: script -f writes
+# what top draws to the typescript as it comes, and top enters the
+# alternate screen once its terminal is set up and its signals handled.
+# seen TEXT: top drew TEXT.
+seen() { grep -q -- "$1" "$DIR/typescript" 2>/dev/null; }
+ALT=$'\033\\[?1049h'
+# For pty.sh: until top entered the alternate screen (30 s at most).
+cat >"$DIR/drawn.sh" <<'EOF'
+for _ in $(seq 600); do
+	grep -q "$(printf '\033')\[?1049h" "$1" 2>/dev/null && break
+	sleep 0.05
+done
+EOF
+# The pipe into script stays open until pty.sh is done: script gives
+# top its terminal while it runs.
+until_done() { within 30 test -e "$DIR/rc"; }
 if command -v script >/dev/null 2>&1 && command -v stty >/dev/null 2>&1; then
 	cat >"$DIR/pty.sh" <<EOF
 stty -g >"$DIR/before"
@@ -109,8 +132,9 @@ stty -g >"$DIR/before"
 echo "rc=\$?" >"$DIR/rc"
 stty -g >"$DIR/after"
 EOF
-	(sleep 1; printf 'm'; sleep 0.3; printf 'q') |
-		TERM=xterm timeout 20 script -qefc "sh $DIR/pty.sh" "$DIR/typescript" >/dev/null 2>&1
+	rm -f "$DIR/typescript" "$DIR/rc"
+	(within 30 seen "$ALT"; printf 'm'; within 30 seen "sorted by mem"; printf 'q') |
+		TERM=xterm timeout 60 script -qefc "sh $DIR/pty.sh" "$DIR/typescript" >/dev/null 2>&1
 	grep -q "rc=0" "$DIR/rc" 2>/dev/null && ok "top quits on q" || fail "top on q: $(cat "$DIR/rc" 2>/dev/null)"
 	cmp -s "$DIR/before" "$DIR/after" && ok "terminal restored after q" ||
 		fail "terminal settings differ: $(cat "$DIR/before") / $(cat "$DIR/after")"
@@ -122,13 +146,14 @@ EOF
 stty -g >"$DIR/before"
 "$ARBORCTL" -s "$SOCK" top web </dev/tty &
 pid=\$!
-sleep 1
+sh "$DIR/drawn.sh" "$DIR/typescript"
 kill -TERM \$pid
 wait \$pid
 echo "rc=\$?" >"$DIR/rc"
 stty -g >"$DIR/after"
 EOF
-	sleep 3 | TERM=xterm timeout 20 script -qefc "sh $DIR/pty.sh" "$DIR/typescript" >/dev/null 2>&1
+	rm -f "$DIR/typescript" "$DIR/rc"
+	until_done | TERM=xterm timeout 60 script -qefc "sh $DIR/pty.sh" "$DIR/typescript" >/dev/null 2>&1
 	grep -q "rc=143" "$DIR/rc" 2>/dev/null && ok "top ends by SIGTERM" || fail "top on SIGTERM: $(cat "$DIR/rc" 2>/dev/null)"
 	cmp -s "$DIR/before" "$DIR/after" && ok "terminal restored after SIGTERM" ||
 		fail "terminal settings differ after SIGTERM"
@@ -138,12 +163,13 @@ EOF
 	cat >"$DIR/pty.sh" <<EOF
 "$ARBORCTL" -s "$SOCK" top web </dev/tty &
 pid=\$!
-sleep 1
+sh "$DIR/drawn.sh" "$DIR/typescript"
 "$ARBORCTL" -s "$SOCK" shutdown >/dev/null
 wait \$pid
 echo "rc=\$?" >"$DIR/rc"
 EOF
-	sleep 4 | TERM=xterm timeout 20 script -qefc "sh $DIR/pty.sh" "$DIR/typescript" >/dev/null 2>&1
+	rm -f "$DIR/typescript" "$DIR/rc"
+	until_done | TERM=xterm timeout 60 script -qefc "sh $DIR/pty.sh" "$DIR/typescript" >/dev/null 2>&1
 	wait "$DPID"
 	DPID=
 	grep -q "rc=3" "$DIR/rc" 2>/dev/null && ok "top exits 3 when the daemon goes" ||
