@@ -49,11 +49,17 @@ sizes(void)
 	kids = slow ? 5000 : 10000;
 }
 
-/* Worst ping allowed while a big answer streams: generous for CI. */
+/* Worst ping allowed while a big answer that took total_ms streams: a
+ * fixed bound, or a quarter of the whole answer's time when that is more
+ * (a loaded machine under ASan slows the stream and the pings alike). A
+ * daemon that wrote the answer before the ping would make the first
+ * ping wait about the whole of it. */
 static double
-ping_bound_ms(void)
+ping_bound_ms(double total_ms)
 {
-	return getenv("ARBOR_VALGRIND") != NULL ? 1000 : 200;
+	double fixed = getenv("ARBOR_VALGRIND") != NULL ? 1000 : 200;
+
+	return total_ms / 4 > fixed ? total_ms / 4 : fixed;
 }
 
 
@@ -194,7 +200,7 @@ test_ping_while_inspect_streams(void **state)
 {
 	int a = h_connect(&D), b = h_connect(&D);
 	struct buf in = { 0 }, pb = { 0 };
-	double t0 = 0, worst = 0, start;
+	double t0 = 0, worst = 0, start, total;
 	bool waiting = false;
 	long pings = 0, nodes;
 	json_t *v, *seen = json_object();
@@ -232,11 +238,13 @@ test_ping_while_inspect_streams(void **state)
 		}
 		assert_true(now_ms() - start < 120000);
 	}
+	total = now_ms() - start;
 	print_message("inspect of %d nodes: %zu bytes in %.0f ms; %ld pings, "
-		      "worst %.1f ms\n",
-	    sups * (kids + 1) + 1, in.len, now_ms() - start, pings, worst);
+		      "worst %.1f ms (bound %.0f ms)\n",
+	    sups * (kids + 1) + 1, in.len, total, pings, worst,
+	    ping_bound_ms(total));
 	assert_true(pings >= 2);
-	assert_true(worst < ping_bound_ms());
+	assert_true(worst < ping_bound_ms(total));
 	v = json_loadb(in.data, in.len, 0, &jerr);
 	if (v == NULL)
 		fail_msg("the streamed answer does not parse: %s", jerr.text);
@@ -461,7 +469,7 @@ test_http_tree_streams(void **state)
 {
 	int h = h_tcp_connect(port, 200), b = h_connect(&D);
 	struct buf in = { 0 }, pb = { 0 };
-	double t0 = 0, worst = 0;
+	double t0 = 0, worst = 0, start, total;
 	bool waiting = false, eof = false;
 	long pings = 0;
 	json_t *v, *seen = json_object();
@@ -475,6 +483,7 @@ test_http_tree_streams(void **state)
 	    "Host: 127.0.0.1:%d\r\nConnection: close\r\n\r\n", port);
 	build_tree(b);
 	buf_reserve(&in);
+	start = now_ms();
 	h_send_raw(h, req, strlen(req));
 	while (!eof) {
 		struct pollfd p[2] = { { .fd = h, .events = POLLIN },
@@ -501,10 +510,12 @@ test_http_tree_streams(void **state)
 			}
 		}
 	}
-	print_message("GET /v1/tree: %zu bytes; %ld pings, worst %.1f ms\n",
-	    in.len, pings, worst);
+	total = now_ms() - start;
+	print_message("GET /v1/tree: %zu bytes in %.0f ms; %ld pings, worst "
+		      "%.1f ms (bound %.0f ms)\n",
+	    in.len, total, pings, worst, ping_bound_ms(total));
 	assert_true(pings >= 2);
-	assert_true(worst < ping_bound_ms());
+	assert_true(worst < ping_bound_ms(total));
 	assert_true(strncmp(in.data, "HTTP/1.1 200", 12) == 0);
 	assert_non_null(strstr(in.data, "Transfer-Encoding: chunked"));
 	body = strstr(in.data, "\r\n\r\n");
@@ -540,7 +551,7 @@ test_slow_reader_and_leaver(void **state)
 	build_tree(b);
 	if (getenv("ARBOR_TEST_RSS_KIB") != NULL)
 		bound_kib = atol(getenv("ARBOR_TEST_RSS_KIB"));
-	fds0 = h_fd_count(D.pid);
+	fds0 = h_fd_count_settled(D.pid);
 	rss0 = h_rss_kib(D.pid);
 	a = h_connect(&D);
 	send_line(a, inspect_all);
@@ -576,8 +587,9 @@ test_slow_reader_and_leaver(void **state)
 		assert_int_equal(buf_read(&in, h, 1 << 16), 0);
 	}
 	close(h);
-	/* Nothing left: no connection, no fd, and the daemon answers. */
-	for (int i = 0; i < 500; i++) {
+	/* Nothing left: no connection, no fd, and the daemon answers (once
+	 * it has seen both go: 10 s at most). */
+	for (int i = 0; i < 1000; i++) {
 		r = h_ok(b, "stats", NULL);
 		if (h_num(r, "connections") == 1 &&
 		    h_fd_count(D.pid) == fds0) {
