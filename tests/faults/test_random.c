@@ -506,6 +506,9 @@ static struct {
 	long spawned_nodes, scans;
 	int64_t max_latency_ms;
 	char max_latency_req[256];
+	/* The answer closest to its bound: how much of it was left. */
+	int64_t min_margin_ms, min_margin_bound_ms;
+	char min_margin_req[256];
 } r_stats;
 
 static void
@@ -944,6 +947,13 @@ r_check_answer(struct r_req *q, json_t *msg, const char *raw)
 		r_stats.max_latency_ms = lat;
 		snprintf(r_stats.max_latency_req, sizeof
 		    r_stats.max_latency_req, "%s", q->text);
+	}
+	if (r_stats.min_margin_req[0] == '\0' || q->deadline_ms - h_now_ms() <
+	    r_stats.min_margin_ms) {
+		r_stats.min_margin_ms = q->deadline_ms - h_now_ms();
+		r_stats.min_margin_bound_ms = q->deadline_ms - q->sent_ms;
+		snprintf(r_stats.min_margin_req, sizeof r_stats.min_margin_req,
+		    "%s", q->text);
 	}
 	if (q->overdue)
 		fprintf(stderr, "# late answer after %lld ms to %s\n",
@@ -1971,6 +1981,11 @@ random_operations_keep_the_contract_and_leave_no_wedge(void **state)
 		    (double)(elapsed > 0 ? elapsed : 1), errs, r_stats.events,
 		    r_stats.states, r_stats.spawned_nodes, r_stats.scans,
 		    (long long)r_stats.max_latency_ms);
+		fprintf(stderr, "#  slowest: %.200s\n#  closest to its bound "
+		    "(%lld ms left of %lld ms): %.200s\n",
+		    r_stats.max_latency_req, (long long)r_stats.min_margin_ms,
+		    (long long)r_stats.min_margin_bound_ms,
+		    r_stats.min_margin_req);
 		fprintf(stderr, "#  by op:");
 		for (i = 0; i < OP__COUNT; i++)
 			fprintf(stderr, " %s %ld/%ld", r_op_names[i],
