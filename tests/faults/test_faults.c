@@ -286,7 +286,7 @@ f_ping(const struct daemon_proc *d)
 	json_decref(r);
 	/* Read to EOF after shutdown(), so the harness drops its buffer. */
 	shutdown(fd, SHUT_WR);
-	assert_null(h_recv(fd, 5000));
+	assert_null(h_recv(fd, 10000));
 	close(fd);
 }
 
@@ -307,8 +307,9 @@ f_check_back(const struct daemon_proc *d, const struct f_baseline *b)
 	int fds = -1, i;
 	long rss;
 
-	/* Closed connections first, so a connection limit has room. */
-	for (i = 0; i < 300; i++) {
+	/* Closed connections first, so a connection limit has room (a
+	 * refused one lingers 1 s; 10 s at most on a loaded machine). */
+	for (i = 0; i < 1000; i++) {
 		if ((fds = h_fd_count(d->pid)) == b->fds)
 			break;
 		f_sleep_ms(10);
@@ -704,26 +705,29 @@ half_a_message_then_silence_is_closed_after_the_idle_timeout(void **state)
 	t0 = h_now_ms();
 	f_send(half, "{\"jsonrpc\":\"2.0\",", 17);
 	/* Bytes trickling in do not extend a message's time: the daemon
-	 * hangs up while they still come. */
-	for (i = 0; i < 20; i++) {
+	 * hangs up while they still come. It answers at 300 ms, then reads
+	 * and drops for its 1 s of lingering before it closes: 10 s of
+	 * trickle leaves a loaded machine its margin and is still far more
+	 * than any timeout that trickling would extend. */
+	for (i = 0; i < 100; i++) {
 		if (send(slow, " ", 1, MSG_NOSIGNAL) != 1)
 			break;
 		f_sleep_ms(100);
 	}
-	assert_true(i < 20);
-	r = f_recv_one(half, 3000);
+	assert_true(i < 100);
+	r = f_recv_one(half, 5000);
 	waited = h_now_ms() - t0;
 	assert_non_null(r);
 	assert_int_equal(f_error_code(r), -32600);
 	assert_non_null(strstr(json_string_value(json_object_get(
 	    json_object_get(r, "error"), "message")), "idle-timeout"));
 	json_decref(r);
-	f_expect_eof(half, 3000);
+	f_expect_eof(half, 5000);
 	assert_true(waited >= 250);
-	r = f_recv_one(slow, 3000);
+	r = f_recv_one(slow, 5000);
 	assert_int_equal(f_error_code(r), -32600);
 	json_decref(r);
-	f_expect_closed(slow, 3000);
+	f_expect_closed(slow, 5000);
 	close(half);
 	close(slow);
 
@@ -1049,7 +1053,7 @@ a_crash_looping_worker_is_restarted_at_the_backoff_pace_not_in_a_spin(
 	struct daemon_proc d;
 	struct f_baseline b;
 	unsigned long long cpu0, cpu1;
-	int64_t t0, elapsed;
+	int64_t t_first, t0, elapsed;
 	long ppid, used_ms;
 	json_t *child, *v;
 	int fd, i, most, least;
@@ -1064,6 +1068,9 @@ a_crash_looping_worker_is_restarted_at_the_backoff_pace_not_in_a_spin(
 	child = f_with(f_with(f_exec("c", F_ARGV("true")), "backoff_ms", BASE),
 	    "backoff_max_ms", MAX);
 	json_object_set_new(child, "restart", json_string("permanent"));
+	/* The loops run from the spawn on: the most restarts are counted
+	 * from before it, the least from after both answers. */
+	t_first = h_now_ms();
 	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s,s:i,s:i,s:[o]}",
 	    "name", "loop_true", "kind", "supervisor", "max_restarts", 1000,
 	    "period_ms", 60000, "children", child)));
@@ -1084,16 +1091,23 @@ a_crash_looping_worker_is_restarted_at_the_backoff_pace_not_in_a_spin(
 		fail_msg("daemon used %ld ms of CPU in %lld ms of crash loops",
 		    used_ms, (long long)elapsed);
 	/* Delays 20, 40, 80, 160, then 200 each: a dozen restarts in 2 s,
-	 * where a restart without backoff would make thousands. */
-	most = f_backoff_restarts(BASE, MAX, 0, elapsed, true) + 1;
-	least = f_backoff_restarts(BASE, MAX, 100, elapsed, false);
+	 * where a restart without backoff would make thousands. The most
+	 * count the time until the answer that says how many (restarts go
+	 * on meanwhile); the least the time until it was asked, with each
+	 * run, its end and its start again costing 250 ms, which a loaded
+	 * machine under ASan may take: still 5 restarts, past the first
+	 * steps of the backoff. */
 	for (i = 0; i < 2; i++) {
 		char path[64];
 		json_int_t restarts;
+		int64_t asked = h_now_ms();
 
 		snprintf(path, sizeof path, "%s/c", loops[i]);
 		v = h_ok(fd, "inspect", json_pack("{s:s}", "path", path));
 		restarts = json_integer_value(json_object_get(v, "restarts"));
+		most = f_backoff_restarts(BASE, MAX, 0, h_now_ms() - t_first,
+		    true) + 1;
+		least = f_backoff_restarts(BASE, MAX, 250, asked - t0, false);
 		if (restarts < least || restarts > most)
 			fail_msg("%s: %lld restarts in %lld ms, backoff allows "
 			    "%d to %d", path, (long long)restarts,
@@ -1156,7 +1170,10 @@ a_worker_printing_without_end_leaves_rss_bounded_and_ping_fast(void **state)
 			peak = rss;
 		f_sleep_ms(20);
 	}
-	/* It really flooded: more than the ring holds, and still runs. */
+	/* It really flooded: more than the ring holds, and still runs. The
+	 * flood never ends: a daemon it starved would not answer at all,
+	 * where one that takes it a read at a time answers in
+	 * milliseconds; 2 s leaves a loaded machine its scheduling. */
 	v = h_ok(fd, "logs", json_pack("{s:s,s:i}", "path", "/flood", "bytes",
 	    200));
 	assert_true(json_is_true(json_object_get(v, "truncated")));
@@ -1171,7 +1188,7 @@ a_worker_printing_without_end_leaves_rss_bounded_and_ping_fast(void **state)
 	print_message("flood: %d pings, slowest %lld ms, peak RSS %ld kB "
 	    "(baseline %ld kB, bound %ld kB)\n", pings, (long long)worst, peak,
 	    b.rss_kb, f_rss_bound_kb(&b));
-	if (worst >= 500)
+	if (worst >= 2000)
 		fail_msg("slowest ping took %lld ms during the flood",
 		    (long long)worst);
 	if (peak > f_rss_bound_kb(&b))
@@ -1186,7 +1203,7 @@ a_worker_printing_without_end_leaves_rss_bounded_and_ping_fast(void **state)
 	f_stop_clean(&d, SIGTERM);
 }
 
-/* Waits (up to 3 s) until the worker pid runs sleep without its done fd.
+/* Waits (up to 10 s) until the worker pid runs sleep without its done fd.
  * The spawn answer can come before the child has exec'd: until then its
  * environment is arbord's, without ARBOR_DONE_FD. */
 static void
@@ -1195,7 +1212,7 @@ f_wait_deaf(pid_t pid)
 	char val[16] = "", path[64];
 	int i;
 
-	for (i = 0; i < 300; i++) {
+	for (i = 0; i < 1000; i++) {
 		if (val[0] == '\0' &&
 		    f_getenv_of(pid, "ARBOR_DONE_FD", val, sizeof val))
 			snprintf(path, sizeof path, "/proc/%ld/fd/%s", (long)pid,
@@ -1249,9 +1266,11 @@ a_worker_that_closed_its_done_fd_is_still_stopped_by_signal_within_grace(
 	    stubborn)), "shutdown_ms", 400));
 	f_wait_deaf((pid_t)json_integer_value(json_object_get(v, "pid")));
 	json_decref(v);
+	/* Not before the grace, and at its end, not after the sleep 1000:
+	 * 5 s of slack for the SIGKILL and the reap on a loaded machine. */
 	v = f_cancel(fd, "/stubborn", &ms);
 	assert_string_equal(f_exit(v), "KILL");
-	if (ms < 400 || ms > 400 + 1500)
+	if (ms < 400 || ms > 400 + 5000)
 		fail_msg("stubborn worker stopped after %lld ms, grace 400 ms",
 		    (long long)ms);
 	json_decref(v);
@@ -1268,7 +1287,7 @@ a_worker_with_200_children_leaves_none_after_cancel(void **state)
 	struct f_baseline b;
 	int64_t ms;
 	json_t *v;
-	int fd, i, n = 0;
+	int fd, n = 0;
 
 	f_start(&d, NULL);
 	f_warm_exec(&d);
@@ -1277,7 +1296,8 @@ a_worker_with_200_children_leaves_none_after_cancel(void **state)
 	json_decref(h_ok(fd, "spawn", f_with(f_exec("brood", F_ARGV("sh", "-c",
 	    "for i in $(seq 200); do sleep 1000 & done; wait")), "shutdown_ms",
 	    5000)));
-	for (i = 0; i < 500 && (n = f_tagged("sleep 1000", NULL, 0)) < 200; i++)
+	for (int64_t until = h_now_ms() + 30000; (n = f_tagged("sleep 1000",
+	    NULL, 0)) < 200 && h_now_ms() < until;)
 		f_sleep_ms(10);
 	if (n != 200)
 		fail_msg("the worker started %d of its 200 children", n);
@@ -1359,11 +1379,17 @@ a_fork_bomb_under_rlimit_nproc_is_contained_and_cancelled(void **state)
 	assert_non_null(strstr(json_string_value(json_object_get(v, "data")),
 	    "fork"));
 	json_decref(v);
-	assert_true(worst < 500);
+	/* Served while the bomb takes the CPU (as the flood test). */
+	if (worst >= 2000)
+		fail_msg("slowest ping took %lld ms during the fork bomb",
+		    (long long)worst);
 	v = f_cancel(fd, "/bomb", &ms);
 	json_decref(v);
 	f_assert_none_left("the fork bomb");
-	n = f_uid_procs(pw->pw_uid);
+	/* Killed shells may be zombies a moment longer (RLIMIT_NPROC counts
+	 * them), until whoever they were left to reaps them: 5 s at most. */
+	for (i = 0; i < 500 && (n = f_uid_procs(pw->pw_uid)) > before; i++)
+		f_sleep_ms(10);
 	if (n > before)
 		fail_msg("%d processes of uid %lu left (%d before the bomb)", n,
 		    (unsigned long)pw->pw_uid, before);
@@ -1454,7 +1480,7 @@ hup_and_pipe_leave_workers_running_and_term_stops_all_with_exit_0(
 	json_decref(h_ok(fd, "spawn", spec));
 	json_decref(h_ok(fd, "wait", json_pack("{s:s,s:s,s:i}", "path", "/svc",
 	    "for", "running", "timeout_ms", 5000)));
-	for (i = 0; i < 300 && f_tagged("sleep 1000", NULL, 0) < 22; i++)
+	for (i = 0; i < 1000 && f_tagged("sleep 1000", NULL, 0) < 22; i++)
 		f_sleep_ms(10);
 	assert_int_equal(f_tagged("sleep 1000", NULL, 0), 22);
 	v = h_ok(fd, "inspect", json_pack("{s:s,s:i}", "path", "/svc", "depth",
@@ -1471,7 +1497,7 @@ hup_and_pipe_leave_workers_running_and_term_stops_all_with_exit_0(
 	h_send_raw(fd, stats, sizeof stats - 1);
 	for (i = 0; i < 50; i++)
 		kill(d.pid, i % 2 ? SIGHUP : SIGPIPE);
-	json_decref(h_recv(fd, 5000));
+	json_decref(h_recv(fd, 10000));
 	/* The same processes run: nothing was stopped or restarted. */
 	for (i = 0; i < 4; i++) {
 		char path[64];
@@ -1506,10 +1532,10 @@ hup_and_pipe_leave_workers_running_and_term_stops_all_with_exit_0(
 	for (i = 0; i < nprocs; i++) {
 		int j;
 
-		for (j = 0; j < 100 && f_same_alive(procs[i].pid,
+		for (j = 0; j < 500 && f_same_alive(procs[i].pid,
 		    procs[i].start); j++)
 			f_sleep_ms(10);
-		if (j == 100)
+		if (j == 500)
 			fail_msg("process %ld of the daemon outlived it",
 			    (long)procs[i].pid);
 	}
@@ -1556,7 +1582,7 @@ kill_9_leaves_no_setsid_grandchild_behind_a_20k_variable(void **state)
 	free(big);
 	json_decref(h_ok(fd, "spawn", spec));
 	h_close(fd);
-	for (i = 0; i < 300 && (n = f_tagged("sleep 1000", gc, 4)) < 1; i++)
+	for (i = 0; i < 1000 && (n = f_tagged("sleep 1000", gc, 4)) < 1; i++)
 		f_sleep_ms(10);
 	assert_int_equal(n, 1);
 	start = f_starttime(gc[0]);
@@ -1573,12 +1599,12 @@ kill_9_leaves_no_setsid_grandchild_behind_a_20k_variable(void **state)
 	memset(&f_current, 0, sizeof f_current);
 	unlink(d.sock);
 	rmdir(d.dir);
-	for (i = 0; i < 200 && f_same_alive(gc[0], start); i++)
+	for (i = 0; i < 500 && f_same_alive(gc[0], start); i++)
 		f_sleep_ms(10);
-	if (i == 200) {
+	if (i == 500) {
 		kill(gc[0], SIGKILL);
 		fail_msg("setsid grandchild %ld outlived kill -9 of arbord by "
-		    "2 s (ARBOR_DAEMON_PID at byte %ld of its environment)",
+		    "5 s (ARBOR_DAEMON_PID at byte %ld of its environment)",
 		    (long)gc[0], (long)off);
 	}
 	f_assert_none_left("after kill -9");
@@ -1650,6 +1676,23 @@ f_metric(int port, const char *name)
 	return -1;
 }
 
+/* Counts into *refused the connections of fds (n) that arbord refused
+ * (answered and closed: readable) and were not counted yet. */
+static void
+f_count_refused(const int *fds, int n, bool *seen, int *refused)
+{
+	for (int i = 0; i < n; i++) {
+		struct pollfd pfd = { .fd = fds[i], .events = POLLIN };
+		char buf[512];
+
+		if (!seen[i] && poll(&pfd, 1, 0) == 1 &&
+		    read(fds[i], buf, sizeof buf) >= 0) {
+			seen[i] = true;
+			(*refused)++;
+		}
+	}
+}
+
 /*
  * With a hard fd limit of 128, arbord raises its own soft limit to it
  * (workers get back the 64 it was started with) and keeps a reserve HTTP
@@ -1662,9 +1705,12 @@ idle_http_connections_leave_fds_for_the_socket_and_spawns(void **state)
 {
 	static const struct rlimit lim = { 64, 128 };
 	char portarg[64], name[16];
-	const char *args[] = { "--http", portarg, NULL };
+	/* Idle connections are not timed out while they are counted. */
+	const char *args[] = { "--http", portarg, "--http-request-timeout",
+	    "120s", NULL };
 	struct daemon_proc d;
 	int port = h_free_port(), http[160], ctl[20], i, refused = 0, fd;
+	bool was_refused[160] = { false };
 	long soft, hard;
 	json_t *r;
 
@@ -1679,18 +1725,22 @@ idle_http_connections_leave_fds_for_the_socket_and_spawns(void **state)
 	assert_int_equal(hard, 128);
 	for (i = 0; i < 160; i++)
 		http[i] = f_tcp_connect(port);
-	f_sleep_ms(500);
-	/* The refused ones were told and closed; the others stay open. */
-	for (i = 0; i < 160; i++) {
-		struct pollfd pfd = { .fd = http[i], .events = POLLIN };
-		char buf[512];
-
-		if (poll(&pfd, 1, 0) == 1 && read(http[i], buf, sizeof buf) >= 0)
-			refused++;
+	/* The refused ones are told and closed; the others stay open. The
+	 * daemon takes them at its pace: until at least the 32 it has no
+	 * fds for are refused (10 s at most), then what else it refused
+	 * once its fds have settled. */
+	for (int64_t until = h_now_ms() + 10000;;) {
+		f_count_refused(http, 160, was_refused, &refused);
+		if (refused >= 160 - 128 || h_now_ms() > until)
+			break;
+		f_sleep_ms(10);
 	}
+	fd = h_fd_count_settled(d.pid);
+	f_count_refused(http, 160, was_refused, &refused);
 	if (refused < 160 - 128 || refused == 160)
 		fail_msg("%d of 160 HTTP connections refused", refused);
-	assert_true(h_fd_count(d.pid) < 128 - 16);
+	if (fd >= 128 - 16)
+		fail_msg("arbord holds %d fds, into its reserve", fd);
 	/* The socket serves every client while HTTP is full. */
 	for (i = 0; i < 20; i++) {
 		ctl[i] = h_connect(&d);
@@ -1719,6 +1769,9 @@ idle_http_connections_leave_fds_for_the_socket_and_spawns(void **state)
 	for (i = 1; i < 20; i++)
 		h_close(ctl[i]);
 	fd = ctl[0];
+	/* Once arbord has seen them go: until then it has no fd for
+	 * /metrics either, and would refuse it too. */
+	h_fd_count_settled(d.pid);
 	assert_true(f_metric(port, "arbor_http_refused_total{reason=\"fds\"}")
 	    >= refused);
 	for (i = 0; i < 5; i++) {

@@ -49,6 +49,8 @@ static int r_seconds = 12;
 static bool r_strict_causes = true;
 static int r_nclients = 3;
 static bool r_verbose;
+/* Set when the run got to its verdict without a violation. */
+static bool r_passed;
 
 /* Live nodes the clients keep the tree under. */
 #define R_MAX_LIVE 45
@@ -494,6 +496,8 @@ struct r_conn {
 static struct daemon_proc r_d;
 static struct r_conn r_clients[16];
 static struct r_conn r_watch, r_check;
+/* A scan's answer is awaited on r_check: a report does not ask there. */
+static bool r_scanning;
 static long r_next_id = 1;
 
 static struct {
@@ -502,6 +506,9 @@ static struct {
 	long spawned_nodes, scans;
 	int64_t max_latency_ms;
 	char max_latency_req[256];
+	/* The answer closest to its bound: how much of it was left. */
+	int64_t min_margin_ms, min_margin_bound_ms;
+	char min_margin_req[256];
 } r_stats;
 
 static void
@@ -641,7 +648,7 @@ r_dump_context(const char *path)
 		*slash = '\0';
 	else
 		snprintf(parent, sizeof parent, "%s", path);
-	if (c->fd > 0) {
+	if (c->fd > 0 && !r_scanning) {
 		json_t *req = json_pack("{s:s,s:I,s:s,s:{s:s,s:i}}", "jsonrpc",
 		    "2.0", "id", (json_int_t)0, "method", "inspect", "params",
 		    "path", parent, "depth", -1);
@@ -940,6 +947,13 @@ r_check_answer(struct r_req *q, json_t *msg, const char *raw)
 		r_stats.max_latency_ms = lat;
 		snprintf(r_stats.max_latency_req, sizeof
 		    r_stats.max_latency_req, "%s", q->text);
+	}
+	if (r_stats.min_margin_req[0] == '\0' || q->deadline_ms - h_now_ms() <
+	    r_stats.min_margin_ms) {
+		r_stats.min_margin_ms = q->deadline_ms - h_now_ms();
+		r_stats.min_margin_bound_ms = q->deadline_ms - q->sent_ms;
+		snprintf(r_stats.min_margin_req, sizeof r_stats.min_margin_req,
+		    "%s", q->text);
 	}
 	if (q->overdue)
 		fprintf(stderr, "# late answer after %lld ms to %s\n",
@@ -1673,11 +1687,16 @@ r_scan(void)
 	json_decref(req);
 	r_send_all(c->fd, text, strlen(text));
 	r_send_all(c->fd, "\n", 1);
+	r_scanning = true;
 	while (h_now_ms() < until) {
 		json_t *msg = r_line(c, NULL);
 		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
 
+		/* The clients' answers are read as they come, not after the
+		 * view: their latency is the daemon's, not this wait's. */
+		r_pump(0);
 		if (msg != NULL) {
+			r_scanning = false;
 			/* Events up to now first, so the model is as new as
 			 * the view or newer. */
 			r_pump(0);
@@ -1693,6 +1712,7 @@ r_scan(void)
 			fail_msg("arbord closed the checker (seed %lu)",
 			    r_seed);
 	}
+	r_scanning = false;
 	if (bad < 0)
 		r_violation(C_NO_ANSWER, "/", "no answer within %d ms to %s",
 		    R_ANSWER_MS, text);
@@ -1889,7 +1909,9 @@ random_operations_keep_the_contract_and_leave_no_wedge(void **state)
 				    m_nodes[i].path, R_ANSWER_MS);
 		while (r_pending(&r_clients[0]) > 0)
 			r_pump(50);
-		for (int64_t until = h_now_ms() + 2000; h_now_ms() < until &&
+		/* The removed events come on the watch, after the answers
+		 * on the client: 10 s at most. */
+		for (int64_t until = h_now_ms() + 10000; h_now_ms() < until &&
 		    m_live_count() > 1;)
 			r_pump(50);
 		if (m_live_count() > 1)
@@ -1904,7 +1926,8 @@ random_operations_keep_the_contract_and_leave_no_wedge(void **state)
 	r_conn_close(&r_check);
 	for (i = 0; i < r_nclients; i++)
 		r_conn_close(&r_clients[i]);
-	for (i = 0; i < 300; i++) {
+	/* Once it has seen the clients go: 10 s at most. */
+	for (i = 0; i < 1000; i++) {
 		if ((fds = h_fd_count(r_d.pid)) == baseline_fds)
 			break;
 		r_sleep_ms(10);
@@ -1935,7 +1958,8 @@ random_operations_keep_the_contract_and_leave_no_wedge(void **state)
 			    "%#x after shutdown", status);
 	}
 	r_daemon_pid = 0;
-	for (i = 0; i < 200 && r_tagged(NULL, 0) > 0; i++)
+	/* The sentinel's sweep after the daemon: 5 s at most. */
+	for (i = 0; i < 500 && r_tagged(NULL, 0) > 0; i++)
 		r_sleep_ms(10);
 	if ((i = r_tagged(NULL, 0)) > 0)
 		r_violation(C_END, NULL, "%d processes of the run outlived "
@@ -1957,6 +1981,11 @@ random_operations_keep_the_contract_and_leave_no_wedge(void **state)
 		    (double)(elapsed > 0 ? elapsed : 1), errs, r_stats.events,
 		    r_stats.states, r_stats.spawned_nodes, r_stats.scans,
 		    (long long)r_stats.max_latency_ms);
+		fprintf(stderr, "#  slowest: %.200s\n#  closest to its bound "
+		    "(%lld ms left of %lld ms): %.200s\n",
+		    r_stats.max_latency_req, (long long)r_stats.min_margin_ms,
+		    (long long)r_stats.min_margin_bound_ms,
+		    r_stats.min_margin_req);
 		fprintf(stderr, "#  by op:");
 		for (i = 0; i < OP__COUNT; i++)
 			fprintf(stderr, " %s %ld/%ld", r_op_names[i],
@@ -1981,12 +2010,19 @@ random_operations_keep_the_contract_and_leave_no_wedge(void **state)
 			    "--seed %lu --seconds %d", total, r_seed,
 			    r_seconds);
 	}
+	r_passed = true;
 }
 
 static int
 r_teardown(void **state)
 {
 	(void)state;
+	/* However it failed (an assertion, a harness call), the last word
+	 * is the seed that reproduces it. */
+	if (!r_passed)
+		fprintf(stderr, "# test_random failed: reproduce with "
+		    "test_random --seed %lu --seconds %d%s\n", r_seed,
+		    r_seconds, r_strict_causes ? "" : " --no-strict-causes");
 	if (r_d.pid > 0)
 		h_stop(&r_d);
 	r_daemon_pid = 0;

@@ -80,7 +80,8 @@ h_start_stderr(struct daemon_proc *d, const char *const *args, int errfd)
 		execv(bin, (char *const *)argv);
 		_exit(127);
 	}
-	for (i = 0; i < 500; i++) {
+	/* 30 s: arbord under valgrind on a loaded machine took 5. */
+	for (i = 0; i < 3000; i++) {
 		struct sockaddr_un sun;
 		int status, fd;
 
@@ -111,12 +112,14 @@ h_stop(struct daemon_proc *d)
 
 	if (d->pid <= 0)
 		return -1;
+	/* 30 s: a big tree freed, then the leak check of ASan or valgrind,
+	 * on a loaded machine, took more than 5. */
 	kill(d->pid, SIGTERM);
-	for (int i = 0; i < 500; i++) {
+	for (int i = 0; i < 3000; i++) {
 		if (waitpid(d->pid, &status, WNOHANG) == d->pid)
 			break;
 		h_sleep_ms(10);
-		if (i == 499) {
+		if (i == 2999) {
 			kill(d->pid, SIGKILL);
 			waitpid(d->pid, &status, 0);
 		}

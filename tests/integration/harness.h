@@ -24,12 +24,12 @@ struct rlimit;
 extern const struct rlimit *h_child_nofile;
 
 /* Starts $ARBORD (or ./arbord) with extra args (NULL-terminated) and waits
- * for its socket; fails the test when it does not come up in 5 s. */
+ * for its socket; fails the test when it does not come up in 30 s. */
 void h_start(struct daemon_proc *d, const char *const *args);
 /* The same with errfd as the daemon's stderr (-1: the test's own). */
 void h_start_stderr(struct daemon_proc *d, const char *const *args,
     int errfd);
-/* SIGTERM, then SIGKILL after 5 s; returns the exit status (waitpid). */
+/* SIGTERM, then SIGKILL after 30 s; returns the exit status (waitpid). */
 int h_stop(struct daemon_proc *d);
 
 int h_connect(const struct daemon_proc *d);

@@ -143,11 +143,13 @@ exists(int fd, const char *path)
 	return yes;
 }
 
+/* Under h_call's own 10 s, so a slow start is a timeout error that says
+ * so, not "no answer". */
 static void
 wait_running(int fd, const char *path)
 {
 	json_decref(h_ok(fd, "wait", json_pack("{s:s,s:s,s:i}", "path", path,
-	    "for", "running", "timeout_ms", 10000)));
+	    "for", "running", "timeout_ms", 8000)));
 }
 
 static bool
@@ -215,7 +217,7 @@ test_instances_are_numbered_with_their_index_and_share_sockets(void **state)
 		char names[64] = "", sock[64] = "";
 
 		snprintf(file, sizeof file, "%s/i.%d", tmpdir, i);
-		for (int t = 0; t < 500 && access(file, F_OK) != 0; t++)
+		for (int t = 0; t < 1000 && access(file, F_OK) != 0; t++)
 			sleep_ms(10);
 		assert_non_null(f = fopen(file, "r"));
 		assert_int_equal(fscanf(f, "%d %d %63s %63s", &idx, &nfds,
@@ -595,7 +597,8 @@ test_rolling_restart_waits_for_each_child_to_be_healthy(void **state)
 	    "h", "kind", "supervisor", "children",
 	    checked_child("a", script, pa), checked_child("b", script, pb))));
 	wait_running(fd, "/h");
-	for (int i = 0; i < 1000; i++) {
+	/* Both healthy before the roll (20 s at most). */
+	for (int64_t until = h_now_ms() + 20000;;) {
 		json_t *a = inspect(fd, "/h/a", 0), *b = inspect(fd, "/h/b", 0);
 		bool both = strcmp(health_of(a), "healthy") == 0 &&
 		    strcmp(health_of(b), "healthy") == 0;
@@ -604,6 +607,8 @@ test_rolling_restart_waits_for_each_child_to_be_healthy(void **state)
 		json_decref(b);
 		if (both)
 			break;
+		if (h_now_ms() > until)
+			fail_msg("/h/a and /h/b not both healthy in 20 s");
 		sleep_ms(10);
 	}
 	a0 = num_at(fd, "/h/a", "pid");

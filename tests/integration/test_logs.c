@@ -18,6 +18,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -35,12 +36,60 @@ spawn(int fd, const char *json)
 	return h_ok(fd, "spawn", spec);
 }
 
+/* Waits until path has terminated, 60 s at most: waits of 5 s each, so
+ * that every one is answered within h_call's own 10 s (a flood through a
+ * daemon under ASan on a loaded machine may take a while). */
 static void
 wait_ended(int fd, const char *path)
 {
-	json_decref(h_ok(fd, "wait",
-	    json_pack("{s:s,s:s,s:i}", "path", path, "for", "terminated",
-	        "timeout_ms", 10000)));
+	for (int i = 0; i < 12; i++) {
+		json_t *r = h_call(fd, "wait",
+		    json_pack("{s:s,s:s,s:i}", "path", path, "for",
+		        "terminated", "timeout_ms", 5000));
+		json_t *err = json_object_get(r, "error");
+
+		if (err == NULL) {
+			json_decref(r);
+			return;
+		}
+		if (h_num(err, "code") != -32005)
+			fail_msg("wait for %s: %s", path, h_str(err, "message"));
+		json_decref(r);
+	}
+	fail_msg("%s did not end in 60 s", path);
+}
+
+/* Returns once the wall clock (the daemon's stamps) is past t_ms: a line
+ * written after that is stamped later than one stamped at t_ms. (5 s at
+ * most, should the clock be set back meanwhile.) */
+static void
+wall_past(json_int_t t_ms)
+{
+	for (int i = 0; i < 5000; i++) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		if ((json_int_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 > t_ms)
+			return;
+		usleep(1000);
+	}
+}
+
+/* The latest t_ms of path's records. */
+static json_int_t
+last_t_ms(int fd, const char *path)
+{
+	json_t *r = h_ok(fd, "logs", json_pack("{s:s,s:b}", "path", path,
+	    "records", 1)), *e;
+	json_int_t t = 0;
+	size_t i;
+
+	json_array_foreach(json_object_get(r, "records"), i, e)
+		if (h_num(e, "t_ms") > t)
+			t = h_num(e, "t_ms");
+	json_decref(r);
+	assert_true(t > 0);
+	return t;
 }
 
 static json_t *
@@ -56,11 +105,11 @@ data_of(const json_t *r)
 	return h_str(r, "data");
 }
 
-/* Polls logs of path until its last lines hold s, 5 s at most. */
+/* Polls logs of path until its last lines hold s, 10 s at most. */
 static bool
 logs_until(int fd, const char *path, const char *s)
 {
-	for (int i = 0; i < 500; i++) {
+	for (int i = 0; i < 1000; i++) {
 		json_t *r = h_ok(fd, "logs",
 		    json_pack("{s:s,s:i}", "path", path, "lines", 20));
 		bool found = strstr(data_of(r), s) != NULL;
@@ -85,6 +134,9 @@ test_streams_apart_stamped_with_time_and_run(void **state)
 	    "{\"name\":\"w\",\"kind\":\"exec\",\"restart\":\"temporary\","
 	    "\"argv\":[\"sh\",\"-c\",\"echo out; echo err >&2\"]}"));
 	wait_ended(fd, "/w");
+	/* The second run's lines are stamped after the first's, even when
+	 * a run takes less than a millisecond. */
+	wall_past(last_t_ms(fd, "/w"));
 	json_decref(h_ok(fd, "restart", json_pack("{s:s}", "path", "/w")));
 	wait_ended(fd, "/w");
 
@@ -146,19 +198,45 @@ test_lines_and_bytes_give_whole_lines(void **state)
 	h_close(fd);
 }
 
+/* Creates the file dir/name. */
+static void
+touch(const char *dir, const char *name)
+{
+	char path[400];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	assert_non_null(f = fopen(path, "w"));
+	fclose(f);
+}
+
 static void
 test_a_supervisor_merges_its_subtree_by_time(void **state)
 {
 	int fd = h_connect(&D);
+	char spec[1024];
 	json_t *r, *recs;
 	const char *d;
 
-	json_decref(spawn(fd,
+	/* a1, b1, a2 in that order, each written once the one before is
+	 * stamped and the clock has moved past it (the test says when, by
+	 * a file): not by sleeps, which a loaded machine reorders. */
+	snprintf(spec, sizeof spec,
 	    "{\"name\":\"s\",\"kind\":\"supervisor\",\"children\":["
 	    "{\"name\":\"a\",\"kind\":\"exec\",\"restart\":\"temporary\","
-	    "\"argv\":[\"sh\",\"-c\",\"echo a1; sleep 0.3; echo a2\"]},"
+	    "\"argv\":[\"sh\",\"-c\",\"echo a1; while [ ! -e %s/go-a2 ]; do "
+	    "sleep 0.01; done; echo a2\"]},"
 	    "{\"name\":\"b\",\"kind\":\"exec\",\"restart\":\"temporary\","
-	    "\"argv\":[\"sh\",\"-c\",\"sleep 0.15; echo b1\"]}]}"));
+	    "\"argv\":[\"sh\",\"-c\",\"while [ ! -e %s/go-b1 ]; do sleep "
+	    "0.01; done; echo b1\"]}]}",
+	    D.dir, D.dir);
+	json_decref(spawn(fd, spec));
+	assert_true(logs_until(fd, "/s/a", "a1"));
+	wall_past(last_t_ms(fd, "/s/a"));
+	touch(D.dir, "go-b1");
+	assert_true(logs_until(fd, "/s/b", "b1"));
+	wall_past(last_t_ms(fd, "/s/b"));
+	touch(D.dir, "go-a2");
 	wait_ended(fd, "/s/a");
 	wait_ended(fd, "/s/b");
 	r = logs(fd, json_pack("{s:s,s:i}", "path", "/s", "lines", 10));
@@ -314,7 +392,7 @@ test_files_rotate_at_max_bytes_and_reopen(void **state)
 	r = h_ok(fd, "reopen", json_pack("{s:s}", "path", "/sup"));
 	assert_int_equal(h_num(r, "files"), 1);
 	json_decref(r);
-	for (int i = 0; i < 500 && size_of(path) <= 0; i++)
+	for (int i = 0; i < 1000 && size_of(path) <= 0; i++)
 		usleep(10000);
 	assert_true(size_of(path) > 0);
 	r = h_ok(fd, "reopen", NULL);
@@ -378,7 +456,7 @@ test_journal_gets_native_entries_and_memfd(void **state)
 	    "\"log\":{\"journal\":true},\"argv\":[\"sh\",\"-c\",\"echo "
 	    "'<2>crit'; echo oops >&2; head -c 50000 /dev/zero | tr '\\\\0' "
 	    "y; echo\"]}"));
-	for (int i = 0; i < 3 && (e = jr_next(jfd, 5000)) != NULL; i++) {
+	for (int i = 0; i < 3 && (e = jr_next(jfd, 10000)) != NULL; i++) {
 		const char *m = h_str(e, "MESSAGE");
 
 		got[m[0] == 'c' ? 0 : m[0] == 'o' ? 1 : 2] = e;
@@ -406,9 +484,11 @@ test_journal_gets_native_entries_and_memfd(void **state)
 	assert_int_equal(h_stop(&d), 0);
 }
 
-/* Runs $ARBORCTL with args for at most timeout_s; its stdout. */
+/* Runs $ARBORCTL with args for at most timeout_s; its stdout. When
+ * until is not NULL, it is ended (SIGTERM) once its output holds every
+ * string of that NULL-terminated list. */
 static char *
-run_ctl(const char *const *args, int timeout_s)
+run_ctl(const char *const *args, int timeout_s, const char *const *until)
 {
 	const char *bin = getenv("ARBORCTL") ? getenv("ARBORCTL") :
 	                                       "./arborctl";
@@ -437,8 +517,17 @@ run_ctl(const char *const *args, int timeout_s)
 		_exit(127);
 	}
 	close(p[1]);
-	while ((r = read(p[0], out + len, (1 << 16) - 1 - len)) > 0)
+	while ((r = read(p[0], out + len, (1 << 16) - 1 - len)) > 0) {
+		bool all = until != NULL;
+
 		len += (size_t)r;
+		for (int k = 0; all && until[k] != NULL; k++)
+			all = strstr(out, until[k]) != NULL;
+		if (all) {
+			kill(pid, SIGTERM);
+			until = NULL;
+		}
+	}
 	close(p[0]);
 	waitpid(pid, &status, 0);
 	return out;
@@ -458,9 +547,13 @@ test_arborctl_follows_a_subtree_with_path_prefixes(void **state)
 	    "\"echo b-old; sleep 0.5; while :; do echo from-b >&2; sleep "
 	    "0.1; done\"]}]}"));
 	assert_true(logs_until(fd, "/f/b", "b-old"));
+	/* logs -f runs until interrupted: once it printed what is looked
+	 * for (the alarm only bounds the test). */
 	out = run_ctl((const char *[]){ "logs", "-f", "-n", "100", "/f",
 	                  NULL },
-	    2);
+	    60,
+	    (const char *[]){ "/f/b | b-old\n", "/f/a | from-a\n",
+	        "/f/b | from-b\n", NULL });
 	/* The tail first, then what came: both nodes, each line prefixed. */
 	assert_non_null(strstr(out, "/f/b | b-old\n"));
 	assert_non_null(strstr(out, "/f/a | from-a\n"));
@@ -469,7 +562,7 @@ test_arborctl_follows_a_subtree_with_path_prefixes(void **state)
 	/* Several paths; --json: one object per line. */
 	out = run_ctl((const char *[]){ "logs", "--json", "-n", "1", "/f/a",
 	                  "/f/b", NULL },
-	    2);
+	    30, NULL);
 	{
 		char *nl = strchr(out, '\n');
 		json_t *o;
