@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -341,6 +342,31 @@ h_teardown(void **state)
 
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
+	return 0;
+}
+
+int
+h_teardown_files(void **state)
+{
+	char dir[sizeof D.dir], path[600];
+	struct dirent *de;
+	DIR *dp;
+
+	memcpy(dir, D.dir, sizeof dir);
+	h_teardown(state);
+	if ((dp = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(dp)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+		/* A mount point a failed test left mounted goes too. */
+		if (unlink(path) == -1 && errno == EISDIR && rmdir(path) == -1 &&
+		    errno == EBUSY && umount2(path, MNT_DETACH) == 0)
+			rmdir(path);
+	}
+	closedir(dp);
+	rmdir(dir);
 	return 0;
 }
 

@@ -52,6 +52,9 @@ void h_close(int fd);
 extern struct daemon_proc D;
 int h_setup(void **state);
 int h_teardown(void **state);
+/* h_teardown, then the files a test left in D's directory (gates, logs,
+ * empty mount points), and the directory. */
+int h_teardown_files(void **state);
 
 /* Fields of a JSON object, NULL or 0 when missing. */
 const char *h_str(const json_t *obj, const char *key);

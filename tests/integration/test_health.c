@@ -7,7 +7,6 @@
  * flight cancelled with their node; signals to a main process and to a
  * whole group.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -50,30 +49,6 @@ sleep_ms(int ms)
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
 	nanosleep(&ts, NULL);
-}
-
-/* The fixture's teardown, then the files the test left in the daemon's
- * directory, and the directory. */
-static int
-teardown(void **state)
-{
-	char dir[sizeof D.dir], path[600];
-	struct dirent *de;
-	DIR *dp;
-
-	memcpy(dir, D.dir, sizeof dir);
-	h_teardown(state);
-	if ((dp = opendir(dir)) == NULL)
-		return 0;
-	while ((de = readdir(dp)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-		unlink(path);
-	}
-	closedir(dp);
-	rmdir(dir);
-	return 0;
 }
 
 static bool
@@ -820,37 +795,37 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 		    test_http_check_restarts_on_500s_and_the_supervisor_gives_up,
-		    h_setup, teardown),
+		    h_setup, h_teardown_files),
 		cmocka_unit_test_setup_teardown(
-		    test_tcp_check_follows_a_listener, h_setup, teardown),
+		    test_tcp_check_follows_a_listener, h_setup, h_teardown_files),
 		cmocka_unit_test_setup_teardown(
-		    test_exec_check_exit_status_and_output, h_setup, teardown),
+		    test_exec_check_exit_status_and_output, h_setup, h_teardown_files),
 		cmocka_unit_test_setup_teardown(
 		    test_exec_check_timeout_kills_its_group_and_leaves_nothing,
-		    h_setup, teardown),
+		    h_setup, h_teardown_files),
 		cmocka_unit_test_setup_teardown(
 		    test_start_grace_keeps_it_starting_and_uncounted, h_setup,
-		    teardown),
+		    h_teardown_files),
 		cmocka_unit_test_setup_teardown(
 		    test_checks_in_flight_are_cancelled_with_their_node,
-		    h_setup, teardown),
+		    h_setup, h_teardown_files),
 		cmocka_unit_test_setup_teardown(
 		    test_check_in_flight_dies_with_a_killed_daemon, h_setup,
-		    teardown),
+		    h_teardown_files),
 		cmocka_unit_test_setup_teardown(
 		    test_bad_health_specs_are_invalid_params_naming_the_field,
-		    h_setup, teardown),
+		    h_setup, h_teardown_files),
 		cmocka_unit_test_setup_teardown(
 		    test_health_shows_in_tree_metrics_and_events, setup_http,
-		    teardown),
+		    h_teardown_files),
 		cmocka_unit_test_setup_teardown(
 		    test_reload_applies_a_health_change_without_a_restart,
 		    setup_config, teardown_config),
 		cmocka_unit_test_setup_teardown(
 		    test_signal_reaches_the_main_process_or_the_whole_group,
-		    h_setup, teardown),
+		    h_setup, h_teardown_files),
 		cmocka_unit_test_setup_teardown(test_arborctl_signal, h_setup,
-		    teardown),
+		    h_teardown_files),
 	};
 
 	if (getenv("ARBOR_TEST_FILTER") != NULL)

@@ -590,29 +590,29 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 		    test_a_flood_is_counted_whole_and_its_last_lines_kept,
-		    h_setup, h_teardown),
+		    h_setup, h_teardown_files),
 		cmocka_unit_test_setup_teardown(
 		    test_streams_apart_stamped_with_time_and_run, h_setup,
-		    h_teardown),
+		    h_teardown_files),
 		cmocka_unit_test_setup_teardown(
-		    test_lines_and_bytes_give_whole_lines, h_setup, h_teardown),
+		    test_lines_and_bytes_give_whole_lines, h_setup, h_teardown_files),
 		cmocka_unit_test_setup_teardown(
 		    test_a_supervisor_merges_its_subtree_by_time, h_setup,
-		    h_teardown),
+		    h_teardown_files),
 		cmocka_unit_test_setup_teardown(
-		    test_long_lines_are_cut_and_marked, h_setup, h_teardown),
+		    test_long_lines_are_cut_and_marked, h_setup, h_teardown_files),
 		cmocka_unit_test_setup_teardown(
 		    test_files_rotate_at_max_bytes_and_reopen, h_setup,
-		    h_teardown),
+		    h_teardown_files),
 		cmocka_unit_test_setup_teardown(
 		    test_a_full_disk_is_counted_not_waited_on, h_setup,
-		    h_teardown),
+		    h_teardown_files),
 		cmocka_unit_test_setup_teardown(
 		    test_journal_gets_native_entries_and_memfd, h_setup,
-		    h_teardown),
+		    h_teardown_files),
 		cmocka_unit_test_setup_teardown(
 		    test_arborctl_follows_a_subtree_with_path_prefixes, h_setup,
-		    h_teardown),
+		    h_teardown_files),
 	};
 
 	if (getenv("ARBOR_TEST_FILTER") != NULL)

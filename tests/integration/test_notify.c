@@ -7,7 +7,6 @@
  * systemd (systemd-notify, redis-server --supervised systemd). The worker
  * is tests/helpers/notify, a script of sd_notify actions.
  */
-#include <dirent.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -69,30 +68,6 @@ gate_open(const char *name)
 	snprintf(path, sizeof path, "%s/%s", D.dir, name);
 	assert_non_null(f = fopen(path, "w"));
 	fclose(f);
-}
-
-/* The fixture's teardown, then the gates the test opened, and the
- * daemon's directory they kept. */
-static int
-teardown(void **state)
-{
-	char dir[sizeof D.dir], path[600];
-	struct dirent *de;
-	DIR *dp;
-
-	memcpy(dir, D.dir, sizeof dir);
-	h_teardown(state);
-	if ((dp = opendir(dir)) == NULL)
-		return 0;
-	while ((de = readdir(dp)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-		unlink(path);
-	}
-	closedir(dp);
-	rmdir(dir);
-	return 0;
 }
 
 /* sh -c TEXT with the helper as $0. */
@@ -790,47 +765,47 @@ main(void)
 	struct stat st;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ready_notify_orders_the_start,
-		    h_setup, teardown),
+		    h_setup, h_teardown_files),
 		cmocka_unit_test_setup_teardown(
 		    test_no_ready_fails_at_the_start_timeout, h_setup,
-		    teardown),
+		    h_teardown_files),
 		cmocka_unit_test(
 		    test_status_is_in_inspect_the_tree_and_the_events),
 		cmocka_unit_test_setup_teardown(
 		    test_a_foreign_sender_is_ignored_and_counted, h_setup,
-		    teardown),
+		    h_teardown_files),
 		cmocka_unit_test_setup_teardown(test_mainpid_moves_who_is_heard,
-		    h_setup, teardown),
+		    h_setup, h_teardown_files),
 		cmocka_unit_test_setup_teardown(
 		    test_watchdog_pets_keep_it_up_and_its_silence_is_a_failure,
-		    h_setup, teardown),
+		    h_setup, h_teardown_files),
 		cmocka_unit_test_setup_teardown(
-		    test_watchdog_trigger_fails_at_once, h_setup, teardown),
+		    test_watchdog_trigger_fails_at_once, h_setup, h_teardown_files),
 		cmocka_unit_test_setup_teardown(
 		    test_watchdog_usec_changes_the_interval, h_setup,
-		    teardown),
+		    h_teardown_files),
 		cmocka_unit_test_setup_teardown(
-		    test_watchdog_env_names_the_worker, h_setup, teardown),
+		    test_watchdog_env_names_the_worker, h_setup, h_teardown_files),
 		cmocka_unit_test_setup_teardown(
 		    test_extend_timeout_usec_extends_the_start_timeout, h_setup,
-		    teardown),
+		    h_teardown_files),
 		cmocka_unit_test_setup_teardown(
 		    test_extend_timeout_usec_extends_the_grace, h_setup,
-		    teardown),
+		    h_teardown_files),
 		cmocka_unit_test_setup_teardown(
 		    test_errno_is_shown_and_named_in_the_cause, h_setup,
-		    teardown),
+		    h_teardown_files),
 		cmocka_unit_test_setup_teardown(
-		    test_reloading_and_stopping_are_shown, h_setup, teardown),
+		    test_reloading_and_stopping_are_shown, h_setup, h_teardown_files),
 		cmocka_unit_test_setup_teardown(test_fds_sent_along_are_closed,
-		    h_setup, teardown),
+		    h_setup, h_teardown_files),
 		cmocka_unit_test_setup_teardown(
-		    test_systemd_notify_runs_unchanged, h_setup, teardown),
+		    test_systemd_notify_runs_unchanged, h_setup, h_teardown_files),
 		cmocka_unit_test_setup_teardown(
 		    test_redis_supervised_systemd_runs_unchanged, h_setup,
-		    teardown),
+		    h_teardown_files),
 		cmocka_unit_test_setup_teardown(test_spec_fields_are_checked,
-		    h_setup, teardown),
+		    h_setup, h_teardown_files),
 	};
 
 	snprintf(helper, sizeof helper, "%s/tests/helpers/notify",
