@@ -718,7 +718,14 @@ exec_cg_over(struct exec *w)
 	/* Not empty, or it holds cgroups of its own (removed, or said so,
 	 * at the end of the run): from now on cpu.stat is the measure. */
 	w->cg_shared = true;
-	return !exec_cg_busy(w);
+	if (exec_cg_busy(w))
+		return false;
+	/* Emptied between the refused removal and the look at
+	 * cgroup.events (its last processes were ending): what it used is
+	 * read again, cpu.stat included, before it goes. */
+	cgroup_acct_final(&w->cg, &w->last, true);
+	(void)cgroup_run_remove(&w->cg);
+	return true;
 }
 
 /* Decides whether the run is over; if not, what to wait for. */
