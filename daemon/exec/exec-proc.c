@@ -705,12 +705,7 @@ exec_cg_over(struct exec *w)
 	if (w->cg.removed)
 		return true;
 	cgroup_acct_final(&w->cg, &w->last, cpu < 0);
-	if (cgroup_run_remove(&w->cg) == 0) {
-		if (cpu >= 0)
-			w->last.cpu_usec = cpu;
-		return true;
-	}
-	if (errno != EBUSY) {
+	if (cgroup_run_remove(&w->cg) == 0 || errno != EBUSY) {
 		if (cpu >= 0)
 			w->last.cpu_usec = cpu;
 		return true;

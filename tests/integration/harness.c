@@ -267,6 +267,31 @@ h_ok(int fd, const char *method, json_t *params)
 	return result;
 }
 
+json_t *
+h_wait(int fd, const char *path, const char *cond, int ms)
+{
+	for (;;) {
+		int slice = ms < 5000 ? ms : 5000;
+		json_t *resp = h_call(fd, "wait", json_pack("{s:s,s:s,s:i}",
+		    "path", path, "for", cond, "timeout_ms", slice));
+		json_t *res = json_object_get(resp, "result");
+		json_t *err = json_object_get(resp, "error");
+
+		if (res != NULL) {
+			json_incref(res);
+			json_decref(resp);
+			return res;
+		}
+		ms -= slice;
+		if (ms <= 0 || h_num(err, "code") != -32005) {
+			char *text = json_dumps(resp, 0);
+
+			fail_msg("wait %s for %s: %s", path, cond, text);
+		}
+		json_decref(resp);
+	}
+}
+
 int
 h_err(int fd, const char *method, json_t *params, const char **kind)
 {

@@ -40,6 +40,10 @@ json_t *h_recv(int fd, int timeout_ms);
 json_t *h_call(int fd, const char *method, json_t *params);
 /* The result of a call that must succeed (fails the test otherwise). */
 json_t *h_ok(int fd, const char *method, json_t *params);
+/* wait for cond ("running", "terminated") up to ms in all, asked in
+ * slices of 5 s, each well under h_call's own 10 s read; the view, or
+ * the test fails with the last answer. */
+json_t *h_wait(int fd, const char *path, const char *cond, int ms);
 /* The error code of a call that must fail. */
 int h_err(int fd, const char *method, json_t *params, const char **kind);
 

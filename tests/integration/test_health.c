@@ -99,31 +99,6 @@ wait_health(int fd, const char *path, const char *state, const char *err)
 	return NULL;
 }
 
-/* wait, for up to 30 s, asked in slices of 5 s: each well under
- * h_call's own 10 s, so a slow daemon's answer is a timeout error, not
- * "no answer". */
-static json_t *
-wait_state(int fd, const char *path, const char *for_)
-{
-	for (int left = 30000;; left -= 5000) {
-		json_t *resp = h_call(fd, "wait", json_pack("{s:s,s:s,s:i}",
-		    "path", path, "for", for_, "timeout_ms", 5000));
-		json_t *res = json_object_get(resp, "result");
-
-		if (res != NULL) {
-			json_incref(res);
-			json_decref(resp);
-			return res;
-		}
-		if (left <= 5000 || h_num(json_object_get(resp, "error"),
-		                        "code") != -32005) {
-			char *text = json_dumps(resp, 0);
-
-			fail_msg("wait %s for %s: %s", path, for_, text);
-		}
-		json_decref(resp);
-	}
-}
 
 /* Gone and reaped (a zombie still answers kill 0), within 10 s. */
 static bool
@@ -241,7 +216,7 @@ test_http_check_restarts_on_500s_and_the_supervisor_gives_up(void **state)
 	ev = next_event(w, "state", "cause", "health check failed: HTTP 500");
 	json_decref(ev);
 	/* Restarted once, failed again: over the intensity. */
-	r = wait_state(fd, "/s", "terminated");
+	r = h_wait(fd, "/s", "terminated", 30000);
 	assert_string_equal(h_str(r, "state"), "failed");
 	json_decref(r);
 	v = inspect(fd, "/s/web");
@@ -350,7 +325,7 @@ test_exec_check_timeout_kills_its_group_and_leaves_nothing(void **state)
 	/* Two timeouts in a row: the node fails, and is not restarted.
 	 * (500 ms: time enough for a check to write its pid first, when
 	 * loaded.) */
-	v = wait_state(fd, "/slow", "terminated");
+	v = h_wait(fd, "/slow", "terminated", 30000);
 	assert_string_equal(h_str(v, "state"), "exited");
 	assert_string_equal(h_str(v, "cause"), "health check failed: timeout");
 	assert_string_equal(h_str(json_object_get(v, "health"), "last_error"),
@@ -384,7 +359,7 @@ test_start_grace_keeps_it_starting_and_uncounted(void **state)
 	    "s:{s:[s],s:i,s:i}}", "name", "ng", "kind", "exec", "restart",
 	    "temporary", "argv", "sleep", "100", "health", "exec", "false",
 	    "interval_ms", 20, "failures", 1)));
-	v = wait_state(fd, "/ng", "terminated");
+	v = h_wait(fd, "/ng", "terminated", 30000);
 	assert_string_equal(h_str(v, "cause"), "health check failed: exit 1");
 	json_decref(v);
 	json_decref(h_ok(fd, "cancel", json_pack("{s:s,s:b}", "path", "/",
@@ -650,7 +625,7 @@ test_reload_applies_a_health_change_without_a_restart(void **state)
 	int fd = h_connect(&D);
 	json_t *before, *r, *v;
 
-	json_decref(wait_state(fd, "/w", "running"));
+	json_decref(h_wait(fd, "/w", "running", 30000));
 	before = inspect(fd, "/w");
 	assert_true(json_is_null(json_object_get(before, "health")));
 	write_file(conf_path, "[{\"name\": \"w\", \"kind\": \"exec\", "
@@ -711,7 +686,7 @@ test_signal_reaches_the_main_process_or_the_whole_group(void **state)
 	v = h_ok(fd, "spawn", json_pack("{s:s,s:s,s:s,s:[s,s,s]}", "name",
 	    "p", "kind", "exec", "ready", "fd", "argv", "sh", "-c", cmd));
 	json_decref(v);
-	json_decref(wait_state(fd, "/p", "running"));
+	json_decref(h_wait(fd, "/p", "running", 30000));
 	v = inspect(fd, "/p");
 
 	r = h_ok(fd, "signal", json_pack("{s:s,s:s}", "path", "/p", "signal",
@@ -773,7 +748,7 @@ test_arborctl_signal(void **state)
 	json_decref(h_ok(fd, "spawn", json_pack("{s:s,s:s,s:s,s:[s,s,s]}",
 	    "name", "c", "kind", "exec", "ready", "fd", "argv", "sh", "-c",
 	    cmd)));
-	json_decref(wait_state(fd, "/c", "running"));
+	json_decref(h_wait(fd, "/c", "running", 30000));
 	snprintf(cmd, sizeof cmd, "%s -s %s signal --all HUP /c >/dev/null",
 	    ctl, D.sock);
 	assert_int_equal(system(cmd), 0);

@@ -36,27 +36,12 @@ spawn(int fd, const char *json)
 	return h_ok(fd, "spawn", spec);
 }
 
-/* Waits until path has terminated, 60 s at most: waits of 5 s each, so
- * that every one is answered within h_call's own 10 s (a flood through a
+/* Waits until path has terminated, 60 s at most (a flood through a
  * daemon under ASan on a loaded machine may take a while). */
 static void
 wait_ended(int fd, const char *path)
 {
-	for (int i = 0; i < 12; i++) {
-		json_t *r = h_call(fd, "wait",
-		    json_pack("{s:s,s:s,s:i}", "path", path, "for",
-		        "terminated", "timeout_ms", 5000));
-		json_t *err = json_object_get(r, "error");
-
-		if (err == NULL) {
-			json_decref(r);
-			return;
-		}
-		if (h_num(err, "code") != -32005)
-			fail_msg("wait for %s: %s", path, h_str(err, "message"));
-		json_decref(r);
-	}
-	fail_msg("%s did not end in 60 s", path);
+	json_decref(h_wait(fd, path, "terminated", 60000));
 }
 
 /* Returns once the wall clock (the daemon's stamps) is past t_ms: a line

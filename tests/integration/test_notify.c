@@ -99,33 +99,6 @@ inspect(int fd, const char *path)
 	return h_ok(fd, "inspect", json_pack("{s:s}", "path", path));
 }
 
-/* wait, for up to ms in all, asked in slices of 5 s: each well under
- * h_call's own 10 s, so a slow daemon's answer is a timeout error, not
- * "no answer". */
-static json_t *
-wait_for(int fd, const char *path, const char *cond, int ms)
-{
-	for (;;) {
-		int slice = ms < 5000 ? ms : 5000;
-		json_t *resp = h_call(fd, "wait", json_pack("{s:s,s:s,s:i}",
-		    "path", path, "for", cond, "timeout_ms", slice));
-		json_t *res = json_object_get(resp, "result");
-		json_t *err = json_object_get(resp, "error");
-
-		if (res != NULL) {
-			json_incref(res);
-			json_decref(resp);
-			return res;
-		}
-		ms -= slice;
-		if (ms <= 0 || h_num(err, "code") != -32005) {
-			char *text = json_dumps(resp, 0);
-
-			fail_msg("wait %s for %s: %s", path, cond, text);
-		}
-		json_decref(resp);
-	}
-}
 
 static json_t *
 notify_of(const json_t *v)
@@ -210,7 +183,7 @@ test_ready_notify_orders_the_start(void **state)
 	assert_true(json_is_null(json_object_get(v, "started_ms")));
 	json_decref(v);
 	gate_open("ready");
-	v = wait_for(fd, "/s/b", "running", 20000);
+	v = h_wait(fd, "/s/b", "running", 20000);
 	assert_string_equal(h_str(v, "state"), "running");
 	json_decref(v);
 	v = inspect(fd, "/s/a");
@@ -228,7 +201,7 @@ test_no_ready_fails_at_the_start_timeout(void **state)
 	json_decref(spawn_exec(fd, "n", script("sleep:-1", NULL), "notify",
 	    json_pack("{s:i,s:s}", "start_timeout_ms", 300, "restart",
 	        "temporary")));
-	v = wait_for(fd, "/n", "terminated", 20000);
+	v = h_wait(fd, "/n", "terminated", 20000);
 	assert_string_equal(h_str(v, "state"), "failed");
 	assert_string_equal(h_str(v, "cause"), "start timeout");
 	json_decref(v);
@@ -284,7 +257,7 @@ test_status_is_in_inspect_the_tree_and_the_events(void **state)
 	    script("send:READY=1\nSTATUS=serving 2 clients", "sleep:-1",
 	        NULL),
 	    "notify", NULL));
-	json_decref(wait_for(fd, "/x", "running", 20000));
+	json_decref(h_wait(fd, "/x", "running", 20000));
 	v = inspect(fd, "/x");
 	assert_string_equal(h_str(v, "status"), "serving 2 clients");
 	json_decref(v);
@@ -333,7 +306,7 @@ test_a_foreign_sender_is_ignored_and_counted(void **state)
 	          "exec \"$0\" send:STATUS=main sleep:300 send:READY=1 "
 	          "sleep:-1"),
 	    "notify", NULL));
-	v = wait_for(fd, "/f", "running", 20000);
+	v = h_wait(fd, "/f", "running", 20000);
 	assert_string_equal(h_str(v, "status"), "main");
 	assert_int_equal(h_num(notify_of(v), "ignored"), 1);
 	json_decref(v);
@@ -361,7 +334,7 @@ test_mainpid_moves_who_is_heard(void **state)
 	        "exec \"$0\" \"send:MAINPID={child}\nREADY=1\" sleep:-1",
 	        helper, gate),
 	    "notify", NULL));
-	json_decref(wait_for(fd, "/m", "running", 20000));
+	json_decref(h_wait(fd, "/m", "running", 20000));
 	for (i = 0; i < 1000; i++) {
 		json_int_t main_pid;
 
@@ -430,7 +403,7 @@ test_watchdog_pets_keep_it_up_and_its_silence_is_a_failure(void **state)
 	json_decref(v);
 	/* Then silent: a failure, restarted once, and the second one is
 	 * over the intensity (1): the supervisor fails. */
-	v = wait_for(fd, "/s", "terminated", 30000);
+	v = h_wait(fd, "/s", "terminated", 30000);
 	assert_string_equal(h_str(v, "state"), "failed");
 	assert_string_equal(h_str(v, "cause"), "restart intensity exceeded");
 	json_decref(v);
@@ -460,7 +433,7 @@ test_watchdog_trigger_fails_at_once(void **state)
 	    "notify",
 	    json_pack("{s:s,s:i}", "restart", "temporary", "shutdown_ms",
 	        2000)));
-	v = wait_for(fd, "/t", "terminated", 20000);
+	v = h_wait(fd, "/t", "terminated", 20000);
 	assert_true(contains(h_str(v, "cause"), "watchdog"));
 	assert_string_equal(h_str(json_object_get(v, "exit"), "signal"),
 	    "ABRT");
@@ -491,7 +464,7 @@ test_watchdog_usec_changes_the_interval(void **state)
 	json_decref(spawn_exec(fd, "o",
 	    script("send:READY=1\nWATCHDOG_USEC=100000", "sleep:-1", NULL),
 	    "notify", json_pack("{s:s}", "restart", "temporary")));
-	v = wait_for(fd, "/o", "terminated", 20000);
+	v = h_wait(fd, "/o", "terminated", 20000);
 	assert_true(contains(h_str(v, "cause"), "watchdog"));
 	json_decref(v);
 	close(fd);
@@ -547,7 +520,7 @@ test_extend_timeout_usec_extends_the_start_timeout(void **state)
 	    "notify",
 	    json_pack("{s:i,s:s}", "start_timeout_ms", 1000, "restart",
 	        "temporary")));
-	v = wait_for(fd, "/x", "running", 20000);
+	v = h_wait(fd, "/x", "running", 20000);
 	assert_string_equal(h_str(v, "state"), "running");
 	assert_int_equal(h_num(v, "restarts"), 0);
 	json_decref(v);
@@ -570,7 +543,7 @@ test_extend_timeout_usec_extends_the_grace(void **state)
 	    "send:EXTEND_TIMEOUT_USEC=4000000 sleep:-1", gate_sh, D.dir);
 	json_decref(spawn_exec(fd, "g", shell(cmd), "notify",
 	    json_pack("{s:i}", "shutdown_ms", 1500)));
-	json_decref(wait_for(fd, "/g", "running", 20000));
+	json_decref(h_wait(fd, "/g", "running", 20000));
 	t0 = h_now_ms();
 	json_decref(h_ok(fd, "cancel", json_pack("{s:s}", "path", "/g")));
 	gate_open("stopping");
@@ -580,7 +553,7 @@ test_extend_timeout_usec_extends_the_grace(void **state)
 	v = inspect(fd, "/g");
 	assert_string_equal(h_str(v, "state"), "stopping");
 	json_decref(v);
-	v = wait_for(fd, "/g", "terminated", 20000);
+	v = h_wait(fd, "/g", "terminated", 20000);
 	assert_string_equal(h_str(json_object_get(v, "exit"), "signal"),
 	    "KILL");
 	json_decref(v);
@@ -602,7 +575,7 @@ test_errno_is_shown_and_named_in_the_cause(void **state)
 	assert_string_equal(h_str(v, "state"), "running");
 	json_decref(v);
 	gate_open("exit");
-	v = wait_for(fd, "/r", "terminated", 20000);
+	v = h_wait(fd, "/r", "terminated", 20000);
 	assert_true(contains(h_str(v, "cause"), "exited with code 1"));
 	assert_true(contains(h_str(v, "cause"), "errno 2 ENOENT"));
 	/* What it said last stays with the ended run. */
@@ -624,7 +597,7 @@ test_reloading_and_stopping_are_shown(void **state)
 	        "send:READY=1", "gate:stop", "send:STOPPING=1", "sleep:-1",
 	        NULL),
 	    "notify", NULL));
-	json_decref(wait_for(fd, "/z", "running", 20000));
+	json_decref(h_wait(fd, "/z", "running", 20000));
 	gate_open("reload");
 	json_decref(poll_notify(fd, "/z", "reloading", json_true(), 10000));
 	gate_open("ready");
@@ -648,7 +621,7 @@ test_fds_sent_along_are_closed(void **state)
 	        "sendfd:FDSTORE=1\nFDNAME=x", "sendfd:BARRIER=1", "sleep:-1",
 	        NULL),
 	    "notify", NULL));
-	json_decref(wait_for(fd, "/d", "running", 20000));
+	json_decref(h_wait(fd, "/d", "running", 20000));
 	before = h_fd_count_settled(D.pid);
 	v = poll_notify(fd, "/d", "fds_closed", json_integer(3), 5000);
 	json_decref(v);
@@ -690,7 +663,7 @@ test_systemd_notify_runs_unchanged(void **state)
 	        "systemd-notify --ready --status='up and running' && "
 	        "exec sleep 1000"),
 	    "notify", NULL));
-	v = wait_for(fd, "/sn", "running", 20000);
+	v = h_wait(fd, "/sn", "running", 20000);
 	assert_string_equal(h_str(v, "state"), "running");
 	assert_string_equal(h_str(v, "status"), "up and running");
 	json_decref(v);
@@ -716,7 +689,7 @@ test_redis_supervised_systemd_runs_unchanged(void **state)
 	        "--supervised", "systemd", "--port", port, "--bind",
 	        "127.0.0.1", "--save", "", "--dir", D.dir),
 	    "notify", json_pack("{s:i}", "start_timeout_ms", 10000)));
-	v = wait_for(fd, "/redis", "running", 30000);
+	v = h_wait(fd, "/redis", "running", 30000);
 	assert_string_equal(h_str(v, "state"), "running");
 	assert_true(contains(h_str(v, "status"), "Ready"));
 	json_decref(v);

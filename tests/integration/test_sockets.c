@@ -117,32 +117,17 @@ server_spec(const char *name, const char *tag, json_t *sockets)
 	return s;
 }
 
-/* Waits (30 s at most, asked in slices of 5 s: each well under h_call's
- * own 10 s) for the node to be running or terminated, and checks it is
- * in state. */
+
+/* Waits (30 s at most) for the node to be running or terminated, and
+ * checks it is in state. */
 static void
 wait_state(int fd, const char *path, const char *state)
 {
-	for (int left = 30000;; left -= 5000) {
-		json_t *resp = h_call(fd, "wait", json_pack("{s:s,s:s,s:i}",
-		    "path", path, "for",
-		    strcmp(state, "running") == 0 ? "running" : "terminated",
-		    "timeout_ms", 5000));
-		json_t *r = json_object_get(resp, "result");
+	json_t *v = h_wait(fd, path, strcmp(state, "running") == 0 ?
+	    "running" : "terminated", 30000);
 
-		if (r != NULL) {
-			assert_string_equal(h_str(r, "state"), state);
-			json_decref(resp);
-			return;
-		}
-		if (left <= 5000 || h_num(json_object_get(resp, "error"),
-		                        "code") != -32005) {
-			char *text = json_dumps(resp, 0);
-
-			fail_msg("wait %s for %s: %s", path, state, text);
-		}
-		json_decref(resp);
-	}
+	assert_string_equal(h_str(v, "state"), state);
+	json_decref(v);
 }
 
 /* n loopback TCP ports free now and distinct: each held bound until all
